@@ -1,0 +1,82 @@
+// swift-tools-version:6.0
+// Hotline: a telephony IVR and call-routing engine for public-service hotlines.
+// Target layering follows ../shared/ARCHITECTURE.md: pure cores (no sockets, no disk) at the
+// bottom, NIO/SQLite adapters above them, one composition root (HotlineServer) on top.
+import PackageDescription
+
+let package = Package(
+    name: "Hotline",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "hotline", targets: ["hotline"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+    ],
+    targets: [
+        // MARK: pure cores
+        .target(name: "Timers"),
+        .target(name: "SIPCore", dependencies: [.product(name: "NIOCore", package: "swift-nio")]),
+        .target(name: "SDP"),
+        .target(name: "SIPTransaction", dependencies: ["SIPCore"]),
+        .target(name: "SIPDialog", dependencies: ["SIPCore", "SIPTransaction"]),
+        .target(name: "RTP", dependencies: [.product(name: "NIOCore", package: "swift-nio")]),
+        .target(name: "Dialplan", dependencies: ["Yams"]),
+
+        // MARK: system libraries
+        .systemLibrary(name: "COpus", pkgConfig: "opus", providers: [.apt(["libopus-dev"])]),
+        .systemLibrary(name: "CALSA", pkgConfig: "alsa", providers: [.apt(["libasound2-dev"])]),
+
+        // MARK: adapters
+        .target(name: "Codecs", dependencies: ["COpus"]),
+        .target(name: "AudioDevice", dependencies: ["Codecs", "CALSA"]),
+        .target(name: "SIPTransport", dependencies: [
+            "SIPCore",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ]),
+        .target(name: "SIPEndpoint", dependencies: [
+            "SIPCore", "SIPTransaction", "SIPDialog", "SIPTransport", "Timers",
+            .product(name: "NIOCore", package: "swift-nio"),
+        ]),
+        .target(name: "Media", dependencies: [
+            "RTP", "Codecs", "SDP", "Timers",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ]),
+        .target(name: "Tickets", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
+
+        // MARK: composition root and executable
+        .target(name: "HotlineServer", dependencies: [
+            "SIPCore", "SDP", "SIPTransaction", "SIPDialog", "SIPTransport", "SIPEndpoint",
+            "RTP", "Codecs", "Media", "Dialplan", "Tickets", "Timers", "AudioDevice",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .executableTarget(name: "hotline", dependencies: [
+            "HotlineServer", "Dialplan", "Tickets",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+
+        // MARK: tests
+        .testTarget(name: "TimersTests", dependencies: ["Timers"]),
+        .testTarget(name: "SIPCoreTests", dependencies: ["SIPCore"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "SDPTests", dependencies: ["SDP"]),
+        .testTarget(name: "SIPTransactionTests", dependencies: ["SIPTransaction", "SIPCore"]),
+        .testTarget(name: "SIPDialogTests", dependencies: ["SIPDialog", "SIPCore"]),
+        .testTarget(name: "RTPTests", dependencies: ["RTP"]),
+        .testTarget(name: "CodecsTests", dependencies: ["Codecs"]),
+        .testTarget(name: "DialplanTests", dependencies: ["Dialplan"]),
+        .testTarget(name: "TicketsTests", dependencies: ["Tickets"]),
+        .testTarget(name: "MediaTests", dependencies: ["Media", "RTP", "Codecs"]),
+        .testTarget(name: "HotlineServerTests", dependencies: ["HotlineServer", "SIPCore", "Tickets"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["Tickets"], resources: [.copy("Scenarios")]),
+    ]
+)

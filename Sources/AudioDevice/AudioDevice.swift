@@ -1,0 +1,2 @@
+// AudioDevice: placeholder until the target lands.
+enum _AudioDevicePlaceholder {}

@@ -1,0 +1,2 @@
+// Codecs: placeholder until the target lands.
+enum _CodecsPlaceholder {}

@@ -1,0 +1,2 @@
+// Dialplan: placeholder until the target lands.
+enum _DialplanPlaceholder {}

@@ -1,0 +1,2 @@
+// HotlineServer: placeholder until the target lands.
+enum _HotlineServerPlaceholder {}

@@ -1,0 +1,2 @@
+// Media: placeholder until the target lands.
+enum _MediaPlaceholder {}

@@ -1,0 +1,2 @@
+// RTP: placeholder until the target lands.
+enum _RTPPlaceholder {}

@@ -1,0 +1,2 @@
+// SDP: placeholder until the target lands.
+enum _SDPPlaceholder {}

@@ -1,0 +1,2 @@
+// SIPCore: placeholder until the target lands.
+enum _SIPCorePlaceholder {}

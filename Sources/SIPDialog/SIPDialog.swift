@@ -1,0 +1,2 @@
+// SIPDialog: placeholder until the target lands.
+enum _SIPDialogPlaceholder {}

@@ -1,0 +1,2 @@
+// SIPEndpoint: placeholder until the target lands.
+enum _SIPEndpointPlaceholder {}

@@ -1,0 +1,2 @@
+// SIPTransaction: placeholder until the target lands.
+enum _SIPTransactionPlaceholder {}

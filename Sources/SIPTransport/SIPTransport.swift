@@ -1,0 +1,2 @@
+// SIPTransport: placeholder until the target lands.
+enum _SIPTransportPlaceholder {}

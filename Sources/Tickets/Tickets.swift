@@ -1,0 +1,2 @@
+// Tickets: placeholder until the target lands.
+enum _TicketsPlaceholder {}

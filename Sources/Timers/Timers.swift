@@ -1,0 +1,2 @@
+// Timers: placeholder until the target lands.
+enum _TimersPlaceholder {}
