@@ -1,2 +1,0 @@
-// SIPCore: placeholder until the target lands.
-enum _SIPCorePlaceholder {}

@@ -1,0 +1,149 @@
+/// Lexical helpers shared by the parsers (RFC 3261 §25.1).
+public enum SIPGrammar {
+    /// `token` characters: alphanum / "-" / "." / "!" / "%" / "*" / "_" / "+" / "`" / "'" / "~"
+    @inlinable
+    public static func isTokenByte(_ b: UInt8) -> Bool {
+        switch b {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+             UInt8(ascii: "0")...UInt8(ascii: "9"):
+            return true
+        case UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "!"), UInt8(ascii: "%"),
+             UInt8(ascii: "*"), UInt8(ascii: "_"), UInt8(ascii: "+"), UInt8(ascii: "`"),
+             UInt8(ascii: "'"), UInt8(ascii: "~"):
+            return true
+        default:
+            return false
+        }
+    }
+
+    public static func isToken(_ s: Substring) -> Bool {
+        !s.isEmpty && s.utf8.allSatisfy(isTokenByte)
+    }
+    public static func isToken(_ s: String) -> Bool { isToken(s[...]) }
+
+    public static func isWhitespace(_ c: Character) -> Bool { c == " " || c == "\t" || c == "\r" || c == "\n" }
+
+    public static func trim(_ s: Substring) -> Substring {
+        var start = s.startIndex, end = s.endIndex
+        while start < end, isWhitespace(s[start]) { start = s.index(after: start) }
+        while end > start, isWhitespace(s[s.index(before: end)]) { end = s.index(before: end) }
+        return s[start..<end]
+    }
+    public static func trim(_ s: String) -> String { String(trim(s[...])) }
+
+    /// Splits on `separator` outside double quotes and angle brackets; pieces are trimmed
+    /// and empty ones dropped. Used for comma lists and for `;` parameters.
+    public static func split(_ s: Substring, on separator: Character) -> [Substring] {
+        var parts: [Substring] = []
+        var inQuotes = false, angle = 0, escaped = false
+        var start = s.startIndex
+        var i = s.startIndex
+        while i < s.endIndex {
+            let c = s[i]
+            if escaped {
+                escaped = false
+            } else if inQuotes {
+                if c == "\\" { escaped = true } else if c == "\"" { inQuotes = false }
+            } else if c == "\"" {
+                inQuotes = true
+            } else if c == "<" {
+                angle += 1
+            } else if c == ">" {
+                angle = max(0, angle - 1)
+            } else if c == separator, angle == 0 {
+                let piece = trim(s[start..<i])
+                if !piece.isEmpty { parts.append(piece) }
+                start = s.index(after: i)
+            }
+            i = s.index(after: i)
+        }
+        let piece = trim(s[start..<s.endIndex])
+        if !piece.isEmpty { parts.append(piece) }
+        return parts
+    }
+
+    public static func splitList(_ s: String) -> [String] {
+        split(s[...], on: ",").map(String.init)
+    }
+
+    /// Parses `;name=value;flag` into an ordered list (RFC 3261 §25.1 generic-param).
+    /// Returns nil when a name is not a token or a quoted value is unterminated.
+    public static func parseParameters(_ s: Substring) -> [SIPParameter]? {
+        var params: [SIPParameter] = []
+        for piece in split(s, on: ";") {
+            if let eq = piece.firstIndex(of: "=") {
+                let name = trim(piece[piece.startIndex..<eq])
+                let value = trim(piece[piece.index(after: eq)...])
+                guard isToken(name), !value.isEmpty else { return nil }
+                if value.first == "\"" {
+                    guard value.count >= 2, value.last == "\"" else { return nil }
+                } else {
+                    guard value.utf8.allSatisfy({ isTokenByte($0) || $0 == UInt8(ascii: ":") || $0 == UInt8(ascii: "[") || $0 == UInt8(ascii: "]") }) else { return nil }
+                }
+                params.append(SIPParameter(name: String(name), value: String(value)))
+            } else {
+                guard isToken(piece) else { return nil }
+                params.append(SIPParameter(name: String(piece), value: nil))
+            }
+        }
+        return params
+    }
+
+    /// Checks that double quotes balance (RFC 4475 §3.1.2.8 `quotbal`).
+    public static func quotesBalance(_ s: Substring) -> Bool {
+        var inQuotes = false, escaped = false
+        for c in s {
+            if escaped { escaped = false; continue }
+            if inQuotes, c == "\\" { escaped = true; continue }
+            if c == "\"" { inQuotes.toggle() }
+        }
+        return !inQuotes
+    }
+}
+
+/// A `name[=value]` parameter, as in Via, To/From, Contact and URIs. Names compare
+/// case-insensitively (RFC 3261 §7.3.1).
+public struct SIPParameter: Hashable, Sendable {
+    public var name: String
+    public var value: String?
+    public init(name: String, value: String?) {
+        self.name = name
+        self.value = value
+    }
+    var rendered: String { value.map { "\(name)=\($0)" } ?? name }
+}
+
+extension Array where Element == SIPParameter {
+    /// The value of the first parameter of that name; `.some(nil)` for a flag.
+    public func value(_ name: String) -> String?? {
+        for p in self where p.name.equalsIgnoringASCIICase(name) { return .some(p.value) }
+        return nil
+    }
+    public func has(_ name: String) -> Bool { value(name) != nil }
+    public mutating func set(_ name: String, _ value: String?) {
+        if let i = firstIndex(where: { $0.name.equalsIgnoringASCIICase(name) }) {
+            self[i].value = value
+        } else {
+            append(SIPParameter(name: name, value: value))
+        }
+    }
+    public mutating func remove(_ name: String) {
+        removeAll { $0.name.equalsIgnoringASCIICase(name) }
+    }
+    /// `;a=1;b` as it appears after a URI or header value.
+    public var rendered: String { map { ";" + $0.rendered }.joined() }
+}
+
+extension StringProtocol {
+    /// ASCII case-insensitive equality, without Foundation.
+    public func equalsIgnoringASCIICase<S: StringProtocol>(_ other: S) -> Bool {
+        let a = utf8, b = other.utf8
+        guard a.count == b.count else { return false }
+        for (x, y) in zip(a, b) where x != y {
+            let lx = (x >= 65 && x <= 90) ? x + 32 : x
+            let ly = (y >= 65 && y <= 90) ? y + 32 : y
+            if lx != ly { return false }
+        }
+        return true
+    }
+}

@@ -1,2 +1,0 @@
-// Timers: placeholder until the target lands.
-enum _TimersPlaceholder {}
