@@ -1,2 +1,0 @@
-// SIPTransaction: placeholder until the target lands.
-enum _SIPTransactionPlaceholder {}
