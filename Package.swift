@@ -76,6 +76,9 @@ let package = Package(
         .testTarget(name: "DialplanTests", dependencies: ["Dialplan"]),
         .testTarget(name: "TicketsTests", dependencies: ["Tickets"]),
         .testTarget(name: "MediaTests", dependencies: ["Media", "RTP", "Codecs"]),
+        .testTarget(name: "SIPEndpointTests", dependencies: [
+            "SIPEndpoint", "SIPCore", "SIPTransaction", "Timers", .product(name: "NIOCore", package: "swift-nio"),
+        ]),
         .testTarget(name: "HotlineServerTests", dependencies: ["HotlineServer", "SIPCore", "Tickets"]),
         .testTarget(name: "IntegrationTests", dependencies: ["Tickets"], resources: [.copy("Scenarios")]),
     ]

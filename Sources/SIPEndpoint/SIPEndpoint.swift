@@ -1,2 +1,429 @@
-// SIPEndpoint: placeholder until the target lands.
-enum _SIPEndpointPlaceholder {}
+// SIPEndpoint: the transaction layer at work. It feeds datagrams to the parser and the
+// transaction machines, carries out their actions (send, arm a timer), answers what needs
+// no application (400s, CANCEL's 200/481, 100 Trying, retransmissions) and hands the rest to
+// its delegate, the transaction user. Confined to one event loop; no locks.
+import NIOCore
+import SIPCore
+import SIPTransaction
+import Timers
+
+/// The transaction user (RFC 3261 §17): the call controller.
+public protocol SIPEndpointDelegate: AnyObject {
+    /// A new request other than ACK and CANCEL; answer it with `respond(_:to:)`.
+    func endpoint(_ endpoint: SIPEndpoint, received request: SIPRequest, transaction: SIPTransactionKey, from source: SocketAddress)
+    /// An ACK for a 2xx: its own transaction (§17.1.1.3), for the dialog.
+    func endpoint(_ endpoint: SIPEndpoint, receivedACK ack: SIPRequest, from source: SocketAddress)
+    /// A CANCEL matched an INVITE still without a final response (§9.2). The endpoint has
+    /// already answered the CANCEL with 200; the TU should answer the INVITE with 487.
+    func endpoint(_ endpoint: SIPEndpoint, cancelled invite: SIPTransactionKey)
+    /// An INVITE server transaction gave up waiting for the ACK of a failure response.
+    func endpoint(_ endpoint: SIPEndpoint, ackTimedOut invite: SIPTransactionKey)
+}
+
+/// What a client transaction reports to whoever sent the request.
+public enum SIPClientEvent: Sendable {
+    case response(SIPResponse)
+    /// Timer B or F: treat as 408 (§8.1.3.1).
+    case timeout
+}
+
+public final class SIPEndpoint {
+    public struct Configuration: Sendable {
+        public var timers: SIPTimerConfiguration
+        /// The address we put in Via and Contact.
+        public var host: String
+        public var port: Int
+        public var userAgent: String
+        public init(timers: SIPTimerConfiguration = .rfc3261, host: String, port: Int, userAgent: String = "Hotline") {
+            self.timers = timers
+            self.host = host
+            self.port = port
+            self.userAgent = userAgent
+        }
+    }
+
+    public weak var delegate: SIPEndpointDelegate?
+    public var configuration: Configuration
+    public private(set) var metrics = SIPMetrics()
+    private let transmit: (ByteBuffer, SocketAddress) -> Void
+    private let allocator = ByteBufferAllocator()
+    private var timers = TimerQueue<TimerKey>()
+    private var servers: [SIPTransactionKey: ServerTransaction] = [:]
+    private var clients: [SIPTransactionKey: ClientTransaction] = [:]
+    private var identifiers = SIPIdentifierGenerator()
+    /// The clock timers are scheduled on; processTimers(now:) must use the same one.
+    private let clock: () -> Instant
+
+    public init(configuration: Configuration, clock: @escaping () -> Instant, transmit: @escaping (ByteBuffer, SocketAddress) -> Void) {
+        self.configuration = configuration
+        self.clock = clock
+        self.transmit = transmit
+    }
+
+    public var serverTransactionCount: Int { servers.count }
+    public var clientTransactionCount: Int { clients.count }
+
+    // MARK: identifiers
+
+    /// A new branch with the RFC 3261 magic cookie (§8.1.1.7).
+    public func makeBranch() -> String { SIPVia.magicCookie + identifiers.next() }
+    /// A new tag for From/To (§19.3).
+    public func makeTag() -> String { identifiers.next() }
+    /// A Via for a request we originate.
+    public func makeVia() -> SIPVia {
+        SIPVia(host: configuration.host, port: configuration.port, branch: makeBranch())
+    }
+
+    // MARK: inbound
+
+    /// One datagram from the transport.
+    public func receive(_ datagram: ByteBuffer, from source: SocketAddress) {
+        let bytes = datagram.readableBytesView
+        if bytes.allSatisfy({ $0 == 13 || $0 == 10 }) {
+            metrics.keepAlives += 1 // RFC 5626 CRLF keep-alive: nothing to answer
+            return
+        }
+        let message: SIPMessage
+        do {
+            message = try SIPMessageParser.parse(datagram: bytes)
+        } catch {
+            metrics.parseErrors += 1
+            if let response = error.response() {
+                // The Via of an unreadable request cannot be trusted: answer where it came from.
+                send(.response(response), to: source)
+            } else {
+                metrics.dropped += 1
+            }
+            return
+        }
+        switch message {
+        case .request(var request):
+            if let ip = source.ipAddress, let port = source.port {
+                request.annotateTopVia(sourceIP: ip, sourcePort: port)
+            }
+            handle(request, from: source)
+        case .response(let response):
+            handle(response)
+        }
+    }
+
+    private func handle(_ request: SIPRequest, from source: SocketAddress) {
+        metrics.count(requestIn: request.method)
+        guard let key = SIPTransactionKey(serverRequest: request) else {
+            metrics.dropped += 1
+            return
+        }
+        switch request.method {
+        case .ack:
+            if var tx = servers[key], case .invite(var machine) = tx.machine {
+                let actions = machine.event(.receivedACK(request))
+                tx.machine = .invite(machine)
+                servers[key] = tx
+                perform(actions, server: key)
+            } else {
+                delegate?.endpoint(self, receivedACK: request, from: source)
+            }
+        case .cancel:
+            if servers[key] != nil {
+                retransmission(key)
+                return
+            }
+            servers[key] = ServerTransaction(machine: .nonInvite(NonInviteServerTransaction(timers: configuration.timers)), source: source, request: request)
+            let inviteKey = SIPTransactionKey(branch: key.branch, sentBy: key.sentBy, method: .invite)
+            guard let invite = servers[inviteKey] else {
+                respond(SIPResponse(to: request, status: .callOrTransactionDoesNotExist, toTag: makeTag()), to: key)
+                return
+            }
+            // §9.2: the CANCEL's To tag must equal the one in our responses to the INVITE.
+            let toTag = invite.lastResponseToTag ?? makeTag()
+            respond(SIPResponse(to: request, status: .ok, toTag: toTag), to: key)
+            if case .invite(let machine) = invite.machine, machine.state == .proceeding {
+                delegate?.endpoint(self, cancelled: inviteKey)
+            }
+        default:
+            if servers[key] != nil {
+                retransmission(key)
+                return
+            }
+            let machine: ServerTransaction.Machine = request.method == .invite
+                ? .invite(InviteServerTransaction(timers: configuration.timers))
+                : .nonInvite(NonInviteServerTransaction(timers: configuration.timers))
+            servers[key] = ServerTransaction(machine: machine, source: source, request: request)
+            if request.method == .invite {
+                // §17.2.1: 100 Trying at once, so the caller stops retransmitting while the
+                // TU decides (our 200 waits for the ticket commit).
+                respond(SIPResponse(to: request, status: .trying), to: key)
+            }
+            delegate?.endpoint(self, received: request, transaction: key, from: source)
+        }
+    }
+
+    private func retransmission(_ key: SIPTransactionKey) {
+        metrics.retransmissionsAbsorbed += 1
+        guard var tx = servers[key] else { return }
+        switch tx.machine {
+        case .invite(var m):
+            let actions = m.event(.receivedRetransmission)
+            tx.machine = .invite(m)
+            servers[key] = tx
+            perform(actions, server: key)
+        case .nonInvite(var m):
+            let actions = m.event(.receivedRetransmission)
+            tx.machine = .nonInvite(m)
+            servers[key] = tx
+            perform(actions.map(ServerTransaction.lift), server: key)
+        }
+    }
+
+    private func handle(_ response: SIPResponse) {
+        metrics.count(responseIn: response.status)
+        guard let key = SIPTransactionKey(clientResponse: response), var tx = clients[key] else {
+            metrics.strayResponses += 1
+            return
+        }
+        switch tx.machine {
+        case .nonInvite(var m):
+            let actions = m.event(.receivedResponse(response))
+            tx.machine = .nonInvite(m)
+            clients[key] = tx
+            perform(actions, client: key)
+        case .invite(var m):
+            let actions = m.event(.receivedResponse(response))
+            tx.machine = .invite(m)
+            clients[key] = tx
+            perform(actions.map(ClientTransaction.lift), client: key)
+        }
+    }
+
+    // MARK: outbound
+
+    /// Sends a response on a server transaction; retransmissions are handled from here on.
+    public func respond(_ response: SIPResponse, to key: SIPTransactionKey) {
+        guard var tx = servers[key] else { return }
+        var response = response
+        if !response.headers.contains(.server) { response.headers.append(.server, configuration.userAgent) }
+        if let tag = response.to?.tag { tx.lastResponseToTag = tag }
+        switch tx.machine {
+        case .invite(var m):
+            let actions = m.event(.respond(response))
+            tx.machine = .invite(m)
+            servers[key] = tx
+            perform(actions, server: key)
+        case .nonInvite(var m):
+            let actions = m.event(.respond(response))
+            tx.machine = .nonInvite(m)
+            servers[key] = tx
+            perform(actions.map(ServerTransaction.lift), server: key)
+        }
+    }
+
+    /// The request that opened a server transaction.
+    public func request(for key: SIPTransactionKey) -> SIPRequest? { servers[key]?.request }
+
+    /// Whether an INVITE server transaction has not sent its final response yet.
+    public func isAwaitingFinalResponse(_ key: SIPTransactionKey) -> Bool {
+        if case .invite(let m) = servers[key]?.machine { return m.state == .proceeding }
+        return false
+    }
+
+    /// Sends a request in a new client transaction; `onEvent` gets its responses or timeout.
+    public func send(request: SIPRequest, to destination: SocketAddress, onEvent: @escaping (SIPClientEvent) -> Void) {
+        var request = request
+        if !request.headers.contains(.userAgent) { request.headers.append(.userAgent, configuration.userAgent) }
+        guard let via = request.topVia, let branch = via.branch, let cseq = request.cseq else { return }
+        let key = SIPTransactionKey(branch: branch, sentBy: via.sentBy, method: cseq.method)
+        if request.method == .invite {
+            var m = InviteClientTransaction(request: request, timers: configuration.timers)
+            let actions = m.start()
+            clients[key] = ClientTransaction(machine: .invite(m), destination: destination, onEvent: onEvent)
+            perform(actions.map(ClientTransaction.lift), client: key)
+        } else {
+            var m = NonInviteClientTransaction(request: request, timers: configuration.timers)
+            let actions = m.start()
+            clients[key] = ClientTransaction(machine: .nonInvite(m), destination: destination, onEvent: onEvent)
+            perform(actions, client: key)
+        }
+    }
+
+    /// Sends outside any transaction: ACKs for 2xx (§13.2.2.4) and stateless answers.
+    public func send(_ message: SIPMessage, to destination: SocketAddress) {
+        var buffer = allocator.buffer(capacity: 1024)
+        message.write(into: &buffer)
+        switch message {
+        case .request(let r): metrics.count(requestOut: r.method)
+        case .response(let r): metrics.count(responseOut: r.status)
+        }
+        transmit(buffer, destination)
+    }
+
+    /// RFC 3261 §18.2.2 / RFC 3581 §4: a response goes to `received` (or the source IP)
+    /// and to `rport`, else the sent-by port.
+    public static func responseDestination(for response: SIPResponse, source: SocketAddress) -> SocketAddress {
+        guard let via = response.topVia else { return source }
+        if via.rport != nil { return source }
+        let host = via.received ?? source.ipAddress ?? via.host
+        let port = via.port ?? 5060
+        return (try? SocketAddress(ipAddress: host, port: port)) ?? source
+    }
+
+    // MARK: timers
+
+    /// Fires every transaction timer due at `now`.
+    public func processTimers(now: Instant) {
+        while let (_, key) = timers.popExpired(now: now) {
+            switch key {
+            case .server(let txKey, let timer):
+                guard var tx = servers[txKey], tx.timerIDs.removeValue(forKey: timer) != nil else { continue }
+                switch tx.machine {
+                case .invite(var m):
+                    let actions = m.event(.timerFired(timer))
+                    tx.machine = .invite(m)
+                    servers[txKey] = tx
+                    perform(actions, server: txKey)
+                case .nonInvite(var m):
+                    let actions = m.event(.timerFired(timer))
+                    tx.machine = .nonInvite(m)
+                    servers[txKey] = tx
+                    perform(actions.map(ServerTransaction.lift), server: txKey)
+                }
+            case .client(let txKey, let timer):
+                guard var tx = clients[txKey], tx.timerIDs.removeValue(forKey: timer) != nil else { continue }
+                switch tx.machine {
+                case .nonInvite(var m):
+                    let actions = m.event(.timerFired(timer))
+                    tx.machine = .nonInvite(m)
+                    clients[txKey] = tx
+                    perform(actions, client: txKey)
+                case .invite(var m):
+                    let actions = m.event(.timerFired(timer))
+                    tx.machine = .invite(m)
+                    clients[txKey] = tx
+                    perform(actions.map(ClientTransaction.lift), client: txKey)
+                }
+            }
+        }
+    }
+
+    private func perform(_ actions: [InviteServerTransaction.Action], server key: SIPTransactionKey) {
+        for action in actions {
+            switch action {
+            case .send(let response):
+                guard let tx = servers[key] else { continue }
+                send(.response(response), to: SIPEndpoint.responseDestination(for: response, source: tx.source))
+            case .startTimer(let timer, let duration):
+                guard var tx = servers[key] else { continue }
+                if let old = tx.timerIDs[timer] { timers.cancel(old) }
+                tx.timerIDs[timer] = timers.schedule(at: clock() + duration, .server(key, timer))
+                servers[key] = tx
+            case .cancelTimer(let timer):
+                if let id = servers[key]?.timerIDs.removeValue(forKey: timer) { timers.cancel(id) }
+            case .passACKToTU(let ack):
+                if let tx = servers[key] { delegate?.endpoint(self, receivedACK: ack, from: tx.source) }
+            case .reportTimeout:
+                delegate?.endpoint(self, ackTimedOut: key)
+            case .reportTransportError:
+                break
+            case .terminated:
+                if let tx = servers.removeValue(forKey: key) {
+                    for id in tx.timerIDs.values { timers.cancel(id) }
+                }
+            }
+        }
+    }
+
+    private func perform(_ actions: [NonInviteClientTransaction.Action], client key: SIPTransactionKey) {
+        for action in actions {
+            switch action {
+            case .send(let request):
+                guard let tx = clients[key] else { continue }
+                send(.request(request), to: tx.destination)
+            case .startTimer(let timer, let duration):
+                guard var tx = clients[key] else { continue }
+                if let old = tx.timerIDs[timer] { timers.cancel(old) }
+                tx.timerIDs[timer] = timers.schedule(at: clock() + duration, .client(key, timer))
+                clients[key] = tx
+            case .cancelTimer(let timer):
+                if let id = clients[key]?.timerIDs.removeValue(forKey: timer) { timers.cancel(id) }
+            case .deliver(let response):
+                clients[key]?.onEvent(.response(response))
+            case .reportTimeout:
+                metrics.clientTimeouts += 1
+                clients[key]?.onEvent(.timeout)
+            case .reportTransportError:
+                clients[key]?.onEvent(.timeout)
+            case .terminated:
+                if let tx = clients.removeValue(forKey: key) {
+                    for id in tx.timerIDs.values { timers.cancel(id) }
+                }
+            }
+        }
+    }
+}
+
+// MARK: transaction records
+
+enum TimerKey {
+    case server(SIPTransactionKey, SIPTimer)
+    case client(SIPTransactionKey, SIPTimer)
+}
+
+struct ServerTransaction {
+    enum Machine {
+        case invite(InviteServerTransaction)
+        case nonInvite(NonInviteServerTransaction)
+    }
+    var machine: Machine
+    let source: SocketAddress
+    let request: SIPRequest
+    var timerIDs: [SIPTimer: TimerID] = [:]
+    var lastResponseToTag: String?
+
+    static func lift(_ a: NonInviteServerTransaction.Action) -> InviteServerTransaction.Action {
+        switch a {
+        case .send(let r): .send(r)
+        case .startTimer(let t, let d): .startTimer(t, d)
+        case .reportTransportError: .reportTransportError
+        case .terminated: .terminated
+        }
+    }
+}
+
+struct ClientTransaction {
+    enum Machine {
+        case invite(InviteClientTransaction)
+        case nonInvite(NonInviteClientTransaction)
+    }
+    var machine: Machine
+    let destination: SocketAddress
+    let onEvent: (SIPClientEvent) -> Void
+    var timerIDs: [SIPTimer: TimerID] = [:]
+
+    static func lift(_ a: InviteClientTransaction.Action) -> NonInviteClientTransaction.Action {
+        switch a {
+        case .send(let r): .send(r)
+        case .startTimer(let t, let d): .startTimer(t, d)
+        case .cancelTimer(let t): .cancelTimer(t)
+        case .deliver(let r): .deliver(r)
+        case .reportTimeout: .reportTimeout
+        case .reportTransportError: .reportTransportError
+        case .terminated: .terminated
+        }
+    }
+}
+
+/// Unique, unguessable-enough identifiers for branches and tags without a syscall each:
+/// a random prefix drawn once and a counter.
+struct SIPIdentifierGenerator {
+    private let prefix: String
+    private var counter: UInt64 = 0
+
+    init() {
+        var rng = SystemRandomNumberGenerator()
+        prefix = String(UInt64.random(in: 0...UInt64.max, using: &rng), radix: 36)
+    }
+
+    mutating func next() -> String {
+        counter &+= 1
+        return prefix + "." + String(counter, radix: 36)
+    }
+}

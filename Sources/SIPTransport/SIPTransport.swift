@@ -1,2 +1,0 @@
-// SIPTransport: placeholder until the target lands.
-enum _SIPTransportPlaceholder {}

@@ -1,0 +1,82 @@
+// SIPTransport: the NIO channels SIP travels on. UDP first: one datagram socket, datagrams
+// handed up as they arrive, responses written without flushing and flushed once per read
+// batch or timer tick, so a burst of messages costs one flush rather than one per message.
+import NIOCore
+import NIOPosix
+
+/// A bound SIP/UDP socket. Confined to its event loop: `send` and `flush` must be called
+/// there (they are cheap: no hop, no allocation beyond the message buffer).
+public final class UDPTransport {
+    public let channel: Channel
+    public let localAddress: SocketAddress
+    private var pendingFlush = false
+
+    /// Wraps a channel bound by `bind`; call on the channel's event loop.
+    public init(channel: Channel) {
+        self.channel = channel
+        self.localAddress = channel.localAddress!
+    }
+
+    /// Binds `host:port` on `eventLoop` and hands every datagram to `receiver` on that loop.
+    /// Must be called on `eventLoop` (the receiver is loop-confined).
+    public static func bind(
+        host: String, port: Int, on eventLoop: EventLoop, receiver: DatagramReceiver,
+        bufferSize: Int = 4 << 20
+    ) -> EventLoopFuture<Channel> {
+        let bound = NIOLoopBound(receiver, eventLoop: eventLoop)
+        return DatagramBootstrap(group: eventLoop)
+            .channelOption(.socketOption(.so_reuseaddr), value: 1)
+            .channelOption(.socketOption(.so_rcvbuf), value: SocketOptionValue(bufferSize))
+            .channelOption(.socketOption(.so_sndbuf), value: SocketOptionValue(bufferSize))
+            .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 65_536))
+            .channelOption(.datagramVectorReadMessageCount, value: 32)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(DatagramHandler(receiver: bound.value))
+                }
+            }
+            .bind(host: host, port: port)
+    }
+
+    /// Queues a datagram; it leaves at the next `flush()`.
+    public func send(_ buffer: ByteBuffer, to address: SocketAddress) {
+        channel.write(AddressedEnvelope(remoteAddress: address, data: buffer), promise: nil)
+        pendingFlush = true
+    }
+
+    public func flush() {
+        guard pendingFlush else { return }
+        pendingFlush = false
+        channel.flush()
+    }
+
+    public func close() -> EventLoopFuture<Void> { channel.close() }
+}
+
+/// Receives datagrams on the transport's event loop.
+public protocol DatagramReceiver: AnyObject {
+    func received(_ datagram: ByteBuffer, from source: SocketAddress)
+    /// The end of a batch of reads: the moment to flush what the batch produced.
+    func readBatchComplete()
+}
+
+final class DatagramHandler: ChannelInboundHandler {
+    typealias InboundIn = AddressedEnvelope<ByteBuffer>
+    let receiver: DatagramReceiver
+
+    init(receiver: DatagramReceiver) { self.receiver = receiver }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let envelope = unwrapInboundIn(data)
+        receiver.received(envelope.data, from: envelope.remoteAddress)
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        receiver.readBatchComplete()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        // ICMP port-unreachable for a peer that went away surfaces here on Linux; a UDP
+        // server must keep serving everyone else, so the error is swallowed.
+    }
+}
