@@ -1,0 +1,134 @@
+// The admin HTTP listener: /health and Prometheus /metrics now; the admin API of later
+// work (dialplans, seats, queues) grows on the same routes table.
+import Foundation
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+
+/// A request as the routes see it.
+public struct AdminRequest: Sendable {
+    public var method: HTTPMethod
+    public var path: String
+    public var query: [String: String]
+    public var body: ByteBuffer?
+}
+
+/// A response a route produces.
+public struct AdminResponse: Sendable {
+    public var status: HTTPResponseStatus
+    public var contentType: String
+    public var body: String
+
+    public init(status: HTTPResponseStatus = .ok, contentType: String = "text/plain; charset=utf-8", body: String) {
+        self.status = status
+        self.contentType = contentType
+        self.body = body
+    }
+
+    public static func json(_ body: String, status: HTTPResponseStatus = .ok) -> AdminResponse {
+        AdminResponse(status: status, contentType: "application/json", body: body)
+    }
+}
+
+/// Routes are answered asynchronously so they can hop to the call engine's loop for a
+/// consistent snapshot without locks.
+public typealias AdminRoute = @Sendable (AdminRequest, EventLoop) -> EventLoopFuture<AdminResponse>
+
+/// A small HTTP/1.1 server on NIOHTTP1: keep-alive, bounded bodies, one route per method+path.
+public final class AdminHTTPServer: Sendable {
+    private let channel: Channel
+    public var localAddress: SocketAddress? { channel.localAddress }
+
+    private init(channel: Channel) { self.channel = channel }
+
+    public static func start(host: String, port: Int, group: EventLoopGroup,
+                             routes: [String: AdminRoute]) async throws -> AdminHTTPServer {
+        let channel = try await ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 64)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
+                    try channel.pipeline.syncOperations.addHandler(AdminHTTPHandler(routes: routes))
+                }
+            }
+            .bind(host: host, port: port).get()
+        return AdminHTTPServer(channel: channel)
+    }
+
+    public func close() async throws { try await channel.close() }
+}
+
+final class AdminHTTPHandler: ChannelInboundHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    private let routes: [String: AdminRoute]
+    private var head: HTTPRequestHead?
+    private var body: ByteBuffer?
+    private static let maxBody = 1 << 20
+
+    init(routes: [String: AdminRoute]) { self.routes = routes }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let h):
+            head = h
+            body = nil
+        case .body(var chunk):
+            if (body?.readableBytes ?? 0) + chunk.readableBytes > Self.maxBody {
+                respond(context: context, keepAlive: false, AdminResponse(status: .payloadTooLarge, body: "request body too large\n"))
+                head = nil
+                return
+            }
+            if body == nil { body = chunk } else { body!.writeBuffer(&chunk) }
+        case .end:
+            guard let head else { return }
+            self.head = nil
+            let (path, query) = Self.split(head.uri)
+            let request = AdminRequest(method: head.method, path: path, query: query, body: body)
+            let keepAlive = head.isKeepAlive
+            let route = routes["\(head.method.rawValue) \(path)"]
+            guard let route else {
+                let allowed = routes.keys.contains { $0.hasSuffix(" " + path) }
+                respond(context: context, keepAlive: keepAlive,
+                        allowed ? AdminResponse(status: .methodNotAllowed, body: "method not allowed\n")
+                                : AdminResponse(status: .notFound, body: "no such resource: \(path)\n"))
+                return
+            }
+            let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+            route(request, context.eventLoop).hop(to: context.eventLoop).whenComplete { result in
+                let (handler, context) = loopBound.value
+                switch result {
+                case .success(let response): handler.respond(context: context, keepAlive: keepAlive, response)
+                case .failure(let error): handler.respond(context: context, keepAlive: keepAlive, AdminResponse(status: .internalServerError, body: "\(error)\n"))
+                }
+            }
+        }
+    }
+
+    private func respond(context: ChannelHandlerContext, keepAlive: Bool, _ response: AdminResponse) {
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: response.contentType)
+        headers.add(name: "Content-Length", value: String(response.body.utf8.count))
+        headers.add(name: "Connection", value: keepAlive ? "keep-alive" : "close")
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: response.status, headers: headers))), promise: nil)
+        context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(string: response.body)))), promise: nil)
+        let done = context.writeAndFlush(wrapOutboundOut(.end(nil)))
+        if !keepAlive {
+            let channel = context.channel
+            done.whenComplete { _ in channel.close(promise: nil) }
+        }
+    }
+
+    static func split(_ uri: String) -> (String, [String: String]) {
+        guard let q = uri.firstIndex(of: "?") else { return (uri, [:]) }
+        var query: [String: String] = [:]
+        for pair in uri[uri.index(after: q)...].split(separator: "&") {
+            let kv = pair.split(separator: "=", maxSplits: 1)
+            let key = String(kv[0]).removingPercentEncoding ?? String(kv[0])
+            query[key] = kv.count > 1 ? (String(kv[1]).removingPercentEncoding ?? String(kv[1])) : ""
+        }
+        return (String(uri[..<q]), query)
+    }
+}

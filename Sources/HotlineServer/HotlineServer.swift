@@ -1,2 +1,0 @@
-// HotlineServer: placeholder until the target lands.
-enum _HotlineServerPlaceholder {}

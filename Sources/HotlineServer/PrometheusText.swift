@@ -1,0 +1,40 @@
+/// Renders metrics in the Prometheus text exposition format (version 0.0.4).
+struct PrometheusText {
+    private(set) var text = ""
+    private var declared: Set<String> = []
+
+    enum Kind: String { case counter, gauge }
+
+    mutating func add(_ name: String, _ kind: Kind, help: String, labels: [(String, String)] = [], value: Double) {
+        if declared.insert(name).inserted {
+            text += "# HELP \(name) \(help)\n# TYPE \(name) \(kind.rawValue)\n"
+        }
+        text += name
+        if !labels.isEmpty {
+            text += "{" + labels.map { "\($0.0)=\"\(PrometheusText.escape($0.1))\"" }.joined(separator: ",") + "}"
+        }
+        text += " " + PrometheusText.format(value) + "\n"
+    }
+
+    mutating func add<N: BinaryInteger>(_ name: String, _ kind: Kind, help: String, labels: [(String, String)] = [], value: N) {
+        add(name, kind, help: help, labels: labels, value: Double(value))
+    }
+
+    static func escape(_ s: String) -> String {
+        var out = ""
+        for c in s {
+            switch c {
+            case "\\": out += "\\\\"
+            case "\"": out += "\\\""
+            case "\n": out += "\\n"
+            default: out.append(c)
+            }
+        }
+        return out
+    }
+
+    static func format(_ v: Double) -> String {
+        if v == v.rounded(), abs(v) < 1e15 { return String(Int64(v)) }
+        return String(v)
+    }
+}

@@ -1,2 +1,0 @@
-// Media: placeholder until the target lands.
-enum _MediaPlaceholder {}

@@ -1,0 +1,181 @@
+import NIOCore
+import RTP
+import SDP
+
+/// Told about what arrives on a call's RTP socket. Called on the media event loop.
+public protocol RTPSessionDelegate: AnyObject {
+    /// A key, once per RFC 4733 event however many packets carry it.
+    func rtpSession(_ session: RTPSession, receivedDigit key: DTMFKey)
+    /// Every item of a `play` has been sent.
+    func rtpSession(_ session: RTPSession, finishedPlayback id: UInt64)
+}
+
+/// Encoded audio ready to send: equal-size frames (160 bytes = 20 ms of G.711) stored back
+/// to back, shared by every call that plays them.
+public struct PlayoutFrames: Sendable {
+    public let bytes: [UInt8]
+    public let frameSize: Int
+    public init(bytes: [UInt8], frameSize: Int) {
+        self.bytes = bytes
+        self.frameSize = frameSize
+    }
+    public var frameCount: Int { bytes.count / frameSize }
+}
+
+/// Counters of one session (and, summed, of the engine).
+public struct RTPStatistics: Sendable, Equatable {
+    public var packetsSent: UInt64 = 0
+    public var packetsReceived: UInt64 = 0
+    public var invalidPacketsReceived: UInt64 = 0
+    public var digitsReceived: UInt64 = 0
+    public init() {}
+}
+
+/// One call's RTP stream: a bound UDP socket, the sender state, the DTMF detector, and the
+/// current playlist. Loop-confined; the engine's tick drives sending.
+public final class RTPSession {
+    public let localPort: Int
+    public weak var delegate: RTPSessionDelegate?
+    /// Where packets go: the SDP address until the caller's own packets arrive, then their
+    /// source (symmetric RTP, so callers behind NAT hear us).
+    public private(set) var remote: SocketAddress?
+    public private(set) var stats = RTPStatistics()
+    public private(set) var payloadType: RTPPayloadType
+    public private(set) var isPlaying = false
+
+    var channel: Channel?
+    unowned let engine: MediaEngine
+    /// Position in the engine's list of playing sessions, for O(1) removal.
+    var playingIndex: Int?
+
+    private var latched = false
+    private var sends = true
+    private var telephoneEventPayloadType: UInt8?
+    private var samplesPerFrame: UInt32 = 160
+    private var packetizer: RTPPacketizer
+    private var detector = DTMFEventDetector()
+    private var sendBuffer: ByteBuffer
+    private var playlist: [PlayoutFrames] = []
+    private var item = 0
+    private var frame = 0
+    private var playbackID: UInt64 = 0
+    private var lastSentTick: UInt64?
+
+    init(engine: MediaEngine, localPort: Int, negotiated: NegotiatedMedia, allocator: ByteBufferAllocator) {
+        self.engine = engine
+        self.localPort = localPort
+        var rng = SystemRandomNumberGenerator()
+        // RFC 3550 §5.1: random initial SSRC, sequence number and timestamp.
+        self.packetizer = RTPPacketizer(ssrc: .random(in: 1...UInt32.max, using: &rng),
+                                        initialSequenceNumber: .random(in: 0...UInt16.max, using: &rng),
+                                        initialTimestamp: .random(in: 0...UInt32.max, using: &rng))
+        self.payloadType = RTPPayloadType(negotiated.codec.payloadType)
+        self.sendBuffer = allocator.buffer(capacity: 12 + 320)
+        update(negotiated)
+    }
+
+    /// Applies a (re-)negotiation: codec, remote address, direction, events.
+    public func update(_ negotiated: NegotiatedMedia) {
+        payloadType = RTPPayloadType(negotiated.codec.payloadType)
+        telephoneEventPayloadType = negotiated.telephoneEventPayloadType
+        samplesPerFrame = UInt32(negotiated.codec.clockRate / 50)
+        sends = negotiated.direction.sends && negotiated.remoteAddress != "0.0.0.0"
+        if let address = try? SocketAddress(ipAddress: negotiated.remoteAddress, port: Int(negotiated.remotePort)) {
+            if !latched || remote != address { remote = address }
+        }
+        // A new offer may move the stream: latch again on the next packet.
+        latched = false
+        detector.reset()
+    }
+
+    /// Plays `items` one after the other, replacing what was playing; the delegate hears
+    /// `finishedPlayback(id)` when the last frame has left.
+    public func play(_ items: [PlayoutFrames], id: UInt64) {
+        playlist = items
+        item = 0
+        frame = 0
+        playbackID = id
+        isPlaying = true
+        engine.startPlaying(self)
+    }
+
+    /// Stops the current playlist without a `finishedPlayback`.
+    public func stopPlayback() {
+        guard isPlaying else { return }
+        isPlaying = false
+        playlist = []
+        engine.stopPlaying(self)
+    }
+
+    /// Sends the next frame. Returns false when the playlist is done.
+    func tick(_ tick: UInt64) -> Bool {
+        while item < playlist.count, frame >= playlist[item].frameCount {
+            item += 1
+            frame = 0
+        }
+        guard item < playlist.count else { return false }
+        guard sends, let remote, let channel else {
+            frame += 1 // on hold: time passes, nothing is sent
+            return true
+        }
+        if let last = lastSentTick, tick > last + 1 {
+            // RFC 3550 §5.1: the timestamp keeps counting through silence; the next packet
+            // starts a talkspurt (marker).
+            packetizer.skip(samples: UInt32(tick - last - 1) * samplesPerFrame)
+        }
+        let frames = playlist[item]
+        let start = frame * frames.frameSize
+        sendBuffer.clear()
+        frames.bytes.withUnsafeBytes { all in
+            let payload = UnsafeRawBufferPointer(rebasing: all[start..<(start + frames.frameSize)])
+            packetizer.writePacket(payloadType: payloadType, samples: samplesPerFrame, payload: payload, into: &sendBuffer)
+        }
+        channel.write(AddressedEnvelope(remoteAddress: remote, data: sendBuffer), promise: nil)
+        channel.flush()
+        stats.packetsSent += 1
+        lastSentTick = tick
+        frame += 1
+        return true
+    }
+
+    /// Called by the engine when the playlist ran out during a tick.
+    func playlistFinished() {
+        isPlaying = false
+        playlist = []
+        delegate?.rtpSession(self, finishedPlayback: playbackID)
+    }
+
+    func received(_ buffer: ByteBuffer, from source: SocketAddress) {
+        guard let layout = try? RTPPacketLayout(parsing: buffer) else {
+            stats.invalidPacketsReceived += 1
+            return
+        }
+        stats.packetsReceived += 1
+        if !latched {
+            latched = true
+            remote = source
+        }
+        if let pt = telephoneEventPayloadType, layout.header.payloadType.rawValue == pt {
+            if let key = detector.receivedPacket(rtpTimestamp: layout.header.timestamp, marker: layout.header.marker,
+                                                 payload: layout.payload(in: buffer)) {
+                stats.digitsReceived += 1
+                delegate?.rtpSession(self, receivedDigit: key)
+            }
+        }
+    }
+}
+
+final class RTPSessionHandler: ChannelInboundHandler {
+    typealias InboundIn = AddressedEnvelope<ByteBuffer>
+    let session: RTPSession
+    init(session: RTPSession) { self.session = session }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let envelope = unwrapInboundIn(data)
+        session.received(envelope.data, from: envelope.remoteAddress)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        // ICMP unreachable from a caller that hung up: keep the socket for the call's end.
+    }
+}
