@@ -88,10 +88,6 @@ public final class SQLiteTicketStore: TicketStore {
         var configuration = Configuration()
         configuration.label = "hotline.tickets"
         configuration.busyMode = .timeout(options.busyTimeout)
-        let pragma = options.durability.pragma
-        configuration.prepareDatabase { db in
-            try db.execute(sql: pragma)
-        }
         let pool: DatabasePool
         let recovered: Int
         let lastSequences: [Int: Int]
@@ -102,6 +98,9 @@ public final class SQLiteTicketStore: TicketStore {
                 throw TicketStoreError.schemaTooNew(path: url.path)
             }
             try migrator.migrate(pool)
+            // Only the writer's connection commits, so only it needs the setting. Set after
+            // opening because GRDB sets NORMAL itself when it turns WAL on.
+            try pool.writeWithoutTransaction { db in try db.execute(sql: options.durability.pragma) }
             (recovered, lastSequences) = try pool.write { db in
                 (try TicketSchema.markInterrupted(in: db), try TicketSchema.recentLastSequences(in: db))
             }
