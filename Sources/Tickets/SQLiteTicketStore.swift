@@ -121,6 +121,9 @@ public final class SQLiteTicketStore: TicketStore {
         }
     }
 
+    /// Closes the store if ``close()`` was not called, which blocks until the queue is
+    /// committed: close explicitly on shutdown rather than dropping the last reference on
+    /// an event loop.
     deinit {
         writer.close()
     }
@@ -141,7 +144,7 @@ public final class SQLiteTicketStore: TicketStore {
         writer.submit(.record(ticket), completion: onCommit)
     }
 
-    public func list(limit: Int, since: Date? = nil) throws(TicketStoreError) -> [CallTicket] {
+    public func list(limit: Int, since: Date?) throws(TicketStoreError) -> [CallTicket] {
         try read { db in try TicketSchema.list(limit: limit, since: since, in: db) }
     }
 

@@ -29,8 +29,11 @@ final class TicketIDAllocator: Sendable {
         self.state = Mutex(State(cachedDay: nil, lastSequence: lastSequences))
     }
 
-    func allocate(at date: Date) -> TicketID {
-        state.withLock { state in
+    func allocate(at instant: Date) -> TicketID {
+        // The day of the millisecond the ticket will store, so that a call arriving at
+        // 23:59:59.9996 is not numbered on one day and stored as arriving on the next.
+        let date = TicketTimestamp.normalized(instant)
+        return state.withLock { state in
             let stamp: Int
             if let day = state.cachedDay, day.start <= date, date < day.end {
                 stamp = day.stamp

@@ -69,6 +69,11 @@ extension TicketStore {
         finish(id: id, outcome: outcome, onCommit: nil)
     }
 
+    /// ``list(limit:since:)`` from the newest ticket back, whatever its age.
+    public func list(limit: Int) throws(TicketStoreError) -> [CallTicket] {
+        try list(limit: limit, since: nil)
+    }
+
     /// ``record(_:onCommit:)`` without a callback.
     public func record(_ ticket: CallTicket) {
         record(ticket, onCommit: nil)

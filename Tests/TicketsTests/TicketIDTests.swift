@@ -77,6 +77,14 @@ import Testing
         #expect(allocator.allocate(at: beforeMidnight.addingTimeInterval(0.5)).rawValue == "20261129-000003")
     }
 
+    @Test func numbersTheDayOfTheStoredMillisecond() {
+        let allocator = TicketIDAllocator(timeZone: shanghai, lastSequences: [:])
+        // Stored as 2026-11-30 00:00:00.000 local, so numbered on the 30th.
+        let instant = date(2026, 11, 29, 23, 59, 59).addingTimeInterval(0.9996)
+        #expect(allocator.allocate(at: instant).rawValue == "20261130-000001")
+        #expect(allocator.allocate(at: instant.addingTimeInterval(-0.0002)).rawValue == "20261129-000001")
+    }
+
     @Test func usesTheConfiguredTimeZone() {
         // 00:00:01 in Shanghai is 16:00:01 the day before in UTC.
         let instant = date(2026, 11, 30, 0, 0, 1)
