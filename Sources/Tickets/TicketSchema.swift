@@ -1,0 +1,235 @@
+// Tickets: one durable row per SIP call (a "ticket"), written by one group-committing writer.
+// This file: all of the SQL. The schema lives in migrations, in code, and enforces the
+// invariants itself, so a bug in any writer (or a hand edit in sqlite3) cannot store nonsense.
+
+import Foundation
+import GRDB
+
+enum TicketSchema {
+    /// The migrations, in order. Never edit a shipped migration: add a new one.
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1_tickets") { db in
+            try db.execute(sql: v1)
+        }
+        return migrator
+    }
+
+    // Times are fixed-width UTC text, so text comparison is time comparison in the CHECKs
+    // below and in ORDER BY. STRICT makes SQLite refuse values of the wrong type instead of
+    // silently storing them. Constraints are named so errors say which rule broke.
+    private static let timestamp =
+        "'[0-9][0-9][0-9][0-9]-[01][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9]:[0-5][0-9].[0-9][0-9][0-9]Z'"
+
+    private static let v1 = """
+        CREATE TABLE tickets (
+            id TEXT NOT NULL PRIMARY KEY
+                CONSTRAINT id_format CHECK (
+                    length(id) BETWEEN 15 AND 18
+                    AND substr(id, 1, 8) NOT GLOB '*[^0-9]*'
+                    AND CAST(substr(id, 5, 2) AS INTEGER) BETWEEN 1 AND 12
+                    AND CAST(substr(id, 7, 2) AS INTEGER) BETWEEN 1 AND 31
+                    AND substr(id, 9, 1) = '-'
+                    AND substr(id, 10) NOT GLOB '*[^0-9]*'
+                    AND CAST(substr(id, 10) AS INTEGER) >= 1
+                    AND (length(id) = 15 OR substr(id, 10, 1) <> '0')),
+            call_id TEXT NOT NULL
+                CONSTRAINT call_id_not_empty CHECK (call_id <> ''),
+            caller TEXT NOT NULL,
+            dialled TEXT NOT NULL,
+            arrived_at TEXT NOT NULL
+                CONSTRAINT arrived_at_format CHECK (arrived_at GLOB \(timestamp)),
+            answered_at TEXT
+                CONSTRAINT answered_at_format CHECK (answered_at GLOB \(timestamp)),
+            ended_at TEXT
+                CONSTRAINT ended_at_format CHECK (ended_at GLOB \(timestamp)),
+            keys TEXT NOT NULL DEFAULT ''
+                CONSTRAINT keys_dtmf CHECK (keys NOT GLOB '*[^0-9*#ABCD]*'),
+            menu_path TEXT NOT NULL DEFAULT '[]'
+                CONSTRAINT menu_path_json_array CHECK (json_valid(menu_path) AND json_type(menu_path) = 'array'),
+            business_line TEXT
+                CONSTRAINT business_line_not_empty CHECK (business_line <> ''),
+            category TEXT
+                CONSTRAINT category_not_empty CHECK (category <> ''),
+            disposition TEXT
+                CONSTRAINT disposition_not_empty CHECK (disposition <> ''),
+            sip_status INTEGER
+                CONSTRAINT sip_status_final CHECK (sip_status BETWEEN 200 AND 699),
+            dialplan_version TEXT NOT NULL,
+            CONSTRAINT answered_after_arrival CHECK (answered_at >= arrived_at),
+            CONSTRAINT ended_after_arrival CHECK (ended_at >= arrived_at),
+            CONSTRAINT ended_after_answer CHECK (ended_at >= answered_at),
+            -- An in-progress ticket has no end; an ended call says how it ended. (The
+            -- converse does not hold: an interrupted ticket has a disposition and no end.)
+            CONSTRAINT ended_has_disposition CHECK (ended_at IS NULL OR disposition IS NOT NULL)
+        ) STRICT;
+
+        -- Not UNIQUE: a reused Call-ID must not cost a call its ticket.
+        CREATE INDEX tickets_call_id ON tickets(call_id);
+        CREATE INDEX tickets_arrived_at ON tickets(arrived_at);
+        -- Makes crash recovery at open touch only the tickets left in progress.
+        CREATE INDEX tickets_in_progress ON tickets(id) WHERE disposition IS NULL;
+        """
+    // A CHECK whose expression is NULL passes, which is what the nullable columns want:
+    // `answered_at GLOB ...` only bites when answered_at is set.
+
+    // MARK: - Writes
+
+    static func insert(_ ticket: CallTicket, in db: Database) throws {
+        let statement = try db.cachedStatement(sql: """
+            INSERT INTO tickets (id, call_id, caller, dialled, arrived_at, answered_at, ended_at,
+                keys, menu_path, business_line, category, disposition, sip_status, dialplan_version)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        try statement.execute(arguments: [
+            ticket.id.rawValue, ticket.callID, ticket.caller, ticket.dialled,
+            TicketTimestamp.format(ticket.arrivedAt),
+            ticket.answeredAt.map(TicketTimestamp.format),
+            ticket.endedAt.map(TicketTimestamp.format),
+            ticket.keys, try menuPathJSON(ticket.menuPath),
+            ticket.businessLine, ticket.category?.rawValue, ticket.disposition?.rawValue,
+            ticket.sipStatus, ticket.dialplanVersion,
+        ])
+    }
+
+    /// Applies `outcome` to a ticket in progress. Returns false if no ticket in progress
+    /// has this number (see ``finishFailure(id:in:)`` for why).
+    static func finish(id: TicketID, outcome: CallOutcome, in db: Database) throws -> Bool {
+        let statement = try db.cachedStatement(sql: """
+            UPDATE tickets SET
+                answered_at = coalesce(?, answered_at), ended_at = ?, keys = ?, menu_path = ?,
+                business_line = ?, category = ?, disposition = ?, sip_status = ?
+            WHERE id = ? AND disposition IS NULL
+            """)
+        try statement.execute(arguments: [
+            outcome.answeredAt.map(TicketTimestamp.format), TicketTimestamp.format(outcome.endedAt),
+            outcome.keys, try menuPathJSON(outcome.menuPath),
+            outcome.businessLine, outcome.category?.rawValue, outcome.disposition.rawValue,
+            outcome.sipStatus, id.rawValue,
+        ])
+        return db.changesCount == 1
+    }
+
+    /// Why ``finish(id:outcome:in:)`` changed nothing.
+    static func finishFailure(id: TicketID, in db: Database) throws -> TicketStoreError {
+        let exists = try Bool.fetchOne(db, sql: "SELECT 1 FROM tickets WHERE id = ?", arguments: [id.rawValue]) ?? false
+        return exists ? .alreadyFinished(id) : .ticketNotFound(id)
+    }
+
+    /// Marks every ticket left in progress by a previous process as interrupted, keeping
+    /// its answered_at. Returns how many there were.
+    static func markInterrupted(in db: Database) throws -> Int {
+        try db.execute(
+            sql: "UPDATE tickets SET disposition = ? WHERE disposition IS NULL",
+            arguments: [CallDisposition.interrupted.rawValue])
+        return db.changesCount
+    }
+
+    /// The highest sequence used on each day from two days before the newest ticket's day
+    /// on: enough to continue numbering after a restart, or after the clock steps back a
+    /// little, without scanning years of tickets. Numeric, because a day past 999,999
+    /// tickets has longer numbers that sort wrongly as text.
+    static func recentLastSequences(in db: Database) throws -> [Int: Int] {
+        guard let newest = try String.fetchOne(db, sql: "SELECT max(id) FROM tickets"),
+              let newestID = TicketID(rawValue: newest)
+        else { return [:] }
+        let stamp = newestID.dayStamp
+        let floorDays = CivilDate.days(year: stamp / 10_000, month: stamp / 100 % 100, day: stamp % 100) - 2
+        let floor = CivilDate.fromDays(floorDays)
+        let floorStamp = String(floor.year * 10_000 + floor.month * 100 + floor.day)
+        let rows = try Row.fetchAll(db, sql: """
+            SELECT CAST(substr(id, 1, 8) AS INTEGER) AS day, max(CAST(substr(id, 10) AS INTEGER)) AS sequence
+            FROM tickets WHERE id >= ? GROUP BY day
+            """, arguments: [floorStamp])
+        var sequences: [Int: Int] = [:]
+        for row in rows {
+            sequences[row["day"]] = row["sequence"]
+        }
+        return sequences
+    }
+
+    // MARK: - Reads
+
+    private static let columns = """
+        id, call_id, caller, dialled, arrived_at, answered_at, ended_at, keys, menu_path,
+        business_line, category, disposition, sip_status, dialplan_version
+        """
+
+    static func list(limit: Int, since: Date?, in db: Database) throws -> [CallTicket] {
+        let rows: [Row]
+        if let since {
+            rows = try Row.fetchAll(db, sql: """
+                SELECT \(columns) FROM tickets WHERE arrived_at >= ?
+                ORDER BY arrived_at DESC, id DESC LIMIT ?
+                """, arguments: [TicketTimestamp.format(since), limit])
+        } else {
+            rows = try Row.fetchAll(db, sql: """
+                SELECT \(columns) FROM tickets ORDER BY arrived_at DESC, id DESC LIMIT ?
+                """, arguments: [limit])
+        }
+        return try rows.map(ticket(from:))
+    }
+
+    static func ticket(id: TicketID, in db: Database) throws -> CallTicket? {
+        try Row.fetchOne(db, sql: "SELECT \(columns) FROM tickets WHERE id = ?", arguments: [id.rawValue])
+            .map(ticket(from:))
+    }
+
+    private static func ticket(from row: Row) throws(TicketStoreError) -> CallTicket {
+        let rawID: String = (row["id"] as String?) ?? "?"
+        func text(_ column: String) throws(TicketStoreError) -> String {
+            guard let value = row[column] as String? else { throw .corruptRow(id: rawID, column: column) }
+            return value
+        }
+        func date(_ column: String) throws(TicketStoreError) -> Date? {
+            guard let value = row[column] as String? else { return nil }
+            guard let date = TicketTimestamp.parse(value) else { throw .corruptRow(id: rawID, column: column) }
+            return date
+        }
+        guard let id = TicketID(rawValue: rawID) else { throw .corruptRow(id: rawID, column: "id") }
+        guard let arrivedAt = try date("arrived_at") else { throw .corruptRow(id: rawID, column: "arrived_at") }
+        let menuPath: [String]
+        do {
+            menuPath = try JSONDecoder().decode([String].self, from: Data(try text("menu_path").utf8))
+        } catch {
+            throw .corruptRow(id: rawID, column: "menu_path")
+        }
+        return CallTicket(
+            id: id,
+            callID: try text("call_id"),
+            caller: try text("caller"),
+            dialled: try text("dialled"),
+            arrivedAt: arrivedAt,
+            answeredAt: try date("answered_at"),
+            endedAt: try date("ended_at"),
+            keys: try text("keys"),
+            menuPath: menuPath,
+            businessLine: row["business_line"],
+            category: (row["category"] as String?).map(TicketCategory.init(rawValue:)),
+            disposition: (row["disposition"] as String?).map(CallDisposition.init(rawValue:)),
+            sipStatus: row["sip_status"],
+            dialplanVersion: try text("dialplan_version"))
+    }
+
+    private static func menuPathJSON(_ path: [String]) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(path), as: UTF8.self)
+    }
+}
+
+extension TicketStoreError {
+    /// Maps anything GRDB or the schema code throws to a ticket store error.
+    init(_ error: any Error) {
+        switch error {
+        case let error as TicketStoreError:
+            self = error
+        case let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT:
+            self = .constraintViolated(message: error.message ?? "constraint failed")
+        case let error as DatabaseError:
+            self = .database(code: error.extendedResultCode.rawValue, message: error.message ?? "\(error)")
+        default:
+            self = .database(code: -1, message: String(describing: error))
+        }
+    }
+}

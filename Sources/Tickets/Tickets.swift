@@ -1,2 +1,0 @@
-// Tickets: placeholder until the target lands.
-enum _TicketsPlaceholder {}
