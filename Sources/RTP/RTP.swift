@@ -1,2 +1,0 @@
-// RTP: placeholder until the target lands.
-enum _RTPPlaceholder {}

@@ -1,2 +1,0 @@
-// SDP: placeholder until the target lands.
-enum _SDPPlaceholder {}
