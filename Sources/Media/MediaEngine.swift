@@ -50,41 +50,45 @@ public final class MediaEngine {
         }
     }
 
-    /// Binds a socket on a free even port and returns the session (on the engine's loop).
-    /// Ports still held by another process are skipped.
-    public func openSession(negotiated: NegotiatedMedia, delegate: RTPSessionDelegate) -> EventLoopFuture<RTPSession> {
+    /// Binds a socket on a free even port and hands the session to `completion` on the
+    /// engine's loop. Ports held by another process are skipped (and kept out of the pool).
+    public func openSession(negotiated: NegotiatedMedia, delegate: RTPSessionDelegate,
+                            completion: @escaping (Result<RTPSession, Error>) -> Void) {
         eventLoop.preconditionInEventLoop()
-        return bindNext(negotiated: negotiated, delegate: delegate, attemptsLeft: 8)
+        bindNext(negotiated: negotiated, delegate: delegate, attemptsLeft: 8, completion: completion)
     }
 
-    private func bindNext(negotiated: NegotiatedMedia, delegate: RTPSessionDelegate, attemptsLeft: Int) -> EventLoopFuture<RTPSession> {
+    private func bindNext(negotiated: NegotiatedMedia, delegate: RTPSessionDelegate, attemptsLeft: Int,
+                          completion: @escaping (Result<RTPSession, Error>) -> Void) {
         guard let port = ports.acquire() else {
-            return eventLoop.makeFailedFuture(MediaError.noFreePort(ports.range))
+            completion(.failure(MediaError.noFreePort(ports.range)))
+            return
         }
         let session = RTPSession(engine: self, localPort: port, negotiated: negotiated, allocator: allocator)
         session.delegate = delegate
         let bound = NIOLoopBound(session, eventLoop: eventLoop)
-        let engine = NIOLoopBound(self, eventLoop: eventLoop)
-        return DatagramBootstrap(group: eventLoop)
+        DatagramBootstrap(group: eventLoop)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(RTPSessionHandler(session: bound.value))
                 }
             }
             .bind(host: host, port: port)
-            .flatMap { channel in
-                let session = bound.value
-                session.channel = channel
-                engine.value.sessions[ObjectIdentifier(session)] = session
-                return channel.eventLoop.makeSucceededFuture(bound)
-            }
-            .map { $0.value }
-            .flatMapError { error in
-                let engine = engine.value
-                engine.bindFailures += 1
-                // The port stays out of the pool: something else holds it.
-                guard attemptsLeft > 1 else { return engine.eventLoop.makeFailedFuture(error) }
-                return engine.bindNext(negotiated: negotiated, delegate: delegate, attemptsLeft: attemptsLeft - 1)
+            .assumeIsolated()
+            .whenComplete { result in
+                switch result {
+                case .success(let channel):
+                    session.channel = channel
+                    self.sessions[ObjectIdentifier(session)] = session
+                    completion(.success(session))
+                case .failure(let error):
+                    self.bindFailures += 1
+                    guard attemptsLeft > 1 else {
+                        completion(.failure(error))
+                        return
+                    }
+                    self.bindNext(negotiated: negotiated, delegate: delegate, attemptsLeft: attemptsLeft - 1, completion: completion)
+                }
             }
     }
 

@@ -36,6 +36,8 @@ public struct RTPStatistics: Sendable, Equatable {
 public final class RTPSession {
     public let localPort: Int
     public weak var delegate: RTPSessionDelegate?
+    /// The owner's identifier for this session (the engine's call number).
+    public var ownerID: UInt64 = 0
     /// Where packets go: the SDP address until the caller's own packets arrive, then their
     /// source (symmetric RTP, so callers behind NAT hear us).
     public private(set) var remote: SocketAddress?

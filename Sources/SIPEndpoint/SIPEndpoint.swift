@@ -427,3 +427,15 @@ struct SIPIdentifierGenerator {
         return prefix + "." + String(counter, radix: 36)
     }
 }
+
+extension SIPEndpoint {
+    /// Sends a 2xx again for the UAS core (RFC 3261 §13.3.1.4): through its INVITE
+    /// transaction while that lingers in Accepted (RFC 6026), else straight to the peer.
+    public func retransmit(_ response: SIPResponse, to key: SIPTransactionKey, fallback: SocketAddress) {
+        if request(for: key) != nil {
+            respond(response, to: key)
+        } else {
+            send(.response(response), to: SIPEndpoint.responseDestination(for: response, source: fallback))
+        }
+    }
+}

@@ -219,3 +219,17 @@ func crlf(_ s: String) -> [UInt8] { Array(s.replacingOccurrences(of: "\n", with:
         #expect(r.topVia?.rport == nil)
     }
 }
+
+@Suite struct DTMFInfoTests {
+    @Test func dtmfRelayAndBareDTMFBodies() {
+        #expect(SIPDTMFInfo.parse(contentType: "application/dtmf-relay", body: Array("Signal=3\r\nDuration=160\r\n".utf8)) == .key("3"))
+        #expect(SIPDTMFInfo.parse(contentType: "application/dtmf-relay", body: Array("signal= #\nDuration=100".utf8)) == .key("#"))
+        #expect(SIPDTMFInfo.parse(contentType: "application/dtmf-relay", body: Array("Signal=10\r\n".utf8)) == .key("*"))
+        #expect(SIPDTMFInfo.parse(contentType: "application/dtmf", body: Array("3".utf8)) == .key("3"))
+        #expect(SIPDTMFInfo.parse(contentType: "application/dtmf", body: Array("b\r\n".utf8)) == .key("B"))
+        #expect(SIPDTMFInfo.parse(contentType: "application/dtmf", body: []) == .noKey)
+        #expect(SIPDTMFInfo.parse(contentType: "application/dtmf", body: Array("12".utf8)) == .malformed("invalid key '12'"))
+        #expect(SIPDTMFInfo.parse(contentType: "application/dtmf-relay", body: Array("Duration=160".utf8)) == .malformed("no Signal= line"))
+        #expect(SIPDTMFInfo.parse(contentType: "text/plain", body: Array("3".utf8)) == .malformed("unsupported content type text/plain"))
+    }
+}

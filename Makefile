@@ -1,0 +1,55 @@
+# Hotline: `make run` and `make test` work on a fresh Debian 12 with Swift 6: they install
+# whatever apt packages are missing first (with sudo when not root).
+SWIFT        ?= swift
+SIP          ?= 127.0.0.1:5060
+HTTP         ?= 127.0.0.1:8080
+DIALPLAN     ?= Dialplans/12345.yaml
+DB           ?= var/hotline.sqlite
+RUN_PACKAGES  := pkg-config libasound2-dev libopus-dev libsqlite3-dev
+TEST_PACKAGES := $(RUN_PACKAGES) sip-tester sqlite3
+SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
+
+.PHONY: all deps deps-test build release run test conformance clean prompts
+
+all: build
+
+# Installs only what is missing, so a second run costs one dpkg query per package.
+define apt_install
+	@missing=""; for p in $(1); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+endef
+
+deps:
+	$(call apt_install,$(RUN_PACKAGES))
+
+deps-test:
+	$(call apt_install,$(TEST_PACKAGES))
+
+build: deps
+	$(SWIFT) build
+
+release: deps
+	$(SWIFT) build -c release
+
+# Starts the server on the default dialplan (Ctrl-C stops it and commits every ticket).
+run: release
+	mkdir -p var
+	.build/release/hotline serve --sip $(SIP) --http $(HTTP) --dialplan $(DIALPLAN) --db $(DB) --prompts Prompts
+
+# Every test: unit tests and the SIPp integration tests (which start `hotline serve`).
+test: deps-test
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+# The shared conformance kit against a server on the bench dialplan.
+conformance: deps-test build
+	./.ci/conformance
+
+prompts:
+	Prompts/generate.sh
+
+clean:
+	rm -rf .build

@@ -1,0 +1,303 @@
+import Dialplan
+import Foundation
+import Media
+import NIOCore
+import RTP
+import SDP
+import SIPCore
+import SIPDialog
+import SIPEndpoint
+import SIPTransaction
+import Tickets
+
+extension CallEngine {
+    // MARK: new calls
+
+    /// An initial INVITE: checks in the order RFC 3261 §8.2 gives, admission control before
+    /// any per-call state, then the dialplan decides (ring, answer, play...).
+    func newCall(_ request: SIPRequest, _ key: SIPTransactionKey, _ source: SocketAddress) {
+        // §8.2.2.1: a Request-URI scheme we do not understand.
+        guard request.uri.isSIP else {
+            return reject(request, key, .unsupportedURIScheme, disposition: .rejected)
+        }
+        // §8.2.2.3: extensions the caller requires and we lack.
+        let unsupported = request.required.filter { !$0.isEmpty }
+        if !unsupported.isEmpty {
+            return reject(request, key, .badExtension, disposition: .rejected,
+                          extra: [(.unsupported, unsupported.joined(separator: ", "))])
+        }
+        // §8.2.3: a body we cannot read.
+        if !request.body.isEmpty, request.contentType != "application/sdp" {
+            return reject(request, key, .unsupportedMediaType, disposition: .rejected, extra: [(.accept, "application/sdp")])
+        }
+        // Admission control: a flood gets clean 503s, not a collapse.
+        if draining || activeCalls >= configuration.maxCalls {
+            return reject(request, key, .serviceUnavailable, disposition: .rejectedCapacity,
+                          extra: [(.retryAfter, String(configuration.retryAfterSeconds))])
+        }
+        let dialled = request.uri.decodedUser ?? ""
+        guard let entry = dialplan.entry(forNumber: dialled) else {
+            return reject(request, key, .notFound, disposition: .rejected)
+        }
+        var offer: SessionDescription?
+        var negotiated: NegotiatedMedia?
+        if !request.body.isEmpty {
+            do {
+                let parsed = try SessionDescription.parse(request.bodyText)
+                offer = parsed
+                negotiated = try negotiator.answer(to: parsed, localAddress: configuration.contactHost, localPort: 0,
+                                                   sessionID: sessionIDBase, sessionVersion: 1).media
+            } catch let error as SDPParseError {
+                return reject(request, key, .badRequest, disposition: .rejected, reason: "Bad Request - malformed SDP: \(error)")
+            } catch {
+                // RFC 3261 §13.3.1: 488 with a Warning saying why (RFC 3261 §20.43 code 305).
+                return reject(request, key, .notAcceptableHere, disposition: .rejected,
+                              extra: [(.warning, "305 hotline \"\(error)\"")])
+            }
+        }
+        let localTag = endpoint.makeTag()
+        guard let dialog = SIPDialog(uasFor: request, localTag: localTag) else {
+            return reject(request, key, .badRequest, disposition: .rejected, reason: "Bad Request - INVITE needs a Contact and a From tag")
+        }
+        let caller = request.from?.uri.decodedUser ?? ""
+        let context = CallContext(caller: caller, dialledNumber: dialled, callID: dialog.id.callID)
+        let call = Call(id: nextID(), inviteKey: key, invite: request, source: source, dialog: dialog,
+                        execution: DialplanExecution(dialplan: dialplan, entry: entry, context: context),
+                        arrivedAt: wallClock(), caller: caller, dialled: dialled, sipTimers: endpoint.configuration.timers)
+        call.offer = offer
+        call.negotiated = negotiated
+        register(call)
+        startTimer(.maxDuration, after: configuration.maxCallDuration, for: call)
+        logger.debug("call arrived", metadata: ["sip.call_id": "\(dialog.id.callID)", "call.dialled": "\(dialled)"])
+        openMedia(call)
+        run(call.execution.start(), for: call)
+    }
+
+    private var sessionIDBase: UInt64 { UInt64(Date().timeIntervalSince1970) }
+
+    /// A final response without a dialog, and a one-shot ticket: rejected calls are work
+    /// orders too (they are what connect-rate KPIs count).
+    func reject(_ request: SIPRequest, _ key: SIPTransactionKey, _ status: SIPStatus, disposition: CallDisposition,
+                reason: String? = nil, extra: SIPHeaders = []) {
+        respond(request, on: key, status, reason: reason, extra: extra)
+        metrics.rejectedByStatus[status.rawValue, default: 0] += 1
+        metrics.callsByDisposition[disposition.rawValue, default: 0] += 1
+        let now = wallClock()
+        let ticket = CallTicket(id: tickets.allocateID(at: now), callID: request.callID ?? "", caller: request.from?.uri.decodedUser ?? "",
+                                dialled: request.uri.decodedUser ?? "", arrivedAt: now, answeredAt: nil, endedAt: now,
+                                keys: "", menuPath: [], businessLine: nil, category: nil, disposition: disposition,
+                                sipStatus: status.rawValue, dialplanVersion: dialplan.version)
+        tickets.record(ticket, onCommit: ticketCallback(context: "rejected call"))
+    }
+
+    func ticketCallback(context: String) -> TicketCommitCallback {
+        let bound = NIOLoopBound(self, eventLoop: eventLoop)
+        let loop = eventLoop
+        return { result in
+            if case .failure(let error) = result {
+                loop.execute {
+                    bound.value.metrics.ticketErrors += 1
+                    bound.value.logger.error("ticket write failed", metadata: ["context": "\(context)", "error": "\(error)"])
+                }
+            }
+        }
+    }
+
+    private func nextID() -> UInt64 {
+        nextCallID += 1
+        return nextCallID
+    }
+
+    // MARK: media
+
+    /// Binds the call's RTP socket at once, in parallel with ringing and the ticket write.
+    private func openMedia(_ call: Call) {
+        // A delayed offer (no SDP in the INVITE): the socket starts with nowhere to send;
+        // the ACK's answer tells us where.
+        let initial = call.negotiated ?? NegotiatedMedia(codec: RTPMap(payloadType: 0, encodingName: "PCMU", clockRate: 8000),
+                                                         telephoneEventPayloadType: 101, remoteAddress: "0.0.0.0",
+                                                         remotePort: 0, ptime: 20, direction: .sendrecv, mediaIndex: 0)
+        media.openSession(negotiated: initial, delegate: self) { [self] result in
+            guard call.phase != .ended else {
+                if case .success(let session) = result { media.close(session) }
+                return
+            }
+            switch result {
+            case .success(let session):
+                session.ownerID = call.id
+                call.rtp = session
+                buildLocalSDP(call, port: session.localPort)
+            case .failure(let error):
+                call.mediaError = error
+                logger.error("RTP socket failed", metadata: ["sip.call_id": "\(call.dialog.id.callID)", "error": "\(error)"])
+            }
+            if call.phase == .answering { tryToSendAnswer(call) }
+            if call.mediaError != nil, call.phase == .setup, !call.isAnswered {
+                end(call, disposition: .mediaError, sendBye: false, finalStatus: .serviceUnavailable)
+            }
+            transport?.flush()
+        }
+    }
+
+    private func buildLocalSDP(_ call: Call, port: Int) {
+        if let offer = call.offer {
+            if let (answer, negotiated) = try? negotiator.answer(to: offer, localAddress: configuration.contactHost, localPort: UInt16(port),
+                                                                 sessionID: sessionIDBase &+ call.id, sessionVersion: 1) {
+                call.localSDP = answer
+                call.negotiated = negotiated
+                call.rtp?.update(negotiated)
+            }
+        } else {
+            call.localSDP = negotiator.offer(localAddress: configuration.contactHost, localPort: UInt16(port),
+                                             sessionID: sessionIDBase &+ call.id, sessionVersion: 1)
+        }
+    }
+
+    private func applyAnswerFromACK(_ ack: SIPRequest, _ call: Call) {
+        guard let ours = call.localSDP, !ack.body.isEmpty, let answer = try? SessionDescription.parse(ack.bodyText),
+              let negotiated = try? negotiator.negotiateAnswer(answer: answer, toOffer: ours) else {
+            // RFC 3261 §13.3.1.4 leaves us with a session we cannot set up: end it.
+            logger.notice("ACK carried no usable SDP answer to our offer", metadata: ["sip.call_id": "\(call.dialog.id.callID)"])
+            end(call, disposition: .mediaError, sendBye: true)
+            return
+        }
+        call.negotiated = negotiated
+        call.rtp?.update(negotiated)
+    }
+
+    // MARK: re-INVITE
+
+    func reinvite(_ request: SIPRequest, _ key: SIPTransactionKey) {
+        guard let id = SIPDialogID(incoming: request), let call = callsByDialog[id], call.isAnswered else {
+            respond(request, on: key, .callOrTransactionDoesNotExist)
+            return
+        }
+        guard call.dialog.receive(request) != .outOfOrder else {
+            respond(request, on: key, .serverInternalError, toTag: id.localTag, reason: "CSeq out of order")
+            return
+        }
+        // §14.2: one INVITE transaction at a time per dialog.
+        if call.answerRetransmission.state == .waitingForACK {
+            respond(request, on: key, .requestPending, toTag: id.localTag)
+            return
+        }
+        var body = call.localSDP
+        if !request.body.isEmpty {
+            guard request.contentType == "application/sdp", let offer = try? SessionDescription.parse(request.bodyText) else {
+                respond(request, on: key, .badRequest, toTag: id.localTag, reason: "Bad Request - malformed SDP")
+                return
+            }
+            let version = (call.localSDP?.origin.sessionVersion ?? 1)
+            do {
+                var (answer, negotiated) = try negotiator.answer(to: offer, localAddress: configuration.contactHost,
+                                                                 localPort: UInt16(call.rtp?.localPort ?? 0),
+                                                                 sessionID: sessionIDBase &+ call.id, sessionVersion: version)
+                // RFC 3264 §8: the version grows only when our description changes.
+                if let old = call.localSDP, old.media != answer.media { answer.origin.sessionVersion = version + 1 }
+                call.offer = offer
+                call.negotiated = negotiated
+                call.localSDP = answer
+                call.rtp?.update(negotiated)
+                body = answer
+            } catch {
+                respond(request, on: key, .notAcceptableHere, toTag: id.localTag, extra: [(.warning, "305 hotline \"\(error)\"")])
+                return
+            }
+        } else {
+            call.awaitingAnswerInACK = true // our 200 carries an offer; the ACK answers it
+        }
+        var ok = SIPResponse(to: request, status: .ok, toTag: id.localTag)
+        ok.headers.append(.contact, contactHeader(user: call.dialled))
+        ok.headers.append(.allow, CallEngine.allow)
+        if let body {
+            ok.headers.append(.contentType, "application/sdp")
+            ok.body = Array(body.serialize().utf8)
+        }
+        endpoint.respond(ok, to: key)
+        call.answerKey = key
+        call.answerRetransmission = UASAnswerRetransmission(timers: endpoint.configuration.timers)
+        call.answerResponse = ok
+        perform(call.answerRetransmission.event(.sent(ok)), for: call)
+    }
+
+    // MARK: answering
+
+    /// `.answer` from the dialplan: open the ticket, and send 200 once it is committed and
+    /// the RTP socket is bound, never before (so `kill -9` cannot lose an answered call).
+    func beginAnswer(_ call: Call) {
+        guard call.phase == .setup else { return }
+        call.phase = .answering
+        let now = wallClock()
+        call.answeredAt = now
+        let id = tickets.allocateID(at: call.arrivedAt)
+        call.ticketID = id
+        call.ticketOpened = true
+        let ticket = CallTicket(id: id, callID: call.dialog.id.callID, caller: call.caller, dialled: call.dialled,
+                                arrivedAt: call.arrivedAt, answeredAt: now, endedAt: nil, keys: "", menuPath: [],
+                                businessLine: nil, category: nil, disposition: nil, sipStatus: 200,
+                                dialplanVersion: dialplan.version)
+        let bound = NIOLoopBound(self, eventLoop: eventLoop)
+        let callID = call.id
+        let loop = eventLoop
+        tickets.open(ticket) { result in
+            loop.execute {
+                let engine = bound.value
+                guard let call = engine.callsByID[callID] else { return }
+                switch result {
+                case .success:
+                    call.ticketCommitted = true
+                    engine.tryToSendAnswer(call)
+                case .failure(let error):
+                    engine.metrics.ticketErrors += 1
+                    engine.logger.error("ticket open failed; refusing the call", metadata: ["error": "\(error)"])
+                    call.ticketOpened = false
+                    engine.end(call, disposition: .rejected, sendBye: false, finalStatus: .serverInternalError)
+                }
+                engine.transport?.flush()
+            }
+        }
+    }
+
+    func tryToSendAnswer(_ call: Call) {
+        guard call.phase == .answering, call.ticketCommitted else { return }
+        if call.mediaError != nil {
+            end(call, disposition: .mediaError, sendBye: false, finalStatus: .serviceUnavailable)
+            return
+        }
+        guard call.rtp != nil, let sdp = call.localSDP else { return } // the socket is still binding
+        var ok = SIPResponse(to: call.invite, status: .ok, toTag: call.dialog.id.localTag)
+        ok.headers.append(.contact, contactHeader(user: call.dialled))
+        ok.headers.append(.allow, CallEngine.allow)
+        for route in call.invite.headers.fields where route.name == .recordRoute {
+            ok.headers.append(.recordRoute, route.value) // §12.1.1: the UAS copies Record-Route
+        }
+        ok.headers.append(.contentType, "application/sdp")
+        ok.body = Array(sdp.serialize().utf8)
+        call.awaitingAnswerInACK = call.offer == nil
+        endpoint.respond(ok, to: call.inviteKey)
+        call.phase = .answered
+        call.answeredAt = wallClock()
+        call.answerResponse = ok
+        metrics.answered += 1
+        perform(call.answerRetransmission.event(.sent(ok)), for: call)
+        let deferred = call.deferredCommands
+        call.deferredCommands = []
+        run(deferred, for: call)
+    }
+
+    func perform(_ actions: [UASAnswerRetransmission.Action], for call: Call) {
+        for action in actions {
+            switch action {
+            case .send(let response):
+                endpoint.retransmit(response, to: call.answerKey, fallback: call.source)
+            case .startTimer(.retransmit, let d): startTimer(.answerRetransmit, after: d, for: call)
+            case .startTimer(.ackTimeout, let d): startTimer(.ackTimeout, after: d, for: call)
+            case .cancelTimer(.retransmit): cancelTimer(.answerRetransmit, for: call)
+            case .cancelTimer(.ackTimeout): cancelTimer(.ackTimeout, for: call)
+            case .reportACKTimeout:
+                logger.notice("no ACK for our 200 OK; ending the call", metadata: ["sip.call_id": "\(call.dialog.id.callID)"])
+                end(call, disposition: .noACK, sendBye: true)
+            }
+        }
+    }
+}

@@ -1,0 +1,67 @@
+import Foundation
+import NIOCore
+import SIPEndpoint
+import Tickets
+
+extension CallEngine {
+    /// Refuses new calls (503) and hangs up the current ones.
+    func drain() {
+        draining = true
+        for call in callsByID.values.sorted(by: { $0.id < $1.id }) {
+            end(call, disposition: .serverShutdown, sendBye: true, finalStatus: .serviceUnavailable)
+        }
+        transport?.flush()
+    }
+
+    /// Stops the tick and closes the SIP socket.
+    func stop() -> EventLoopFuture<Void> {
+        tickTask?.cancel()
+        return transport?.close() ?? eventLoop.makeSucceededVoidFuture()
+    }
+
+    /// Prometheus text: calls, SIP traffic, RTP and the ticket writer.
+    func prometheus(tickets: TicketStoreMetrics) -> String {
+        var p = PrometheusText()
+        p.add("hotline_active_calls", .gauge, help: "Calls in progress.", value: activeCalls)
+        p.add("hotline_calls_accepted_total", .counter, help: "INVITEs that passed admission and routing.", value: metrics.callsAccepted)
+        p.add("hotline_calls_answered_total", .counter, help: "Calls answered with 200 OK.", value: metrics.answered)
+        for (disposition, n) in metrics.callsByDisposition.sorted(by: { $0.key < $1.key }) {
+            p.add("hotline_calls_total", .counter, help: "Calls ended, by ticket disposition.", labels: [("disposition", disposition)], value: n)
+        }
+        for (status, n) in metrics.rejectedByStatus.sorted(by: { $0.key < $1.key }) {
+            p.add("hotline_calls_rejected_total", .counter, help: "INVITEs refused before a dialog, by status.", labels: [("status", String(status))], value: n)
+        }
+        let sip = endpoint.metrics
+        for (method, n) in sip.requestsIn.sorted(by: { $0.key < $1.key }) {
+            p.add("hotline_sip_requests_total", .counter, help: "SIP requests by direction and method.", labels: [("direction", "in"), ("method", method)], value: n)
+        }
+        for (method, n) in sip.requestsOut.sorted(by: { $0.key < $1.key }) {
+            p.add("hotline_sip_requests_total", .counter, help: "SIP requests by direction and method.", labels: [("direction", "out"), ("method", method)], value: n)
+        }
+        for (status, n) in sip.responsesIn.sorted(by: { $0.key < $1.key }) {
+            p.add("hotline_sip_responses_total", .counter, help: "SIP responses by direction and status.", labels: [("direction", "in"), ("status", String(status))], value: n)
+        }
+        for (status, n) in sip.responsesOut.sorted(by: { $0.key < $1.key }) {
+            p.add("hotline_sip_responses_total", .counter, help: "SIP responses by direction and status.", labels: [("direction", "out"), ("status", String(status))], value: n)
+        }
+        p.add("hotline_sip_parse_errors_total", .counter, help: "SIP messages that failed to parse.", value: sip.parseErrors)
+        p.add("hotline_sip_dropped_total", .counter, help: "SIP messages dropped without an answer.", value: sip.dropped)
+        p.add("hotline_sip_retransmissions_absorbed_total", .counter, help: "Retransmitted requests answered from the transaction.", value: sip.retransmissionsAbsorbed)
+        p.add("hotline_sip_transactions", .gauge, help: "Live SIP transactions.", labels: [("side", "server")], value: endpoint.serverTransactionCount)
+        p.add("hotline_sip_transactions", .gauge, help: "Live SIP transactions.", labels: [("side", "client")], value: endpoint.clientTransactionCount)
+        let rtp = media.statistics
+        p.add("hotline_rtp_packets_total", .counter, help: "RTP packets by direction.", labels: [("direction", "out")], value: rtp.packetsSent)
+        p.add("hotline_rtp_packets_total", .counter, help: "RTP packets by direction.", labels: [("direction", "in")], value: rtp.packetsReceived)
+        p.add("hotline_rtp_invalid_packets_total", .counter, help: "Received datagrams that were not RTP.", value: rtp.invalidPacketsReceived)
+        p.add("hotline_dtmf_digits_total", .counter, help: "Keys received, by transport.", labels: [("via", "rfc4733")], value: rtp.digitsReceived)
+        p.add("hotline_dtmf_digits_total", .counter, help: "Keys received, by transport.", labels: [("via", "sip_info")], value: metrics.infoDigits)
+        p.add("hotline_rtp_sessions", .gauge, help: "Open RTP sockets.", value: media.openSessions)
+        p.add("hotline_rtp_ports_free", .gauge, help: "RTP ports left in the pool.", value: media.ports.available)
+        p.add("hotline_ticket_writes_total", .counter, help: "Ticket writes by outcome.", labels: [("outcome", "committed")], value: tickets.writesCommitted)
+        p.add("hotline_ticket_writes_total", .counter, help: "Ticket writes by outcome.", labels: [("outcome", "failed")], value: tickets.writesFailed)
+        p.add("hotline_ticket_commits_total", .counter, help: "Group commits (transactions) of the ticket writer.", value: tickets.commits)
+        p.add("hotline_ticket_writes_pending", .gauge, help: "Ticket writes queued, not yet committed.", value: tickets.pendingWrites)
+        p.add("hotline_ticket_commit_writes_max", .gauge, help: "Most writes in one commit so far.", value: tickets.maxCommitWrites)
+        return p.text
+    }
+}

@@ -1,0 +1,279 @@
+import Dialplan
+import Foundation
+import Logging
+import Media
+import NIOCore
+import RTP
+import SDP
+import SIPCore
+import SIPDialog
+import SIPEndpoint
+import SIPTransaction
+import SIPTransport
+import Tickets
+import Timers
+
+/// Runs the calls of one event loop: the SIP endpoint's transaction user, the owner of the
+/// calls' media and timers, and the writer of their tickets. Every method runs on
+/// `eventLoop`; nothing here locks.
+final class CallEngine {
+    let eventLoop: EventLoop
+    let configuration: ServerConfiguration
+    let logger: Logger
+    let tickets: TicketStore
+    let prompts: PromptLibrary
+    var dialplan: Dialplan
+    private(set) var endpoint: SIPEndpoint!
+    private(set) var transport: UDPTransport?
+    let media: MediaEngine
+    let negotiator = SDPNegotiator()
+    /// Wall-clock time for tickets; the monotonic clock drives timers.
+    let wallClock: @Sendable () -> Date
+
+    var callsByID: [UInt64: Call] = [:]
+    var callsByInvite: [SIPTransactionKey: Call] = [:]
+    var callsByDialog: [SIPDialogID: Call] = [:]
+    var nextCallID: UInt64 = 0
+    private var timers = TimerQueue<(UInt64, CallTimer)>()
+    private var tickTask: RepeatedTask?
+    var metrics = EngineMetrics()
+    private(set) var draining = false
+    private let sessionID = UInt64(Date().timeIntervalSince1970)
+
+    /// The SIP methods we answer (RFC 3261 §20.5 Allow).
+    static let allow = "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO"
+    static let tickInterval = TimeAmount.milliseconds(10)
+
+    init(eventLoop: EventLoop, configuration: ServerConfiguration, logger: Logger, tickets: TicketStore,
+         prompts: PromptLibrary, dialplan: Dialplan, wallClock: @escaping @Sendable () -> Date = { Date() }) {
+        self.eventLoop = eventLoop
+        self.configuration = configuration
+        self.logger = logger
+        self.tickets = tickets
+        self.prompts = prompts
+        self.dialplan = dialplan
+        self.wallClock = wallClock
+        self.media = MediaEngine(eventLoop: eventLoop, host: configuration.contactHost, ports: configuration.rtpPorts)
+    }
+
+    static func monotonicNow() -> Instant { Instant(nanoseconds: NIODeadline.now().uptimeNanoseconds) }
+
+    /// Binds the SIP socket and starts the timer tick. Call on `eventLoop`.
+    func start() -> EventLoopFuture<SocketAddress> {
+        eventLoop.preconditionInEventLoop()
+        endpoint = SIPEndpoint(
+            configuration: .init(host: configuration.contactHost, port: configuration.sipPort, userAgent: configuration.userAgent),
+            clock: CallEngine.monotonicNow,
+            transmit: { [unowned self] buffer, address in self.transport?.send(buffer, to: address) })
+        endpoint.delegate = self
+        return UDPTransport.bind(host: configuration.sipHost, port: configuration.sipPort, on: eventLoop, receiver: self)
+            .assumeIsolated()
+            .map { channel in
+                let transport = UDPTransport(channel: channel)
+                self.transport = transport
+                if self.configuration.sipPort == 0, let port = transport.localAddress.port {
+                    self.endpoint.configuration.port = port
+                }
+                self.tickTask = self.eventLoop.assumeIsolated().scheduleRepeatedTask(initialDelay: CallEngine.tickInterval, delay: CallEngine.tickInterval) { _ in
+                    self.tick()
+                }
+                return transport.localAddress
+            }
+            .nonisolated()
+    }
+
+    private func tick() {
+        let now = CallEngine.monotonicNow()
+        endpoint.processTimers(now: now)
+        while let (_, (callID, timer)) = timers.popExpired(now: now) {
+            guard let call = callsByID[callID], call.timers.removeValue(forKey: timer) != nil else { continue }
+            timerFired(timer, for: call)
+        }
+        transport?.flush()
+    }
+
+    // MARK: call table
+
+    var activeCalls: Int { callsByID.count }
+
+    func register(_ call: Call) {
+        callsByID[call.id] = call
+        callsByInvite[call.inviteKey] = call
+        callsByDialog[call.dialog.id] = call
+        metrics.callsAccepted += 1
+    }
+
+    func forget(_ call: Call) {
+        callsByID[call.id] = nil
+        callsByInvite[call.inviteKey] = nil
+        callsByDialog[call.dialog.id] = nil
+        for id in call.timers.values { timers.cancel(id) }
+        call.timers = [:]
+    }
+
+    func startTimer(_ timer: CallTimer, after duration: Duration, for call: Call) {
+        if let old = call.timers[timer] { timers.cancel(old) }
+        call.timers[timer] = timers.schedule(at: CallEngine.monotonicNow() + duration, (call.id, timer))
+    }
+
+    func cancelTimer(_ timer: CallTimer, for call: Call) {
+        if let id = call.timers.removeValue(forKey: timer) { timers.cancel(id) }
+    }
+
+    private func timerFired(_ timer: CallTimer, for call: Call) {
+        switch timer {
+        case .dialplan(let id):
+            feed(.timerFired(id), to: call)
+        case .answerRetransmit:
+            perform(call.answerRetransmission.event(.timerFired(.retransmit)), for: call)
+        case .ackTimeout:
+            perform(call.answerRetransmission.event(.timerFired(.ackTimeout)), for: call)
+        case .maxDuration:
+            logger.warning("call exceeded the maximum duration; hanging up", metadata: ["sip.call_id": "\(call.dialog.id.callID)"])
+            end(call, disposition: CallDisposition(rawValue: "max_duration"), sendBye: true)
+        }
+    }
+
+    // MARK: responses
+
+    /// A response to a request in its transaction, with our Server/Allow decoration.
+    func respond(_ request: SIPRequest, on key: SIPTransactionKey, _ status: SIPStatus, toTag: String? = nil,
+                 reason: String? = nil, extra: SIPHeaders = [], body: SessionDescription? = nil) {
+        var response = SIPResponse(to: request, status: status, reasonPhrase: reason, toTag: toTag ?? (status == .trying ? nil : endpoint.makeTag()))
+        for field in extra { response.headers.append(field.name, field.value) }
+        if status == .methodNotAllowed || (status.isSuccess && request.method != .bye) {
+            if !response.headers.contains(.allow) { response.headers.append(.allow, CallEngine.allow) }
+        }
+        if let body {
+            response.headers.append(.contentType, "application/sdp")
+            response.body = Array(body.serialize().utf8)
+        }
+        endpoint.respond(response, to: key)
+    }
+
+    func contactHeader(user: String) -> String {
+        let host = configuration.contactHost.contains(":") ? "[\(configuration.contactHost)]" : configuration.contactHost
+        return "<sip:\(user.isEmpty ? "hotline" : user)@\(host):\(endpoint.configuration.port)>"
+    }
+}
+
+// MARK: - Transport input
+
+extension CallEngine: DatagramReceiver {
+    func received(_ datagram: ByteBuffer, from source: SocketAddress) {
+        endpoint.receive(datagram, from: source)
+    }
+
+    func readBatchComplete() {
+        transport?.flush()
+    }
+}
+
+// MARK: - Requests
+
+extension CallEngine: SIPEndpointDelegate {
+    func endpoint(_ endpoint: SIPEndpoint, received request: SIPRequest, transaction key: SIPTransactionKey, from source: SocketAddress) {
+        let inDialog = request.to?.tag != nil
+        switch request.method {
+        case .invite:
+            if inDialog { reinvite(request, key) } else { newCall(request, key, source) }
+        case .bye:
+            guard let call = dialogCall(for: request, key) else { return }
+            respond(request, on: key, .ok, toTag: call.dialog.id.localTag)
+            let disposition = call.execution.disposition.map { CallDisposition(rawValue: $0.rawValue) } ?? .callerHangup
+            end(call, disposition: disposition, sendBye: false)
+        case .info:
+            guard let call = dialogCall(for: request, key) else { return }
+            info(request, key, call)
+        case .options:
+            if inDialog {
+                guard let call = dialogCall(for: request, key) else { return }
+                respond(request, on: key, .ok, toTag: call.dialog.id.localTag, extra: capabilityHeaders())
+            } else {
+                respond(request, on: key, .ok, extra: capabilityHeaders())
+            }
+        case .ack, .cancel:
+            break // the endpoint routes these elsewhere
+        default:
+            if SIPMethod.known.contains(request.method) {
+                respond(request, on: key, .methodNotAllowed)
+            } else {
+                respond(request, on: key, .notImplemented)
+            }
+        }
+    }
+
+    func endpoint(_ endpoint: SIPEndpoint, receivedACK ack: SIPRequest, from source: SocketAddress) {
+        guard let id = SIPDialogID(incoming: ack), let call = callsByDialog[id], call.isAnswered else {
+            metrics.strayACKs += 1
+            return
+        }
+        _ = call.dialog.receive(ack)
+        call.dialog.confirm()
+        perform(call.answerRetransmission.event(.receivedACK), for: call)
+        if call.awaitingAnswerInACK {
+            call.awaitingAnswerInACK = false
+            applyAnswerFromACK(ack, call)
+        }
+    }
+
+    func endpoint(_ endpoint: SIPEndpoint, cancelled invite: SIPTransactionKey) {
+        guard let call = callsByInvite[invite], !call.isAnswered, call.phase != .ended else { return }
+        end(call, disposition: .cancelled, sendBye: false, finalStatus: .requestTerminated)
+    }
+
+    func endpoint(_ endpoint: SIPEndpoint, ackTimedOut invite: SIPTransactionKey) {
+        // A failure response was never ACKed: the call is already over on our side.
+    }
+
+    private func capabilityHeaders() -> SIPHeaders {
+        [(.accept, "application/sdp, application/dtmf-relay, application/dtmf"), (.acceptLanguage, "zh, en"), (.supported, "")]
+            .filter { !$0.1.isEmpty }
+            .reduce(into: SIPHeaders()) { $0.append($1.0, $1.1) }
+    }
+
+    /// The call an in-dialog request names, or a 481 (RFC 3261 §12.2.2) and nil. Checks CSeq
+    /// order (500 for an older CSeq).
+    private func dialogCall(for request: SIPRequest, _ key: SIPTransactionKey) -> Call? {
+        guard let id = SIPDialogID(incoming: request), let call = callsByDialog[id], call.phase != .ended else {
+            respond(request, on: key, .callOrTransactionDoesNotExist)
+            return nil
+        }
+        switch call.dialog.receive(request) {
+        case .accept, .duplicate:
+            return call
+        case .outOfOrder:
+            respond(request, on: key, .serverInternalError, toTag: call.dialog.id.localTag, reason: "CSeq out of order")
+            return nil
+        }
+    }
+
+    private func info(_ request: SIPRequest, _ key: SIPTransactionKey, _ call: Call) {
+        switch SIPDTMFInfo.parse(contentType: request.contentType, body: request.body) {
+        case .key(let c):
+            respond(request, on: key, .ok, toTag: call.dialog.id.localTag)
+            metrics.infoDigits += 1
+            if let k = DialplanKey(rawValue: c) { feed(.keyPressed(k), to: call) }
+        case .noKey:
+            respond(request, on: key, .ok, toTag: call.dialog.id.localTag)
+        case .malformed(let why):
+            if let type = request.contentType, !SIPDTMFInfo.contentTypes.contains(type) {
+                respond(request, on: key, .unsupportedMediaType, toTag: call.dialog.id.localTag,
+                        extra: [(.accept, "application/dtmf-relay, application/dtmf")])
+            } else {
+                respond(request, on: key, .badRequest, toTag: call.dialog.id.localTag, reason: "Bad Request - \(why)")
+            }
+        }
+    }
+}
+
+/// Counters the engine keeps for /metrics.
+struct EngineMetrics: Sendable {
+    var callsAccepted: UInt64 = 0
+    var callsByDisposition: [String: UInt64] = [:]
+    var rejectedByStatus: [Int: UInt64] = [:]
+    var infoDigits: UInt64 = 0
+    var strayACKs: UInt64 = 0
+    var answered: UInt64 = 0
+    var ticketErrors: UInt64 = 0
+}

@@ -1,0 +1,60 @@
+// HotlineServer: the composition root. It alone reads configuration, owns the event loops,
+// the SIP socket, the media engine, the ticket store and the admin listener, and binds the
+// pure machines (transactions, dialogs, dialplan execution) to them.
+import Foundation
+import Tickets
+
+/// Everything `hotline serve` needs, decoded once from flags and environment and validated.
+public struct ServerConfiguration: Sendable {
+    /// SIP/UDP listen address.
+    public var sipHost: String = "127.0.0.1"
+    public var sipPort: Int = 5060
+    /// The address put in Contact, Via and SDP `c=`. Defaults to `sipHost`; must be set
+    /// when listening on a wildcard address.
+    public var advertisedHost: String?
+    /// Admin HTTP listener (`/health`, `/metrics`); nil to disable.
+    public var httpHost: String? = "127.0.0.1"
+    public var httpPort: Int = 8080
+    public var dialplanPath: String = "Dialplans/12345.yaml"
+    public var databasePath: String = "var/hotline.sqlite"
+    public var promptsPath: String = "Prompts"
+    public var rtpPorts: ClosedRange<Int> = 20000...29999
+    /// Admission control: beyond this many calls an INVITE gets 503 before any per-call state.
+    public var maxCalls: Int = 2000
+    /// Seconds a rejected caller is told to wait (Retry-After).
+    public var retryAfterSeconds: Int = 5
+    /// Hard cap on one call's length, so a lost BYE cannot hold a port and a ticket open forever.
+    public var maxCallDuration: Duration = .seconds(4 * 3600)
+    public var durability: SQLiteTicketStore.Durability = .normal
+    public var timeZone: TimeZone = .current
+    public var userAgent: String = "Hotline/0.1"
+
+    public init() {}
+
+    /// The address we advertise to peers.
+    public var contactHost: String { advertisedHost ?? sipHost }
+
+    public enum ValidationError: Error, CustomStringConvertible {
+        case wildcardWithoutAdvertisedAddress
+        case badRTPRange(ClosedRange<Int>)
+        case badPort(String, Int)
+
+        public var description: String {
+            switch self {
+            case .wildcardWithoutAdvertisedAddress:
+                "listening on \("0.0.0.0") needs --advertise ADDRESS: the address callers can reach, for Contact and SDP"
+            case .badRTPRange(let r):
+                "RTP port range \(r.lowerBound)-\(r.upperBound) must lie within 1024-65535 and hold at least two ports"
+            case .badPort(let what, let p):
+                "\(what) port \(p) is out of range 0-65535"
+            }
+        }
+    }
+
+    public func validate() throws(ValidationError) {
+        if (sipHost == "0.0.0.0" || sipHost == "::") && advertisedHost == nil { throw .wildcardWithoutAdvertisedAddress }
+        guard rtpPorts.lowerBound >= 1024, rtpPorts.upperBound <= 65535, rtpPorts.count >= 2 else { throw .badRTPRange(rtpPorts) }
+        guard (0...65535).contains(sipPort) else { throw .badPort("SIP", sipPort) }
+        guard (0...65535).contains(httpPort) else { throw .badPort("HTTP", httpPort) }
+    }
+}

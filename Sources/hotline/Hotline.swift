@@ -1,0 +1,176 @@
+// `hotline`: the one executable. A thin ArgumentParser front over HotlineServer and the
+// stores; every subcommand's logic lives in a library target.
+import ArgumentParser
+import Foundation
+import HotlineServer
+import Logging
+import Tickets
+
+@main
+struct Hotline: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "A SIP IVR and call-routing engine for public-service hotlines.",
+        subcommands: [Serve.self, TicketsCommand.self],
+        defaultSubcommand: Serve.self)
+}
+
+/// `host:port`, e.g. `127.0.0.1:5060` or `[::1]:5060`.
+struct HostPort: ExpressibleByArgument, CustomStringConvertible {
+    var host: String
+    var port: Int
+
+    init?(argument: String) {
+        guard let colon = argument.lastIndex(of: ":"), let port = Int(argument[argument.index(after: colon)...]),
+              (0...65535).contains(port) else { return nil }
+        var host = String(argument[..<colon])
+        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        guard !host.isEmpty else { return nil }
+        self.host = host
+        self.port = port
+    }
+    var description: String { "\(host):\(port)" }
+}
+
+/// `20000-29999`.
+struct PortRange: ExpressibleByArgument {
+    var range: ClosedRange<Int>
+    init?(argument: String) {
+        let parts = argument.split(separator: "-")
+        guard parts.count == 2, let low = Int(parts[0]), let high = Int(parts[1]), low < high else { return nil }
+        range = low...high
+    }
+}
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Answer calls: SIP on UDP, prompts over RTP, a ticket per call.")
+
+    @Option(help: "SIP/UDP listen address.") var sip = HostPort(argument: "127.0.0.1:5060")!
+    @Option(help: "Address callers can reach, for Contact and SDP (needed with a wildcard --sip).") var advertise: String?
+    @Option(help: "Admin HTTP listen address (/health, /metrics), or 'off'.") var http = "127.0.0.1:8080"
+    @Option(help: "Dialplan YAML file.") var dialplan = "Dialplans/12345.yaml"
+    @Option(help: "SQLite ticket database (created if missing).") var db = SQLiteTicketStore.defaultPath
+    @Option(help: "Prompt directory (one subdirectory per language).") var prompts = "Prompts"
+    @Option(name: .customLong("rtp-ports"), help: "RTP port range.") var rtpPorts = PortRange(argument: "20000-29999")!
+    @Option(name: .customLong("max-calls"), help: "Concurrent calls before new INVITEs get 503.") var maxCalls = 2000
+    @Option(help: "Ticket durability: 'normal' survives a process crash, 'full' also a power cut.") var durability = "normal"
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error.") var logLevel = "info"
+
+    func run() async throws {
+        var config = ServerConfiguration()
+        config.sipHost = sip.host
+        config.sipPort = sip.port
+        config.advertisedHost = advertise
+        if http == "off" {
+            config.httpHost = nil
+        } else {
+            guard let address = HostPort(argument: http) else { throw ValidationError("--http wants HOST:PORT or 'off'") }
+            config.httpHost = address.host
+            config.httpPort = address.port
+        }
+        config.dialplanPath = dialplan
+        config.databasePath = db
+        config.promptsPath = prompts
+        config.rtpPorts = rtpPorts.range
+        config.maxCalls = maxCalls
+        switch durability {
+        case "normal": config.durability = .normal
+        case "full": config.durability = .full
+        default: throw ValidationError("--durability is 'normal' or 'full'")
+        }
+        guard let level = Logger.Level(rawValue: logLevel) else { throw ValidationError("unknown --log-level \(logLevel)") }
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "hotline")
+
+        let server: HotlineServer
+        do {
+            server = try await HotlineServer.start(config, logger: logger)
+        } catch {
+            FileHandle.standardError.write(Data("hotline: \(error)\n".utf8))
+            throw ExitCode(1)
+        }
+        // Ready line for scripts and tests: the bound addresses (ports may have been 0).
+        print("hotline listening sip=\(server.sipAddress) http=\(server.httpAddress.map { "\($0)" } ?? "off")")
+        fflush(stdout)
+        await waitForTerminationSignal()
+        logger.info("shutting down: hanging up calls and committing tickets")
+        await server.shutdown()
+    }
+}
+
+/// Waits for SIGINT or SIGTERM.
+func waitForTerminationSignal() async {
+    signal(SIGINT, SIG_IGN)
+    signal(SIGTERM, SIG_IGN)
+    await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+        let queue = DispatchQueue(label: "hotline.signals")
+        let once = SignalOnce(continuation)
+        for sig in [SIGINT, SIGTERM] {
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: queue)
+            source.setEventHandler { once.fire() }
+            source.resume()
+            once.keep(source)
+        }
+    }
+}
+
+/// Resumes the continuation on the first signal only.
+final class SignalOnce: @unchecked Sendable {
+    private var continuation: CheckedContinuation<Void, Never>?
+    private var sources: [DispatchSourceSignal] = []
+    init(_ continuation: CheckedContinuation<Void, Never>) { self.continuation = continuation }
+    // Both run on the one serial signal queue, or before it starts.
+    func keep(_ source: DispatchSourceSignal) { sources.append(source) }
+    func fire() {
+        continuation?.resume()
+        continuation = nil
+    }
+}
+
+struct TicketsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "tickets", abstract: "Read the work orders calls produced.",
+                                                    subcommands: [List.self])
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List tickets, newest first.")
+        @Option(help: "SQLite ticket database.") var db = SQLiteTicketStore.defaultPath
+        @Option(help: "At most this many tickets.") var limit = 1000
+        @Flag(help: "Print a JSON array.") var json = false
+
+        func run() async throws {
+            let reader: SQLiteTicketReader
+            let tickets: [CallTicket]
+            do {
+                reader = try SQLiteTicketReader(path: db)
+                tickets = try reader.list(limit: limit, since: nil)
+            } catch {
+                FileHandle.standardError.write(Data("hotline: \(error)\n".utf8))
+                throw ExitCode(1)
+            }
+            if json {
+                let data = try CallTicket.jsonEncoder.encode(tickets)
+                FileHandle.standardOutput.write(data)
+                FileHandle.standardOutput.write(Data("\n".utf8))
+            } else {
+                print(Self.table(tickets))
+            }
+        }
+
+        static func table(_ tickets: [CallTicket]) -> String {
+            var lines = ["TICKET           ARRIVED (UTC)             DIALLED  KEYS    LINE        DISPOSITION        SIP"]
+            let formatter = ISO8601DateFormatter()
+            formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+            for t in tickets {
+                func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s + " " : s + String(repeating: " ", count: n - s.count) }
+                lines.append(pad(t.id.rawValue, 17) + pad(formatter.string(from: t.arrivedAt), 26) + pad(t.dialled, 9)
+                             + pad(t.keys, 8) + pad(t.businessLine ?? "-", 12) + pad(t.disposition?.rawValue ?? "in progress", 19)
+                             + (t.sipStatus.map(String.init) ?? "-"))
+            }
+            lines.append("\(tickets.count) ticket(s)")
+            return lines.joined(separator: "\n")
+        }
+    }
+}

@@ -1,1 +1,0 @@
-print("hotline: not built yet")
