@@ -30,6 +30,8 @@ public struct DTMFKey: RawRepresentable, Hashable, Comparable, Sendable,
     }
 
     /// A key literal such as `"3"`; traps on a character that is no keypad key, like `URL(string:)!`.
+    /// Note that `DTMFKey("x")` with a literal argument is literal coercion and lands here; use
+    /// ``init(rawValue:)`` or ``init(_:)`` with a variable for input that may be invalid.
     public init(extendedGraphemeClusterLiteral value: Character) {
         guard let key = DTMFKey(rawValue: value) else { preconditionFailure("'\(value)' is not a DTMF key") }
         self = key

@@ -38,12 +38,12 @@ extension Dialplan {
         guard let data = FileManager.default.contents(atPath: path) else {
             return CheckResult(dialplan: nil, issues: [DialplanIssue(
                 severity: .error, code: .unreadableFile, message: "cannot read the file",
-                location: SourceLocation(file: path, line: 1, column: 1), keyPath: "")])
+                location: DialplanLocation(file: path, line: 1, column: 1), keyPath: "")])
         }
         guard let text = String(data: data, encoding: .utf8) else {
             return CheckResult(dialplan: nil, issues: [DialplanIssue(
                 severity: .error, code: .unreadableFile, message: "the file is not UTF-8 text",
-                location: SourceLocation(file: path, line: 1, column: 1), keyPath: "")])
+                location: DialplanLocation(file: path, line: 1, column: 1), keyPath: "")])
         }
         return check(yaml: text, file: path)
     }

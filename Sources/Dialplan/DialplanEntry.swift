@@ -21,9 +21,9 @@ public struct DialplanEntry: Sendable, Equatable {
     /// How long to ring (SIP 180) before answering; `.zero` answers at once.
     public var ring: Duration
     /// Where the entry is written (its `-` item).
-    public var location: SourceLocation
+    public var location: DialplanLocation
 
-    public init(match: Match, start: NodeID, ring: Duration = .zero, location: SourceLocation) {
+    public init(match: Match, start: NodeID, ring: Duration = .zero, location: DialplanLocation) {
         self.match = match
         self.start = start
         self.ring = ring

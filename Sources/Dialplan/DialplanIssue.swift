@@ -55,14 +55,14 @@ public struct DialplanIssue: Sendable, Hashable, CustomStringConvertible {
     public var code: Code
     public var message: String
     /// Where the offending key or value starts.
-    public var location: SourceLocation
+    public var location: DialplanLocation
     /// Dotted path to the offending key, e.g. `nodes.main_menu.keys.3`; empty for the whole file.
     public var keyPath: String
     /// A suggestion such as `did you mean 'timeout'?`.
     public var hint: String?
 
     public init(
-        severity: Severity, code: Code, message: String, location: SourceLocation,
+        severity: Severity, code: Code, message: String, location: DialplanLocation,
         keyPath: String, hint: String? = nil
     ) {
         self.severity = severity

@@ -6,12 +6,12 @@ public struct DialplanNode: Sendable, Equatable, Identifiable {
     public var id: NodeID
     public var kind: Kind
     /// Where the node's name is written.
-    public var location: SourceLocation
+    public var location: DialplanLocation
     /// Where each value inside the node is written, by key path relative to the node
     /// (`next`, `prompts.0`, `keys.3`), so later checks can point at the exact value.
-    public var fieldLocations: [String: SourceLocation]
+    public var fieldLocations: [String: DialplanLocation]
 
-    public init(id: NodeID, kind: Kind, location: SourceLocation, fieldLocations: [String: SourceLocation] = [:]) {
+    public init(id: NodeID, kind: Kind, location: DialplanLocation, fieldLocations: [String: DialplanLocation] = [:]) {
         self.id = id
         self.kind = kind
         self.location = location

@@ -13,7 +13,7 @@ struct DialplanParser {
     private(set) var issues: [DialplanIssue] = []
 
     /// Full key path → where its value is written; nodes copy their part into `fieldLocations`.
-    private var valueLocations: [String: SourceLocation] = [:]
+    private var valueLocations: [String: DialplanLocation] = [:]
     private var declaredLanguages: [Language] = []
     private var nodeIDs: Set<NodeID> = []
     /// Every node reference, including ones made by nodes that failed to parse, for the
@@ -24,7 +24,7 @@ struct DialplanParser {
         /// The node making the reference; `nil` for an entry's `start`.
         var source: NodeID?
         var target: NodeID
-        var location: SourceLocation
+        var location: DialplanLocation
         var keyPath: String
     }
 
@@ -123,7 +123,7 @@ struct DialplanParser {
             file: file, version: Dialplan.fingerprint(of: text), warnings: issues)
     }
 
-    private mutating func parseLanguages(_ field: Binding?, rootLocation: SourceLocation) -> [Language] {
+    private mutating func parseLanguages(_ field: Binding?, rootLocation: DialplanLocation) -> [Language] {
         guard let field else {
             missing("languages", in: [], at: rootLocation, what: "the dialplan", hint: "e.g. languages: [zh, en]")
             return []
@@ -153,7 +153,7 @@ struct DialplanParser {
         return languages
     }
 
-    private mutating func parseEntries(_ field: Binding?, rootLocation: SourceLocation) -> [DialplanEntry] {
+    private mutating func parseEntries(_ field: Binding?, rootLocation: DialplanLocation) -> [DialplanEntry] {
         guard let field else {
             missing("entries", in: [], at: rootLocation, what: "the dialplan", hint: "e.g. entries: [{number: \"12345\", start: welcome}]")
             return []
@@ -167,7 +167,7 @@ struct DialplanParser {
                    at: location(field.value), path: ["entries"])
         }
         var entries: [DialplanEntry] = []
-        var numbers: [String: SourceLocation] = [:]
+        var numbers: [String: DialplanLocation] = [:]
         for (index, item) in sequence.enumerated() {
             let path = ["entries", String(index)]
             guard case .mapping(let mapping) = item else {
@@ -354,7 +354,7 @@ struct DialplanParser {
 
         guard let kind, issues.filter({ $0.severity == .error }).count == issuesBefore else { return nil }
         let prefix = path.joined(separator: ".") + "."
-        var fieldLocations: [String: SourceLocation] = [:]
+        var fieldLocations: [String: DialplanLocation] = [:]
         for (keyPath, location) in valueLocations where keyPath.hasPrefix(prefix) {
             fieldLocations[String(keyPath.dropFirst(prefix.count))] = location
         }
@@ -587,9 +587,12 @@ struct DialplanParser {
 
     /// Unreachable nodes and loops that never wait. Both are warnings: the dialplan still runs,
     /// and the interpreter's loop guard ends such a call with `dialplan_error`.
+    ///
+    /// Reachability is judged only when there is no error: a broken node or entry hides its
+    /// edges, and "unreachable" warnings downstream of it would be noise.
     private mutating func analyse(nodes: [NodeID: DialplanNode], nodeBindings: [Binding], entries: [DialplanEntry]) {
-        let starts = references.filter { $0.source == nil && nodeIDs.contains($0.target) }.map(\.target)
-        if !starts.isEmpty {
+        let starts = entries.map(\.start)
+        if !starts.isEmpty, !issues.contains(where: { $0.severity == .error }) {
             var successors: [NodeID: [NodeID]] = [:]
             for reference in references {
                 if let source = reference.source { successors[source, default: []].append(reference.target) }
@@ -639,8 +642,8 @@ struct DialplanParser {
 
     // MARK: - Reporting
 
-    private func location(_ node: Node?) -> SourceLocation {
-        SourceLocation(file: file, line: node?.mark?.line ?? 1, column: node?.mark?.column ?? 1)
+    private func location(_ node: Node?) -> DialplanLocation {
+        DialplanLocation(file: file, line: node?.mark?.line ?? 1, column: node?.mark?.column ?? 1)
     }
 
     private func kindName(_ node: Node) -> String {
@@ -656,19 +659,19 @@ struct DialplanParser {
         report(.error, .wrongType, "expected \(expected), found \(kindName(node))", at: location(node), path: path)
     }
 
-    private mutating func missing(_ key: String, in path: [String], at location: SourceLocation, what: String, hint: String? = nil) {
+    private mutating func missing(_ key: String, in path: [String], at location: DialplanLocation, what: String, hint: String? = nil) {
         report(.error, .missingField, "\(what) is missing required key '\(key)'", at: location, path: path + [key], hint: hint)
     }
 
     private mutating func report(
-        _ severity: DialplanIssue.Severity, _ code: DialplanIssue.Code, _ message: String, at location: SourceLocation,
+        _ severity: DialplanIssue.Severity, _ code: DialplanIssue.Code, _ message: String, at location: DialplanLocation,
         path: [String], hint: String? = nil
     ) {
         report(severity, code, message, at: location, keyPath: path.joined(separator: "."), hint: hint)
     }
 
     private mutating func report(
-        _ severity: DialplanIssue.Severity, _ code: DialplanIssue.Code, _ message: String, at location: SourceLocation,
+        _ severity: DialplanIssue.Severity, _ code: DialplanIssue.Code, _ message: String, at location: DialplanLocation,
         keyPath: String, hint: String? = nil
     ) {
         issues.append(DialplanIssue(severity: severity, code: code, message: message, location: location,

@@ -40,7 +40,7 @@ struct YAMLComposer {
                     issues.append(DialplanIssue(
                         severity: .error, code: .duplicateKey,
                         message: "duplicate key '\(duplicates.first ?? "?")' in mapping",
-                        location: SourceLocation(file: file, line: position.line, column: position.column),
+                        location: DialplanLocation(file: file, line: position.line, column: position.column),
                         keyPath: ""))
                     return
                 }
@@ -52,7 +52,7 @@ struct YAMLComposer {
             } catch {
                 issues.append(DialplanIssue(
                     severity: .error, code: .yamlSyntax, message: "\(error)",
-                    location: SourceLocation(file: file, line: 1, column: 1), keyPath: ""))
+                    location: DialplanLocation(file: file, line: 1, column: 1), keyPath: ""))
                 return
             }
         }
@@ -104,8 +104,8 @@ struct YAMLComposer {
             }
             return DialplanIssue(
                 severity: .error, code: .yamlSyntax, message: message,
-                location: SourceLocation(file: file, line: mark.line, column: mark.column), keyPath: "",
-                hint: hint(forProblem: problem))
+                location: DialplanLocation(file: file, line: mark.line, column: mark.column), keyPath: "",
+                hint: hint(problem: problem, context: context?.text, at: mark, in: text))
         }
         switch error {
         case let .scanner(context, problem, mark, _),
@@ -122,21 +122,27 @@ struct YAMLComposer {
             }
             return DialplanIssue(
                 severity: .error, code: .unreadableFile, message: "YAML reader: \(problem)",
-                location: SourceLocation(file: file, line: line, column: column), keyPath: "")
+                location: DialplanLocation(file: file, line: line, column: column), keyPath: "")
         default:
             return DialplanIssue(
                 severity: .error, code: .yamlSyntax, message: "YAML: \(error)",
-                location: SourceLocation(file: file, line: 1, column: 1), keyPath: "")
+                location: DialplanLocation(file: file, line: 1, column: 1), keyPath: "")
         }
     }
 
-    /// Advice for the libYAML messages people meet most in hand-written dialplans.
-    static func hint(forProblem problem: String) -> String? {
-        if problem.contains("found character that cannot start any token") {
-            return "quote keys and values that start with '*', '#', '@' or '`', e.g. \"*\""
+    /// Advice for the libYAML errors people meet most in hand-written dialplans.
+    static func hint(problem: String, context: String?, at mark: Mark, in text: String) -> String? {
+        let scalars = Array(text.unicodeScalars)
+        if let index = offset(of: Position(line: mark.line, column: mark.column), in: scalars),
+            index < scalars.count, scalars[index] == "\t"
+        {
+            return "indent with spaces; YAML does not allow tabs"
         }
-        if problem.contains("found undefined alias") {
+        if context?.contains("alias") == true || problem.contains("undefined alias") {
             return "'*' starts a YAML alias; quote the key: \"*\""
+        }
+        if problem.contains("found character that cannot start any token") {
+            return "quote values that start with '@' or '`'"
         }
         if problem.contains("mapping values are not allowed") {
             return "check the indentation, or quote a value that contains ': '"

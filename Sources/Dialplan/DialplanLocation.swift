@@ -2,7 +2,7 @@
 ///
 /// Lines and columns are 1-based; columns count Unicode scalars (the unit libYAML uses), so a
 /// line holding Chinese text still points at the right character.
-public struct SourceLocation: Sendable, Hashable, Comparable, CustomStringConvertible {
+public struct DialplanLocation: Sendable, Hashable, Comparable, CustomStringConvertible {
     /// The file as it was named to the loader (path or a label such as `<memory>`).
     public var file: String
     /// Line, starting at 1.
@@ -20,7 +20,7 @@ public struct SourceLocation: Sendable, Hashable, Comparable, CustomStringConver
     public var description: String { "\(file):\(line):\(column)" }
 
     /// Orders by file, then line, then column, so issues print in reading order.
-    public static func < (lhs: SourceLocation, rhs: SourceLocation) -> Bool {
+    public static func < (lhs: DialplanLocation, rhs: DialplanLocation) -> Bool {
         (lhs.file, lhs.line, lhs.column) < (rhs.file, rhs.line, rhs.column)
     }
 }
