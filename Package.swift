@@ -64,6 +64,7 @@ let package = Package(
         .executableTarget(name: "hotline", dependencies: [
             "HotlineServer", "Dialplan", "Tickets",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ]),
 

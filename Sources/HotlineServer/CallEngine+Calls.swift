@@ -153,7 +153,7 @@ extension CallEngine {
         }
     }
 
-    private func applyAnswerFromACK(_ ack: SIPRequest, _ call: Call) {
+    func applyAnswerFromACK(_ ack: SIPRequest, _ call: Call) {
         guard let ours = call.localSDP, !ack.body.isEmpty, let answer = try? SessionDescription.parse(ack.bodyText),
               let negotiated = try? negotiator.negotiateAnswer(answer: answer, toOffer: ours) else {
             // RFC 3261 §13.3.1.4 leaves us with a session we cannot set up: end it.

@@ -16,6 +16,7 @@ extension CallEngine {
     /// Stops the tick and closes the SIP socket.
     func stop() -> EventLoopFuture<Void> {
         tickTask?.cancel()
+        tickTask = nil
         return transport?.close() ?? eventLoop.makeSucceededVoidFuture()
     }
 

@@ -35,9 +35,10 @@ final class CallEngine {
     var callsByDialog: [SIPDialogID: Call] = [:]
     var nextCallID: UInt64 = 0
     private var timers = TimerQueue<(UInt64, CallTimer)>()
-    private var tickTask: RepeatedTask?
+    var tickTask: Scheduled<Void>?
+    private var nextTick: NIODeadline = .now()
     var metrics = EngineMetrics()
-    private(set) var draining = false
+    var draining = false
     private let sessionID = UInt64(Date().timeIntervalSince1970)
 
     /// The SIP methods we answer (RFC 3261 §20.5 Allow).
@@ -74,12 +75,23 @@ final class CallEngine {
                 if self.configuration.sipPort == 0, let port = transport.localAddress.port {
                     self.endpoint.configuration.port = port
                 }
-                self.tickTask = self.eventLoop.assumeIsolated().scheduleRepeatedTask(initialDelay: CallEngine.tickInterval, delay: CallEngine.tickInterval) { _ in
-                    self.tick()
-                }
+                self.nextTick = .now()
+                self.scheduleTick()
                 return transport.localAddress
             }
             .nonisolated()
+    }
+
+    /// One 10 ms tick on absolute deadlines for every SIP and call timer of the loop.
+    private func scheduleTick() {
+        nextTick = nextTick + CallEngine.tickInterval
+        let now = NIODeadline.now()
+        if nextTick < now { nextTick = now } // fell behind: do not burst
+        let bound = NIOLoopBound(self, eventLoop: eventLoop)
+        tickTask = eventLoop.scheduleTask(deadline: nextTick) {
+            bound.value.tick()
+            bound.value.scheduleTick()
+        }
     }
 
     private func tick() {
@@ -227,9 +239,10 @@ extension CallEngine: SIPEndpointDelegate {
     }
 
     private func capabilityHeaders() -> SIPHeaders {
-        [(.accept, "application/sdp, application/dtmf-relay, application/dtmf"), (.acceptLanguage, "zh, en"), (.supported, "")]
-            .filter { !$0.1.isEmpty }
-            .reduce(into: SIPHeaders()) { $0.append($1.0, $1.1) }
+        var headers = SIPHeaders()
+        headers.append(.accept, "application/sdp, application/dtmf-relay, application/dtmf")
+        headers.append(.acceptLanguage, dialplan.languages.map(\.rawValue).joined(separator: ", "))
+        return headers
     }
 
     /// The call an in-dialog request names, or a 481 (RFC 3261 §12.2.2) and nil. Checks CSeq

@@ -4,6 +4,7 @@ import ArgumentParser
 import Foundation
 import HotlineServer
 import Logging
+import NIOCore
 import Tickets
 
 @main
@@ -93,8 +94,8 @@ struct Serve: AsyncParsableCommand {
             throw ExitCode(1)
         }
         // Ready line for scripts and tests: the bound addresses (ports may have been 0).
-        print("hotline listening sip=\(server.sipAddress) http=\(server.httpAddress.map { "\($0)" } ?? "off")")
-        fflush(stdout)
+        func show(_ a: SocketAddress?) -> String { a.map { "\($0.ipAddress ?? "?"):\($0.port ?? 0)" } ?? "off" }
+        FileHandle.standardOutput.write(Data("hotline listening sip=\(show(server.sipAddress)) http=\(show(server.httpAddress))\n".utf8))
         await waitForTerminationSignal()
         logger.info("shutting down: hanging up calls and committing tickets")
         await server.shutdown()
