@@ -397,6 +397,7 @@ struct DialplanParser {
     mutating func bindings(of mapping: Node.Mapping, at path: [String], quiet: Bool = false) -> [Binding] {
         var result: [Binding] = []
         var indexByName: [String: Int] = [:]
+        var firstKeyByName: [String: Node] = [:]
         for (key, value) in mapping {
             guard case .scalar(let scalar) = key else {
                 if !quiet { report(.error, .wrongType, "keys must be plain names, found \(kindName(key))", at: location(key), path: path) }
@@ -407,13 +408,14 @@ struct DialplanParser {
             let binding = Binding(name: name, key: key, value: value)
             if let index = indexByName[name] {
                 if !quiet {
-                    let first = location(result[index].key)
+                    let first = location(firstKeyByName[name])
                     report(.error, .duplicateKey, "key '\(name)' is bound twice; the first binding is at \(first.line):\(first.column)",
                            at: location(key), path: path + [name], hint: "remove one of them")
                 }
                 result[index] = binding
             } else {
                 indexByName[name] = result.count
+                firstKeyByName[name] = key
                 result.append(binding)
             }
         }

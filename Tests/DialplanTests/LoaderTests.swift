@@ -141,6 +141,36 @@ struct LoaderTests {
              ExpectedIssue(.duplicateKey, 11, 3, "nodes.bye")]
         },
 
+        BadInput(name: "key bound three times: each later binding is reported", yaml: """
+            dialplan: t
+            languages: [en]
+            entries:
+              - {number: "1", start: bye}
+            nodes:
+              bye:
+                type: hangup
+                disposition: no_input
+                disposition: invalid_input
+                disposition: not_routed
+            """) {
+            [ExpectedIssue(.duplicateKey, 9, 5, "nodes.bye.disposition"),
+             ExpectedIssue(.duplicateKey, 10, 5, "nodes.bye.disposition")]
+        },
+
+        BadInput(name: "columns count Unicode scalars on a line with Chinese text", yaml: """
+            dialplan: 热线
+            languages: [zh]
+            entries:
+              - {number: "1", start: hello}
+            nodes:
+              hello: {type: play, prompts: [欢迎], nxt: bye}
+              bye: {type: hangup}
+            """) {
+            [ExpectedIssue(.missingField, 6, 3, "nodes.hello.next"),
+             ExpectedIssue(.invalidValue, 6, 33, "nodes.hello.prompts.0"),
+             ExpectedIssue(.unknownKey, 6, 38, "nodes.hello.nxt", hint: "did you mean 'next'?")]
+        },
+
         BadInput(name: "bad durations", yaml: """
             dialplan: t
             languages: [en]
@@ -297,6 +327,8 @@ struct LoaderTests {
             == "t.yaml:10:5: error: unknown key 'timout' in a menu node [nodes.menu.timout] (did you mean 'timeout'?)")
         let duplicate = try #require(issues(Self.badInputs[6].yaml).first)
         #expect(duplicate.message == "key 'timeout' is bound twice; the first binding is at 9:5")
+        let third = try #require(issues(Self.badInputs.first { $0.name.hasPrefix("key bound three") }!.yaml).last)
+        #expect(third.message == "key 'disposition' is bound twice; the first binding is at 8:5")
     }
 
     @Test("several issues in different places are all reported in one pass, in reading order")

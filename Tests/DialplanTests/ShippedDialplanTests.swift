@@ -72,6 +72,17 @@ struct ShippedDialplanTests {
         ])
     }
 
+    @Test("the complete example in Dialplans/README.md loads with no issues")
+    func readmeExample() throws {
+        let readme = try String(contentsOfFile: Repository.dialplan("README.md"), encoding: .utf8)
+        let block = try #require(readme.components(separatedBy: "```yaml\n").dropFirst().first?
+            .components(separatedBy: "```").first)
+        #expect(block.hasPrefix("dialplan:"), "the first YAML block is the complete example")
+        let result = Dialplan.check(yaml: block, file: "README.md")
+        #expect(result.issues.isEmpty, "\(result.issues.map(\.description).joined(separator: "\n"))")
+        #expect(result.dialplan?.nodes.count == 6)
+    }
+
     @Test("the version is a stable FNV-1a fingerprint of the text")
     func versionFingerprint() throws {
         #expect(Dialplan.fingerprint(of: "") == "cbf29ce484222325")
