@@ -1,0 +1,160 @@
+import Foundation
+import Testing
+import Tickets
+
+/// The real server driven over loopback by SIPp, checked against the tickets it wrote.
+/// Serialized: each test starts its own server, and the machine has two cores.
+@Suite(.serialized, .enabled(if: Repo.sippAvailable, "needs sipp (Debian package sip-tester): make test installs it"))
+struct CallFlowTests {
+    @Test func key3ByInfoReachesTheEnterpriseLineAndIsTicketed() async throws {
+        let server = try await ServerProcess()
+        let result = try await server.sipp("ivr-key3-info")
+        #expect(result.status == 0, "sipp: \(result.stderr)")
+        #expect(await server.stop() == 0)
+        let tickets = try server.tickets()
+        try #require(tickets.count == 1, "\(tickets)\n\(server.log)")
+        let t = tickets[0]
+        #expect(t.disposition == .completedInIVR)
+        #expect(t.businessLine == "enterprise")
+        #expect(t.keys == "3")
+        #expect(t.menuPath == ["bench_menu:3"])
+        #expect(t.sipStatus == 200)
+        #expect(t.dialled == "12345")
+        #expect(t.caller == "40001")
+        #expect(t.answeredAt != nil && t.endedAt != nil)
+        #expect(t.id.rawValue.range(of: #"^\d{8}-\d{6}$"#, options: .regularExpression) != nil)
+        #expect(!t.callID.isEmpty && !t.dialplanVersion.isEmpty)
+    }
+
+    @Test func key3ByRFC4733TelephoneEvents() async throws {
+        let server = try await ServerProcess()
+        let result = try await server.sipp("ivr-key3-rfc2833")
+        #expect(result.status == 0, "sipp: \(result.stderr)")
+        _ = await server.stop()
+        let t = try #require(try server.tickets().first)
+        #expect(t.disposition == .completedInIVR)
+        #expect(t.keys == "3", "one key however many end packets the pcap repeats")
+        #expect(t.businessLine == "enterprise")
+    }
+
+    @Test func callerHangingUpMidPromptIsCallerHangup() async throws {
+        let server = try await ServerProcess()
+        let result = try await server.sipp("caller-hangup")
+        #expect(result.status == 0, "sipp: \(result.stderr)")
+        _ = await server.stop()
+        let t = try #require(try server.tickets().first)
+        #expect(t.disposition == .callerHangup)
+        #expect(t.keys == "")
+        #expect(t.answeredAt != nil)
+    }
+
+    @Test func cancelWhileRingingIs487AndCancelled() async throws {
+        let server = try await ServerProcess()
+        let result = try await server.sipp("cancel-ringing", service: "12346")
+        #expect(result.status == 0, "sipp: \(result.stderr)")
+        _ = await server.stop()
+        let t = try #require(try server.tickets().first)
+        #expect(t.disposition == .cancelled)
+        #expect(t.sipStatus == 487)
+        #expect(t.answeredAt == nil)
+    }
+
+    @Test func unknownNumberIs404AndTicketedAsRejected() async throws {
+        let server = try await ServerProcess()
+        let result = try await server.sipp("unknown-number", service: "99999")
+        #expect(result.status == 0, "sipp: \(result.stderr)")
+        _ = await server.stop()
+        let t = try #require(try server.tickets().first)
+        #expect(t.disposition == .rejected)
+        #expect(t.sipStatus == 404)
+        #expect(t.dialled == "99999")
+    }
+
+    @Test func noCommonCodecIs488() async throws {
+        let server = try await ServerProcess()
+        let result = try await server.sipp("no-common-codec")
+        #expect(result.status == 0, "sipp: \(result.stderr)")
+        _ = await server.stop()
+        let t = try #require(try server.tickets().first)
+        #expect(t.sipStatus == 488)
+        #expect(t.disposition == .rejected)
+    }
+
+    @Test func optionsAndRefusalsOutsideADialog() async throws {
+        let server = try await ServerProcess()
+        let options = try await server.sipp("options")
+        #expect(options.status == 0, "sipp: \(options.stderr)")
+        let refusals = try await server.sipp("out-of-dialog")
+        #expect(refusals.status == 0, "sipp: \(refusals.stderr)")
+        _ = await server.stop()
+        #expect(try server.tickets().isEmpty, "no call, no ticket")
+    }
+
+    @Test func reInviteIsAnsweredWithSDP() async throws {
+        let server = try await ServerProcess()
+        let result = try await server.sipp("reinvite")
+        #expect(result.status == 0, "sipp: \(result.stderr)")
+        _ = await server.stop()
+        let t = try #require(try server.tickets().first)
+        #expect(t.disposition == .callerHangup)
+    }
+
+    @Test func noInputRepeatsTheMenuThenSaysGoodbyeAndHangsUp() async throws {
+        let server = try await ServerProcess()
+        let started = ContinuousClock.now
+        let result = try await server.sipp("no-input")
+        let elapsed = ContinuousClock.now - started
+        #expect(result.status == 0, "sipp: \(result.stderr)")
+        // Three offers of a ~4 s menu with 5 s timeouts, then goodbye: well over 20 s.
+        #expect(elapsed > .seconds(20), "menu repeated: \(elapsed)")
+        _ = await server.stop()
+        let t = try #require(try server.tickets().first)
+        #expect(t.disposition == .noInput)
+        #expect(t.menuPath == ["bench_menu:no_input"])
+    }
+
+    @Test func the12345LineInEnglishKey3IsTheEnterpriseLine() async throws {
+        let server = try await ServerProcess(dialplan: "Dialplans/12345.yaml")
+        let result = try await server.sipp("ivr-12345-english-key3")
+        #expect(result.status == 0, "sipp: \(result.stderr)")
+        _ = await server.stop()
+        let t = try #require(try server.tickets().first)
+        #expect(t.keys == "23")
+        #expect(t.businessLine == "enterprise")
+        #expect(t.disposition == .completedInIVR)
+        #expect(t.menuPath == ["language_menu:2", "main_menu:3"])
+    }
+
+    @Test func ticketsListPrintsJSON() async throws {
+        let server = try await ServerProcess()
+        _ = try await server.sipp("unknown-number", service: "99999")
+        _ = try await server.sipp("ivr-key3-info")
+        _ = await server.stop()
+        let result = try await run(Repo.binary, ["tickets", "list", "--db", server.database, "--json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let decoded = try CallTicket.jsonDecoder.decode([CallTicket].self, from: Data(result.stdout.utf8))
+        #expect(decoded.count == 2)
+        #expect(Set(decoded.compactMap(\.disposition)) == [.rejected, .completedInIVR])
+        for key in ["\"id\"", "\"call_id\"", "\"caller\"", "\"dialled\"", "\"arrived_at\"", "\"answered_at\"", "\"ended_at\"",
+                    "\"keys\"", "\"menu_path\"", "\"business_line\"", "\"disposition\"", "\"dialplan_version\""] {
+            #expect(result.stdout.contains(key), "JSON has \(key)")
+        }
+    }
+
+    @Test func healthAndMetricsReportTheCalls() async throws {
+        let server = try await ServerProcess()
+        _ = try await server.sipp("ivr-key3-info")
+        let health = try await server.http("/health")
+        #expect(health.contains("\"status\":\"ok\""))
+        let metrics = try await server.http("/metrics")
+        #expect(metrics.contains("hotline_calls_total{disposition=\"completed_in_ivr\"} 1"), "\(metrics)")
+        #expect(metrics.contains("hotline_sip_requests_total{direction=\"in\",method=\"INVITE\"} 1"))
+        #expect(metrics.contains("hotline_sip_responses_total{direction=\"out\",status=\"200\"}"))
+        #expect(metrics.contains("hotline_sip_requests_total{direction=\"out\",method=\"BYE\"} 1"))
+        #expect(metrics.contains("hotline_active_calls 0"))
+        let sent = metrics.firstMatch(of: /hotline_rtp_packets_total\{direction="out"\} (\d+)/).map { Int($0.1)! } ?? 0
+        #expect(sent > 50, "about 1.5 s of menu and 1.5 s of the key-3 prompt went out as 20 ms packets")
+        #expect(metrics.contains("hotline_ticket_writes_total{outcome=\"committed\"}"))
+        _ = await server.stop()
+    }
+}

@@ -1,0 +1,209 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Synchronization
+import Testing
+import Tickets
+
+/// The repository root, found from this file.
+enum Repo {
+    static let root: URL = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let scenarios = Bundle.module.url(forResource: "Scenarios", withExtension: nil)!
+    static func scenario(_ name: String) -> String { scenarios.appendingPathComponent(name + ".xml").path }
+
+    /// The `hotline` executable `swift build` made (HOTLINE_BIN overrides).
+    static let binary: String = {
+        if let path = ProcessInfo.processInfo.environment["HOTLINE_BIN"] { return path }
+        for config in ["debug", "release"] {
+            let path = root.appendingPathComponent(".build/\(config)/hotline").path
+            if FileManager.default.isExecutableFile(atPath: path) { return path }
+        }
+        return root.appendingPathComponent(".build/debug/hotline").path
+    }()
+
+    static var sippAvailable: Bool { which("sipp") != nil }
+
+    static func which(_ command: String) -> String? {
+        for dir in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":") {
+            let path = "\(dir)/\(command)"
+            if FileManager.default.isExecutableFile(atPath: path) { return path }
+        }
+        return nil
+    }
+}
+
+/// RTP port ranges that do not overlap between servers started by one test run.
+let nextRTPBase = Mutex(21000)
+func allocateRTPRange() -> String {
+    nextRTPBase.withLock { base in
+        defer { base += 400 }
+        return "\(base)-\(base + 399)"
+    }
+}
+
+/// What a finished command printed and how it exited.
+struct CommandResult {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+}
+
+/// Runs a command to completion off the cooperative pool, with a hard time limit.
+func run(_ executable: String, _ arguments: [String], timeout: Duration = .seconds(120)) async throws -> CommandResult {
+    try await withCheckedThrowingContinuation { continuation in
+        DispatchQueue.global().async {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: executable)
+            process.arguments = arguments
+            let out = Pipe(), err = Pipe()
+            process.standardOutput = out
+            process.standardError = err
+            process.standardInput = FileHandle.nullDevice
+            do { try process.run() } catch { return continuation.resume(throwing: error) }
+            let killer = DispatchWorkItem { if process.isRunning { process.interrupt(); process.terminate() } }
+            DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(Int(timeout.components.seconds * 1000)), execute: killer)
+            // Drain both pipes while waiting so a chatty child never blocks on a full pipe.
+            var outData = Data(), errData = Data()
+            let group = DispatchGroup()
+            group.enter()
+            DispatchQueue.global().async { outData = out.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+            group.enter()
+            DispatchQueue.global().async { errData = err.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+            process.waitUntilExit()
+            group.wait()
+            killer.cancel()
+            continuation.resume(returning: CommandResult(status: process.terminationStatus,
+                                                         stdout: String(decoding: outData, as: UTF8.self),
+                                                         stderr: String(decoding: errData, as: UTF8.self)))
+        }
+    }
+}
+
+/// `hotline serve` on free loopback ports with its own database, driven by the tests.
+final class ServerProcess: @unchecked Sendable {
+    let process = Process()
+    let directory: URL
+    let database: String
+    private(set) var sipPort = 0
+    private(set) var httpPort = 0
+    private let errorLog: URL
+
+    private let ownsDirectory: Bool
+
+    /// A second server on the first one's database (after a crash, say).
+    convenience init(reusing other: ServerProcess) async throws {
+        try await self.init(directory: other.directory, ownsDirectory: false)
+    }
+
+    convenience init(dialplan: String = "Dialplans/bench.yaml", extra: [String] = []) async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("hotline-it-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try await self.init(directory: directory, ownsDirectory: true, dialplan: dialplan, extra: extra)
+    }
+
+    private init(directory: URL, ownsDirectory: Bool, dialplan: String = "Dialplans/bench.yaml", extra: [String] = []) async throws {
+        self.directory = directory
+        self.ownsDirectory = ownsDirectory
+        database = directory.appendingPathComponent("tickets.sqlite").path
+        errorLog = directory.appendingPathComponent("server-\(UUID().uuidString.prefix(8)).log")
+        FileManager.default.createFile(atPath: errorLog.path, contents: nil)
+        process.executableURL = URL(fileURLWithPath: Repo.binary)
+        process.currentDirectoryURL = Repo.root
+        process.arguments = ["serve", "--sip", "127.0.0.1:0", "--http", "127.0.0.1:0", "--dialplan", dialplan,
+                             "--db", database, "--prompts", "Prompts", "--rtp-ports", allocateRTPRange(),
+                             "--log-level", "debug"] + extra
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = try FileHandle(forWritingTo: errorLog)
+        try process.run()
+        let line = try await ServerProcess.readLine(out.fileHandleForReading, timeout: .seconds(30))
+        // "hotline listening sip=127.0.0.1:PORT http=127.0.0.1:PORT"
+        guard let sip = line.firstMatch(of: /sip=[0-9.]+:(\d+)/), let http = line.firstMatch(of: /http=[0-9.]+:(\d+)/) else {
+            process.terminate()
+            throw HarnessError.notReady(line + "\n" + log)
+        }
+        sipPort = Int(sip.1)!
+        httpPort = Int(http.1)!
+    }
+
+    enum HarnessError: Error { case notReady(String) }
+
+    var log: String { (try? String(contentsOf: errorLog, encoding: .utf8)) ?? "" }
+
+    private static func readLine(_ handle: FileHandle, timeout: Duration) async throws -> String {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async {
+                var data = Data()
+                while !data.contains(UInt8(ascii: "\n")) {
+                    let chunk = handle.availableData
+                    if chunk.isEmpty { break } // EOF: the server exited
+                    data.append(chunk)
+                }
+                continuation.resume(returning: String(decoding: data, as: UTF8.self))
+            }
+        }
+    }
+
+    /// SIGTERM: the server hangs up, commits every ticket and exits.
+    func stop() async -> Int32 {
+        guard process.isRunning else { return process.terminationStatus }
+        process.terminate()
+        return await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                self.process.waitUntilExit()
+                continuation.resume(returning: self.process.terminationStatus)
+            }
+        }
+    }
+
+    /// kill -9: no chance to flush anything.
+    func kill9() async {
+        Foundation.kill(process.processIdentifier, SIGKILL)
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                self.process.waitUntilExit()
+                continuation.resume()
+            }
+        }
+    }
+
+    func tickets() throws -> [CallTicket] {
+        try SQLiteTicketReader(path: database).list(limit: 10_000, since: nil)
+    }
+
+    /// Runs one SIPp scenario against this server.
+    func sipp(_ scenario: String, service: String = "12345", calls: Int = 1, rate: Int = 1,
+              extra: [String] = [], timeout: Duration = .seconds(90)) async throws -> CommandResult {
+        let mediaPort = 40000 + Int.random(in: 0..<10000) * 2
+        let logs = directory.appendingPathComponent("sipp-\(scenario)-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: logs, withIntermediateDirectories: true)
+        var result = try await run("/usr/bin/sipp", [
+            "127.0.0.1:\(sipPort)", "-sf", Repo.scenario(scenario), "-s", service, "-i", "127.0.0.1",
+            "-mi", "127.0.0.1", "-mp", String(mediaPort), "-m", String(calls), "-r", String(rate), "-l", "500",
+            "-recv_timeout", "60000", "-timeout_error", "-max_retrans", "3", "-nostdin",
+            "-trace_err", "-error_file", logs.appendingPathComponent("errors.log").path,
+            "-trace_msg", "-message_file", logs.appendingPathComponent("messages.log").path,
+        ] + extra, timeout: timeout)
+        if result.status != 0 {
+            result.stderr += (try? String(contentsOf: logs.appendingPathComponent("errors.log"), encoding: .utf8)) ?? ""
+        }
+        return result
+    }
+
+    func messagesLog(_ pattern: String) -> [String] {
+        let files = (try? FileManager.default.contentsOfDirectory(at: directory, includingPropertiesForKeys: nil)) ?? []
+        return files.filter { $0.lastPathComponent.hasPrefix("sipp-\(pattern)") }
+            .compactMap { try? String(contentsOf: $0.appendingPathComponent("messages.log"), encoding: .utf8) }
+    }
+
+    func http(_ path: String) async throws -> String {
+        let (data, _) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(httpPort)\(path)")!)
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    deinit {
+        if process.isRunning { process.terminate() }
+        if ownsDirectory { try? FileManager.default.removeItem(at: directory) }
+    }
+}

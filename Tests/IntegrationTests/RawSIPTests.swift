@@ -1,0 +1,85 @@
+import Foundation
+import Testing
+import Tickets
+
+/// Behaviour SIPp cannot show: malformed input, a withheld ACK, and a kill -9.
+@Suite(.serialized, .enabled(if: Repo.sippAvailable, "needs sipp (Debian package sip-tester): make test installs it"))
+struct RawSIPTests {
+    static func invite(port: Int, callID: String, branch: String, sdpPort: Int = 49170) -> String {
+        let sdp = "v=0\r\no=raw 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio \(sdpPort) RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:101 telephone-event/8000\r\n"
+        return "INVITE sip:12345@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:\(port);branch=\(branch);rport\r\n"
+            + "From: <sip:13800000000@127.0.0.1:\(port)>;tag=raw1\r\nTo: <sip:12345@127.0.0.1>\r\nCall-ID: \(callID)\r\n"
+            + "CSeq: 1 INVITE\r\nContact: <sip:raw@127.0.0.1:\(port)>\r\nMax-Forwards: 70\r\nContent-Type: application/sdp\r\n"
+            + "Content-Length: \(sdp.utf8.count)\r\n\r\n" + sdp
+    }
+
+    @Test func malformedRequestsGet400AndTheServerKeepsServing() async throws {
+        let server = try await ServerProcess()
+        let udp = try RawUDP()
+        // No Call-ID: answerable (Via is fine), so 400 with the reason.
+        udp.send("OPTIONS sip:12345@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:\(udp.port);branch=z9hG4bKbad1\r\nFrom: <sip:a@127.0.0.1>;tag=1\r\nTo: <sip:12345@127.0.0.1>\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n", to: server.sipPort)
+        let bad = try #require(udp.receive(timeout: .seconds(5)))
+        #expect(bad.hasPrefix("SIP/2.0 400 Bad Request - missing Call-ID header"), "\(bad)")
+        // Content-Length beyond the datagram.
+        udp.send("OPTIONS sip:12345@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:\(udp.port);branch=z9hG4bKbad2\r\nFrom: <sip:a@127.0.0.1>;tag=1\r\nTo: <sip:12345@127.0.0.1>\r\nCall-ID: x\r\nCSeq: 1 OPTIONS\r\nContent-Length: 500\r\n\r\nshort", to: server.sipPort)
+        #expect(udp.receive(timeout: .seconds(5))?.hasPrefix("SIP/2.0 400") == true)
+        // Garbage: nothing to answer, nothing sent back.
+        udp.send("\u{16}\u{03}\u{01} hello", to: server.sipPort)
+        #expect(udp.receive(timeout: .milliseconds(300)) == nil)
+        // ...and a proper call still works.
+        let call = try await server.sipp("ivr-key3-info")
+        #expect(call.status == 0, "sipp: \(call.stderr)")
+        let metrics = try await server.http("/metrics")
+        #expect(metrics.contains("hotline_sip_parse_errors_total 3"), "\(metrics)")
+        #expect(metrics.contains("hotline_sip_dropped_total 1"))
+        _ = await server.stop()
+    }
+
+    @Test func okIsRetransmittedUntilTheACKArrives() async throws {
+        let server = try await ServerProcess()
+        let udp = try RawUDP()
+        udp.send(Self.invite(port: udp.port, callID: "retrans-1@127.0.0.1", branch: "z9hG4bKretrans1"), to: server.sipPort)
+        let first = try #require(udp.receive(startingWith: "SIP/2.0 200", timeout: .seconds(5)))
+        let toTag = try #require(first.sipHeader("To")?.firstMatch(of: /tag=([^;>\s]+)/)).1
+        // Withhold the ACK: T1 = 500 ms, so the 200 comes again at about 0.5 s and 1.5 s.
+        let again = udp.receive(startingWith: "SIP/2.0 200", timeout: .seconds(2))
+        #expect(again != nil, "200 OK retransmitted while no ACK")
+        #expect(again?.sipHeader("CSeq") == "1 INVITE")
+        udp.send("ACK sip:12345@127.0.0.1:\(server.sipPort) SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:\(udp.port);branch=z9hG4bKack1;rport\r\nFrom: <sip:13800000000@127.0.0.1:\(udp.port)>;tag=raw1\r\nTo: <sip:12345@127.0.0.1>;tag=\(toTag)\r\nCall-ID: retrans-1@127.0.0.1\r\nCSeq: 1 ACK\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n", to: server.sipPort)
+        // After the ACK: no further 200 within the next retransmission interval (up to 4 s).
+        let after = udp.drain(quietFor: .milliseconds(2500)).filter { $0.hasPrefix("SIP/2.0 200") }
+        #expect(after.count <= 1, "at most one 200 crossed our ACK on the wire: \(after.count)")
+        udp.send("BYE sip:raw@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:\(udp.port);branch=z9hG4bKbye1;rport\r\nFrom: <sip:13800000000@127.0.0.1:\(udp.port)>;tag=raw1\r\nTo: <sip:12345@127.0.0.1>;tag=\(toTag)\r\nCall-ID: retrans-1@127.0.0.1\r\nCSeq: 2 BYE\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n", to: server.sipPort)
+        #expect(udp.receive(startingWith: "SIP/2.0 200", timeout: .seconds(5))?.sipHeader("CSeq") == "2 BYE")
+        _ = await server.stop()
+        #expect(try server.tickets().first?.disposition == .callerHangup)
+    }
+
+    @Test func killMinus9LosesNoTicketOfAnAnsweredCall() async throws {
+        let server = try await ServerProcess()
+        let udp = try RawUDP()
+        // Ten calls, each answered (200 seen by the caller) and left running.
+        var answered: [String] = []
+        for i in 0..<10 {
+            let callID = "kill9-\(i)@127.0.0.1"
+            udp.send(Self.invite(port: udp.port, callID: callID, branch: "z9hG4bKkill\(i)", sdpPort: 49200 + 2 * i), to: server.sipPort)
+        }
+        while answered.count < 10, let ok = udp.receive(startingWith: "SIP/2.0 200", timeout: .seconds(10)) {
+            if let id = ok.sipHeader("Call-ID"), !answered.contains(id) { answered.append(id) }
+        }
+        #expect(answered.count == 10)
+        await server.kill9()
+        let tickets = try server.tickets()
+        for id in answered {
+            let ticket = tickets.first { $0.callID == id }
+            #expect(ticket != nil, "ticket of answered call \(id) survived kill -9")
+            #expect(ticket?.answeredAt != nil)
+        }
+        // A restart marks them interrupted, so operators see the cut calls.
+        let restarted = try await ServerProcess(reusing: server)
+        _ = await restarted.stop()
+        let recovered = try restarted.tickets().filter { answered.contains($0.callID) }
+        #expect(recovered.count == 10)
+        #expect(recovered.allSatisfy { $0.disposition == .interrupted })
+    }
+}
