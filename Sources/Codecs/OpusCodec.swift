@@ -1,0 +1,42 @@
+/// Opus as an ``AudioCodec``: 48 kHz PCM in and out, a dynamic payload type
+/// from SDP (RFC 7587: always `opus/48000/2` in SDP, whatever is sent).
+public final class OpusCodec: AudioCodec {
+    /// The encoder of our outgoing stream.
+    public let encoder: OpusEncoder
+    /// The decoder of the incoming stream.
+    public let decoder: OpusDecoder
+    public let payloadType: UInt8
+
+    /// Creates a codec pair.
+    public init(payloadType: UInt8, channels: Int = 1, bitrate: Int? = nil, inbandFEC: Bool = true, expectedPacketLossPercent: Int = 5) throws(OpusError) {
+        self.payloadType = payloadType
+        self.encoder = try OpusEncoder(sampleRate: 48000, channels: channels, application: .voip, bitrate: bitrate,
+                                       inbandFEC: inbandFEC, expectedPacketLossPercent: expectedPacketLossPercent)
+        self.decoder = try OpusDecoder(sampleRate: 48000, channels: channels)
+    }
+
+    public var encodingName: String { "opus" }
+    public var clockRate: Int { 48000 }
+    public var channels: Int { encoder.channels }
+    public var samplesPerFrame: Int { 960 }
+    public var maximumEncodedFrameSize: Int { OpusEncoder.maximumPacketSize }
+
+    /// Encodes one 20 ms frame (960 samples per channel).
+    public func encode(_ pcm: UnsafeBufferPointer<Int16>, into output: UnsafeMutableRawBufferPointer) throws(AudioCodecError) -> Int {
+        guard pcm.count == samplesPerFrame * channels else { throw .invalidInputLength(pcm.count) }
+        do {
+            return try encoder.encode(pcm, into: output)
+        } catch {
+            throw .opus(error)
+        }
+    }
+
+    /// Decodes one packet; an empty payload is treated as a lost packet (PLC).
+    public func decode(_ payload: UnsafeRawBufferPointer, into pcm: UnsafeMutableBufferPointer<Int16>) throws(AudioCodecError) -> Int {
+        do {
+            return try decoder.decode(payload.isEmpty ? nil : payload, into: pcm)
+        } catch {
+            throw .opus(error)
+        }
+    }
+}
