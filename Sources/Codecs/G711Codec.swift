@@ -13,11 +13,17 @@ public struct G711Codec: AudioCodec, Sendable, Equatable {
     /// PCMA, payload type 8.
     public static let pcma = G711Codec(law: .aLaw)
 
+    /// `PCMU` or `PCMA`.
     public var encodingName: String { law.encodingName }
+    /// The static payload type: 0 or 8 (RFC 3551 §6).
     public var payloadType: UInt8 { law.payloadType }
+    /// 8000 Hz.
     public var clockRate: Int { 8000 }
+    /// Mono.
     public var channels: Int { 1 }
+    /// 160 samples per 20 ms.
     public var samplesPerFrame: Int { 160 }
+    /// One byte per sample: 160.
     public var maximumEncodedFrameSize: Int { 160 }
 
     /// Encodes any number of samples, one byte each.

@@ -5,6 +5,7 @@ public final class OpusCodec: AudioCodec {
     public let encoder: OpusEncoder
     /// The decoder of the incoming stream.
     public let decoder: OpusDecoder
+    /// The dynamic payload type negotiated in SDP (96–127, often 111).
     public let payloadType: UInt8
 
     /// Creates a codec pair.
@@ -15,10 +16,15 @@ public final class OpusCodec: AudioCodec {
         self.decoder = try OpusDecoder(sampleRate: 48000, channels: channels)
     }
 
+    /// `opus`.
     public var encodingName: String { "opus" }
+    /// 48000 Hz, always, for Opus over RTP (RFC 7587 §4.1).
     public var clockRate: Int { 48000 }
+    /// The PCM channels of this instance (the SDP still says 2).
     public var channels: Int { encoder.channels }
+    /// 960 samples per channel per 20 ms.
     public var samplesPerFrame: Int { 960 }
+    /// 1275 bytes (RFC 6716 §3.2.1).
     public var maximumEncodedFrameSize: Int { OpusEncoder.maximumPacketSize }
 
     /// Encodes one 20 ms frame (960 samples per channel).
