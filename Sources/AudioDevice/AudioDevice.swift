@@ -1,2 +1,0 @@
-// AudioDevice: placeholder until the target lands.
-enum _AudioDevicePlaceholder {}

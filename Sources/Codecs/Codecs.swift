@@ -1,2 +1,0 @@
-// Codecs: placeholder until the target lands.
-enum _CodecsPlaceholder {}

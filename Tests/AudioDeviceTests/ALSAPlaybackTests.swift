@@ -1,0 +1,52 @@
+import Foundation
+import Testing
+@testable import AudioDevice
+
+@Suite struct ALSAPlaybackTests {
+    /// The `null` device exists wherever libasound2 is installed, sound card or not.
+    @Test func playsIntoTheNullDevice() throws {
+        let playback = try ALSAPlayback(device: "null", sampleRate: 8000, channels: 1)
+        let tone = (0..<8000).map { n in Int16(8000 * sin(2 * Double.pi * 440 * Double(n) / 8000)) }
+        try playback.write(tone)
+        try playback.drain()
+        #expect(!playback.isClosed)
+        playback.close()
+        #expect(playback.isClosed)
+        playback.close()  // twice is harmless
+        #expect(throws: ALSAError(device: "null", operation: "write", message: "device is closed")) {
+            try playback.write([0, 0])
+        }
+    }
+
+    @Test func stereoNeedsWholeFrames() throws {
+        let playback = try ALSAPlayback(device: "null", sampleRate: 48000, channels: 2)
+        try playback.write([Int16](repeating: 0, count: 960 * 2))
+        #expect(throws: ALSAError.self) { try playback.write([1, 2, 3]) }
+    }
+
+    @Test func unknownDeviceGivesAClearError() {
+        do {
+            _ = try ALSAPlayback(device: "no-such-device-hotline")
+            Issue.record("opened a device that does not exist")
+        } catch {
+            #expect(error.device == "no-such-device-hotline")
+            #expect(error.operation == "open")
+            #expect(error.code < 0)
+            #expect(error.isNoSuchDevice)
+            #expect(error.message == "No such file or directory")
+            #expect(error.description.hasPrefix("ALSA playback device 'no-such-device-hotline': open failed: No such file or directory (no sound card"))
+        }
+    }
+
+    /// On a machine with no sound card (CI, servers) a hardware device fails
+    /// with the same clear text; with a card it opens. Either way, no crash.
+    @Test func hardwareDeviceOpensOrExplainsWhyNot() {
+        do {
+            let playback = try ALSAPlayback(device: "plughw:0")
+            playback.close()
+        } catch {
+            #expect(error.description.contains("plughw:0"))
+            #expect(error.code < 0)
+        }
+    }
+}
