@@ -76,6 +76,7 @@ let package = Package(
         .testTarget(name: "SIPDialogTests", dependencies: ["SIPDialog", "SIPCore"]),
         .testTarget(name: "RTPTests", dependencies: ["RTP"]),
         .testTarget(name: "CodecsTests", dependencies: ["Codecs"]),
+        .testTarget(name: "AudioDeviceTests", dependencies: ["AudioDevice"]),
         .testTarget(name: "DialplanTests", dependencies: ["Dialplan"]),
         .testTarget(name: "TicketsTests", dependencies: ["Tickets"]),
         .testTarget(name: "MediaTests", dependencies: ["Media", "RTP", "Codecs"]),

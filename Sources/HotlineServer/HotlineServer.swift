@@ -5,6 +5,7 @@ import Media
 import NIOCore
 import NIOPosix
 import Tickets
+import Codecs
 
 /// The running server: loads and checks everything before binding a socket, so a bad
 /// dialplan or a missing prompt stops start-up with a located error instead of failing calls.
@@ -156,6 +157,8 @@ public final class HotlineServer: Sendable {
 struct CachedPrompts: PromptLibrary {
     let cache: PromptCache
     func frames(name: String, language: String, payloadType: UInt8) -> PlayoutFrames? {
-        cache.frames(name: name, language: language, payloadType: payloadType)
+        guard let prompt = cache.prompt(named: name, language: language) else { return nil }
+        // The payload arrays were encoded once at start-up; this shares them, it does not copy.
+        return PlayoutFrames(bytes: prompt.payload(payloadType == 8 ? .aLaw : .muLaw), frameSize: 160)
     }
 }

@@ -17,7 +17,7 @@ public enum SIPDTMFInfo {
         if text.allSatisfy({ $0.isWhitespace }) { return .noKey }
         switch contentType {
         case "application/dtmf-relay":
-            for line in text.split(whereSeparator: { $0 == "\r" || $0 == "\n" }) {
+            for line in text.split(whereSeparator: \.isNewline) {
                 let parts = line.split(separator: "=", maxSplits: 1)
                 guard parts.count == 2, SIPGrammar.trim(parts[0]).equalsIgnoringASCIICase("signal") else { continue }
                 return key(from: SIPGrammar.trim(parts[1]))

@@ -222,7 +222,7 @@ func crlf(_ s: String) -> [UInt8] { Array(s.replacingOccurrences(of: "\n", with:
 
 @Suite struct DTMFInfoTests {
     @Test func dtmfRelayAndBareDTMFBodies() {
-        #expect(SIPDTMFInfo.parse(contentType: "application/dtmf-relay", body: Array("Signal=3\r\nDuration=160\r\n".utf8)) == .key("3"))
+        #expect(SIPDTMFInfo.parse(contentType: "application/dtmf-relay", body: Array("Signal=3\r\nDuration=160\r\n".utf8)) == .key("3"), "CRLF is one Character in Swift")
         #expect(SIPDTMFInfo.parse(contentType: "application/dtmf-relay", body: Array("signal= #\nDuration=100".utf8)) == .key("#"))
         #expect(SIPDTMFInfo.parse(contentType: "application/dtmf-relay", body: Array("Signal=10\r\n".utf8)) == .key("*"))
         #expect(SIPDTMFInfo.parse(contentType: "application/dtmf", body: Array("3".utf8)) == .key("3"))
