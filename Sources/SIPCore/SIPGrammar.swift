@@ -21,7 +21,8 @@ public enum SIPGrammar {
     }
     public static func isToken(_ s: String) -> Bool { isToken(s[...]) }
 
-    public static func isWhitespace(_ c: Character) -> Bool { c == " " || c == "\t" || c == "\r" || c == "\n" }
+    /// SP, HTAB, CR, LF — and CRLF, which Swift treats as a single Character.
+    public static func isWhitespace(_ c: Character) -> Bool { c == " " || c == "\t" || c.isNewline }
 
     public static func trim(_ s: Substring) -> Substring {
         var start = s.startIndex, end = s.endIndex

@@ -3,15 +3,13 @@ import Testing
 
 /// The shared conformance kit (../shared/conformance, beside the project as in CI) against
 /// `hotline serve --dialplan Dialplans/bench.yaml`: every scenario must pass.
-@Suite(.serialized, .enabled(if: Repo.sippAvailable && ConformanceTests.kitPresent,
+@Suite(.serialized, .enabled(if: Repo.sippAvailable && ConformanceKit.present,
                              "needs sipp and ../shared/conformance (present in CI and the team's checkouts)"))
 struct ConformanceTests {
-    static let kit = Repo.root.deletingLastPathComponent().appendingPathComponent("shared/conformance/run.sh").path
-    static var kitPresent: Bool { FileManager.default.isExecutableFile(atPath: kit) }
 
     @Test func sharedConformanceKitPassesEveryScenario() async throws {
         let server = try await ServerProcess()
-        let result = try await run("/bin/bash", [Self.kit, "127.0.0.1", String(server.sipPort)], timeout: .seconds(240))
+        let result = try await run("/bin/bash", [ConformanceKit.path, "127.0.0.1", String(server.sipPort)], timeout: .seconds(240))
         #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
         #expect(result.stdout.contains("7 passed, 0 failed"), "\(result.stdout)")
         _ = await server.stop()
@@ -20,4 +18,9 @@ struct ConformanceTests {
         #expect(tickets.count == 205, "one ticket per call: \(tickets.count)")
         #expect(tickets.filter { $0.disposition == .completedInIVR }.count == 202)
     }
+}
+
+enum ConformanceKit {
+    static let path = Repo.root.deletingLastPathComponent().appendingPathComponent("shared/conformance/run.sh").path
+    static var present: Bool { FileManager.default.isExecutableFile(atPath: path) }
 }

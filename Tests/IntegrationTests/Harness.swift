@@ -49,33 +49,38 @@ struct CommandResult {
     var stderr: String
 }
 
-/// Runs a command to completion off the cooperative pool, with a hard time limit.
+/// Runs a command to completion off the cooperative pool, with a hard time limit. Output
+/// goes to temporary files, so a chatty child never blocks on a full pipe.
 func run(_ executable: String, _ arguments: [String], timeout: Duration = .seconds(120)) async throws -> CommandResult {
     try await withCheckedThrowingContinuation { continuation in
         DispatchQueue.global().async {
+            let base = FileManager.default.temporaryDirectory.appendingPathComponent("hotline-run-\(UUID().uuidString)")
+            let outURL = base.appendingPathExtension("out"), errURL = base.appendingPathExtension("err")
+            _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
+            _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
+            defer {
+                try? FileManager.default.removeItem(at: outURL)
+                try? FileManager.default.removeItem(at: errURL)
+            }
             let process = Process()
             process.executableURL = URL(fileURLWithPath: executable)
             process.arguments = arguments
-            let out = Pipe(), err = Pipe()
-            process.standardOutput = out
-            process.standardError = err
-            process.standardInput = FileHandle.nullDevice
-            do { try process.run() } catch { return continuation.resume(throwing: error) }
-            let killer = DispatchWorkItem { if process.isRunning { process.interrupt(); process.terminate() } }
+            do {
+                process.standardOutput = try FileHandle(forWritingTo: outURL)
+                process.standardError = try FileHandle(forWritingTo: errURL)
+                process.standardInput = FileHandle.nullDevice
+                try process.run()
+            } catch {
+                return continuation.resume(throwing: error)
+            }
+            let killer = DispatchWorkItem { if process.isRunning { process.terminate() } }
             DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(Int(timeout.components.seconds * 1000)), execute: killer)
-            // Drain both pipes while waiting so a chatty child never blocks on a full pipe.
-            var outData = Data(), errData = Data()
-            let group = DispatchGroup()
-            group.enter()
-            DispatchQueue.global().async { outData = out.fileHandleForReading.readDataToEndOfFile(); group.leave() }
-            group.enter()
-            DispatchQueue.global().async { errData = err.fileHandleForReading.readDataToEndOfFile(); group.leave() }
             process.waitUntilExit()
-            group.wait()
             killer.cancel()
-            continuation.resume(returning: CommandResult(status: process.terminationStatus,
-                                                         stdout: String(decoding: outData, as: UTF8.self),
-                                                         stderr: String(decoding: errData, as: UTF8.self)))
+            continuation.resume(returning: CommandResult(
+                status: process.terminationStatus,
+                stdout: (try? String(contentsOf: outURL, encoding: .utf8)) ?? "",
+                stderr: (try? String(contentsOf: errURL, encoding: .utf8)) ?? ""))
         }
     }
 }
@@ -107,7 +112,7 @@ final class ServerProcess: @unchecked Sendable {
         self.ownsDirectory = ownsDirectory
         database = directory.appendingPathComponent("tickets.sqlite").path
         errorLog = directory.appendingPathComponent("server-\(UUID().uuidString.prefix(8)).log")
-        FileManager.default.createFile(atPath: errorLog.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: errorLog.path, contents: nil)
         process.executableURL = URL(fileURLWithPath: Repo.binary)
         process.currentDirectoryURL = Repo.root
         process.arguments = ["serve", "--sip", "127.0.0.1:0", "--http", "127.0.0.1:0", "--dialplan", dialplan,
