@@ -79,7 +79,12 @@ let package = Package(
         .testTarget(name: "AudioDeviceTests", dependencies: ["AudioDevice"]),
         .testTarget(name: "DialplanTests", dependencies: ["Dialplan"]),
         .testTarget(name: "TicketsTests", dependencies: ["Tickets"]),
-        .testTarget(name: "MediaTests", dependencies: ["Media", "RTP", "Codecs"]),
+        .testTarget(name: "MediaTests", dependencies: [
+            "Media", "RTP", "Codecs", "SDP",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+        ]),
         .testTarget(name: "SIPEndpointTests", dependencies: [
             "SIPEndpoint", "SIPCore", "SIPTransaction", "Timers", .product(name: "NIOCore", package: "swift-nio"),
         ]),

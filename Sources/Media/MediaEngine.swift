@@ -27,6 +27,7 @@ public final class MediaEngine {
     }
 
     public var openSessions: Int { sessions.count }
+    var sessionsForTesting: [RTPSession] { Array(sessions.values) }
     public var playingSessions: Int { playing.count }
 
     /// Counters over every session, open or closed.
