@@ -90,6 +90,26 @@ struct CallFlowTests {
         #expect(try server.tickets().isEmpty, "no call, no ticket")
     }
 
+    @Test func invitesAUASMustRefuseAreRefusedAndTicketed() async throws {
+        let server = try await ServerProcess()
+        let result = try await server.sipp("refused-invites")
+        #expect(result.status == 0, "sipp: \(result.stderr)")
+        _ = await server.stop()
+        let tickets = try server.tickets()
+        #expect(Set(tickets.compactMap(\.sipStatus)) == [415, 416, 420])
+        #expect(tickets.allSatisfy { $0.disposition == .rejected })
+    }
+
+    @Test func delayedOfferIsAnsweredInTheACK() async throws {
+        let server = try await ServerProcess()
+        let result = try await server.sipp("delayed-offer")
+        #expect(result.status == 0, "sipp: \(result.stderr)")
+        _ = await server.stop()
+        let t = try #require(try server.tickets().first)
+        #expect(t.disposition == .completedInIVR)
+        #expect(t.keys == "3")
+    }
+
     @Test func reInviteIsAnsweredWithSDP() async throws {
         let server = try await ServerProcess()
         let result = try await server.sipp("reinvite")

@@ -55,6 +55,21 @@ struct RawSIPTests {
         #expect(try server.tickets().first?.disposition == .callerHangup)
     }
 
+    @Test func beyondMaxCallsAnInviteGets503WithRetryAfter() async throws {
+        let server = try await ServerProcess(extra: ["--max-calls", "1"])
+        let udp = try RawUDP()
+        udp.send(Self.invite(port: udp.port, callID: "cap-1@127.0.0.1", branch: "z9hG4bKcap1"), to: server.sipPort)
+        #expect(udp.receive(startingWith: "SIP/2.0 200", timeout: .seconds(5)) != nil)
+        udp.send(Self.invite(port: udp.port, callID: "cap-2@127.0.0.1", branch: "z9hG4bKcap2", sdpPort: 49172), to: server.sipPort)
+        let refused = try #require(udp.receive(startingWith: "SIP/2.0 503", timeout: .seconds(5)))
+        #expect(refused.sipHeader("Retry-After") == "5")
+        #expect(refused.sipHeader("Call-ID") == "cap-2@127.0.0.1")
+        _ = await server.stop()
+        let tickets = try server.tickets()
+        #expect(tickets.first { $0.callID == "cap-2@127.0.0.1" }?.disposition == .rejectedCapacity)
+        #expect(tickets.first { $0.callID == "cap-1@127.0.0.1" }?.disposition == .serverShutdown, "SIGTERM hung up the call in progress")
+    }
+
     @Test func killMinus9LosesNoTicketOfAnAnsweredCall() async throws {
         let server = try await ServerProcess()
         let udp = try RawUDP()
