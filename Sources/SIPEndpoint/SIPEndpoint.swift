@@ -115,11 +115,8 @@ public final class SIPEndpoint {
         }
         switch request.method {
         case .ack:
-            if var tx = servers[key], case .invite(var machine) = tx.machine {
-                let actions = machine.event(.receivedACK(request))
-                tx.machine = .invite(machine)
-                servers[key] = tx
-                perform(actions, server: key)
+            if let tx = servers[key], case .invite = tx.machine {
+                drive(server: key, .receivedACK(request))
             } else {
                 delegate?.endpoint(self, receivedACK: request, from: source)
             }
@@ -160,61 +157,43 @@ public final class SIPEndpoint {
 
     private func retransmission(_ key: SIPTransactionKey) {
         metrics.retransmissionsAbsorbed += 1
+        drive(server: key, .receivedRetransmission)
+    }
+
+    /// Feeds an event to a server transaction's machine and carries out its actions.
+    private func drive(server key: SIPTransactionKey, _ event: InviteServerTransaction.Event) {
         guard var tx = servers[key] else { return }
-        switch tx.machine {
-        case .invite(var m):
-            let actions = m.event(.receivedRetransmission)
-            tx.machine = .invite(m)
-            servers[key] = tx
-            perform(actions, server: key)
-        case .nonInvite(var m):
-            let actions = m.event(.receivedRetransmission)
-            tx.machine = .nonInvite(m)
-            servers[key] = tx
-            perform(actions.map(ServerTransaction.lift), server: key)
-        }
+        let actions = tx.handle(event)
+        servers[key] = tx
+        perform(actions, server: key)
+    }
+
+    /// Feeds an event to a client transaction's machine and carries out its actions.
+    private func drive(client key: SIPTransactionKey, _ event: NonInviteClientTransaction.Event) {
+        guard var tx = clients[key] else { return }
+        let actions = tx.handle(event)
+        clients[key] = tx
+        perform(actions, client: key)
     }
 
     private func handle(_ response: SIPResponse) {
         metrics.count(responseIn: response.status)
-        guard let key = SIPTransactionKey(clientResponse: response), var tx = clients[key] else {
+        guard let key = SIPTransactionKey(clientResponse: response), clients[key] != nil else {
             metrics.strayResponses += 1
             return
         }
-        switch tx.machine {
-        case .nonInvite(var m):
-            let actions = m.event(.receivedResponse(response))
-            tx.machine = .nonInvite(m)
-            clients[key] = tx
-            perform(actions, client: key)
-        case .invite(var m):
-            let actions = m.event(.receivedResponse(response))
-            tx.machine = .invite(m)
-            clients[key] = tx
-            perform(actions.map(ClientTransaction.lift), client: key)
-        }
+        drive(client: key, .receivedResponse(response))
     }
 
     // MARK: outbound
 
     /// Sends a response on a server transaction; retransmissions are handled from here on.
     public func respond(_ response: SIPResponse, to key: SIPTransactionKey) {
-        guard var tx = servers[key] else { return }
+        guard servers[key] != nil else { return }
         var response = response
         if !response.headers.contains(.server) { response.headers.append(.server, configuration.userAgent) }
-        if let tag = response.to?.tag { tx.lastResponseToTag = tag }
-        switch tx.machine {
-        case .invite(var m):
-            let actions = m.event(.respond(response))
-            tx.machine = .invite(m)
-            servers[key] = tx
-            perform(actions, server: key)
-        case .nonInvite(var m):
-            let actions = m.event(.respond(response))
-            tx.machine = .nonInvite(m)
-            servers[key] = tx
-            perform(actions.map(ServerTransaction.lift), server: key)
-        }
+        if let tag = response.to?.tag { servers[key]?.lastResponseToTag = tag }
+        drive(server: key, .respond(response))
     }
 
     /// The request that opened a server transaction.
@@ -273,33 +252,11 @@ public final class SIPEndpoint {
         while let (_, key) = timers.popExpired(now: now) {
             switch key {
             case .server(let txKey, let timer):
-                guard var tx = servers[txKey], tx.timerIDs.removeValue(forKey: timer) != nil else { continue }
-                switch tx.machine {
-                case .invite(var m):
-                    let actions = m.event(.timerFired(timer))
-                    tx.machine = .invite(m)
-                    servers[txKey] = tx
-                    perform(actions, server: txKey)
-                case .nonInvite(var m):
-                    let actions = m.event(.timerFired(timer))
-                    tx.machine = .nonInvite(m)
-                    servers[txKey] = tx
-                    perform(actions.map(ServerTransaction.lift), server: txKey)
-                }
+                guard servers[txKey]?.timerIDs.removeValue(forKey: timer) != nil else { continue }
+                drive(server: txKey, .timerFired(timer))
             case .client(let txKey, let timer):
-                guard var tx = clients[txKey], tx.timerIDs.removeValue(forKey: timer) != nil else { continue }
-                switch tx.machine {
-                case .nonInvite(var m):
-                    let actions = m.event(.timerFired(timer))
-                    tx.machine = .nonInvite(m)
-                    clients[txKey] = tx
-                    perform(actions, client: txKey)
-                case .invite(var m):
-                    let actions = m.event(.timerFired(timer))
-                    tx.machine = .invite(m)
-                    clients[txKey] = tx
-                    perform(actions.map(ClientTransaction.lift), client: txKey)
-                }
+                guard clients[txKey]?.timerIDs.removeValue(forKey: timer) != nil else { continue }
+                drive(client: txKey, .timerFired(timer))
             }
         }
     }
@@ -378,12 +335,30 @@ struct ServerTransaction {
     var timerIDs: [SIPTimer: TimerID] = [:]
     var lastResponseToTag: String?
 
-    static func lift(_ a: NonInviteServerTransaction.Action) -> InviteServerTransaction.Action {
-        switch a {
-        case .send(let r): .send(r)
-        case .startTimer(let t, let d): .startTimer(t, d)
-        case .reportTransportError: .reportTransportError
-        case .terminated: .terminated
+    /// Runs either machine; non-INVITE events and actions are a subset of the INVITE ones.
+    mutating func handle(_ event: InviteServerTransaction.Event) -> [InviteServerTransaction.Action] {
+        switch machine {
+        case .invite(var m):
+            defer { machine = .invite(m) }
+            return m.event(event)
+        case .nonInvite(var m):
+            defer { machine = .nonInvite(m) }
+            let mapped: NonInviteServerTransaction.Event
+            switch event {
+            case .receivedRetransmission: mapped = .receivedRetransmission
+            case .respond(let r): mapped = .respond(r)
+            case .timerFired(let t): mapped = .timerFired(t)
+            case .transportError: mapped = .transportError
+            case .receivedACK: return [] // ACK never belongs to a non-INVITE transaction
+            }
+            return m.event(mapped).map { action in
+                switch action {
+                case .send(let r): .send(r)
+                case .startTimer(let t, let d): .startTimer(t, d)
+                case .reportTransportError: .reportTransportError
+                case .terminated: .terminated
+                }
+            }
         }
     }
 }
@@ -397,6 +372,24 @@ struct ClientTransaction {
     let destination: SocketAddress
     let onEvent: (SIPClientEvent) -> Void
     var timerIDs: [SIPTimer: TimerID] = [:]
+
+    /// Runs either machine; their events and actions have the same shape.
+    mutating func handle(_ event: NonInviteClientTransaction.Event) -> [NonInviteClientTransaction.Action] {
+        switch machine {
+        case .nonInvite(var m):
+            defer { machine = .nonInvite(m) }
+            return m.event(event)
+        case .invite(var m):
+            defer { machine = .invite(m) }
+            let mapped: InviteClientTransaction.Event
+            switch event {
+            case .receivedResponse(let r): mapped = .receivedResponse(r)
+            case .timerFired(let t): mapped = .timerFired(t)
+            case .transportError: mapped = .transportError
+            }
+            return m.event(mapped).map(ClientTransaction.lift)
+        }
+    }
 
     static func lift(_ a: InviteClientTransaction.Action) -> NonInviteClientTransaction.Action {
         switch a {
