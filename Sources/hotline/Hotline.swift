@@ -85,6 +85,9 @@ struct Serve: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "hotline")
+        // Catch SIGINT/SIGTERM before anything can announce readiness, so a signal sent the
+        // moment the ready line appears is never lost.
+        let termination = TerminationSignal()
 
         let server: HotlineServer
         do {
@@ -96,38 +99,41 @@ struct Serve: AsyncParsableCommand {
         // Ready line for scripts and tests: the bound addresses (ports may have been 0).
         func show(_ a: SocketAddress?) -> String { a.map { "\($0.ipAddress ?? "?"):\($0.port ?? 0)" } ?? "off" }
         FileHandle.standardOutput.write(Data("hotline listening sip=\(show(server.sipAddress)) http=\(show(server.httpAddress))\n".utf8))
-        await waitForTerminationSignal()
+        await termination.wait()
         logger.info("shutting down: hanging up calls and committing tickets")
         await server.shutdown()
     }
 }
 
-/// Waits for SIGINT or SIGTERM.
-func waitForTerminationSignal() async {
-    signal(SIGINT, SIG_IGN)
-    signal(SIGTERM, SIG_IGN)
-    await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-        let queue = DispatchQueue(label: "hotline.signals")
-        let once = SignalOnce(continuation)
+/// SIGINT and SIGTERM, caught from the moment this is created; `wait()` returns at once if
+/// one already arrived.
+final class TerminationSignal: @unchecked Sendable {
+    private let queue = DispatchQueue(label: "hotline.signals")
+    private var sources: [DispatchSourceSignal] = []
+    // Both below are only touched on `queue`.
+    private var fired = false
+    private var waiter: CheckedContinuation<Void, Never>?
+
+    init() {
         for sig in [SIGINT, SIGTERM] {
+            signal(sig, SIG_IGN) // the dispatch source receives it instead of the default action
             let source = DispatchSource.makeSignalSource(signal: sig, queue: queue)
-            source.setEventHandler { once.fire() }
+            source.setEventHandler { [unowned self] in
+                fired = true
+                waiter?.resume()
+                waiter = nil
+            }
             source.resume()
-            once.keep(source)
+            sources.append(source)
         }
     }
-}
 
-/// Resumes the continuation on the first signal only.
-final class SignalOnce: @unchecked Sendable {
-    private var continuation: CheckedContinuation<Void, Never>?
-    private var sources: [DispatchSourceSignal] = []
-    init(_ continuation: CheckedContinuation<Void, Never>) { self.continuation = continuation }
-    // Both run on the one serial signal queue, or before it starts.
-    func keep(_ source: DispatchSourceSignal) { sources.append(source) }
-    func fire() {
-        continuation?.resume()
-        continuation = nil
+    func wait() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            queue.async {
+                if self.fired { continuation.resume() } else { self.waiter = continuation }
+            }
+        }
     }
 }
 

@@ -12,7 +12,7 @@ struct ConformanceTests {
         let result = try await run("/bin/bash", [ConformanceKit.path, "127.0.0.1", String(server.sipPort)], timeout: .seconds(240))
         #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
         #expect(result.stdout.contains("7 passed, 0 failed"), "\(result.stdout)")
-        _ = await server.stop()
+        #expect(await server.stop() == 0, "clean shutdown")
         let tickets = try server.tickets()
         // options: none; unknown-number: 1 rejected; cancel: 1; the IVR calls: 1 + 1 + 200; caller-hangup: 1.
         #expect(tickets.count == 205, "one ticket per call: \(tickets.count)")

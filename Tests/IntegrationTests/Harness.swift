@@ -65,6 +65,10 @@ func run(_ executable: String, _ arguments: [String], timeout: Duration = .secon
             let process = Process()
             process.executableURL = URL(fileURLWithPath: executable)
             process.arguments = arguments
+            // Foundation's waitUntilExit spins a run loop on Linux (a core at 100 %, stolen
+            // from the server under test); the termination handler does not.
+            let exited = DispatchSemaphore(value: 0)
+            process.terminationHandler = { _ in exited.signal() }
             do {
                 process.standardOutput = try FileHandle(forWritingTo: outURL)
                 process.standardError = try FileHandle(forWritingTo: errURL)
@@ -75,7 +79,7 @@ func run(_ executable: String, _ arguments: [String], timeout: Duration = .secon
             }
             let killer = DispatchWorkItem { if process.isRunning { process.terminate() } }
             DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(Int(timeout.components.seconds * 1000)), execute: killer)
-            process.waitUntilExit()
+            exited.wait()
             killer.cancel()
             continuation.resume(returning: CommandResult(
                 status: process.terminationStatus,
@@ -121,6 +125,8 @@ final class ServerProcess: @unchecked Sendable {
         let out = Pipe()
         process.standardOutput = out
         process.standardError = try FileHandle(forWritingTo: errorLog)
+        let exited = self.exited
+        process.terminationHandler = { _ in exited.signal() }
         try process.run()
         let line = try await ServerProcess.readLine(out.fileHandleForReading, timeout: .seconds(30))
         // "hotline listening sip=127.0.0.1:PORT http=127.0.0.1:PORT"
@@ -150,27 +156,37 @@ final class ServerProcess: @unchecked Sendable {
         }
     }
 
-    /// SIGTERM: the server hangs up, commits every ticket and exits.
-    func stop() async -> Int32 {
-        guard process.isRunning else { return process.terminationStatus }
-        process.terminate()
-        return await withCheckedContinuation { continuation in
+    private let exited = DispatchSemaphore(value: 0)
+    private var reaped = false
+
+    /// Waits for the process to end; after `timeout` it is killed and -1 returned.
+    private func waitForExit(timeout: Duration) async -> Int32 {
+        await withCheckedContinuation { continuation in
             DispatchQueue.global().async {
-                self.process.waitUntilExit()
+                if self.reaped { return continuation.resume(returning: self.process.terminationStatus) }
+                if self.exited.wait(timeout: .now() + .milliseconds(Int(timeout.components.seconds * 1000))) == .timedOut {
+                    Foundation.kill(self.process.processIdentifier, SIGKILL)
+                    self.exited.wait()
+                    self.reaped = true
+                    return continuation.resume(returning: -1)
+                }
+                self.reaped = true
                 continuation.resume(returning: self.process.terminationStatus)
             }
         }
     }
 
+    /// SIGTERM: the server hangs up, commits every ticket and exits (status 0); a server that
+    /// does not exit within 20 s is killed and -1 returned.
+    func stop() async -> Int32 {
+        if !reaped { process.terminate() }
+        return await waitForExit(timeout: .seconds(20))
+    }
+
     /// kill -9: no chance to flush anything.
     func kill9() async {
-        Foundation.kill(process.processIdentifier, SIGKILL)
-        await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
-                self.process.waitUntilExit()
-                continuation.resume()
-            }
-        }
+        if !reaped { Foundation.kill(process.processIdentifier, SIGKILL) }
+        _ = await waitForExit(timeout: .seconds(20))
     }
 
     func tickets() throws -> [CallTicket] {

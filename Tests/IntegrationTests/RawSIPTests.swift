@@ -32,7 +32,7 @@ struct RawSIPTests {
         let metrics = try await server.http("/metrics")
         #expect(metrics.contains("hotline_sip_parse_errors_total 3"), "\(metrics)")
         #expect(metrics.contains("hotline_sip_dropped_total 1"))
-        _ = await server.stop()
+        #expect(await server.stop() == 0, "clean shutdown")
     }
 
     @Test func okIsRetransmittedUntilTheACKArrives() async throws {
@@ -51,7 +51,7 @@ struct RawSIPTests {
         #expect(after.count <= 1, "at most one 200 crossed our ACK on the wire: \(after.count)")
         udp.send("BYE sip:raw@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:\(udp.port);branch=z9hG4bKbye1;rport\r\nFrom: <sip:13800000000@127.0.0.1:\(udp.port)>;tag=raw1\r\nTo: <sip:12345@127.0.0.1>;tag=\(toTag)\r\nCall-ID: retrans-1@127.0.0.1\r\nCSeq: 2 BYE\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n", to: server.sipPort)
         #expect(udp.receive(startingWith: "SIP/2.0 200", timeout: .seconds(5))?.sipHeader("CSeq") == "2 BYE")
-        _ = await server.stop()
+        #expect(await server.stop() == 0, "clean shutdown")
         #expect(try server.tickets().first?.disposition == .callerHangup)
     }
 
@@ -64,7 +64,7 @@ struct RawSIPTests {
         let refused = try #require(udp.receive(startingWith: "SIP/2.0 503", timeout: .seconds(5)))
         #expect(refused.sipHeader("Retry-After") == "5")
         #expect(refused.sipHeader("Call-ID") == "cap-2@127.0.0.1")
-        _ = await server.stop()
+        #expect(await server.stop() == 0, "clean shutdown")
         let tickets = try server.tickets()
         #expect(tickets.first { $0.callID == "cap-2@127.0.0.1" }?.disposition == .rejectedCapacity)
         #expect(tickets.first { $0.callID == "cap-1@127.0.0.1" }?.disposition == .serverShutdown, "SIGTERM hung up the call in progress")
@@ -92,7 +92,7 @@ struct RawSIPTests {
         }
         // A restart marks them interrupted, so operators see the cut calls.
         let restarted = try await ServerProcess(reusing: server)
-        _ = await restarted.stop()
+        #expect(await restarted.stop() == 0, "SIGTERM right after the ready line still stops it cleanly")
         let recovered = try restarted.tickets().filter { answered.contains($0.callID) }
         #expect(recovered.count == 10)
         #expect(recovered.allSatisfy { $0.disposition == .interrupted })

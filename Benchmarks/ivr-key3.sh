@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# IVR key-3 throughput: SIPp places calls at a fixed rate exactly as the conformance scenario
+# ivr-key3-info (menu, key 3 by SIP INFO after 1.5 s, ~1.5 s prompt, server BYE), against
+# `hotline serve --dialplan Dialplans/bench.yaml` (release build). For each rate it reports
+# calls placed, successful and failed (SIPp's counts), the server's CPU time per call (from
+# /proc/PID/stat, user+system) and its share of one core, and the session request delay
+# (RFC 6076 SRD: INVITE -> 200, SIPp's "setup" timer) average.
+#
+# Usage: Benchmarks/ivr-key3.sh [SECONDS_PER_RATE] RATE...     e.g.  Benchmarks/ivr-key3.sh 30 50 100 200
+# Bounded: each step runs at most SECONDS + 30 s; loopback only.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+duration=${1:-30}; shift || true
+rates=("$@"); [ ${#rates[@]} -gt 0 ] || rates=(50 100 200)
+bin=.build/release/hotline
+[ -x "$bin" ] || swift build -c release >/dev/null
+command -v sipp >/dev/null || { echo "needs sipp (apt-get install sip-tester)" >&2; exit 2; }
+work=$(mktemp -d)
+trap 'kill $server 2>/dev/null || true; rm -rf "$work"' EXIT
+port=$((15060 + RANDOM % 1000))
+"$bin" serve --sip 127.0.0.1:$port --http off --dialplan Dialplans/bench.yaml --db "$work/t.sqlite" \
+  --rtp-ports 20000-39999 --max-calls 5000 --log-level warning > "$work/server.out" 2> "$work/server.err" &
+server=$!
+for _ in $(seq 50); do grep -q listening "$work/server.out" 2>/dev/null && break; sleep 0.1; done
+hz=$(getconf CLK_TCK)
+cpu() { awk '{print $14 + $15}' /proc/$server/stat; }
+printf "%-6s %-8s %-8s %-8s %-14s %-12s %-10s\n" rate placed ok failed "cpu ms/call" "cpu % core" "SRD avg ms"
+for rate in "${rates[@]}"; do
+  calls=$((rate * duration))
+  before=$(cpu); t0=$(date +%s.%N)
+  timeout $((duration + 30)) sipp 127.0.0.1:$port -sf Tests/IntegrationTests/Scenarios/ivr-key3-info.xml -s 12345 \
+    -i 127.0.0.1 -mi 127.0.0.1 -mp $((40000 + RANDOM % 10000)) -r "$rate" -m "$calls" -l 20000 \
+    -recv_timeout 15000 -timeout_error -max_retrans 3 -nostdin -trace_stat -stf "$work/stat-$rate.csv" -fd 5 \
+    >/dev/null 2>&1 || true
+  t1=$(date +%s.%N); after=$(cpu)
+  last=$(tail -n 1 "$work/stat-$rate.csv")
+  header=$(head -n 1 "$work/stat-$rate.csv")
+  col() { echo "$header" | tr ';' '\n' | grep -n -x "$1" | cut -d: -f1; }
+  ok=$(echo "$last" | cut -d';' -f"$(col 'SuccessfulCall(C)')")
+  failed=$(echo "$last" | cut -d';' -f"$(col 'FailedCall(C)')")
+  placed=$(echo "$last" | cut -d';' -f"$(col 'TotalCallCreated')")
+  srd=$(echo "$last" | cut -d';' -f"$(col 'ResponseTimesetup(C)')")
+  ticks=$((after - before))
+  awk -v t="$ticks" -v hz="$hz" -v n="$placed" -v r="$rate" -v ok="$ok" -v f="$failed" -v s="$srd" -v w0="$t0" -v w1="$t1" \
+    'BEGIN { ms = t * 1000 / hz; printf "%-6s %-8s %-8s %-8s %-14.3f %-12.1f %-10s\n", r, n, ok, f, (n > 0 ? ms / n : 0), 100 * ms / 1000 / (w1 - w0), s }'
+done
