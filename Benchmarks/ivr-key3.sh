@@ -39,7 +39,8 @@ for rate in "${rates[@]}"; do
   ok=$(echo "$last" | cut -d';' -f"$(col 'SuccessfulCall(C)')")
   failed=$(echo "$last" | cut -d';' -f"$(col 'FailedCall(C)')")
   placed=$(echo "$last" | cut -d';' -f"$(col 'TotalCallCreated')")
-  srd=$(echo "$last" | cut -d';' -f"$(col 'ResponseTimesetup(C)')")
+  # SIPp prints times as HH:MM:SS:microseconds
+  srd=$(echo "$last" | cut -d';' -f"$(col 'ResponseTimesetup(C)')" | awk -F: '{ printf "%.1f", ($1*3600 + $2*60 + $3) * 1000 + $4 / 1000 }')
   ticks=$((after - before))
   awk -v t="$ticks" -v hz="$hz" -v n="$placed" -v r="$rate" -v ok="$ok" -v f="$failed" -v s="$srd" -v w0="$t0" -v w1="$t1" \
     'BEGIN { ms = t * 1000 / hz; printf "%-6s %-8s %-8s %-8s %-14.3f %-12.1f %-10s\n", r, n, ok, f, (n > 0 ? ms / n : 0), 100 * ms / 1000 / (w1 - w0), s }'
