@@ -112,7 +112,7 @@ public final class HotlineServer: Sendable {
             }
         }
         logger.info("hotline serving", metadata: [
-            "sip": "\(sipAddress)", "http": "\(http?.localAddress.map { "\($0)" } ?? "off")",
+            "sip": "\(sipAddress.hostPort)", "http": "\(http?.localAddress?.hostPort ?? "off")",
             "dialplan": "\(dialplan.name) \(dialplan.version)", "prompts": "\(cache.languages.joined(separator: ","))",
             "db": "\(configuration.databasePath)",
         ])
@@ -160,5 +160,13 @@ struct CachedPrompts: PromptLibrary {
         guard let prompt = cache.prompt(named: name, language: language) else { return nil }
         // The payload arrays were encoded once at start-up; this shares them, it does not copy.
         return PlayoutFrames(bytes: prompt.payload(payloadType == 8 ? .aLaw : .muLaw), frameSize: 160)
+    }
+}
+
+extension SocketAddress {
+    /// `127.0.0.1:5060` / `[::1]:5060`, for logs and the ready line.
+    public var hostPort: String {
+        let host = ipAddress ?? "?"
+        return (host.contains(":") ? "[\(host)]" : host) + ":\(port ?? 0)"
     }
 }

@@ -97,8 +97,7 @@ struct Serve: AsyncParsableCommand {
             throw ExitCode(1)
         }
         // Ready line for scripts and tests: the bound addresses (ports may have been 0).
-        func show(_ a: SocketAddress?) -> String { a.map { "\($0.ipAddress ?? "?"):\($0.port ?? 0)" } ?? "off" }
-        FileHandle.standardOutput.write(Data("hotline listening sip=\(show(server.sipAddress)) http=\(show(server.httpAddress))\n".utf8))
+        FileHandle.standardOutput.write(Data("hotline listening sip=\(server.sipAddress.hostPort) http=\(server.httpAddress?.hostPort ?? "off")\n".utf8))
         await termination.wait()
         logger.info("shutting down: hanging up calls and committing tickets")
         await server.shutdown()

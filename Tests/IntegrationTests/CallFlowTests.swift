@@ -145,6 +145,32 @@ struct CallFlowTests {
         #expect(t.menuPath == ["language_menu:2", "main_menu:3"])
     }
 
+    @Test func aBadDialplanStopsStartUpWithItsLocation() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("hotline-bad-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let bad = directory.appendingPathComponent("bad.yaml")
+        try """
+        dialplan: bad
+        languages: [en]
+        entries:
+          - number: "12345"
+            start: menu
+        nodes:
+          menu:
+            type: menu
+            prompt: bench_menu
+            timout: 5s
+            keys: {"3": nowhere}
+        """.write(to: bad, atomically: true, encoding: .utf8)
+        let result = try await run(Repo.binary, ["serve", "--sip", "127.0.0.1:0", "--http", "off", "--dialplan", bad.path,
+                                                 "--db", directory.appendingPathComponent("t.sqlite").path], timeout: .seconds(30))
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("bad.yaml:10:5: error:"), "\(result.stderr)")
+        #expect(result.stderr.contains("timeout"), "the hint names the key meant")
+        #expect(result.stderr.contains("nowhere"))
+    }
+
     @Test func ticketsListPrintsJSON() async throws {
         let server = try await ServerProcess()
         _ = try await server.sipp("unknown-number", service: "99999")
