@@ -46,7 +46,7 @@ extension CallEngine {
                 let parsed = try SessionDescription.parse(request.bodyText)
                 offer = parsed
                 negotiated = try negotiator.answer(to: parsed, localAddress: configuration.contactHost, localPort: 0,
-                                                   sessionID: sessionIDBase, sessionVersion: 1).media
+                                                   sessionID: 0, sessionVersion: 1).media
             } catch let error as SDPParseError {
                 return reject(request, key, .badRequest, disposition: .rejected, reason: "Bad Request - malformed SDP: \(error)")
             } catch {
@@ -72,8 +72,6 @@ extension CallEngine {
         openMedia(call)
         run(call.execution.start(), for: call)
     }
-
-    private var sessionIDBase: UInt64 { UInt64(Date().timeIntervalSince1970) }
 
     /// A final response without a dialog, and a one-shot ticket: rejected calls are work
     /// orders too (they are what connect-rate KPIs count).
@@ -142,14 +140,14 @@ extension CallEngine {
     private func buildLocalSDP(_ call: Call, port: Int) {
         if let offer = call.offer {
             if let (answer, negotiated) = try? negotiator.answer(to: offer, localAddress: configuration.contactHost, localPort: UInt16(port),
-                                                                 sessionID: sessionIDBase &+ call.id, sessionVersion: 1) {
+                                                                 sessionID: sdpSessionID(for: call), sessionVersion: 1) {
                 call.localSDP = answer
                 call.negotiated = negotiated
                 call.rtp?.update(negotiated)
             }
         } else {
             call.localSDP = negotiator.offer(localAddress: configuration.contactHost, localPort: UInt16(port),
-                                             sessionID: sessionIDBase &+ call.id, sessionVersion: 1)
+                                             sessionID: sdpSessionID(for: call), sessionVersion: 1)
         }
     }
 
@@ -191,7 +189,7 @@ extension CallEngine {
             do {
                 var (answer, negotiated) = try negotiator.answer(to: offer, localAddress: configuration.contactHost,
                                                                  localPort: UInt16(call.rtp?.localPort ?? 0),
-                                                                 sessionID: sessionIDBase &+ call.id, sessionVersion: version)
+                                                                 sessionID: sdpSessionID(for: call), sessionVersion: version)
                 // RFC 3264 §8: the version grows only when our description changes.
                 if let old = call.localSDP, old.media != answer.media { answer.origin.sessionVersion = version + 1 }
                 call.offer = offer

@@ -39,7 +39,12 @@ final class CallEngine {
     private var nextTick: NIODeadline = .now()
     var metrics = EngineMetrics()
     var draining = false
-    private let sessionID = UInt64(Date().timeIntervalSince1970)
+    /// Base of the SDP `o=` session ids: the start time, so ids do not repeat across restarts.
+    private let sessionIDBase = UInt64(Date().timeIntervalSince1970) << 20
+
+    /// A call's SDP session id: fixed for the whole session (RFC 3264 §5; only the version
+    /// changes when our description does).
+    func sdpSessionID(for call: Call) -> UInt64 { sessionIDBase &+ call.id }
 
     /// The SIP methods we answer (RFC 3261 §20.5 Allow).
     static let allow = "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO"
