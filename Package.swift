@@ -17,6 +17,7 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
     ],
     targets: [
         // MARK: pure cores
@@ -26,7 +27,8 @@ let package = Package(
         .target(name: "SIPTransaction", dependencies: ["SIPCore"]),
         .target(name: "SIPDialog", dependencies: ["SIPCore", "SIPTransaction"]),
         .target(name: "RTP", dependencies: [.product(name: "NIOCore", package: "swift-nio")]),
-        .target(name: "Dialplan", dependencies: ["Yams"]),
+        .target(name: "WorkCalendar"),
+        .target(name: "Dialplan", dependencies: ["Yams", "WorkCalendar"]),
 
         // MARK: system libraries
         .systemLibrary(name: "COpus", pkgConfig: "opus", providers: [.apt(["libopus-dev"])]),
@@ -50,7 +52,13 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),
-        .target(name: "Tickets", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "Tickets", dependencies: ["WorkCalendar", "Yams", .product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "LoadGen", dependencies: [
+            "SIPCore", "SIPTransaction", "SIPDialog", "SIPTransport", "SIPEndpoint", "SDP", "RTP", "Codecs", "Media", "Timers",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Histogram", package: "hdrhistogram-swift"),
+        ]),
 
         // MARK: composition root and executable
         .target(name: "HotlineServer", dependencies: [
@@ -62,7 +70,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "hotline", dependencies: [
-            "HotlineServer", "Dialplan", "Tickets",
+            "HotlineServer", "Dialplan", "Tickets", "LoadGen", "AudioDevice",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
@@ -70,6 +78,8 @@ let package = Package(
 
         // MARK: tests
         .testTarget(name: "TimersTests", dependencies: ["Timers"]),
+        .testTarget(name: "WorkCalendarTests", dependencies: ["WorkCalendar"]),
+        .testTarget(name: "LoadGenTests", dependencies: ["LoadGen", "SIPCore", "RTP", "Codecs"]),
         .testTarget(name: "SIPCoreTests", dependencies: ["SIPCore"], resources: [.copy("Fixtures")]),
         .testTarget(name: "SDPTests", dependencies: ["SDP"]),
         .testTarget(name: "SIPTransactionTests", dependencies: ["SIPTransaction", "SIPCore"]),

@@ -1,0 +1,2 @@
+// LoadGen: placeholder until the target lands.
+enum _LoadGenPlaceholder {}

@@ -1,0 +1,2 @@
+// WorkCalendar: placeholder until the target lands.
+enum _WorkCalendarPlaceholder {}
