@@ -16,6 +16,13 @@ extension CallEngine {
     /// An initial INVITE: checks in the order RFC 3261 §8.2 gives, admission control before
     /// any per-call state, then the dialplan decides (ring, answer, play...).
     func newCall(_ request: SIPRequest, _ key: SIPTransactionKey, _ source: SocketAddress) {
+        // Admission control first: a flood gets clean, cheap 503s, never a collapse.
+        if case .reject(let reason) = admission.admit(source: source.ipAddress ?? "", activeCalls: activeCalls,
+                                                      draining: draining, now: CallEngine.monotonicNow()) {
+            return reject(request, key, .serviceUnavailable, disposition: .rejectedCapacity,
+                          reason: "Service Unavailable (\(reason.rawValue))",
+                          extra: [(.retryAfter, String(configuration.retryAfterSeconds))])
+        }
         // §8.2.2.1: a Request-URI scheme we do not understand.
         guard request.uri.isSIP else {
             return reject(request, key, .unsupportedURIScheme, disposition: .rejected)
@@ -29,11 +36,6 @@ extension CallEngine {
         // §8.2.3: a body we cannot read.
         if !request.body.isEmpty, request.contentType != "application/sdp" {
             return reject(request, key, .unsupportedMediaType, disposition: .rejected, extra: [(.accept, "application/sdp")])
-        }
-        // Admission control: a flood gets clean 503s, not a collapse.
-        if draining || activeCalls >= configuration.maxCalls {
-            return reject(request, key, .serviceUnavailable, disposition: .rejectedCapacity,
-                          extra: [(.retryAfter, String(configuration.retryAfterSeconds))])
         }
         let dialled = request.uri.decodedUser ?? ""
         guard let entry = dialplan.entry(forNumber: dialled) else {

@@ -56,6 +56,15 @@ extension CallEngine {
         p.add("hotline_rtp_invalid_packets_total", .counter, help: "Received datagrams that were not RTP.", value: rtp.invalidPacketsReceived)
         p.add("hotline_dtmf_digits_total", .counter, help: "Keys received, by transport.", labels: [("via", "rfc4733")], value: rtp.digitsReceived)
         p.add("hotline_dtmf_digits_total", .counter, help: "Keys received, by transport.", labels: [("via", "sip_info")], value: metrics.infoDigits)
+        for reason in AdmissionControl.Reason.allCases {
+            p.add("hotline_admission_rejections_total", .counter, help: "New calls refused with 503, by reason.",
+                  labels: [("reason", reason.rawValue)], value: admission.rejections[reason] ?? 0)
+        }
+        p.add("hotline_event_loop_lag_seconds", .gauge, help: "How late the call loop's 10 ms tick runs (smoothed).",
+              value: Double(admission.smoothedLag.nanosecondsClamped) / 1e9)
+        p.add("hotline_overload_shedding", .gauge, help: "1 while new calls are refused because the loop is late.",
+              value: admission.shedding ? 1 : 0)
+        p.add("hotline_rtp_packets_dropped_total", .counter, help: "RTP packets the socket buffer refused.", value: rtp.packetsDropped)
         p.add("hotline_rtp_sessions", .gauge, help: "Open RTP sockets.", value: media.openSessions)
         p.add("hotline_rtp_ports_free", .gauge, help: "RTP ports left in the pool.", value: media.ports.available)
         p.add("hotline_ticket_writes_total", .counter, help: "Ticket writes by outcome.", labels: [("outcome", "committed")], value: tickets.writesCommitted)

@@ -39,6 +39,7 @@ final class CallEngine {
     private var nextTick: NIODeadline = .now()
     var metrics = EngineMetrics()
     var draining = false
+    var admission: AdmissionControl
     /// Base of the SDP `o=` session ids: the start time, so ids do not repeat across restarts.
     private let sessionIDBase = UInt64(Date().timeIntervalSince1970) << 20
 
@@ -60,6 +61,15 @@ final class CallEngine {
         self.dialplan = dialplan
         self.wallClock = wallClock
         self.media = MediaEngine(eventLoop: eventLoop, host: configuration.contactHost, ports: configuration.rtpPorts)
+        var limits = AdmissionControl.Limits(maxCalls: configuration.maxCalls, callsPerSecond: configuration.maxCallsPerSecond,
+                                             perSourceCallsPerSecond: configuration.maxCallsPerSecondPerSource)
+        if let lag = configuration.shedLoopLag {
+            limits.shedAbove = lag
+            limits.recoverBelow = lag / 3
+        } else {
+            limits.shedAbove = .seconds(1_000_000)
+        }
+        self.admission = AdmissionControl(limits: limits)
     }
 
     static func monotonicNow() -> Instant { Instant(nanoseconds: NIODeadline.now().uptimeNanoseconds) }
@@ -93,9 +103,12 @@ final class CallEngine {
         let now = NIODeadline.now()
         if nextTick < now { nextTick = now } // fell behind: do not burst
         let bound = NIOLoopBound(self, eventLoop: eventLoop)
-        tickTask = eventLoop.scheduleTask(deadline: nextTick) {
-            bound.value.tick()
-            bound.value.scheduleTick()
+        let deadline = nextTick
+        tickTask = eventLoop.scheduleTask(deadline: deadline) {
+            let engine = bound.value
+            engine.admission.observeLag(.nanoseconds(Int64(NIODeadline.now().uptimeNanoseconds) - Int64(deadline.uptimeNanoseconds)))
+            engine.tick()
+            engine.scheduleTick()
         }
     }
 

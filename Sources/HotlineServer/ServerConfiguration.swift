@@ -21,6 +21,12 @@ public struct ServerConfiguration: Sendable {
     public var rtpPorts: ClosedRange<Int> = 20000...29999
     /// Admission control: beyond this many calls an INVITE gets 503 before any per-call state.
     public var maxCalls: Int = 2000
+    /// New calls per second admitted (token bucket, one second of burst); nil = unlimited.
+    public var maxCallsPerSecond: Double?
+    /// New calls per second admitted from one source address; nil = unlimited.
+    public var maxCallsPerSecondPerSource: Double?
+    /// Refuse new calls while the event loop runs this late (CPU saturated); nil = never.
+    public var shedLoopLag: Duration? = .milliseconds(60)
     /// Seconds a rejected caller is told to wait (Retry-After).
     public var retryAfterSeconds: Int = 5
     /// Hard cap on one call's length, so a lost BYE cannot hold a port and a ticket open forever.

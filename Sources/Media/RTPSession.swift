@@ -25,6 +25,8 @@ public struct PlayoutFrames: Sendable {
 /// Counters of one session (and, summed, of the engine).
 public struct RTPStatistics: Sendable, Equatable {
     public var packetsSent: UInt64 = 0
+    /// Packets the socket buffer refused (the machine was overloaded).
+    public var packetsDropped: UInt64 = 0
     public var packetsReceived: UInt64 = 0
     public var invalidPacketsReceived: UInt64 = 0
     public var digitsReceived: UInt64 = 0
@@ -41,11 +43,20 @@ public final class RTPSession {
     /// Where packets go: the SDP address until the caller's own packets arrive, then their
     /// source (symmetric RTP, so callers behind NAT hear us).
     public private(set) var remote: SocketAddress?
+    /// `remote` as a `sockaddr`, converted once per change rather than per packet.
+    private var preparedRemote: PreparedAddress?
+
+    private func setRemote(_ address: SocketAddress) {
+        remote = address
+        preparedRemote = PreparedAddress(address)
+    }
     public private(set) var stats = RTPStatistics()
     public private(set) var payloadType: RTPPayloadType
     public private(set) var isPlaying = false
 
     var channel: Channel?
+    /// The socket's descriptor for sending (NIO owns and closes it); nil once closed.
+    var socket: RTPSocket?
     unowned let engine: MediaEngine
     /// Position in the engine's list of playing sessions, for O(1) removal.
     var playingIndex: Int?
@@ -83,7 +94,7 @@ public final class RTPSession {
         samplesPerFrame = UInt32(negotiated.codec.clockRate / 50)
         sends = negotiated.direction.sends && negotiated.remoteAddress != "0.0.0.0"
         if let address = try? SocketAddress(ipAddress: negotiated.remoteAddress, port: Int(negotiated.remotePort)) {
-            if !latched || remote != address { remote = address }
+            if !latched || remote != address { setRemote(address) }
         }
         // A new offer may move the stream: latch again on the next packet.
         latched = false
@@ -116,7 +127,7 @@ public final class RTPSession {
             frame = 0
         }
         guard item < playlist.count else { return false }
-        guard sends, let remote, let channel else {
+        guard sends, let destination = preparedRemote, let socket else {
             frame += 1 // on hold: time passes, nothing is sent
             return true
         }
@@ -132,9 +143,11 @@ public final class RTPSession {
             let payload = UnsafeRawBufferPointer(rebasing: all[start..<(start + frames.frameSize)])
             packetizer.writePacket(payloadType: payloadType, samples: samplesPerFrame, payload: payload, into: &sendBuffer)
         }
-        channel.write(AddressedEnvelope(remoteAddress: remote, data: sendBuffer), promise: nil)
-        channel.flush()
-        stats.packetsSent += 1
+        if socket.send(sendBuffer, to: destination) {
+            stats.packetsSent += 1
+        } else {
+            stats.packetsDropped += 1
+        }
         lastSentTick = tick
         frame += 1
         return true
@@ -155,7 +168,7 @@ public final class RTPSession {
         stats.packetsReceived += 1
         if !latched {
             latched = true
-            remote = source
+            if remote != source { setRemote(source) }
         }
         if let pt = telephoneEventPayloadType, layout.header.payloadType.rawValue == pt {
             if let key = detector.receivedPacket(rtpTimestamp: layout.header.timestamp, marker: layout.header.marker,
