@@ -1,17 +1,19 @@
-// Tickets: one durable row per SIP call (a "ticket"), written by one group-committing writer.
-// This file: the ticket value, one per SIP call, whatever became of the call.
+// Tickets: calls, and the 12345 work orders they open, in SQLite behind intention-named APIs.
+// This file: the ticket of a call — one row per SIP call, whatever became of the call.
 
 import Foundation
 
-/// The work order of one SIP call: who called which number, when, what they pressed, where
-/// the menus took them, and how the call ended.
+/// The ticket of one SIP call: who called which number, when, what they pressed, where
+/// the menus took them, and how the call ended. (The matter the caller raised is a
+/// ``WorkOrder``, which an answered call that reached a business line opens or joins.)
 ///
 /// Every call gets exactly one, including rejected, cancelled and abandoned ones. Dates are
 /// rounded to the millisecond when set, the precision the store and the JSON keep, so a
 /// ticket read back equals the ticket written.
 ///
-/// `description` leaves out the caller's and the dialled number, so that logging a ticket
-/// does not log phone numbers; read the properties when they are wanted.
+/// `description` masks the caller's number (``PhoneNumber/masked``) and leaves out the dialled
+/// one, so that logging a ticket does not log phone numbers; read the properties when they
+/// are wanted.
 public struct CallTicket: Sendable, Equatable, Hashable, CustomStringConvertible {
     /// The ticket number.
     public var id: TicketID
@@ -97,8 +99,8 @@ public struct CallTicket: Sendable, Equatable, Hashable, CustomStringConvertible
     }
 
     public var description: String {
-        "CallTicket(\(id), disposition: \(disposition?.rawValue ?? "in progress"), sip_status: "
-            + "\(sipStatus.map(String.init) ?? "none"), arrived_at: \(TicketTimestamp.format(arrivedAt)))"
+        "CallTicket(\(id), caller: \(PhoneNumber.masked(caller)), disposition: \(disposition?.rawValue ?? "in progress"), "
+            + "sip_status: \(sipStatus.map(String.init) ?? "none"), arrived_at: \(TicketTimestamp.format(arrivedAt)))"
     }
 }
 
@@ -121,6 +123,9 @@ public struct CallOutcome: Sendable, Equatable, Hashable {
     public var disposition: CallDisposition
     /// The final SIP status we sent for the INVITE, if any.
     public var sipStatus: Int?
+    /// What the call resolved for its work order, when the dialplan says (a `ticket` node
+    /// marking a direct answer); nil lets the store's ``IntakePolicy`` decide.
+    public var resolution: CallResolution?
 
     public init(
         answeredAt: Date? = nil,
@@ -130,7 +135,8 @@ public struct CallOutcome: Sendable, Equatable, Hashable {
         businessLine: String? = nil,
         category: TicketCategory? = nil,
         disposition: CallDisposition,
-        sipStatus: Int? = nil
+        sipStatus: Int? = nil,
+        resolution: CallResolution? = nil
     ) {
         self.answeredAt = answeredAt.map(TicketTimestamp.normalized)
         self.endedAt = TicketTimestamp.normalized(endedAt)
@@ -140,5 +146,6 @@ public struct CallOutcome: Sendable, Equatable, Hashable {
         self.category = category
         self.disposition = disposition
         self.sipStatus = sipStatus
+        self.resolution = resolution
     }
 }

@@ -1,9 +1,10 @@
-// Tickets: one durable row per SIP call (a "ticket"), written by one group-committing writer.
-// This file: that writer. Callers enqueue and return; one thread commits whatever has queued
+// Tickets: calls, and the 12345 work orders they open, in SQLite behind intention-named APIs.
+// This file: the one writer. Callers enqueue and return; one thread commits whatever has queued
 // up in one transaction, so under load one fsync (or one WAL append) serves many calls.
 
 import Foundation
 import GRDB
+import Synchronization
 
 /// The single writer of a SQLite ticket database.
 ///
@@ -22,18 +23,48 @@ final class GroupCommitWriter: @unchecked Sendable {
         case open(CallTicket)
         case finish(TicketID, CallOutcome)
         case record(CallTicket)
+        case createWorkOrder(WorkOrderIntake, TicketID)
+        case appendEvent(TicketEvent, to: TicketID, scope: UnitID?)
+        case linkCall(TicketID, to: TicketID, at: Date)
+        case syncUnits(UnitDirectory)
         /// Writes nothing; its callback runs once everything queued before it is done.
         case barrier
     }
 
+    /// Who to tell once a write is committed or has failed.
+    enum Completion {
+        case plain(TicketCommitCallback?)
+        case workOrder(WorkOrderCommitCallback)
+
+        func callAsFunction(_ result: Result<WorkOrder?, TicketStoreError>) {
+            switch self {
+            case .plain(let callback):
+                callback?(result.map { _ in () })
+            case .workOrder(let callback):
+                callback(result.flatMap { order in
+                    order.map { .success($0) } ?? .failure(.invalidQuery("the write returned no work order"))
+                })
+            }
+        }
+    }
+
     private struct Pending {
         var operation: Operation
-        var completion: TicketCommitCallback?
+        var completion: Completion
+    }
+
+    /// What a write did besides its own row, for the counters.
+    private struct Effects {
+        var workOrder: WorkOrder?
+        var opened = 0
+        var linked = 0
+        var intakeFailed = 0
     }
 
     private let pool: DatabasePool
     private let onStop: @Sendable () -> Void
     private let condition = NSCondition()
+    private let policyBox: Mutex<WorkOrderPolicy>
 
     // Guarded by `condition`.
     private var queue: [Pending] = []
@@ -43,8 +74,9 @@ final class GroupCommitWriter: @unchecked Sendable {
     private var finished = false
 
     /// Starts the writer thread. `onStop` runs on it after the last batch, once closed.
-    init(pool: DatabasePool, onStop: @escaping @Sendable () -> Void) {
+    init(pool: DatabasePool, policy: WorkOrderPolicy, onStop: @escaping @Sendable () -> Void) {
         self.pool = pool
+        self.policyBox = Mutex(policy)
         self.onStop = onStop
         let thread = Thread { [self] in run() }
         thread.name = "hotline-tickets-writer"
@@ -55,16 +87,27 @@ final class GroupCommitWriter: @unchecked Sendable {
     /// Queues a write. Never blocks beyond the queue lock. After ``close()``, fails the
     /// write at once on the calling thread.
     func submit(_ operation: Operation, completion: TicketCommitCallback?) {
+        submit(operation, completion: .plain(completion))
+    }
+
+    func submit(_ operation: Operation, completion: Completion) {
         condition.lock()
         guard accepting else {
             condition.unlock()
-            completion?(.failure(.closed))
+            completion(.failure(.closed))
             return
         }
         queue.append(Pending(operation: operation, completion: completion))
         if case .barrier = operation {} else { counters.writesSubmitted += 1 }
         condition.signal()
         condition.unlock()
+    }
+
+    /// The rules later writes apply (SLA clocks, intake); writes already queued may still
+    /// see the old ones if their batch has started.
+    var policy: WorkOrderPolicy {
+        get { policyBox.withLock { $0 } }
+        set { policyBox.withLock { $0 = newValue } }
     }
 
     var isAccepting: Bool {
@@ -147,20 +190,27 @@ final class GroupCommitWriter: @unchecked Sendable {
     }
 
     private func execute(_ batch: [Pending]) {
-        var results = [Result<Void, TicketStoreError>](repeating: .success(()), count: batch.count)
+        var results = [Result<WorkOrder?, TicketStoreError>](repeating: .success(nil), count: batch.count)
+        var effects = Effects()
         let writeCount = batch.count { if case .barrier = $0.operation { false } else { true } }
         var committed = 0
         var transactionFailed = false
         if writeCount > 0 {
+            let policy = self.policy
             do {
                 try pool.writeWithoutTransaction { db in
                     try db.inTransaction(.immediate) {
                         for index in batch.indices {
                             do {
+                                var writeEffects = Effects()
                                 try db.inSavepoint {
-                                    try Self.apply(batch[index].operation, in: db)
+                                    try Self.apply(batch[index].operation, policy: policy, effects: &writeEffects, in: db)
                                     return .commit
                                 }
+                                results[index] = .success(writeEffects.workOrder)
+                                effects.opened += writeEffects.opened
+                                effects.linked += writeEffects.linked
+                                effects.intakeFailed += writeEffects.intakeFailed
                             } catch {
                                 results[index] = .failure(TicketStoreError(error))
                             }
@@ -189,6 +239,9 @@ final class GroupCommitWriter: @unchecked Sendable {
             if transactionFailed {
                 counters.failedTransactions += 1
             } else {
+                counters.workOrdersOpened += UInt64(effects.opened)
+                counters.repeatCallsLinked += UInt64(effects.linked)
+                counters.intakeFailures += UInt64(effects.intakeFailed)
                 counters.commits += 1
                 counters.lastCommitWrites = committed
                 counters.maxCommitWrites = max(counters.maxCommitWrites, committed)
@@ -196,7 +249,7 @@ final class GroupCommitWriter: @unchecked Sendable {
             condition.unlock()
         }
         for index in batch.indices {
-            batch[index].completion?(results[index])
+            batch[index].completion(results[index])
         }
     }
 
@@ -204,7 +257,7 @@ final class GroupCommitWriter: @unchecked Sendable {
         if case .barrier = pending.operation { false } else { true }
     }
 
-    private static func apply(_ operation: Operation, in db: Database) throws {
+    private static func apply(_ operation: Operation, policy: WorkOrderPolicy, effects: inout Effects, in db: Database) throws {
         switch operation {
         case .open(let ticket):
             guard ticket.disposition == nil, ticket.endedAt == nil else {
@@ -218,12 +271,47 @@ final class GroupCommitWriter: @unchecked Sendable {
                     ticket.id, reason: "record() takes a finished call: set its disposition, or use open()")
             }
             try TicketSchema.insert(ticket, in: db)
+            intake(ticket, override: nil, policy: policy, effects: &effects, in: db)
         case .finish(let id, let outcome):
             guard try TicketSchema.finish(id: id, outcome: outcome, in: db) else {
                 throw try TicketSchema.finishFailure(id: id, in: db)
             }
+            if outcome.answeredAt != nil || outcome.businessLine != nil, let call = try TicketSchema.ticket(id: id, in: db) {
+                intake(call, override: outcome.resolution, policy: policy, effects: &effects, in: db)
+            }
+        case .createWorkOrder(let intake, let id):
+            effects.workOrder = try WorkOrderSchema.create(intake, id: id, in: db)
+            effects.opened += 1
+        case .appendEvent(let event, let id, let scope):
+            effects.workOrder = try WorkOrderSchema.append(event, to: id, scope: scope, policy: policy.sla, in: db)
+        case .linkCall(let call, let id, let at):
+            try WorkOrderSchema.link(call: call, to: id, at: at, reason: .manual, in: db)
+            effects.workOrder = try WorkOrderQueries.workOrder(id: id, in: db)
+        case .syncUnits(let directory):
+            try WorkOrderSchema.syncUnits(directory, in: db)
         case .barrier:
             break
+        }
+    }
+
+    /// Runs the intake rule for a finished call in a savepoint of its own: if it fails (it
+    /// should not), the call's row still commits — a call never loses its ticket over its work
+    /// order — and the failure is counted in ``TicketStoreMetrics/intakeFailures``.
+    private static func intake(_ call: CallTicket, override: CallResolution?, policy: WorkOrderPolicy,
+                               effects: inout Effects, in db: Database) {
+        do {
+            var effect = WorkOrderSchema.IntakeEffect.none
+            try db.inSavepoint {
+                effect = try WorkOrderSchema.intake(call, override: override, policy: policy, in: db)
+                return .commit
+            }
+            switch effect {
+            case .none: break
+            case .opened: effects.opened += 1
+            case .linked: effects.linked += 1
+            }
+        } catch {
+            effects.intakeFailed += 1
         }
     }
 }

@@ -1,4 +1,4 @@
-// Tickets: one durable row per SIP call (a "ticket"), written by one group-committing writer.
+// Tickets: calls, and the 12345 work orders they open, in SQLite behind intention-named APIs.
 // This file: the single-node store, an SQLite file in WAL mode that this process alone
 // writes, that the CLI reads while the server runs, and that recovers after a crash.
 
@@ -9,23 +9,30 @@ import GRDB
 ///
 /// Opening it creates the file and its directories, migrates the schema, marks tickets left
 /// in progress by a crashed process as ``CallDisposition/interrupted`` (see
-/// ``recoveredTicketCount``), seeds the ticket numbering, takes an exclusive writer lock and
-/// starts the writer thread. Writes are group-committed (see ``TicketStore``); reads use
-/// their own connections and WAL snapshots, so they never wait for the writer.
+/// ``recoveredTicketCount``), copies the configured units into the database, seeds the ticket
+/// numbering, takes an exclusive writer lock and starts the writer thread. Writes are
+/// group-committed (see ``TicketStore``); reads use their own connections and WAL snapshots,
+/// so they never wait for the writer.
+///
+/// Besides the calls the ``TicketStore`` protocol writes, the store keeps work orders: a
+/// call's intake into a work order happens in the same transaction as the call's row (see
+/// ``IntakePolicy``), and the work-order API — ``append(_:to:within:onCommit:)``,
+/// ``createWorkOrder(_:onCommit:)``, ``linkCall(_:to:at:onCommit:)`` — goes through the same
+/// writer. The reads are ``TicketReading``'s.
 ///
 /// Commit callbacks run on the store's writer thread, `hotline-tickets-writer`.
-public final class SQLiteTicketStore: TicketStore {
+public final class SQLiteTicketStore: TicketStore, TicketReading {
     /// How much a commit must survive before its callback runs.
     public enum Durability: Sendable {
         /// `PRAGMA synchronous = NORMAL`: each commit is written to the WAL file (handed to
         /// the OS) before its callback runs, without waiting for the disk. Survives the
         /// process dying (`kill -9`, a crash); a power cut or kernel panic may lose the last
-        /// commits. The default: it keeps commits fast, and a 12345 node's hardware is
-        /// usually on a UPS.
+        /// commits. For nodes whose disks cannot take an fsync per group commit.
         case normal
         /// `PRAGMA synchronous = FULL`: each commit is also fsync'ed before its callback
         /// runs, so it survives a power cut. Costs one fsync per commit, which group commit
-        /// shares among all the writes of a batch.
+        /// shares among all the writes of a batch. The default: a 12345 centre's work orders
+        /// are records it must keep.
         case full
 
         fileprivate var pragma: String {
@@ -38,7 +45,7 @@ public final class SQLiteTicketStore: TicketStore {
 
     /// How to open the store.
     public struct Options: Sendable {
-        /// See ``Durability``. Default ``Durability/normal``.
+        /// See ``Durability``. Default ``Durability/full``.
         public var durability: Durability
         /// The time zone whose calendar date starts each ticket number. Default: the
         /// process's time zone, `TimeZone.current` (set `TZ=Asia/Shanghai` on the server).
@@ -46,11 +53,20 @@ public final class SQLiteTicketStore: TicketStore {
         /// How long a connection waits for a lock held by another connection (a checkpoint,
         /// the CLI) before failing with SQLITE_BUSY. Default 5 seconds.
         public var busyTimeout: TimeInterval
+        /// SLA clocks and call intake (`Dialplans/sla.yaml`). nil: ``WorkOrderPolicy/standard(timeZone:)``
+        /// in ``timeZone``.
+        public var policy: WorkOrderPolicy?
+        /// The units work orders can be dispatched to (`Dialplans/units.yaml`), copied into the
+        /// database at open. nil leaves the database's units as they are.
+        public var units: UnitDirectory?
 
-        public init(durability: Durability = .normal, timeZone: TimeZone = .current, busyTimeout: TimeInterval = 5) {
+        public init(durability: Durability = .full, timeZone: TimeZone = .current, busyTimeout: TimeInterval = 5,
+                    policy: WorkOrderPolicy? = nil, units: UnitDirectory? = nil) {
             self.durability = durability
             self.timeZone = timeZone
             self.busyTimeout = busyTimeout
+            self.policy = policy
+            self.units = units
         }
     }
 
@@ -102,7 +118,8 @@ public final class SQLiteTicketStore: TicketStore {
             // opening because GRDB sets NORMAL itself when it turns WAL on.
             try pool.writeWithoutTransaction { db in try db.execute(sql: options.durability.pragma) }
             (recovered, lastSequences) = try pool.write { db in
-                (try TicketSchema.markInterrupted(in: db), try TicketSchema.recentLastSequences(in: db))
+                if let units = options.units { try WorkOrderSchema.syncUnits(units, in: db) }
+                return (try TicketSchema.markInterrupted(in: db), try TicketSchema.recentLastSequences(in: db))
             }
         } catch let error as TicketStoreError {
             lock.release()
@@ -114,7 +131,7 @@ public final class SQLiteTicketStore: TicketStore {
         self.pool = pool
         self.recoveredTicketCount = recovered
         self.allocator = TicketIDAllocator(timeZone: options.timeZone, lastSequences: lastSequences)
-        self.writer = GroupCommitWriter(pool: pool) {
+        self.writer = GroupCommitWriter(pool: pool, policy: options.policy ?? .standard(timeZone: options.timeZone)) {
             // Connections first, then the lock: the next writer must find the file closed.
             try? pool.close()
             lock.release()
@@ -150,6 +167,117 @@ public final class SQLiteTicketStore: TicketStore {
 
     public func ticket(id: TicketID) throws(TicketStoreError) -> CallTicket? {
         try read { db in try TicketSchema.ticket(id: id, in: db) }
+    }
+
+    // MARK: - Work orders: writes
+
+    /// Appends an event to a work order's log (`POST /api/tickets/{id}/events`). In the
+    /// writer's transaction the log is replayed through ``TicketLifecycle``, the event is
+    /// refused if illegal (``TicketStoreError/eventRefused(_:_:)``), a dispatch's unit must
+    /// be active (``TicketStoreError/unknownUnit(_:)``) and gets its SLA deadlines, and with
+    /// `unit` the work order must be with that unit or under it
+    /// (``TicketStoreError/outsideUnit(_:unit:)``, for unit staff). `onCommit` gets the work
+    /// order as it stands after the event.
+    public func append(_ event: TicketEvent, to id: TicketID, within unit: UnitID? = nil,
+                       onCommit: @escaping WorkOrderCommitCallback) {
+        writer.submit(.appendEvent(event, to: id, scope: unit), completion: .workOrder(onCommit))
+    }
+
+    /// ``append(_:to:within:onCommit:)``, awaiting the commit.
+    public func append(_ event: TicketEvent, to id: TicketID, within unit: UnitID? = nil) async throws(TicketStoreError)
+        -> WorkOrder
+    {
+        let result = await withCheckedContinuation { continuation in
+            append(event, to: id, within: unit) { continuation.resume(returning: $0) }
+        }
+        return try result.get()
+    }
+
+    /// Opens a work order that did not come through the IVR (another channel, an agent), with
+    /// a new number from the same numbering as calls, and its `accepted` event.
+    public func createWorkOrder(_ intake: WorkOrderIntake, onCommit: @escaping WorkOrderCommitCallback) {
+        writer.submit(.createWorkOrder(intake, allocateID(at: intake.acceptedAt)), completion: .workOrder(onCommit))
+    }
+
+    /// ``createWorkOrder(_:onCommit:)``, awaiting the commit.
+    public func createWorkOrder(_ intake: WorkOrderIntake) async throws(TicketStoreError) -> WorkOrder {
+        let result = await withCheckedContinuation { continuation in
+            createWorkOrder(intake) { continuation.resume(returning: $0) }
+        }
+        return try result.get()
+    }
+
+    /// Links a call to a work order by hand (a repeat call the intake rule did not catch).
+    public func linkCall(_ call: TicketID, to workOrder: TicketID, at: Date, onCommit: @escaping WorkOrderCommitCallback) {
+        writer.submit(.linkCall(call, to: workOrder, at: TicketTimestamp.normalized(at)), completion: .workOrder(onCommit))
+    }
+
+    /// ``linkCall(_:to:at:onCommit:)``, awaiting the commit.
+    public func linkCall(_ call: TicketID, to workOrder: TicketID, at: Date) async throws(TicketStoreError) -> WorkOrder {
+        let result = await withCheckedContinuation { continuation in
+            linkCall(call, to: workOrder, at: at) { continuation.resume(returning: $0) }
+        }
+        return try result.get()
+    }
+
+    /// Replaces the units (after `units.yaml` changed): see ``Options/units``.
+    public func updateUnits(_ units: UnitDirectory, onCommit: TicketCommitCallback? = nil) {
+        writer.submit(.syncUnits(units), completion: onCommit)
+    }
+
+    /// The SLA and intake rules writes apply from now on.
+    public var policy: WorkOrderPolicy {
+        get { writer.policy }
+        set { writer.policy = newValue }
+    }
+
+    // MARK: - Work orders: reads
+
+    public func workOrders(_ query: WorkOrderQuery) throws(TicketStoreError) -> WorkOrderPage {
+        try read { db in try WorkOrderQueries.list(query, in: db) }
+    }
+
+    public func countWorkOrders(_ query: WorkOrderQuery) throws(TicketStoreError) -> Int {
+        try read { db in try WorkOrderQueries.count(query, in: db) }
+    }
+
+    public func workOrder(id: TicketID) throws(TicketStoreError) -> WorkOrder? {
+        try read { db in try WorkOrderQueries.workOrder(id: id, in: db) }
+    }
+
+    public func workOrderDetail(id: TicketID, within unit: UnitID?) throws(TicketStoreError) -> WorkOrderDetail? {
+        try read { db in try WorkOrderQueries.detail(id: id, scope: unit, in: db) }
+    }
+
+    public func workOrders(ofCall call: TicketID) throws(TicketStoreError) -> [TicketID] {
+        try read { db in try WorkOrderQueries.workOrders(ofCall: call, in: db) }
+    }
+
+    public func kpis(_ query: KPIQuery) throws(TicketStoreError) -> KPIReport {
+        try read { db in try KPIQueries.report(query, in: db) }
+    }
+
+    public func units() throws(TicketStoreError) -> [UnitRecord] {
+        try read { db in try WorkOrderQueries.units(in: db) }
+    }
+
+    public func exportWorkOrders(_ query: WorkOrderQuery, maskCallers: Bool,
+                                 to sink: (String) throws -> Void) throws(TicketStoreError) {
+        try WorkOrderCSV.export(query, maskCallers: maskCallers, to: sink) { page throws(TicketStoreError) in
+            try workOrders(page)
+        }
+    }
+
+    /// Opens the database for writing once — migrating it, recovering it, copying the units —
+    /// and closes it. For tools that find an older database (``TicketStoreError/schemaTooOld(path:)``)
+    /// while no server is running; fails with ``TicketStoreError/locked(path:)`` while one is.
+    /// Returns how many calls were marked interrupted.
+    @discardableResult
+    public static func upgrade(path: String, options: Options = Options()) throws(TicketStoreError) -> Int {
+        let store = try SQLiteTicketStore(path: path, options: options)
+        let recovered = store.recoveredTicketCount
+        store.close()
+        return recovered
     }
 
     public func flush() async {

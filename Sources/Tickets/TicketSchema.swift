@@ -1,6 +1,8 @@
-// Tickets: one durable row per SIP call (a "ticket"), written by one group-committing writer.
-// This file: all of the SQL. The schema lives in migrations, in code, and enforces the
+// Tickets: calls, and the 12345 work orders they open, in SQLite behind intention-named APIs.
+// This file: the migrations and the SQL of the calls table (one row per SIP call, `tickets`
+// in v1, `calls` since v2). The schema lives in migrations, in code, and enforces the
 // invariants itself, so a bug in any writer (or a hand edit in sqlite3) cannot store nonsense.
+// The work-order tables are in WorkOrderSchema.
 
 import Foundation
 import GRDB
@@ -12,15 +14,34 @@ enum TicketSchema {
         migrator.registerMigration("v1_tickets") { db in
             try db.execute(sql: v1)
         }
+        migrator.registerMigration("v2_work_orders") { db in
+            try db.execute(sql: WorkOrderSchema.v2)
+            try WorkOrderSchema.backfill(in: db)
+        }
         return migrator
     }
 
     // Times are fixed-width UTC text, so text comparison is time comparison in the CHECKs
     // below and in ORDER BY. STRICT makes SQLite refuse values of the wrong type instead of
     // silently storing them. Constraints are named so errors say which rule broke.
-    private static let timestamp =
+    static let timestamp =
         "'[0-9][0-9][0-9][0-9]-[01][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9]:[0-5][0-9].[0-9][0-9][0-9]Z'"
 
+    /// The CHECK expression of a ticket number column (`YYYYMMDD-NNNNNN`, see ``TicketID``).
+    static func idFormat(_ column: String) -> String {
+        """
+        length(\(column)) BETWEEN 15 AND 18
+                            AND substr(\(column), 1, 8) NOT GLOB '*[^0-9]*'
+                            AND CAST(substr(\(column), 5, 2) AS INTEGER) BETWEEN 1 AND 12
+                            AND CAST(substr(\(column), 7, 2) AS INTEGER) BETWEEN 1 AND 31
+                            AND substr(\(column), 9, 1) = '-'
+                            AND substr(\(column), 10) NOT GLOB '*[^0-9]*'
+                            AND CAST(substr(\(column), 10) AS INTEGER) >= 1
+                            AND (length(\(column)) = 15 OR substr(\(column), 10, 1) <> '0')
+        """
+    }
+
+    /// v1, as shipped: never edit it (databases already carry it). v2 renames the table.
     private static let v1 = """
         CREATE TABLE tickets (
             id TEXT NOT NULL PRIMARY KEY
@@ -77,7 +98,7 @@ enum TicketSchema {
 
     static func insert(_ ticket: CallTicket, in db: Database) throws {
         let statement = try db.cachedStatement(sql: """
-            INSERT INTO tickets (id, call_id, caller, dialled, arrived_at, answered_at, ended_at,
+            INSERT INTO calls (id, call_id, caller, dialled, arrived_at, answered_at, ended_at,
                 keys, menu_path, business_line, category, disposition, sip_status, dialplan_version)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
@@ -96,7 +117,7 @@ enum TicketSchema {
     /// has this number (see ``finishFailure(id:in:)`` for why).
     static func finish(id: TicketID, outcome: CallOutcome, in db: Database) throws -> Bool {
         let statement = try db.cachedStatement(sql: """
-            UPDATE tickets SET
+            UPDATE calls SET
                 answered_at = coalesce(?, answered_at), ended_at = ?, keys = ?, menu_path = ?,
                 business_line = ?, category = ?, disposition = ?, sip_status = ?
             WHERE id = ? AND disposition IS NULL
@@ -112,7 +133,7 @@ enum TicketSchema {
 
     /// Why ``finish(id:outcome:in:)`` changed nothing.
     static func finishFailure(id: TicketID, in db: Database) throws -> TicketStoreError {
-        let exists = try Bool.fetchOne(db, sql: "SELECT 1 FROM tickets WHERE id = ?", arguments: [id.rawValue]) ?? false
+        let exists = try Bool.fetchOne(db, sql: "SELECT 1 FROM calls WHERE id = ?", arguments: [id.rawValue]) ?? false
         return exists ? .alreadyFinished(id) : .ticketNotFound(id)
     }
 
@@ -120,7 +141,7 @@ enum TicketSchema {
     /// its answered_at. Returns how many there were.
     static func markInterrupted(in db: Database) throws -> Int {
         try db.execute(
-            sql: "UPDATE tickets SET disposition = ? WHERE disposition IS NULL",
+            sql: "UPDATE calls SET disposition = ? WHERE disposition IS NULL",
             arguments: [CallDisposition.interrupted.rawValue])
         return db.changesCount
     }
@@ -128,9 +149,12 @@ enum TicketSchema {
     /// The highest sequence used on each day from two days before the newest ticket's day
     /// on: enough to continue numbering after a restart, or after the clock steps back a
     /// little, without scanning years of tickets. Numeric, because a day past 999,999
-    /// tickets has longer numbers that sort wrongly as text.
+    /// tickets has longer numbers that sort wrongly as text. Calls and work orders share the
+    /// numbering (a work order from another channel takes a number no call has).
     static func recentLastSequences(in db: Database) throws -> [Int: Int] {
-        guard let newest = try String.fetchOne(db, sql: "SELECT max(id) FROM tickets"),
+        guard let newest = try String.fetchOne(db, sql: """
+                SELECT max(id) FROM (SELECT max(id) AS id FROM calls UNION ALL SELECT max(id) FROM work_orders)
+                """),
               let newestID = TicketID(rawValue: newest)
         else { return [:] }
         let stamp = newestID.dayStamp
@@ -139,8 +163,8 @@ enum TicketSchema {
         let floorStamp = String(floor.year * 10_000 + floor.month * 100 + floor.day)
         let rows = try Row.fetchAll(db, sql: """
             SELECT CAST(substr(id, 1, 8) AS INTEGER) AS day, max(CAST(substr(id, 10) AS INTEGER)) AS sequence
-            FROM tickets WHERE id >= ? GROUP BY day
-            """, arguments: [floorStamp])
+            FROM (SELECT id FROM calls WHERE id >= ? UNION ALL SELECT id FROM work_orders WHERE id >= ?) GROUP BY day
+            """, arguments: [floorStamp, floorStamp])
         var sequences: [Int: Int] = [:]
         for row in rows {
             sequences[row["day"]] = row["sequence"]
@@ -150,7 +174,7 @@ enum TicketSchema {
 
     // MARK: - Reads
 
-    private static let columns = """
+    static let columns = """
         id, call_id, caller, dialled, arrived_at, answered_at, ended_at, keys, menu_path,
         business_line, category, disposition, sip_status, dialplan_version
         """
@@ -159,23 +183,23 @@ enum TicketSchema {
         let rows: [Row]
         if let since {
             rows = try Row.fetchAll(db, sql: """
-                SELECT \(columns) FROM tickets WHERE arrived_at >= ?
+                SELECT \(columns) FROM calls WHERE arrived_at >= ?
                 ORDER BY arrived_at DESC, id DESC LIMIT ?
                 """, arguments: [TicketTimestamp.format(since), limit])
         } else {
             rows = try Row.fetchAll(db, sql: """
-                SELECT \(columns) FROM tickets ORDER BY arrived_at DESC, id DESC LIMIT ?
+                SELECT \(columns) FROM calls ORDER BY arrived_at DESC, id DESC LIMIT ?
                 """, arguments: [limit])
         }
         return try rows.map(ticket(from:))
     }
 
     static func ticket(id: TicketID, in db: Database) throws -> CallTicket? {
-        try Row.fetchOne(db, sql: "SELECT \(columns) FROM tickets WHERE id = ?", arguments: [id.rawValue])
+        try Row.fetchOne(db, sql: "SELECT \(columns) FROM calls WHERE id = ?", arguments: [id.rawValue])
             .map(ticket(from:))
     }
 
-    private static func ticket(from row: Row) throws(TicketStoreError) -> CallTicket {
+    static func ticket(from row: Row) throws(TicketStoreError) -> CallTicket {
         let rawID: String = (row["id"] as String?) ?? "?"
         func text(_ column: String) throws(TicketStoreError) -> String {
             guard let value = row[column] as String? else { throw .corruptRow(id: rawID, column: column) }

@@ -1,4 +1,4 @@
-// Tickets: one durable row per SIP call (a "ticket"), written by one group-committing writer.
+// Tickets: calls, and the 12345 work orders they open, in SQLite behind intention-named APIs.
 // The call controller in HotlineServer talks to this protocol only; SQLiteTicketStore is the
 // single-node implementation, and a PostgreSQL one can replace it when nodes sit behind Kamailio.
 
@@ -9,6 +9,11 @@ import Foundation
 /// state. Never block in it on the store (``TicketStore/flushAndWait()``), which would wait
 /// for the very thread it runs on.
 public typealias TicketCommitCallback = @Sendable (Result<Void, TicketStoreError>) -> Void
+
+/// Called once a work-order write (an event, a new work order, a call link) is durable, with
+/// the work order as it now stands, or with why it failed. Runs on the writer thread, like
+/// ``TicketCommitCallback``.
+public typealias WorkOrderCommitCallback = @Sendable (Result<WorkOrder, TicketStoreError>) -> Void
 
 /// Where calls' tickets are kept.
 ///
@@ -99,6 +104,13 @@ public struct TicketStoreMetrics: Sendable, Equatable {
     public var maxCommitWrites: Int = 0
     /// Writes queued and not yet committed or failed.
     public var pendingWrites: Int = 0
+    /// Work orders opened (by calls' intake or ``SQLiteTicketStore/createWorkOrder(_:onCommit:)``).
+    public var workOrdersOpened: UInt64 = 0
+    /// Repeat calls linked to a work order the caller already had.
+    public var repeatCallsLinked: UInt64 = 0
+    /// Calls whose intake into a work order failed (their own row committed all the same).
+    /// Should stay 0; anything else is a bug worth a look at the logs of the write.
+    public var intakeFailures: UInt64 = 0
 
     public init() {}
 }

@@ -1,4 +1,4 @@
-// Tickets: one durable row per SIP call (a "ticket"), written by one group-committing writer.
+// Tickets: calls, and the 12345 work orders they open, in SQLite behind intention-named APIs.
 // This file: every way a ticket store can fail, typed so callers can tell them apart.
 
 /// Why a ticket store could not open, write or read.
@@ -12,6 +12,9 @@ public enum TicketStoreError: Error, Sendable, Equatable, CustomStringConvertibl
     case schemaTooNew(path: String)
     /// The file is an SQLite database but has no tickets (read-only opening).
     case notATicketDatabase(path: String)
+    /// The database has an older schema and a read-only opening cannot migrate it; open it
+    /// once with a ``SQLiteTicketStore`` (the server, or ``SQLiteTicketStore/upgrade(path:options:)``).
+    case schemaTooOld(path: String)
     /// The store was closed.
     case closed
     /// The schema refused the row; `message` names the constraint, e.g.
@@ -24,6 +27,17 @@ public enum TicketStoreError: Error, Sendable, Equatable, CustomStringConvertibl
     /// The write does not fit the call's state (e.g. ``TicketStore/open(_:onCommit:)`` of a
     /// ticket that already has a disposition).
     case invalidWrite(TicketID, reason: String)
+    /// No work order has this number.
+    case workOrderNotFound(TicketID)
+    /// The work order's lifecycle refused the event (an illegal transition, a wrong unit...).
+    case eventRefused(TicketID, TicketLifecycleError)
+    /// No active unit has this id (it is not in `units.yaml`, or no longer).
+    case unknownUnit(UnitID)
+    /// The work order is not with this unit or a unit under it, so someone acting for the
+    /// unit may not see or change it.
+    case outsideUnit(TicketID, unit: UnitID)
+    /// A query the store cannot run (a limit out of range...).
+    case invalidQuery(String)
     /// A stored row could not be read back as a ticket.
     case corruptRow(id: String, column: String)
     /// Any other database failure (I/O error, disk full...), with SQLite's result code.
@@ -35,11 +49,18 @@ public enum TicketStoreError: Error, Sendable, Equatable, CustomStringConvertibl
         case .locked(let path): "ticket database \(path) is already open for writing by another process"
         case .schemaTooNew(let path): "ticket database \(path) was written by a newer Hotline"
         case .notATicketDatabase(let path): "\(path) is not a Hotline ticket database"
+        case .schemaTooOld(let path):
+            "ticket database \(path) has an older schema; open it once for writing (hotline serve) to migrate it"
         case .closed: "the ticket store is closed"
         case .constraintViolated(let message): "ticket rejected by the schema: \(message)"
         case .ticketNotFound(let id): "no ticket \(id)"
         case .alreadyFinished(let id): "ticket \(id) is already finished"
         case .invalidWrite(let id, let reason): "invalid write to ticket \(id): \(reason)"
+        case .workOrderNotFound(let id): "no work order \(id)"
+        case .eventRefused(let id, let error): "work order \(id): \(error)"
+        case .unknownUnit(let unit): "no unit '\(unit)' (units come from units.yaml)"
+        case .outsideUnit(let id, let unit): "work order \(id) is not with unit \(unit) or a unit under it"
+        case .invalidQuery(let reason): "invalid query: \(reason)"
         case .corruptRow(let id, let column): "ticket \(id) has an unreadable \(column)"
         case .database(let code, let message): "ticket database error \(code): \(message)"
         }
