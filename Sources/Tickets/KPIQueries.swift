@@ -104,7 +104,7 @@ enum KPIQueries {
                    coalesce(sum(w.satisfaction >= ?2), 0) AS satisfied,
                    coalesce(sum((w.status = 'dispatched' AND (w.sign_deadline < ?1 OR w.completion_deadline < ?1))
                        OR (w.status = 'signed' AND w.completion_deadline < ?1)), 0) AS overdue,
-                   coalesce(sum(w.call_count - 1), 0) AS repeat_calls
+                   coalesce(sum(max(w.call_count - 1, 0)), 0) AS repeat_calls
             FROM work_orders w WHERE \(filter)
             """, arguments: arguments)!
         // Dispatch figures: a dispatch counts for the unit it went to.

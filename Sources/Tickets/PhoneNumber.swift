@@ -15,8 +15,11 @@ public struct PhoneNumber: RawRepresentable, Hashable, Sendable, Codable, Custom
     public var description: String { masked }
 
     /// The number with its middle hidden:
-    /// - seven digits or more (an optional leading `+` kept): the first three and the last
-    ///   four stay, every digit between becomes `*` — `13800138000` → `138****8000`;
+    /// - eleven digits or more (a mobile number; an optional leading `+` is kept): the first
+    ///   three and the last four stay, every digit between becomes `*` — `13800138000` →
+    ///   `138****8000`;
+    /// - seven to ten digits (a landline): the first two and the last two stay — `09516012345`
+    ///   is eleven digits, `6012345` → `60***45`;
     /// - three to six digits: the first and last stay — `12345` → `1***5`;
     /// - one or two digits: all `*`;
     /// - anything else (`anonymous`, `alice`): the first character and `***` — `a***`;
@@ -36,8 +39,10 @@ public struct PhoneNumber: RawRepresentable, Hashable, Sendable, Codable, Custom
         guard isNumber else { return String(text.prefix(1)) + "***" }
         let count = digits.count
         switch count {
-        case 7...:
+        case 11...:
             return prefix + digits.prefix(3) + String(repeating: "*", count: count - 7) + digits.suffix(4)
+        case 7...10:
+            return prefix + digits.prefix(2) + String(repeating: "*", count: count - 4) + digits.suffix(2)
         case 3...6:
             return prefix + digits.prefix(1) + String(repeating: "*", count: count - 2) + digits.suffix(1)
         default:

@@ -305,6 +305,29 @@ public final class SQLiteTicketStore: TicketStore, TicketReading {
         }
     }
 
+    /// Runs SQL on the writer's connection, outside the writer thread (tests only: what the
+    /// schema refuses, query plans).
+    func rawExecute(_ sql: String, arguments: [String] = []) throws {
+        try pool.write { db in try db.execute(sql: sql, arguments: StatementArguments(arguments)) }
+    }
+
+    /// The rows of a query, each as its columns' text joined by `|` (tests only).
+    func rawRows(_ sql: String, arguments: [String] = []) throws -> [String] {
+        try pool.read { db in
+            try Row.fetchAll(db, sql: sql, arguments: StatementArguments(arguments)).map { row in
+                row.databaseValues.map { value in
+                    switch value.storage {
+                    case .null: "NULL"
+                    case .int64(let number): String(number)
+                    case .double(let number): String(number)
+                    case .string(let text): text
+                    case .blob(let data): "<\(data.count) bytes>"
+                    }
+                }.joined(separator: "|")
+            }
+        }
+    }
+
     /// The value of a PRAGMA on the writer's connection, e.g. `synchronous` (1 = NORMAL,
     /// 2 = FULL) or `journal_mode`. Internal: lets tests see the durability option applied.
     func writerPragma(_ name: String) throws -> String? {

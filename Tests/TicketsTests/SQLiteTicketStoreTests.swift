@@ -168,6 +168,11 @@ import Testing
         let full = try makeStore("full.sqlite", durability: .full)
         defer { full.close() }
         #expect(try full.writerPragma("synchronous") == "2")
+        // FULL unless asked otherwise.
+        let byDefault = try SQLiteTicketStore(path: directory.path("default.sqlite"), options: .init(timeZone: shanghai))
+        defer { byDefault.close() }
+        #expect(try byDefault.writerPragma("synchronous") == "2")
+        #expect(SQLiteTicketStore.Options().durability == .full)
     }
 
     // MARK: - Group commit
