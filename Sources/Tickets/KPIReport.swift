@@ -36,6 +36,27 @@ public struct ReportPeriod: Sendable, Hashable {
         self.end = TicketTimestamp.normalized(end)
     }
 
+    /// The period of `--from` and `--to` (local dates `YYYY-MM-DD`, both days included):
+    /// nil with neither (everything); `from` alone runs through `today`.
+    public static func days(from: String?, to: String?, in timeZone: TimeZone, today: Date) throws(ReportPeriodError)
+        -> ReportPeriod?
+    {
+        guard let from else {
+            if let to { throw .toWithoutFrom(to) }
+            return nil
+        }
+        guard let first = LocalDate(parsing: from) else { throw .badDate(from) }
+        let last: LocalDate
+        if let to {
+            guard let parsed = LocalDate(parsing: to) else { throw .badDate(to) }
+            last = parsed
+        } else {
+            last = LocalDate(today, in: timeZone)
+        }
+        guard let period = ReportPeriod(from: first, through: last, in: timeZone) else { throw .toBeforeFrom(from, to ?? "") }
+        return period
+    }
+
     /// The period the report compares with: the same number of whole calendar months before
     /// when the period is whole months (November → October; Q4 → Q3), else the same number of
     /// days (or the same length of time) just before.
@@ -53,6 +74,21 @@ public struct ReportPeriod: Sendable, Hashable {
                                 through: firstDay.previous, in: timeZone)!
         }
         return ReportPeriod(start: start.addingTimeInterval(-end.timeIntervalSince(start)), end: start)!
+    }
+}
+
+/// Why `--from`/`--to` do not make a period.
+public enum ReportPeriodError: Error, Sendable, Equatable, CustomStringConvertible {
+    case badDate(String)
+    case toWithoutFrom(String)
+    case toBeforeFrom(String, String)
+
+    public var description: String {
+        switch self {
+        case .badDate(let text): "'\(text)' is not a date: use YYYY-MM-DD"
+        case .toWithoutFrom: "--to needs --from"
+        case .toBeforeFrom(let from, let to): "--to \(to) is before --from \(from)"
+        }
     }
 }
 

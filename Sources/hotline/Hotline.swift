@@ -11,7 +11,7 @@ import Tickets
 struct Hotline: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "A SIP IVR and call-routing engine for public-service hotlines.",
-        subcommands: [Serve.self, TicketsCommand.self],
+        subcommands: [Serve.self, TicketsCommand.self, ReportCommand.self],
         defaultSubcommand: Serve.self)
 }
 
@@ -138,51 +138,6 @@ final class TerminationSignal: @unchecked Sendable {
             queue.async {
                 if self.fired { continuation.resume() } else { self.waiter = continuation }
             }
-        }
-    }
-}
-
-struct TicketsCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "tickets", abstract: "Read the work orders calls produced.",
-                                                    subcommands: [List.self])
-
-    struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List tickets, newest first.")
-        @Option(help: "SQLite ticket database.") var db = SQLiteTicketStore.defaultPath
-        @Option(help: "At most this many tickets.") var limit = 1000
-        @Flag(help: "Print a JSON array.") var json = false
-
-        func run() async throws {
-            let reader: SQLiteTicketReader
-            let tickets: [CallTicket]
-            do {
-                reader = try SQLiteTicketReader(path: db)
-                tickets = try reader.list(limit: limit, since: nil)
-            } catch {
-                FileHandle.standardError.write(Data("hotline: \(error)\n".utf8))
-                throw ExitCode(1)
-            }
-            if json {
-                let data = try CallTicket.jsonEncoder.encode(tickets)
-                FileHandle.standardOutput.write(data)
-                FileHandle.standardOutput.write(Data("\n".utf8))
-            } else {
-                print(Self.table(tickets))
-            }
-        }
-
-        static func table(_ tickets: [CallTicket]) -> String {
-            var lines = ["TICKET           ARRIVED (UTC)             DIALLED  KEYS    LINE        DISPOSITION        SIP"]
-            let formatter = ISO8601DateFormatter()
-            formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-            for t in tickets {
-                func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s + " " : s + String(repeating: " ", count: n - s.count) }
-                lines.append(pad(t.id.rawValue, 17) + pad(formatter.string(from: t.arrivedAt), 26) + pad(t.dialled, 9)
-                             + pad(t.keys, 8) + pad(t.businessLine ?? "-", 12) + pad(t.disposition?.rawValue ?? "in progress", 19)
-                             + (t.sipStatus.map(String.init) ?? "-"))
-            }
-            lines.append("\(tickets.count) ticket(s)")
-            return lines.joined(separator: "\n")
         }
     }
 }
