@@ -17,7 +17,7 @@ extension CallEngine {
     /// any per-call state, then the dialplan decides (ring, answer, play...).
     func newCall(_ request: SIPRequest, _ key: SIPTransactionKey, _ source: SocketAddress) {
         // Admission control first: a flood gets clean, cheap 503s, never a collapse.
-        if case .reject(let reason) = admission.admit(source: source.ipAddress ?? "", activeCalls: activeCalls,
+        if case .reject(let reason) = admission.admit(source: source.ipAddress ?? "", activeCalls: callCount.current,
                                                       draining: draining, now: CallEngine.monotonicNow()) {
             return reject(request, key, .serviceUnavailable, disposition: .rejectedCapacity,
                           reason: "Service Unavailable (\(reason.rawValue))",
@@ -68,7 +68,10 @@ extension CallEngine {
                         arrivedAt: wallClock(), caller: caller, dialled: dialled, sipTimers: endpoint.configuration.timers)
         call.offer = offer
         call.negotiated = negotiated
-        register(call)
+        guard register(call) else {
+            return reject(request, key, .serviceUnavailable, disposition: .rejectedCapacity, reason: "Service Unavailable (max_calls)",
+                          extra: [(.retryAfter, String(configuration.retryAfterSeconds))])
+        }
         startTimer(.maxDuration, after: configuration.maxCallDuration, for: call)
         logger.debug("call arrived", metadata: ["sip.call_id": "\(dialog.id.callID)", "call.dialled": "\(dialled)"])
         openMedia(call)
