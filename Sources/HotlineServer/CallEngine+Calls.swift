@@ -9,6 +9,7 @@ import SIPDialog
 import SIPEndpoint
 import SIPTransaction
 import Tickets
+import Timers
 
 extension CallEngine {
     // MARK: new calls
@@ -230,6 +231,8 @@ extension CallEngine {
     func beginAnswer(_ call: Call) {
         guard call.phase == .setup else { return }
         call.phase = .answering
+        call.answerStarted = CallEngine.monotonicNow()
+        answering.insert(call.id)
         let now = wallClock()
         call.answeredAt = now
         let id = tickets.allocateID(at: call.arrivedAt)
@@ -278,6 +281,8 @@ extension CallEngine {
         ok.body = Array(sdp.serialize().utf8)
         call.awaitingAnswerInACK = call.offer == nil
         endpoint.respond(ok, to: call.inviteKey)
+        if let started = call.answerStarted { admission.observeAnswerDelay(CallEngine.monotonicNow() - started) }
+        answering.remove(call.id)
         call.phase = .answered
         call.answeredAt = wallClock()
         call.answerResponse = ok

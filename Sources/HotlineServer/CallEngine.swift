@@ -32,6 +32,8 @@ final class CallEngine {
 
     var callsByID: [UInt64: Call] = [:]
     var callsByInvite: [SIPTransactionKey: Call] = [:]
+    /// Calls waiting for their ticket commit before the 200 OK.
+    var answering: Set<UInt64> = []
     var callsByDialog: [SIPDialogID: Call] = [:]
     var nextCallID: UInt64 = 0
     private var timers = TimerQueue<(UInt64, CallTimer)>()
@@ -140,6 +142,10 @@ final class CallEngine {
 
     private func tick() {
         let now = CallEngine.monotonicNow()
+        if admission.shedding {
+            let oldest = answering.compactMap { callsByID[$0]?.answerStarted }.min()
+            admission.observePendingAnswer(oldest: oldest.map { now - $0 } ?? .zero)
+        }
         endpoint.processTimers(now: now)
         while let (_, (callID, timer)) = timers.popExpired(now: now) {
             guard let call = callsByID[callID], call.timers.removeValue(forKey: timer) != nil else { continue }
@@ -165,6 +171,7 @@ final class CallEngine {
 
     func forget(_ call: Call) {
         guard callsByID.removeValue(forKey: call.id) != nil else { return }
+        answering.remove(call.id)
         callCount.release()
         callsByInvite[call.inviteKey] = nil
         callsByDialog[call.dialog.id] = nil
