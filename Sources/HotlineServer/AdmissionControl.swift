@@ -15,6 +15,11 @@ struct AdmissionControl {
         var shedAbove: Duration = .milliseconds(60)
         /// ...and admit again once it is back under this.
         var recoverBelow: Duration = .milliseconds(20)
+        /// Also refuse while answering takes longer than this (the time from the dialplan's
+        /// answer to our 200 OK, i.e. the ticket commit: a disk or writer that cannot keep up)...
+        var shedAnswerDelayAbove: Duration = .milliseconds(300)
+        /// ...until it is back under this.
+        var recoverAnswerDelayBelow: Duration = .milliseconds(100)
     }
 
     enum Reason: String, Sendable, CaseIterable {
@@ -32,7 +37,11 @@ struct AdmissionControl {
     private var lastSweep = Instant.zero
     /// The loop lag, smoothed (EWMA over ticks).
     private(set) var smoothedLag: Duration = .zero
-    private(set) var shedding = false
+    /// The answer delay, smoothed (EWMA over answered calls).
+    private(set) var smoothedAnswerDelay: Duration = .zero
+    private var laggingLoop = false
+    private var slowAnswers = false
+    var shedding: Bool { laggingLoop || slowAnswers }
     private(set) var rejections: [Reason: UInt64] = [:]
 
     init(limits: Limits) {
@@ -44,8 +53,22 @@ struct AdmissionControl {
     mutating func observeLag(_ lag: Duration) {
         // α = 1/8: a stall of one tick does not trip shedding; a saturated loop does in ~100 ms.
         smoothedLag = smoothedLag + (lag - smoothedLag) / 8
-        if !shedding, smoothedLag > limits.shedAbove { shedding = true }
-        if shedding, smoothedLag < limits.recoverBelow { shedding = false }
+        if !laggingLoop, smoothedLag > limits.shedAbove { laggingLoop = true }
+        if laggingLoop, smoothedLag < limits.recoverBelow { laggingLoop = false }
+    }
+
+    /// One call's answer delay (answer decided → 200 OK sent).
+    mutating func observeAnswerDelay(_ delay: Duration) {
+        smoothedAnswerDelay = smoothedAnswerDelay + (delay - smoothedAnswerDelay) / 8
+        if !slowAnswers, smoothedAnswerDelay > limits.shedAnswerDelayAbove { slowAnswers = true }
+        if slowAnswers, smoothedAnswerDelay < limits.recoverAnswerDelayBelow { slowAnswers = false }
+    }
+
+    /// While shedding for slow answers no call is answered, so no new delay is observed:
+    /// the tick feeds the age of the oldest answer still waiting (zero when none waits).
+    mutating func observePendingAnswer(oldest age: Duration) {
+        guard slowAnswers else { return }
+        observeAnswerDelay(age)
     }
 
     mutating func admit(source: String, activeCalls: Int, draining: Bool, now: Instant) -> Decision {

@@ -14,8 +14,7 @@ public final class HotlineServer: Sendable {
     public let sipAddress: SocketAddress
     public let httpAddress: SocketAddress?
     private let group: MultiThreadedEventLoopGroup
-    private let engine: NIOLoopBound<CallEngine>
-    private let engineLoop: EventLoop
+    private let engines: [CallEnginePeer]
     private let tickets: SQLiteTicketStore
     private let http: AdminHTTPServer?
     private let logger: Logger
@@ -37,14 +36,13 @@ public final class HotlineServer: Sendable {
     }
 
     private init(configuration: ServerConfiguration, sipAddress: SocketAddress, httpAddress: SocketAddress?,
-                 group: MultiThreadedEventLoopGroup, engine: NIOLoopBound<CallEngine>, engineLoop: EventLoop,
+                 group: MultiThreadedEventLoopGroup, engines: [CallEnginePeer],
                  tickets: SQLiteTicketStore, http: AdminHTTPServer?, logger: Logger) {
         self.configuration = configuration
         self.sipAddress = sipAddress
         self.httpAddress = httpAddress
         self.group = group
-        self.engine = engine
-        self.engineLoop = engineLoop
+        self.engines = engines
         self.tickets = tickets
         self.http = http
         self.logger = logger
@@ -82,29 +80,42 @@ public final class HotlineServer: Sendable {
         if store.recoveredTicketCount > 0 {
             logger.warning("marked tickets of calls cut off by the last shutdown as interrupted", metadata: ["count": "\(store.recoveredTicketCount)"])
         }
-        // 4. Sockets: calls on one loop, the admin listener on another so it never delays RTP.
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
-        let engineLoop = group.any()
+        // 4. Sockets: one engine per call loop, each with its own SIP socket on the one port
+        //    (SO_REUSEPORT) and its own RTP ports; a call lives on the loop its Call-ID hashes to.
+        let loops = max(1, configuration.callLoops)
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: loops)
         let library = CachedPrompts(cache: cache)
-        let engine: NIOLoopBound<CallEngine>
-        let sipAddress: SocketAddress
+        var engines: [CallEnginePeer] = []
+        var sipAddress: SocketAddress?
+        let callCount = SharedCallCount()
         do {
-            (engine, sipAddress) = try await engineLoop.flatSubmit {
-                let engine = CallEngine(eventLoop: engineLoop, configuration: configuration, logger: logger,
-                                        tickets: store, prompts: library, dialplan: dialplan)
-                let bound = NIOLoopBound(engine, eventLoop: engineLoop)
-                return engine.start().map { (bound, $0) }
-            }.get()
+            for (index, loop) in group.makeIterator().enumerated() {
+                let port = sipAddress?.port ?? configuration.sipPort
+                let (engine, address) = try await loop.flatSubmit {
+                    let engine = CallEngine(eventLoop: loop, configuration: configuration, logger: logger, tickets: store,
+                                            prompts: library, dialplan: dialplan, shardIndex: index, shardCount: loops,
+                                            callCount: callCount)
+                    let bound = NIOLoopBound(engine, eventLoop: loop)
+                    return engine.start(port: port).map { (bound, $0) }
+                }.get()
+                engines.append(CallEnginePeer(eventLoop: loop, engine: engine))
+                if sipAddress == nil { sipAddress = address }
+            }
+            let peers = engines
+            for peer in engines {
+                try await peer.eventLoop.submit { peer.engine.value.peers = peers }.get()
+            }
         } catch {
             store.close()
             try? await group.shutdownGracefully()
             throw StartError.bind("SIP \(configuration.sipHost):\(configuration.sipPort)", error)
         }
+        let sip = sipAddress!
         var http: AdminHTTPServer?
         if let host = configuration.httpHost {
             do {
                 http = try await AdminHTTPServer.start(host: host, port: configuration.httpPort, group: group,
-                                                       routes: routes(engine: engine, loop: engineLoop, tickets: store))
+                                                       routes: routes(engines: engines, tickets: store))
             } catch {
                 store.close()
                 try? await group.shutdownGracefully()
@@ -112,41 +123,45 @@ public final class HotlineServer: Sendable {
             }
         }
         logger.info("hotline serving", metadata: [
-            "sip": "\(sipAddress.hostPort)", "http": "\(http?.localAddress?.hostPort ?? "off")",
+            "sip": "\(sip.hostPort)", "loops": "\(loops)", "http": "\(http?.localAddress?.hostPort ?? "off")",
             "dialplan": "\(dialplan.name) \(dialplan.version)", "prompts": "\(cache.languages.joined(separator: ","))",
             "db": "\(configuration.databasePath)",
         ])
-        return HotlineServer(configuration: configuration, sipAddress: sipAddress, httpAddress: http?.localAddress,
-                             group: group, engine: engine, engineLoop: engineLoop, tickets: store, http: http, logger: logger)
+        return HotlineServer(configuration: configuration, sipAddress: sip, httpAddress: http?.localAddress,
+                             group: group, engines: engines, tickets: store, http: http, logger: logger)
     }
 
     /// Stops taking calls, hangs up the ones in progress (their tickets say
     /// `server_shutdown`), commits every ticket, and closes the sockets.
     public func shutdown() async {
-        let engine = self.engine
-        try? await engineLoop.submit { engine.value.drain() }.get()
-        // Give the BYEs a moment on the wire before the socket closes.
+        for peer in engines { try? await peer.eventLoop.submit { peer.engine.value.drain() }.get() }
+        // Give the BYEs a moment on the wire before the sockets close.
         try? await Task.sleep(for: .milliseconds(200))
         try? await http?.close()
-        try? await engineLoop.flatSubmit { engine.value.stop() }.get()
+        for peer in engines { try? await peer.eventLoop.flatSubmit { peer.engine.value.stop() }.get() }
         await tickets.flush()
         tickets.close()
         try? await group.shutdownGracefully()
         logger.info("hotline stopped")
     }
 
-    private static func routes(engine: NIOLoopBound<CallEngine>, loop: EventLoop, tickets: SQLiteTicketStore) -> [String: AdminRoute] {
+    /// Every engine's counters, summed.
+    static func snapshot(_ engines: [CallEnginePeer]) -> EventLoopFuture<EngineSnapshot> {
+        let futures = engines.map { peer in peer.eventLoop.submit { peer.engine.value.snapshot() } }
+        return EventLoopFuture.reduce(EngineSnapshot(), futures, on: engines[0].eventLoop, +)
+    }
+
+    private static func routes(engines: [CallEnginePeer], tickets: SQLiteTicketStore) -> [String: AdminRoute] {
         [
             "GET /health": { _, _ in
-                loop.submit {
-                    let e = engine.value
-                    return .json("{\"status\":\"\(e.draining ? "draining" : "ok")\",\"active_calls\":\(e.activeCalls)}\n")
+                snapshot(engines).map { s in
+                    .json("{\"status\":\"\(s.draining ? "draining" : "ok")\",\"active_calls\":\(s.activeCalls),\"call_loops\":\(engines.count)}\n")
                 }
             },
             "GET /metrics": { _, _ in
-                loop.submit {
+                snapshot(engines).map { s in
                     AdminResponse(contentType: "text/plain; version=0.0.4; charset=utf-8",
-                                  body: engine.value.prometheus(tickets: tickets.metrics))
+                                  body: s.prometheus(tickets: tickets.metrics, loops: engines.count))
                 }
             },
         ]

@@ -53,6 +53,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Prompt directory (one subdirectory per language).") var prompts = "Prompts"
     @Option(name: .customLong("rtp-ports"), help: "RTP port range.") var rtpPorts = PortRange(argument: "20000-29999")!
     @Option(name: .customLong("max-calls"), help: "Concurrent calls before new INVITEs get 503.") var maxCalls = 2000
+    @Option(name: .customLong("call-loops"), help: "Event loops sharing the calls (default: one per core).") var callLoops: Int?
     @Option(name: .customLong("max-cps"), help: "New calls per second before INVITEs get 503 (default: unlimited).") var maxCPS: Double?
     @Option(name: .customLong("max-cps-per-source"), help: "New calls per second from one source address (default: unlimited).") var maxCPSPerSource: Double?
     @Option(name: .customLong("shed-lag-ms"), help: "Refuse new calls while the call loop runs this many ms late (0 = never).") var shedLagMS = 60
@@ -76,6 +77,10 @@ struct Serve: AsyncParsableCommand {
         config.promptsPath = prompts
         config.rtpPorts = rtpPorts.range
         config.maxCalls = maxCalls
+        if let callLoops {
+            guard (1...256).contains(callLoops) else { throw ValidationError("--call-loops wants 1 to 256") }
+            config.callLoops = callLoops
+        }
         config.maxCallsPerSecond = maxCPS
         config.maxCallsPerSecondPerSource = maxCPSPerSource
         config.shedLoopLag = shedLagMS > 0 ? .milliseconds(shedLagMS) : nil

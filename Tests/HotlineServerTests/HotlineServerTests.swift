@@ -102,3 +102,19 @@ import Timers
         #expect(a.admit(source: "s", activeCalls: 0, draining: false, now: at(0)) == .admit)
     }
 }
+
+@Suite struct AnswerDelayShedding {
+    @Test func slowAnswersShedUntilTheWaitingCallsAreFastAgain() {
+        var a = AdmissionControl(limits: .init(maxCalls: 100))
+        for _ in 0..<20 { a.observeAnswerDelay(.milliseconds(5)) }
+        #expect(!a.shedding)
+        for _ in 0..<30 { a.observeAnswerDelay(.seconds(1)) }
+        #expect(a.shedding)
+        #expect(a.admit(source: "s", activeCalls: 0, draining: false, now: .zero) == .reject(.overload))
+        // Nothing is answered while shedding; the tick reports no answer waiting any more.
+        for _ in 0..<40 { a.observePendingAnswer(oldest: .zero) }
+        #expect(!a.shedding)
+        a.observePendingAnswer(oldest: .seconds(5))
+        #expect(a.smoothedAnswerDelay < .milliseconds(100), "ignored while not shedding")
+    }
+}
