@@ -13,12 +13,14 @@ struct TicketsCommand: AsyncParsableCommand {
             signed → handled → fed back → return visit → closed; reopened from a finished state). \
             An event the lifecycle does not allow is refused and nothing is written.
             """,
-        subcommands: [List.self, Show.self, Dispatch.self, Sign.self, Handle.self, Feedback.self, Visit.self, Close.self,
-                      Reopen.self, Calls.self])
+        subcommands: [List.self, Orders.self, Show.self, Dispatch.self, Sign.self, Handle.self, Feedback.self, Visit.self,
+                      Close.self, Reopen.self])
 
     // MARK: - Reads
 
-    struct List: AsyncParsableCommand {
+    /// `tickets orders`: the work-order list. (`tickets list` stays the call log it has always
+    /// been, which scripts and the integration tests read.)
+    struct Orders: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List work orders, newest first (GET /api/tickets).")
         @OptionGroup var database: DatabaseOptions
         @Option(help: "Only these statuses, comma-separated (accepted, dispatched, signed, ...).") var status: String?
@@ -110,8 +112,9 @@ struct TicketsCommand: AsyncParsableCommand {
         }
     }
 
-    struct Calls: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List calls (one ticket per call), newest first.")
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List calls (one ticket per call), newest first; `tickets orders` lists work orders.")
         @OptionGroup var database: DatabaseOptions
         @Option(help: "At most this many calls.") var limit = 1000
         @Flag(help: "Print a JSON array.") var json = false
