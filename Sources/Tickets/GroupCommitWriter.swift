@@ -201,11 +201,23 @@ final class GroupCommitWriter: @unchecked Sendable {
                 try pool.writeWithoutTransaction { db in
                     try db.inTransaction(.immediate) {
                         for index in batch.indices {
+                            var writeEffects = Effects()
                             do {
-                                var writeEffects = Effects()
-                                try db.inSavepoint {
-                                    try Self.apply(batch[index].operation, policy: policy, effects: &writeEffects, in: db)
-                                    return .commit
+                                do {
+                                    try db.inSavepoint {
+                                        try Self.apply(batch[index].operation, policy: policy, intake: true,
+                                                       effects: &writeEffects, in: db)
+                                        return .commit
+                                    }
+                                } catch is IntakeFailure {
+                                    // The call's work order could not be written (it should
+                                    // not happen): write the call alone rather than lose it.
+                                    writeEffects = Effects(intakeFailed: 1)
+                                    try db.inSavepoint {
+                                        try Self.apply(batch[index].operation, policy: policy, intake: false,
+                                                       effects: &writeEffects, in: db)
+                                        return .commit
+                                    }
                                 }
                                 results[index] = .success(writeEffects.workOrder)
                                 effects.opened += writeEffects.opened
@@ -257,7 +269,11 @@ final class GroupCommitWriter: @unchecked Sendable {
         if case .barrier = pending.operation { false } else { true }
     }
 
-    private static func apply(_ operation: Operation, policy: WorkOrderPolicy, effects: inout Effects, in db: Database) throws {
+    /// Applies one write. With `intake`, a finished call that reached a business line goes
+    /// through the intake rule too; an intake error is thrown as ``IntakeFailure`` so the
+    /// caller can roll the write back and apply it again without intake.
+    private static func apply(_ operation: Operation, policy: WorkOrderPolicy, intake: Bool, effects: inout Effects,
+                              in db: Database) throws {
         switch operation {
         case .open(let ticket):
             guard ticket.disposition == nil, ticket.endedAt == nil else {
@@ -271,13 +287,18 @@ final class GroupCommitWriter: @unchecked Sendable {
                     ticket.id, reason: "record() takes a finished call: set its disposition, or use open()")
             }
             try TicketSchema.insert(ticket, in: db)
-            intake(ticket, override: nil, policy: policy, effects: &effects, in: db)
+            if intake, ticket.businessLine != nil {
+                try Self.intake(ticket, override: nil, policy: policy, effects: &effects, in: db)
+            }
         case .finish(let id, let outcome):
             guard try TicketSchema.finish(id: id, outcome: outcome, in: db) else {
                 throw try TicketSchema.finishFailure(id: id, in: db)
             }
-            if outcome.answeredAt != nil || outcome.businessLine != nil, let call = try TicketSchema.ticket(id: id, in: db) {
-                intake(call, override: outcome.resolution, policy: policy, effects: &effects, in: db)
+            // Only a call that reached a business line concerns a work order.
+            if intake, outcome.businessLine != nil,
+               let call = try TicketSchema.finishedForIntake(id: id, outcome: outcome, in: db)
+            {
+                try Self.intake(call, override: outcome.resolution, policy: policy, effects: &effects, in: db)
             }
         case .createWorkOrder(let intake, let id):
             effects.workOrder = try WorkOrderSchema.create(intake, id: id, in: db)
@@ -294,24 +315,28 @@ final class GroupCommitWriter: @unchecked Sendable {
         }
     }
 
-    /// Runs the intake rule for a finished call in a savepoint of its own: if it fails (it
-    /// should not), the call's row still commits — a call never loses its ticket over its work
-    /// order — and the failure is counted in ``TicketStoreMetrics/intakeFailures``.
+    /// Runs the intake rule for a finished call. If it fails (it should not), the error comes
+    /// out as ``IntakeFailure``: ``execute(_:)`` then writes the call without its work order —
+    /// a call never loses its ticket over its work order — and counts the failure in
+    /// ``TicketStoreMetrics/intakeFailures``. (No savepoint of its own: on the hot path that
+    /// would double the savepoints per call.)
     private static func intake(_ call: CallTicket, override: CallResolution?, policy: WorkOrderPolicy,
-                               effects: inout Effects, in db: Database) {
+                               effects: inout Effects, in db: Database) throws {
+        let effect: WorkOrderSchema.IntakeEffect
         do {
-            var effect = WorkOrderSchema.IntakeEffect.none
-            try db.inSavepoint {
-                effect = try WorkOrderSchema.intake(call, override: override, policy: policy, in: db)
-                return .commit
-            }
-            switch effect {
-            case .none: break
-            case .opened: effects.opened += 1
-            case .linked: effects.linked += 1
-            }
+            effect = try WorkOrderSchema.intake(call, override: override, policy: policy, in: db)
         } catch {
-            effects.intakeFailed += 1
+            throw IntakeFailure(underlying: error)
+        }
+        switch effect {
+        case .none: break
+        case .opened: effects.opened += 1
+        case .linked: effects.linked += 1
         }
     }
+}
+
+/// Intake of a call into a work order failed; the call itself is fine.
+private struct IntakeFailure: Error {
+    var underlying: any Error
 }

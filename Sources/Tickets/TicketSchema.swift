@@ -131,6 +131,21 @@ enum TicketSchema {
         return db.changesCount == 1
     }
 
+    /// The call just finished with `outcome`, with what intake needs (caller, times, line,
+    /// category, disposition) read from the row and the outcome — not the whole row, whose
+    /// menu path would cost a JSON decode on the writer's hot path. The other fields are
+    /// left empty: the value is for ``WorkOrderSchema/intake(_:override:policy:in:)`` only.
+    static func finishedForIntake(id: TicketID, outcome: CallOutcome, in db: Database) throws -> CallTicket? {
+        guard let row = try Row.fetchOne(
+            db.cachedStatement(sql: "SELECT caller, arrived_at, answered_at FROM calls WHERE id = ?"), arguments: [id.rawValue])
+        else { return nil }
+        let dates = RowDates(row: row, id: id.rawValue)
+        return CallTicket(id: id, callID: "-", caller: row["caller"], dialled: "", arrivedAt: try dates.required("arrived_at"),
+                          answeredAt: try dates.optional("answered_at"), endedAt: outcome.endedAt,
+                          businessLine: outcome.businessLine, category: outcome.category, disposition: outcome.disposition,
+                          sipStatus: outcome.sipStatus, dialplanVersion: "")
+    }
+
     /// Why ``finish(id:outcome:in:)`` changed nothing.
     static func finishFailure(id: TicketID, in db: Database) throws -> TicketStoreError {
         let exists = try Bool.fetchOne(db, sql: "SELECT 1 FROM calls WHERE id = ?", arguments: [id.rawValue]) ?? false
@@ -195,7 +210,7 @@ enum TicketSchema {
     }
 
     static func ticket(id: TicketID, in db: Database) throws -> CallTicket? {
-        try Row.fetchOne(db, sql: "SELECT \(columns) FROM calls WHERE id = ?", arguments: [id.rawValue])
+        try Row.fetchOne(db.cachedStatement(sql: "SELECT \(columns) FROM calls WHERE id = ?"), arguments: [id.rawValue])
             .map(ticket(from:))
     }
 

@@ -181,30 +181,34 @@ enum WorkOrderSchema {
         let acceptedAt = call.endedAt ?? call.answeredAt ?? call.arrivedAt
         if resolution == .workOrder, let window = policy.intake.repeatCallWindow, PhoneNumber(call.caller).identifiesCaller {
             let earliest = acceptedAt.addingTimeInterval(-Double(window.components.seconds))
-            let open = TicketStatus.allCases.filter(\.acceptsRepeatCalls).map { "'\($0.rawValue)'" }.joined(separator: ", ")
-            if let existing = try String.fetchOne(db, sql: """
-                SELECT id FROM work_orders
-                WHERE caller = ? AND accepted_at >= ? AND accepted_at <= ?
-                  AND business_line IS ? AND category IS ? AND status IN (\(open))
-                ORDER BY accepted_at DESC, id DESC LIMIT 1
-                """, arguments: [call.caller, TicketTimestamp.format(earliest), TicketTimestamp.format(acceptedAt),
-                                 call.businessLine, call.category?.rawValue]),
-                let id = TicketID(rawValue: existing)
-            {
-                try link(call: call.id, to: id, at: acceptedAt, reason: .repeatCall, in: db)
+            let statement = try db.cachedStatement(sql: repeatLookup)
+            if let existing = try String.fetchOne(statement, arguments: [
+                call.caller, TicketTimestamp.format(earliest), TicketTimestamp.format(acceptedAt), call.businessLine,
+                call.category?.rawValue,
+            ]), let id = TicketID(rawValue: existing) {
+                try link(call: call.id, to: id, at: acceptedAt, reason: .repeatCall, checked: true, in: db)
                 return .linked(id)
             }
         }
         let order = WorkOrder(id: call.id, channel: .phone, caller: call.caller, businessLine: call.businessLine,
                               category: call.category, acceptedAt: acceptedAt)
         try insert(order, actor: "ivr", note: nil, in: db)
-        try link(call: call.id, to: order.id, at: acceptedAt, reason: .intake, in: db)
+        try link(call: call.id, to: order.id, at: acceptedAt, reason: .intake, checked: true, in: db)
         if resolution == .answeredDirectly {
             _ = try append(TicketEvent(.answeredDirectly, at: acceptedAt, actor: "ivr"), to: order.id, scope: nil,
                            policy: policy.sla, in: db)
         }
         return .opened(order.id)
     }
+
+    /// The caller's newest open work order on a line and category, accepted in a window.
+    private static let repeatLookup = """
+        SELECT id FROM work_orders
+        WHERE caller = ? AND accepted_at >= ? AND accepted_at <= ?
+          AND business_line IS ? AND category IS ?
+          AND status IN (\(TicketStatus.allCases.filter(\.acceptsRepeatCalls).map { "'\($0.rawValue)'" }.joined(separator: ", ")))
+        ORDER BY accepted_at DESC, id DESC LIMIT 1
+        """
 
     /// Creates a work order from another channel (or keyed in by an agent) under `id`.
     static func create(_ intake: WorkOrderIntake, id: TicketID, in db: Database) throws -> WorkOrder {
@@ -224,29 +228,34 @@ enum WorkOrderSchema {
 
     /// Inserts a new work order and its `accepted` event.
     private static func insert(_ order: WorkOrder, actor: String, note: String?, in db: Database) throws {
-        try db.execute(sql: """
+        let statement = try db.cachedStatement(sql: """
             INSERT INTO work_orders (id, channel, caller, business_line, category, subject, details, status,
                 accepted_at, event_count, updated_at)
             VALUES (?, ?, ?, ?, ?, ?, ?, 'accepted', ?, 1, ?)
-            """, arguments: [order.id.rawValue, order.channel.rawValue, order.caller, order.businessLine,
+            """)
+        try statement.execute(arguments: [order.id.rawValue, order.channel.rawValue, order.caller, order.businessLine,
                              order.category?.rawValue, order.subject, order.details,
                              TicketTimestamp.format(order.acceptedAt), TicketTimestamp.format(order.acceptedAt)])
         try insertEvent(TicketEvent(.accepted, at: order.acceptedAt, actor: actor, note: note), sequence: 1, of: order.id, in: db)
     }
 
-    /// Links a call to a work order.
-    static func link(call: TicketID, to workOrder: TicketID, at: Date, reason: CallLinkReason, in db: Database) throws {
-        guard try Bool.fetchOne(db, sql: "SELECT 1 FROM calls WHERE id = ?", arguments: [call.rawValue]) == true else {
-            throw TicketStoreError.ticketNotFound(call)
+    /// Links a call to a work order. `checked`: the caller knows both exist (intake), so the
+    /// friendly not-found errors are skipped (the foreign keys still hold).
+    static func link(call: TicketID, to workOrder: TicketID, at: Date, reason: CallLinkReason, checked: Bool = false,
+                     in db: Database) throws {
+        if !checked {
+            guard try Bool.fetchOne(db, sql: "SELECT 1 FROM calls WHERE id = ?", arguments: [call.rawValue]) == true else {
+                throw TicketStoreError.ticketNotFound(call)
+            }
+            guard try Bool.fetchOne(db, sql: "SELECT 1 FROM work_orders WHERE id = ?", arguments: [workOrder.rawValue]) == true
+            else { throw TicketStoreError.workOrderNotFound(workOrder) }
         }
-        guard try Bool.fetchOne(db, sql: "SELECT 1 FROM work_orders WHERE id = ?", arguments: [workOrder.rawValue]) == true
-        else { throw TicketStoreError.workOrderNotFound(workOrder) }
-        try db.execute(sql: """
+        try db.cachedStatement(sql: """
             INSERT INTO work_order_calls (work_order_id, call_ticket_id, linked_at, reason) VALUES (?, ?, ?, ?)
-            """, arguments: [workOrder.rawValue, call.rawValue, TicketTimestamp.format(at), reason.rawValue])
-        try db.execute(sql: """
+            """).execute(arguments: [workOrder.rawValue, call.rawValue, TicketTimestamp.format(at), reason.rawValue])
+        try db.cachedStatement(sql: """
             UPDATE work_orders SET call_count = call_count + 1, updated_at = max(updated_at, ?) WHERE id = ?
-            """, arguments: [TicketTimestamp.format(at), workOrder.rawValue])
+            """).execute(arguments: [TicketTimestamp.format(at), workOrder.rawValue])
     }
 
     // MARK: - Events

@@ -119,6 +119,20 @@ import Testing
         #expect(try store.workOrders(ofCall: afterClose) == [afterClose])
     }
 
+    @Test func aCallIsNeverLostOverItsWorkOrder() async throws {
+        let store = try directory.workOrderStore()
+        defer { store.close() }
+        // Make every work-order insert fail, as a bug or a full disk might.
+        try store.rawExecute("CREATE TEMP TRIGGER refuse BEFORE INSERT ON main.work_orders BEGIN SELECT RAISE(ABORT, 'boom'); END")
+        let id = try await store.call(TestCall(arrivedAt: monday, businessLine: "complaints", category: .complaint))
+        let call = try #require(try store.ticket(id: id))
+        #expect(call.disposition == .completedInIVR)
+        #expect(call.businessLine == "complaints")
+        #expect(try store.workOrder(id: id) == nil)
+        #expect(store.metrics.intakeFailures == 1)
+        #expect(store.metrics.writesFailed == 0)
+    }
+
     @Test func linkingCanBeTurnedOff() async throws {
         var policy = testPolicy
         policy.intake.repeatCallWindow = nil
