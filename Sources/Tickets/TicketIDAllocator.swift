@@ -1,4 +1,4 @@
-// Tickets: one durable row per SIP call (a "ticket"), written by one group-committing writer.
+// Tickets: calls, and the 12345 work orders they open, in SQLite behind intention-named APIs.
 // This file: hands out ticket numbers in memory, so allocating one never waits for the disk.
 
 import Foundation

@@ -1,4 +1,4 @@
-// Tickets: one durable row per SIP call (a "ticket"), written by one group-committing writer.
+// Tickets: calls, and the 12345 work orders they open, in SQLite behind intention-named APIs.
 // This file: the one timestamp format tickets use on disk and in JSON, ISO 8601 UTC with
 // milliseconds, done by integer arithmetic so it is exact, locale-free and allocation-light.
 

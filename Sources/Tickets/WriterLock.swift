@@ -1,4 +1,4 @@
-// Tickets: one durable row per SIP call (a "ticket"), written by one group-committing writer.
+// Tickets: calls, and the 12345 work orders they open, in SQLite behind intention-named APIs.
 // This file: an advisory lock that keeps a second process from writing the same database.
 
 #if canImport(Glibc)
