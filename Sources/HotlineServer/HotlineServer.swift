@@ -1,5 +1,8 @@
 import Dialplan
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Logging
 import Media
 import NIOCore
@@ -52,6 +55,8 @@ public final class HotlineServer: Sendable {
 
     public static func start(_ configuration: ServerConfiguration, logger: Logger) async throws -> HotlineServer {
         try configuration.validate()
+        // Every call holds an RTP socket: take all the descriptors the system allows us.
+        raiseFileDescriptorLimit(logger: logger)
         // 1. Dialplan: every issue, located.
         let dialplan: Dialplan
         do {
@@ -224,3 +229,20 @@ extension SocketAddress {
         return (host.contains(":") ? "[\(host)]" : host) + ":\(port ?? 0)"
     }
 }
+
+/// Raises the soft limit on open files to the hard limit.
+func raiseFileDescriptorLimit(logger: Logger) {
+    var limit = rlimit()
+    guard getrlimit(RLIMIT_NOFILE_VALUE, &limit) == 0, limit.rlim_cur < limit.rlim_max else { return }
+    let before = limit.rlim_cur
+    limit.rlim_cur = limit.rlim_max
+    if setrlimit(RLIMIT_NOFILE_VALUE, &limit) == 0 {
+        logger.debug("raised the open-file limit", metadata: ["from": "\(before)", "to": "\(limit.rlim_max)"])
+    }
+}
+
+#if canImport(Glibc)
+private let RLIMIT_NOFILE_VALUE = __rlimit_resource_t(RLIMIT_NOFILE.rawValue)
+#else
+private let RLIMIT_NOFILE_VALUE = RLIMIT_NOFILE
+#endif
