@@ -1,5 +1,8 @@
 import Dialplan
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Logging
 import Media
 import NIOCore
@@ -18,6 +21,7 @@ public final class HotlineServer: Sendable {
     private let tickets: SQLiteTicketStore
     private let http: AdminHTTPServer?
     private let logger: Logger
+    private let dialplans: DialplanLibrary
 
     public enum StartError: Error, CustomStringConvertible {
         case dialplan(String)
@@ -37,7 +41,7 @@ public final class HotlineServer: Sendable {
 
     private init(configuration: ServerConfiguration, sipAddress: SocketAddress, httpAddress: SocketAddress?,
                  group: MultiThreadedEventLoopGroup, engines: [CallEnginePeer],
-                 tickets: SQLiteTicketStore, http: AdminHTTPServer?, logger: Logger) {
+                 tickets: SQLiteTicketStore, http: AdminHTTPServer?, logger: Logger, dialplans: DialplanLibrary) {
         self.configuration = configuration
         self.sipAddress = sipAddress
         self.httpAddress = httpAddress
@@ -46,10 +50,13 @@ public final class HotlineServer: Sendable {
         self.tickets = tickets
         self.http = http
         self.logger = logger
+        self.dialplans = dialplans
     }
 
     public static func start(_ configuration: ServerConfiguration, logger: Logger) async throws -> HotlineServer {
         try configuration.validate()
+        // Every call holds an RTP socket: take all the descriptors the system allows us.
+        raiseFileDescriptorLimit(logger: logger)
         // 1. Dialplan: every issue, located.
         let dialplan: Dialplan
         do {
@@ -111,11 +118,25 @@ public final class HotlineServer: Sendable {
             throw StartError.bind("SIP \(configuration.sipHost):\(configuration.sipPort)", error)
         }
         let sip = sipAddress!
+        // 5. Published versions of the dialplan, archived beside the ticket database.
+        let archive = URL(fileURLWithPath: configuration.databasePath).deletingLastPathComponent().appendingPathComponent("dialplans")
+        let dialplans: DialplanLibrary
+        do {
+            dialplans = try DialplanLibrary(livePath: configuration.dialplanPath, archiveRoot: archive, initial: dialplan,
+                                            promptExists: { language, name in cache.prompt(named: name, language: language.rawValue) != nil })
+        } catch {
+            store.close()
+            try? await group.shutdownGracefully()
+            throw StartError.dialplan("cannot archive dialplan versions in \(archive.path): \(error)")
+        }
+        let install = HotlineServer.installer(engines: engines, logger: logger)
         var http: AdminHTTPServer?
         if let host = configuration.httpHost {
             do {
                 http = try await AdminHTTPServer.start(host: host, port: configuration.httpPort, group: group,
-                                                       routes: routes(engines: engines, tickets: store))
+                                                       routes: routes(engines: engines, tickets: store).merging(
+                                                           DialplanRoutes.routes(library: dialplans, install: install,
+                                                                                 authorize: DialplanRoutes.authorizer(token: configuration.adminToken))) { a, _ in a })
             } catch {
                 store.close()
                 try? await group.shutdownGracefully()
@@ -128,7 +149,7 @@ public final class HotlineServer: Sendable {
             "db": "\(configuration.databasePath)",
         ])
         return HotlineServer(configuration: configuration, sipAddress: sip, httpAddress: http?.localAddress,
-                             group: group, engines: engines, tickets: store, http: http, logger: logger)
+                             group: group, engines: engines, tickets: store, http: http, logger: logger, dialplans: dialplans)
     }
 
     /// Stops taking calls, hangs up the ones in progress (their tickets say
@@ -143,6 +164,29 @@ public final class HotlineServer: Sendable {
         tickets.close()
         try? await group.shutdownGracefully()
         logger.info("hotline stopped")
+    }
+
+    /// Hands a newly live dialplan to every call loop: new calls take it, calls in progress
+    /// keep the version they started with.
+    static func installer(engines: [CallEnginePeer], logger: Logger) -> @Sendable (Dialplan) -> EventLoopFuture<Void> {
+        { dialplan in
+            let futures = engines.map { peer in peer.eventLoop.submit { peer.engine.value.dialplan = dialplan } }
+            logger.notice("dialplan published", metadata: ["dialplan": "\(dialplan.name)", "version": "\(dialplan.version)"])
+            return EventLoopFuture.andAllSucceed(futures, on: engines[0].eventLoop)
+        }
+    }
+
+    /// Re-reads the dialplan file (SIGHUP). A file with errors is refused and the live
+    /// version stays; the errors are returned (and logged) with their locations.
+    public func reloadDialplan() async -> Result<String, Error> {
+        do {
+            let dialplan = try dialplans.reload()
+            try await HotlineServer.installer(engines: engines, logger: logger)(dialplan).get()
+            return .success(dialplan.version)
+        } catch {
+            logger.error("dialplan reload refused; the live version stays", metadata: ["errors": "\(error)"])
+            return .failure(error)
+        }
     }
 
     /// Every engine's counters, summed.
@@ -185,3 +229,20 @@ extension SocketAddress {
         return (host.contains(":") ? "[\(host)]" : host) + ":\(port ?? 0)"
     }
 }
+
+/// Raises the soft limit on open files to the hard limit.
+func raiseFileDescriptorLimit(logger: Logger) {
+    var limit = rlimit()
+    guard getrlimit(RLIMIT_NOFILE_VALUE, &limit) == 0, limit.rlim_cur < limit.rlim_max else { return }
+    let before = limit.rlim_cur
+    limit.rlim_cur = limit.rlim_max
+    if setrlimit(RLIMIT_NOFILE_VALUE, &limit) == 0 {
+        logger.debug("raised the open-file limit", metadata: ["from": "\(before)", "to": "\(limit.rlim_max)"])
+    }
+}
+
+#if canImport(Glibc)
+private let RLIMIT_NOFILE_VALUE = __rlimit_resource_t(RLIMIT_NOFILE.rawValue)
+#else
+private let RLIMIT_NOFILE_VALUE = RLIMIT_NOFILE
+#endif

@@ -37,6 +37,9 @@ public struct ServerConfiguration: Sendable {
     public var durability: SQLiteTicketStore.Durability = .normal
     public var timeZone: TimeZone = .current
     public var userAgent: String = "Hotline/0.1"
+    /// Bearer token for the admin API (`HOTLINE_ADMIN_TOKEN`); without one the API answers
+    /// loopback clients only.
+    public var adminToken: String? = ProcessInfo.processInfo.environment["HOTLINE_ADMIN_TOKEN"]
 
     public init() {}
 

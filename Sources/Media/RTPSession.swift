@@ -1,3 +1,4 @@
+import Codecs
 import NIOCore
 import RTP
 import SDP
@@ -73,6 +74,9 @@ public final class RTPSession {
     private var frame = 0
     private var playbackID: UInt64 = 0
     private var lastSentTick: UInt64?
+    /// The caller's audio, decoded to 8 kHz PCM while a recording runs.
+    private var recording: [Int16]?
+    private var recordingLimit = 0
 
     init(engine: MediaEngine, localPort: Int, negotiated: NegotiatedMedia, allocator: ByteBufferAllocator) {
         self.engine = engine
@@ -160,6 +164,35 @@ public final class RTPSession {
         delegate?.rtpSession(self, finishedPlayback: playbackID)
     }
 
+    // MARK: recording
+
+    /// Starts keeping the caller's audio (decoded G.711), at most `maxSamples` samples.
+    public func startRecording(maxSamples: Int) {
+        recording = []
+        recording!.reserveCapacity(min(maxSamples, 8000 * 10))
+        recordingLimit = maxSamples
+    }
+
+    /// Stops and returns what was recorded (nil if no recording ran).
+    public func stopRecording() -> [Int16]? {
+        defer { recording = nil }
+        return recording
+    }
+
+    public var isRecording: Bool { recording != nil }
+
+    private func record(_ payload: ByteBuffer) {
+        guard var samples = recording else { return }
+        recording = nil // keep the array uniquely referenced while appending
+        let law: G711.Law = payloadType.rawValue == 8 ? .aLaw : .muLaw
+        payload.withUnsafeReadableBytes { bytes in
+            for byte in bytes.prefix(max(0, recordingLimit - samples.count)) {
+                samples.append(law == .aLaw ? G711.decodeALaw(byte) : G711.decodeMuLaw(byte))
+            }
+        }
+        recording = samples
+    }
+
     func received(_ buffer: ByteBuffer, from source: SocketAddress) {
         guard let layout = try? RTPPacketLayout(parsing: buffer) else {
             stats.invalidPacketsReceived += 1
@@ -169,6 +202,9 @@ public final class RTPSession {
         if !latched {
             latched = true
             if remote != source { setRemote(source) }
+        }
+        if recording != nil, layout.header.payloadType == payloadType {
+            record(layout.payload(in: buffer))
         }
         if let pt = telephoneEventPayloadType, layout.header.payloadType.rawValue == pt {
             if let key = detector.receivedPacket(rtpTimestamp: layout.header.timestamp, marker: layout.header.marker,

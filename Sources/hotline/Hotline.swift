@@ -109,7 +109,19 @@ struct Serve: AsyncParsableCommand {
         }
         // Ready line for scripts and tests: the bound addresses (ports may have been 0).
         FileHandle.standardOutput.write(Data("hotline listening sip=\(server.sipAddress.hostPort) http=\(server.httpAddress?.hostPort ?? "off")\n".utf8))
+        // SIGHUP: re-read the dialplan; a bad file is refused and the live version stays.
+        signal(SIGHUP, SIG_IGN)
+        let hangup = DispatchSource.makeSignalSource(signal: SIGHUP, queue: DispatchQueue(label: "hotline.sighup"))
+        hangup.setEventHandler {
+            Task {
+                if case .failure(let error) = await server.reloadDialplan() {
+                    FileHandle.standardError.write(Data("hotline: dialplan reload refused:\n\(error)\n".utf8))
+                }
+            }
+        }
+        hangup.resume()
         await termination.wait()
+        hangup.cancel()
         logger.info("shutting down: hanging up calls and committing tickets")
         await server.shutdown()
     }
