@@ -211,7 +211,7 @@ struct ExecutionTests {
             file: "12345.yaml", number: "12345", start: hotlineAnswer,
             steps: [
                 Step(.keyPressed("1"), [.stopPlayback(p(1)), .setLanguage(.zh), .play(p(2), zh("main_menu"))]),
-                Step(.keyPressed("0"), [.stopPlayback(p(2)), .enqueue(queue: "operator", language: .zh)]),
+                Step(.keyPressed("0"), [.stopPlayback(p(2)), .enqueue(QueueRequest(queue: "operator", language: .zh))]),
                 Step(.keyPressed("5"), []),
                 Step(.playbackFinished(p(2)), []),
                 Step(.queueUnavailable, [.play(p(3), zh("operator_unavailable", "goodbye"))]),
@@ -244,7 +244,7 @@ struct ExecutionTests {
     func startTwice() throws {
         var (execution, first) = try startCall(try loadShipped("bench.yaml"), number: "12345")
         #expect(first == benchAnswer)
-        #expect(execution.start() == [])
+        #expect(execution.start(now: testEpoch) == [])
         #expect(execution.currentNode == "bench_menu")
         #expect(!execution.isWaitingForKey)
         _ = execution.event(.playbackFinished(p(1)))
@@ -277,13 +277,14 @@ struct ExecutionTests {
         let plan = try dialplan("""
             dialplan: t
             languages: [en]
+            queues: [agents]
             entries:
               - {number: "1", start: agents}
             nodes:
               agents: {type: queue, queue: agents}
             """)
         var (execution, started) = try startCall(plan, number: "1")
-        #expect(started == [.answer, .enqueue(queue: "agents", language: .en)])
+        #expect(started == [.answer, .enqueue(QueueRequest(queue: "agents", language: .en))])
         #expect(execution.event(.queueUnavailable) == [.hangup(disposition: .notRouted)])
         #expect(execution.disposition == .notRouted)
     }
@@ -321,7 +322,7 @@ struct ExecutionTests {
     static func chain(of count: Int) -> String {
         var yaml = "dialplan: t\nlanguages: [en]\nentries:\n  - {number: \"1\", start: n1}\nnodes:\n"
         for index in 1..<count {
-            yaml += "  n\(index): {type: ticket, category: c\(index), next: n\(index + 1)}\n"
+            yaml += "  n\(index): {type: ticket, business_line: line\(index), next: n\(index + 1)}\n"
         }
         yaml += "  n\(count): {type: hangup}\n"
         return yaml
@@ -345,7 +346,7 @@ struct ExecutionTests {
 
     @Test("a loop that never waits ends the call with dialplan_error instead of spinning")
     func runawayLoop() throws {
-        let plan = try dialplan("""
+        let yaml = """
             dialplan: t
             languages: [zh, en]
             entries:
@@ -354,8 +355,19 @@ struct ExecutionTests {
               welcome: {type: play, prompts: [welcome], next: to_english}
               to_english: {type: language, language: en, next: to_chinese}
               to_chinese: {type: language, language: zh, next: to_english}
-            """)
-        #expect(plan.warnings.map(\.code) == [.loopWithoutWait], "the loader saw it coming")
+            """
+        #expect(issues(yaml).map(\.code) == [.loopWithoutWait], "the loader refuses it")
+        // The loader would refuse it; a hand-built dialplan (or one loaded by an older checker) must not hang the engine.
+        let entry = DialplanEntry(match: .exact("1"), start: "welcome", location: DialplanLocation(file: "x", line: 1, column: 1))
+        let here = DialplanLocation(file: "x", line: 1, column: 1)
+        let plan = Dialplan(
+            name: "t", languages: [.zh, .en], defaultLanguage: .zh, entries: [entry],
+            nodes: [
+                "welcome": DialplanNode(id: "welcome", kind: .play(.init(prompts: ["welcome"], next: "to_english")), location: here),
+                "to_english": DialplanNode(id: "to_english", kind: .language(.init(language: .en, next: "to_chinese")), location: here),
+                "to_chinese": DialplanNode(id: "to_chinese", kind: .language(.init(language: .zh, next: "to_english")), location: here),
+            ],
+            file: "x", version: "0")
         var (execution, _) = try startCall(plan, number: "1")
         let commands = execution.event(.playbackFinished(p(1)))
         #expect(commands.count == DialplanExecution.maxTransitionsWithoutWaiting + 1)
@@ -372,7 +384,7 @@ struct ExecutionTests {
                             file: "x", version: "0")
         var execution = DialplanExecution(dialplan: plan, entry: entry,
                                           context: CallContext(caller: "", dialledNumber: "1", callID: "c"))
-        #expect(execution.start() == [.answer, .hangup(disposition: .dialplanError)])
+        #expect(execution.start(now: testEpoch) == [.answer, .hangup(disposition: .dialplanError)])
         #expect(execution.failureReason == "node 'nowhere' does not exist")
     }
 }
