@@ -128,7 +128,9 @@ public struct DialplanSimulation: Sendable {
 
     /// Reads a key script: presses separated by commas or spaces, each a key (`3`, pressed when a
     /// menu or collect next waits), a key at a time since the call started (`3@1.5s`), a key some
-    /// time after the previous press (`3+2s`), or `-` (let the next wait time out).
+    /// time after the previous press (`3+2s`), or `-` (let the next wait time out). Several keys in
+    /// one token (`13912345678#`) are pressed one after the other, each as soon as a menu or
+    /// collect waits; a timing on such a token applies to its first key.
     public static func parseScript(_ script: String) throws(ScriptError) -> [KeyPress] {
         var presses: [KeyPress] = []
         for token in script.split(whereSeparator: { $0.isWhitespace || $0 == "," }).map(String.init) {
@@ -136,15 +138,18 @@ public struct DialplanSimulation: Sendable {
                 presses.append(.letTimeOut)
                 continue
             }
-            guard let separator = token.firstIndex(where: { $0 == "@" || $0 == "+" }) else {
-                guard let key = DTMFKey(token) else { throw ScriptError(token: token) }
-                presses.append(KeyPress(key))
-                continue
+            let separator = token.firstIndex { $0 == "@" || $0 == "+" }
+            let keyText = separator.map { String(token[..<$0]) } ?? token
+            guard let keys = KeySequence(rawValue: keyText) else { throw ScriptError(token: token) }
+            var timing = KeyPress.Timing.whenWaiting
+            if let separator {
+                guard let time = DurationSyntax.parse(String(token[token.index(after: separator)...])) else {
+                    throw ScriptError(token: token)
+                }
+                timing = token[separator] == "@" ? .at(time) : .after(time)
             }
-            guard let key = DTMFKey(String(token[..<separator])),
-                let time = DurationSyntax.parse(String(token[token.index(after: separator)...]))
-            else { throw ScriptError(token: token) }
-            presses.append(KeyPress(key, token[separator] == "@" ? .at(time) : .after(time)))
+            presses.append(KeyPress(keys.keys[0], timing))
+            presses += keys.keys.dropFirst().map { KeyPress($0) }
         }
         return presses
     }
@@ -156,9 +161,12 @@ public struct DialplanSimulation: Sendable {
         startTime: Date = Date(timeIntervalSince1970: 1_790_000_000)
     ) -> Result? {
         guard let entry = dialplan.entry(forNumber: number) else { return nil }
+        // A ticket id shaped like the server's (local date, sequence), for ${ticket_id}.
+        let date = DialplanExecution.iso8601(startTime, in: dialplan.timeZone ?? TimeZone(identifier: "UTC")!).prefix(10)
         var execution = DialplanExecution(
             dialplan: dialplan, entry: entry,
-            context: CallContext(caller: caller, dialledNumber: number, callID: "simulated", ticketID: "SIMULATED-000001"))
+            context: CallContext(caller: caller, dialledNumber: number, callID: "simulated",
+                                 ticketID: date.replacingOccurrences(of: "-", with: "") + "-000001"))
         execution.recordsNotes = true
         return run(execution, keys: keys, startTime: startTime)
     }
