@@ -146,19 +146,38 @@ extension DialplanParser {
         }
     }
 
+    /// What a `call` node's sub-flow does before it can come back: whether it takes input or
+    /// waits at all. A loop through a call passes through its sub-flow.
+    private func subFlowBehaviour(nodes: [NodeID: DialplanNode]) -> (takesInput: Set<NodeID>, waits: Set<NodeID>) {
+        var takesInput: Set<NodeID> = [], waits: Set<NodeID> = []
+        for node in nodes.values {
+            guard case .call(let call) = node.kind else { continue }
+            var seen: Set<NodeID> = [call.flow]
+            var frontier = [call.flow]
+            while let id = frontier.popLast(), let inner = nodes[id] {
+                if inner.takesInput { takesInput.insert(node.id) }
+                if inner.waits { waits.insert(node.id) }
+                for next in inner.successors where seen.insert(next).inserted { frontier.append(next) }
+            }
+        }
+        return (takesInput, waits)
+    }
+
     /// Strongly connected groups of nodes in which the caller has no say (no menu or collect).
     private mutating func checkLoops(nodes: [NodeID: DialplanNode]) {
+        let subFlows = subFlowBehaviour(nodes: nodes)
         for component in stronglyConnectedComponents(nodes) {
             let members = Set(component)
             let isCycle = component.count > 1 || nodes[component[0]]!.successors.contains(component[0])
-            guard isCycle, !component.contains(where: { nodes[$0]!.takesInput }) else { continue }
+            guard isCycle, !component.contains(where: { nodes[$0]!.takesInput || subFlows.takesInput.contains($0) })
+            else { continue }
             let hasExit = component.contains { id in
                 let node = nodes[id]!
                 if case .queue = node.kind { return true }
                 if case .transfer = node.kind { return true }
                 return node.successors.contains { !members.contains($0) }
             }
-            let waits = component.contains { nodes[$0]!.waits }
+            let waits = component.contains { nodes[$0]!.waits || subFlows.waits.contains($0) }
             let first = component.min { nodes[$0]!.location < nodes[$1]!.location }!
             let cycle = cyclePath(from: first, within: members, nodes: nodes)
             let loop = "nodes \(cycle.map(\.rawValue).joined(separator: " → ")) loop"

@@ -55,17 +55,6 @@ struct SimulationTests {
         #expect(result.execution.disposition == .noInput)
     }
 
-    @Test("12345: keys pressed when menus wait walk the flow in English")
-    func hotlineScript() throws {
-        let plan = try loadShipped("12345.yaml")
-        let result = try #require(simulation.run(plan, number: "12345", keys: try DialplanSimulation.parseScript("2 3")))
-        #expect(result.execution.disposition == .completedInIVR)
-        #expect(result.execution.language == .en)
-        #expect(result.execution.menuPath == ["language_menu:2", "main_menu:3"])
-        #expect(result.trace.contains("6.000 > play p4 [en/enterprise_line]"), "\(result.trace.joined(separator: "\n"))")
-        #expect(result.trace.last == "10.000 > hangup completed_in_ivr")
-    }
-
     @Test("prompt lengths come from the caller's table; keys left over are reported")
     func promptDurationsAndLeftoverKeys() throws {
         let plan = try loadShipped("bench.yaml")
@@ -78,15 +67,6 @@ struct SimulationTests {
         #expect(result.trace.last == "4.000 = keys never pressed: 1 2")
     }
 
-    @Test("the operator queue is answered as unavailable, as the server does without an ACD")
-    func queueUnavailable() throws {
-        let plan = try loadShipped("12345.yaml")
-        let result = try #require(simulation.run(plan, number: "12345", keys: try DialplanSimulation.parseScript("1@0.5s 0")))
-        #expect(result.execution.disposition == .notRouted)
-        #expect(result.trace.contains("2.500 > enqueue operator (zh)"), "\(result.trace.joined(separator: "\n"))")
-        #expect(result.trace.contains("2.500 < queue unavailable"))
-    }
-
     @Test("an unknown number has no simulation, like a 404")
     func unknownNumber() throws {
         #expect(simulation.run(try loadShipped("bench.yaml"), number: "999", keys: []) == nil)
@@ -95,13 +75,15 @@ struct SimulationTests {
     @Test("key scripts", arguments: [
         ("3", [DialplanSimulation.KeyPress("3")]),
         ("1 *@2.5s #", [.init("1"), .init("*", .at(.milliseconds(2500))), .init("#")]),
+        ("1,3+2s, - 12#", [.init("1"), .init("3", .after(.seconds(2))), .letTimeOut, .init("1"), .init("2"), .init("#")]),
+        ("45@1s", [.init("4", .at(.seconds(1))), .init("5")]),
         ("", []),
     ] as [(String, [DialplanSimulation.KeyPress])])
     func parsesScripts(_ script: String, _ expected: [DialplanSimulation.KeyPress]) throws {
         #expect(try DialplanSimulation.parseScript(script) == expected)
     }
 
-    @Test("bad key scripts name the bad token", arguments: ["x", "3@soon", "12", "3@"])
+    @Test("bad key scripts name the bad token", arguments: ["x", "3@soon", "1x", "3@", "3+", "--"])
     func rejectsScripts(_ script: String) {
         #expect(throws: DialplanSimulation.ScriptError(token: script)) { try DialplanSimulation.parseScript(script) }
     }
