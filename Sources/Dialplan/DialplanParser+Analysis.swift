@@ -9,8 +9,7 @@ extension DialplanParser {
         }
     }
 
-    /// Reads of variables nothing sets are errors (usually typos); variables set but never read
-    /// are warnings.
+    /// Reads of variables nothing sets are errors (usually typos).
     mutating func checkVariables() {
         let written = Set(variableWrites.map(\.name))
         let known = Set(Variables.builtIn).union(written)
@@ -19,6 +18,12 @@ extension DialplanParser {
                    hint: Suggestion.hint(for: read.name, among: known.sorted())
                        ?? "set it with a set or collect node; built-in: \(Variables.builtIn.joined(separator: ", "))")
         }
+    }
+
+    /// Variables set but never read: warnings, judged only when there is no error (a broken
+    /// template hides its reads).
+    mutating func checkUnusedVariables() {
+        guard !hasErrors else { return }
         let read = Set(variableReads.map(\.name))
         var reported: Set<String> = []
         for write in variableWrites where !read.contains(write.name) && reported.insert(write.name).inserted {
@@ -40,7 +45,8 @@ extension DialplanParser {
     }
 
     mutating func checkTimeZoneNeeds() {
-        guard timeZone == nil else { return }
+        // An invalid time_zone is reported where it is written; do not repeat it for each user.
+        guard timeZone == nil, !timeZoneGiven else { return }
         for need in timeZoneNeeds {
             report(.error, .missingField, "\(need.what) needs a time zone", at: need.location, keyPath: need.keyPath,
                    hint: "set time_zone at the top level (e.g. time_zone: Asia/Shanghai)"

@@ -108,6 +108,7 @@ extension DialplanParser {
                 report(.error, .invalidValue, "'\(binding.name)' is not a weekday or a range of weekdays",
                        at: location(binding.key), path: keyPath,
                        hint: Suggestion.hint(for: binding.name, among: dayNames + ["mon-fri", "sat-sun"])
+                           ?? Weekday(shortName: String(binding.name.prefix(3))).map { "did you mean '\($0.shortName)'?" }
                            ?? "write mon, tue, wed, thu, fri, sat, sun or a range such as mon-fri")
                 failed = true
                 continue

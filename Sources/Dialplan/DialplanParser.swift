@@ -25,6 +25,8 @@ struct DialplanParser {
     var valueLocations: [String: DialplanLocation] = [:]
     var declaredLanguages: [Language] = []
     var timeZone: TimeZone?
+    /// Whether `time_zone` is written at all (even if invalid).
+    var timeZoneGiven = false
     var nodeIDs: Set<NodeID> = []
     /// Where each node name is first defined, for duplicates across files.
     var nodeDefinitions: [NodeID: DialplanLocation] = [:]
@@ -143,7 +145,10 @@ struct DialplanParser {
                 defaultLanguage = language
             }
         }
-        if let field = fields["time_zone"] { timeZone = parseTimeZone(field, at: ["time_zone"]) }
+        if let field = fields["time_zone"] {
+            timeZoneGiven = true
+            timeZone = parseTimeZone(field, at: ["time_zone"])
+        }
 
         // Phase 1: every file, and every node name in it.
         var units = [Unit(file: mainFile, text: text, fields: fields)]
@@ -190,6 +195,7 @@ struct DialplanParser {
         checkSayLanguages()
         checkTimeZoneNeeds()
         analyse(nodes: nodes, nodeBindings: nodeBindings, entries: entries)
+        checkUnusedVariables()
         file = mainFile
 
         guard !issues.contains(where: { $0.severity == .error }), let name, let defaultLanguage else {
