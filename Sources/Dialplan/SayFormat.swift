@@ -100,7 +100,7 @@ public enum SayFormat: String, Sendable, CaseIterable, CustomStringConvertible {
         case (.number, .zh): return mandarinNumber
         case (.number, _): return englishNumber
         case (.date, .zh): return mandarinNumber + months + ["date_year", "date_day"]
-        case (.date, _): return englishNumber + months + (1...19).map { "ord_\($0)" } + ["ord_20", "ord_30"]
+        case (.date, _): return englishNumber + months + (1...19).map { "ord_\($0)" } + ["ord_20", "ord_30", "time_oh"]
         case (.time, .zh): return mandarinNumber + ["time_oclock", "time_minute"]
         case (.time, _): return englishNumber + ["time_oclock", "time_oh", "time_am", "time_pm"]
         }
