@@ -28,8 +28,9 @@ public enum DialplanGraph {
                 indent = "  "
             } else {
                 indent = "    "
-                lines.append("  subgraph \(quote("cluster_\(file)")) {")
-                lines.append("    label=\(quote(file)); style=dashed; color=\"#999999\";")
+                let name = relative(file, to: dialplan.file)
+                lines.append("  subgraph \(quote("cluster_\(name)")) {")
+                lines.append("    label=\(quote(name)); style=dashed; color=\"#999999\";")
             }
             for node in nodes { lines.append(indent + declaration(node)) }
             if file != dialplan.file { lines.append("  }") }
@@ -46,6 +47,13 @@ public enum DialplanGraph {
         }
         lines.append("}")
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// `file` relative to the directory of the main file, as `include:` names it.
+    static func relative(_ file: String, to main: String) -> String {
+        guard let slash = main.lastIndex(of: "/") else { return file }
+        let directory = main[...slash]
+        return file.hasPrefix(directory) ? String(file.dropFirst(directory.count)) : file
     }
 
     /// Edges taken when something did not go as asked; drawn grey.
