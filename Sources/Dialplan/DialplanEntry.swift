@@ -29,6 +29,7 @@ public struct DialplanEntry: Sendable, Equatable {
         }
     }
 
+    /// The dialled numbers this entry takes.
     public var match: Match
     /// The first node of the flow.
     public var start: NodeID

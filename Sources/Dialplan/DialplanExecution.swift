@@ -46,6 +46,7 @@ public struct DialplanExecution: Sendable {
 
     /// The dialplan this call started with; a reload does not affect it.
     public let dialplan: Dialplan
+    /// The entry the call came in by (its `start` and `ring`).
     public let entry: DialplanEntry
     /// The controller's facts about the call.
     public private(set) var context: CallContext

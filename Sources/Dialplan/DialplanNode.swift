@@ -144,7 +144,9 @@ public struct DialplanNode: Sendable, Equatable, Identifiable {
         public var prompt: String
         /// The variable that receives the keys (terminator excluded).
         public var variable: String
+        /// Fewer keys than this are an invalid input.
         public var minLength: Int
+        /// The input ends by itself when this many keys are in.
         public var maxLength: Int
         /// Ends the input early; never part of the value. `nil`: no terminator.
         public var terminator: DTMFKey?
@@ -154,12 +156,17 @@ public struct DialplanNode: Sendable, Equatable, Identifiable {
         public var timeout: Duration
         /// How long to wait for each further key; when it runs out the input is complete.
         public var interKeyTimeout: Duration
+        /// As for menus: the prompt is offered at most `1 + retries` times.
         public var retries: Int
+        /// Played before the prompt when it is offered again after an invalid input.
         public var invalidPrompt: String?
+        /// Played before the prompt when it is offered again after no input.
         public var noInputPrompt: String?
+        /// Where a valid value goes (it is stored in ``variable`` first).
         public var next: NodeID
         public var onNoInput: NodeID?
         public var onInvalid: NodeID?
+        /// Where to go when retries run out and the specific branch is not set.
         public var onFailure: NodeID?
 
         public init(
@@ -185,13 +192,17 @@ public struct DialplanNode: Sendable, Equatable, Identifiable {
             self.onFailure = onFailure
         }
 
+        /// Where no input goes once retries run out; `nil` hangs up with `no_input`.
         public var noInputTarget: NodeID? { onNoInput ?? onFailure }
+        /// Where invalid input goes once retries run out; `nil` hangs up with `invalid_input`.
         public var invalidTarget: NodeID? { onInvalid ?? onFailure }
     }
 
     /// One `name: template` of a `set` node or a ticket's `summary`.
     public struct Assignment: Sendable, Equatable {
+        /// The variable or summary field.
         public var name: String
+        /// Rendered when the node runs.
         public var value: Template
 
         public init(_ name: String, _ value: Template) {
@@ -216,7 +227,9 @@ public struct DialplanNode: Sendable, Equatable, Identifiable {
     public struct Branch: Sendable, Equatable {
         /// One `if:`/`next:` pair.
         public struct Case: Sendable, Equatable {
+            /// `if:`.
             public var condition: Condition
+            /// Where the call goes when the condition holds.
             public var next: NodeID
 
             public init(_ condition: Condition, next: NodeID) {
@@ -325,6 +338,7 @@ public struct DialplanNode: Sendable, Equatable, Identifiable {
 
     /// `type: ticket`.
     public struct Ticket: Sendable, Equatable {
+        /// The line of business that owns the call, e.g. `enterprise`.
         public var businessLine: String?
         /// One of ``TicketAnnotation/categories``.
         public var category: String?

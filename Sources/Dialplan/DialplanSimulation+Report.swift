@@ -25,10 +25,7 @@ extension DialplanSimulation.Result {
 
     /// How the simulated call ended: `hangup completed_in_ivr`, or why it did not end.
     public var outcome: String {
-        if let disposition = execution.disposition {
-            if disposition == .transferred, let finalAction { return "\(finalAction), then hangup transferred" }
-            return "hangup \(disposition)"
-        }
+        if let disposition = execution.disposition { return "hangup \(disposition)" }
         return "not finished (\(steps.last?.text ?? "no steps"))"
     }
 

@@ -104,7 +104,8 @@ public struct DialplanSimulation: Sendable {
         public var unusedKeys: [KeyPress]
         /// The call's length in virtual time.
         public var milliseconds: Int64
-        /// The last command that decided the call's fate (`hangup ...`, `transfer ...`), if any.
+        /// The last command that handed the call on or ended it (`enqueue ...`, `transfer ...`,
+        /// `hangup ...`), if any.
         public var finalAction: String?
 
         /// The trace as text lines.

@@ -167,6 +167,8 @@ struct HotlineScenarioTests {
         let result = try #require(simulation.run(plan, number: "12345", keys: keys, startTime: start))
         let trace = result.trace.joined(separator: "\n")
         #expect(result.execution.disposition == scenario.disposition, "\(trace)")
+        #expect(result.outcome == "hangup \(scenario.disposition)")
+        #expect(result.finalAction == "hangup \(scenario.disposition)")
         #expect(result.execution.menuPath == scenario.menuPath, "\(trace)")
         #expect(result.execution.ticket.description == scenario.ticket)
         #expect(result.execution.language == scenario.language)
