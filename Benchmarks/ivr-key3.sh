@@ -7,19 +7,22 @@
 # (RFC 6076 SRD: INVITE -> 200, SIPp's "setup" timer) average.
 #
 # Usage: Benchmarks/ivr-key3.sh [SECONDS_PER_RATE] RATE...     e.g.  Benchmarks/ivr-key3.sh 30 50 100 200
+# Environment: HOTLINE_BIN (default .build/release/hotline), SERVER_ARGS (extra `serve` flags),
+# SCENARIO (default ivr-key3-info; ivr-key3-info-or-503 counts 503s as clean refusals).
 # Bounded: each step runs at most SECONDS + 30 s; loopback only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 duration=${1:-30}; shift || true
 rates=("$@"); [ ${#rates[@]} -gt 0 ] || rates=(50 100 200)
-bin=.build/release/hotline
+bin=${HOTLINE_BIN:-.build/release/hotline}
 [ -x "$bin" ] || swift build -c release >/dev/null
+scenario=${SCENARIO:-ivr-key3-info}
 command -v sipp >/dev/null || { echo "needs sipp (apt-get install sip-tester)" >&2; exit 2; }
 work=$(mktemp -d)
 trap 'kill $server 2>/dev/null || true; rm -rf "$work"' EXIT
 port=$((15060 + RANDOM % 1000))
 "$bin" serve --sip 127.0.0.1:$port --http off --dialplan Dialplans/bench.yaml --db "$work/t.sqlite" \
-  --rtp-ports 20000-39999 --max-calls 5000 --log-level warning > "$work/server.out" 2> "$work/server.err" &
+  --rtp-ports 20000-39999 --max-calls 5000 --log-level warning ${SERVER_ARGS:-} > "$work/server.out" 2> "$work/server.err" &
 server=$!
 for _ in $(seq 50); do grep -q listening "$work/server.out" 2>/dev/null && break; sleep 0.1; done
 hz=$(getconf CLK_TCK)
@@ -28,7 +31,7 @@ printf "%-6s %-8s %-8s %-8s %-14s %-12s %-10s\n" rate placed ok failed "cpu ms/c
 for rate in "${rates[@]}"; do
   calls=$((rate * duration))
   before=$(cpu); t0=$(date +%s.%N)
-  timeout $((duration + 30)) sipp 127.0.0.1:$port -sf Tests/IntegrationTests/Scenarios/ivr-key3-info.xml -s 12345 \
+  timeout $((duration + 30)) sipp 127.0.0.1:$port -sf "Tests/IntegrationTests/Scenarios/$scenario.xml" -s 12345 \
     -i 127.0.0.1 -mi 127.0.0.1 -mp $((40000 + RANDOM % 10000)) -r "$rate" -m "$calls" -l 20000 \
     -recv_timeout 15000 -timeout_error -max_retrans 3 -nostdin -trace_stat -stf "$work/stat-$rate.csv" -fd 5 \
     >/dev/null 2>&1 || true

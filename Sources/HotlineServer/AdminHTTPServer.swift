@@ -10,7 +10,15 @@ public struct AdminRequest: Sendable {
     public var method: HTTPMethod
     public var path: String
     public var query: [String: String]
+    /// Values of `{name}` segments of the matched route.
+    public var parameters: [String: String] = [:]
     public var body: ByteBuffer?
+    /// Whether the client connected from a loopback address.
+    public var fromLoopback: Bool = false
+    /// The `Authorization` header, if any.
+    public var authorization: String?
+
+    public var bodyText: String { body.map { String(buffer: $0) } ?? "" }
 }
 
 /// A response a route produces.
@@ -18,11 +26,14 @@ public struct AdminResponse: Sendable {
     public var status: HTTPResponseStatus
     public var contentType: String
     public var body: String
+    public var headers: [(String, String)]
 
-    public init(status: HTTPResponseStatus = .ok, contentType: String = "text/plain; charset=utf-8", body: String) {
+    public init(status: HTTPResponseStatus = .ok, contentType: String = "text/plain; charset=utf-8", body: String,
+                headers: [(String, String)] = []) {
         self.status = status
         self.contentType = contentType
         self.body = body
+        self.headers = headers
     }
 
     public static func json(_ body: String, status: HTTPResponseStatus = .ok) -> AdminResponse {
@@ -86,16 +97,23 @@ final class AdminHTTPHandler: ChannelInboundHandler {
             guard let head else { return }
             self.head = nil
             let (path, query) = Self.split(head.uri)
-            let request = AdminRequest(method: head.method, path: path, query: query, body: body)
+            var request = AdminRequest(method: head.method, path: path, query: query, body: body)
+            let remote = context.channel.remoteAddress?.ipAddress ?? ""
+            request.fromLoopback = remote == "127.0.0.1" || remote == "::1" || remote.hasPrefix("127.")
+            request.authorization = head.headers.first(name: "Authorization")
             let keepAlive = head.isKeepAlive
-            let route = routes["\(head.method.rawValue) \(path)"]
-            guard let route else {
-                let allowed = routes.keys.contains { $0.hasSuffix(" " + path) }
+            let matched = Self.match(method: head.method.rawValue, path: path, in: routes)
+            guard let (route, parameters) = matched else {
+                let allowed = routes.keys.contains { key in
+                    let pattern = key.split(separator: " ", maxSplits: 1).last.map(String.init) ?? ""
+                    return Self.parameters(of: path, pattern: pattern) != nil
+                }
                 respond(context: context, keepAlive: keepAlive,
                         allowed ? AdminResponse(status: .methodNotAllowed, body: "method not allowed\n")
                                 : AdminResponse(status: .notFound, body: "no such resource: \(path)\n"))
                 return
             }
+            request.parameters = parameters
             let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
             route(request, context.eventLoop).hop(to: context.eventLoop).whenComplete { result in
                 let (handler, context) = loopBound.value
@@ -112,6 +130,7 @@ final class AdminHTTPHandler: ChannelInboundHandler {
         headers.add(name: "Content-Type", value: response.contentType)
         headers.add(name: "Content-Length", value: String(response.body.utf8.count))
         headers.add(name: "Connection", value: keepAlive ? "keep-alive" : "close")
+        for (name, value) in response.headers { headers.add(name: name, value: value) }
         context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: response.status, headers: headers))), promise: nil)
         context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(string: response.body)))), promise: nil)
         let done = context.writeAndFlush(wrapOutboundOut(.end(nil)))
@@ -119,6 +138,32 @@ final class AdminHTTPHandler: ChannelInboundHandler {
             let channel = context.channel
             done.whenComplete { _ in channel.close(promise: nil) }
         }
+    }
+
+    /// The route for `METHOD path`: an exact key, else a pattern with `{name}` segments.
+    static func match(method: String, path: String, in routes: [String: AdminRoute]) -> (AdminRoute, [String: String])? {
+        if let exact = routes["\(method) \(path)"] { return (exact, [:]) }
+        for (key, route) in routes {
+            let parts = key.split(separator: " ", maxSplits: 1)
+            guard parts.count == 2, parts[0] == method, parts[1].contains("{") else { continue }
+            if let parameters = parameters(of: path, pattern: String(parts[1])) { return (route, parameters) }
+        }
+        return nil
+    }
+
+    static func parameters(of path: String, pattern: String) -> [String: String]? {
+        let a = path.split(separator: "/", omittingEmptySubsequences: false)
+        let b = pattern.split(separator: "/", omittingEmptySubsequences: false)
+        guard a.count == b.count else { return nil }
+        var parameters: [String: String] = [:]
+        for (segment, expected) in zip(a, b) {
+            if expected.hasPrefix("{"), expected.hasSuffix("}"), !segment.isEmpty {
+                parameters[String(expected.dropFirst().dropLast())] = String(segment).removingPercentEncoding ?? String(segment)
+            } else if segment != expected {
+                return nil
+            }
+        }
+        return parameters
     }
 
     static func split(_ uri: String) -> (String, [String: String]) {

@@ -32,6 +32,8 @@ final class Call {
     var execution: DialplanExecution
     let arrivedAt: Date
     var answeredAt: Date?
+    /// When the dialplan said answer (monotonic), to measure how long the 200 OK waited.
+    var answerStarted: Instant?
     let caller: String
     let dialled: String
 

@@ -9,6 +9,7 @@ import SIPDialog
 import SIPEndpoint
 import SIPTransaction
 import Tickets
+import Timers
 
 extension CallEngine {
     // MARK: new calls
@@ -16,6 +17,13 @@ extension CallEngine {
     /// An initial INVITE: checks in the order RFC 3261 §8.2 gives, admission control before
     /// any per-call state, then the dialplan decides (ring, answer, play...).
     func newCall(_ request: SIPRequest, _ key: SIPTransactionKey, _ source: SocketAddress) {
+        // Admission control first: a flood gets clean, cheap 503s, never a collapse.
+        if case .reject(let reason) = admission.admit(source: source.ipAddress ?? "", activeCalls: callCount.current,
+                                                      draining: draining, now: CallEngine.monotonicNow()) {
+            return reject(request, key, .serviceUnavailable, disposition: .rejectedCapacity,
+                          reason: "Service Unavailable (\(reason.rawValue))",
+                          extra: [(.retryAfter, String(configuration.retryAfterSeconds))])
+        }
         // §8.2.2.1: a Request-URI scheme we do not understand.
         guard request.uri.isSIP else {
             return reject(request, key, .unsupportedURIScheme, disposition: .rejected)
@@ -29,11 +37,6 @@ extension CallEngine {
         // §8.2.3: a body we cannot read.
         if !request.body.isEmpty, request.contentType != "application/sdp" {
             return reject(request, key, .unsupportedMediaType, disposition: .rejected, extra: [(.accept, "application/sdp")])
-        }
-        // Admission control: a flood gets clean 503s, not a collapse.
-        if draining || activeCalls >= configuration.maxCalls {
-            return reject(request, key, .serviceUnavailable, disposition: .rejectedCapacity,
-                          extra: [(.retryAfter, String(configuration.retryAfterSeconds))])
         }
         let dialled = request.uri.decodedUser ?? ""
         guard let entry = dialplan.entry(forNumber: dialled) else {
@@ -66,7 +69,10 @@ extension CallEngine {
                         arrivedAt: wallClock(), caller: caller, dialled: dialled, sipTimers: endpoint.configuration.timers)
         call.offer = offer
         call.negotiated = negotiated
-        register(call)
+        guard register(call) else {
+            return reject(request, key, .serviceUnavailable, disposition: .rejectedCapacity, reason: "Service Unavailable (max_calls)",
+                          extra: [(.retryAfter, String(configuration.retryAfterSeconds))])
+        }
         startTimer(.maxDuration, after: configuration.maxCallDuration, for: call)
         logger.debug("call arrived", metadata: ["sip.call_id": "\(dialog.id.callID)", "call.dialled": "\(dialled)"])
         openMedia(call)
@@ -225,6 +231,8 @@ extension CallEngine {
     func beginAnswer(_ call: Call) {
         guard call.phase == .setup else { return }
         call.phase = .answering
+        call.answerStarted = CallEngine.monotonicNow()
+        answering.insert(call.id)
         let now = wallClock()
         call.answeredAt = now
         let id = tickets.allocateID(at: call.arrivedAt)
@@ -274,6 +282,8 @@ extension CallEngine {
         ok.body = Array(sdp.serialize().utf8)
         call.awaitingAnswerInACK = call.offer == nil
         endpoint.respond(ok, to: call.inviteKey)
+        if let started = call.answerStarted { admission.observeAnswerDelay(CallEngine.monotonicNow() - started) }
+        answering.remove(call.id)
         call.phase = .answered
         call.answeredAt = wallClock()
         call.answerResponse = ok

@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import Media
 import SIPEndpoint
 import Tickets
 
@@ -20,10 +21,73 @@ extension CallEngine {
         return transport?.close() ?? eventLoop.makeSucceededVoidFuture()
     }
 
-    /// Prometheus text: calls, SIP traffic, RTP and the ticket writer.
-    func prometheus(tickets: TicketStoreMetrics) -> String {
+    /// What this loop's engine counted, to be summed over all loops for /metrics.
+    func snapshot() -> EngineSnapshot {
+        EngineSnapshot(activeCalls: activeCalls, draining: draining, engine: metrics, sip: endpoint.metrics,
+                       serverTransactions: endpoint.serverTransactionCount, clientTransactions: endpoint.clientTransactionCount,
+                       rtp: media.statistics, rtpSessions: media.openSessions, rtpPortsFree: media.ports.available,
+                       rejections: admission.rejections, loopLag: admission.smoothedLag, shedding: admission.shedding)
+    }
+}
+
+/// One engine's counters; `+` sums those of several event loops.
+struct EngineSnapshot: Sendable {
+    var activeCalls = 0
+    var draining = false
+    var engine = EngineMetrics()
+    var sip = SIPMetrics()
+    var serverTransactions = 0
+    var clientTransactions = 0
+    var rtp = RTPStatistics()
+    var rtpSessions = 0
+    var rtpPortsFree = 0
+    var rejections: [AdmissionControl.Reason: UInt64] = [:]
+    var loopLag: Duration = .zero
+    var shedding = false
+
+    static func + (a: EngineSnapshot, b: EngineSnapshot) -> EngineSnapshot {
+        func add<K>(_ x: [K: UInt64], _ y: [K: UInt64]) -> [K: UInt64] { x.merging(y, uniquingKeysWith: +) }
+        var s = a
+        s.activeCalls += b.activeCalls
+        s.draining = a.draining || b.draining
+        s.engine.callsAccepted += b.engine.callsAccepted
+        s.engine.answered += b.engine.answered
+        s.engine.infoDigits += b.engine.infoDigits
+        s.engine.strayACKs += b.engine.strayACKs
+        s.engine.ticketErrors += b.engine.ticketErrors
+        s.engine.callsByDisposition = add(a.engine.callsByDisposition, b.engine.callsByDisposition)
+        s.engine.rejectedByStatus = add(a.engine.rejectedByStatus, b.engine.rejectedByStatus)
+        s.sip.requestsIn = add(a.sip.requestsIn, b.sip.requestsIn)
+        s.sip.requestsOut = add(a.sip.requestsOut, b.sip.requestsOut)
+        s.sip.responsesIn = add(a.sip.responsesIn, b.sip.responsesIn)
+        s.sip.responsesOut = add(a.sip.responsesOut, b.sip.responsesOut)
+        s.sip.parseErrors += b.sip.parseErrors
+        s.sip.dropped += b.sip.dropped
+        s.sip.keepAlives += b.sip.keepAlives
+        s.sip.retransmissionsAbsorbed += b.sip.retransmissionsAbsorbed
+        s.sip.strayResponses += b.sip.strayResponses
+        s.sip.clientTimeouts += b.sip.clientTimeouts
+        s.serverTransactions += b.serverTransactions
+        s.clientTransactions += b.clientTransactions
+        s.rtp.packetsSent += b.rtp.packetsSent
+        s.rtp.packetsDropped += b.rtp.packetsDropped
+        s.rtp.packetsReceived += b.rtp.packetsReceived
+        s.rtp.invalidPacketsReceived += b.rtp.invalidPacketsReceived
+        s.rtp.digitsReceived += b.rtp.digitsReceived
+        s.rtpSessions += b.rtpSessions
+        s.rtpPortsFree += b.rtpPortsFree
+        s.rejections = add(a.rejections, b.rejections)
+        s.loopLag = max(a.loopLag, b.loopLag)
+        s.shedding = a.shedding || b.shedding
+        return s
+    }
+
+    /// Prometheus text: calls, SIP traffic, RTP, admission and the ticket writer.
+    func prometheus(tickets: TicketStoreMetrics, loops: Int) -> String {
+        let metrics = engine
         var p = PrometheusText()
         p.add("hotline_active_calls", .gauge, help: "Calls in progress.", value: activeCalls)
+        p.add("hotline_call_loops", .gauge, help: "Event loops sharing the calls.", value: loops)
         p.add("hotline_calls_accepted_total", .counter, help: "INVITEs that passed admission and routing.", value: metrics.callsAccepted)
         p.add("hotline_calls_answered_total", .counter, help: "Calls answered with 200 OK.", value: metrics.answered)
         for (disposition, n) in metrics.callsByDisposition.sorted(by: { $0.key < $1.key }) {
@@ -32,7 +96,6 @@ extension CallEngine {
         for (status, n) in metrics.rejectedByStatus.sorted(by: { $0.key < $1.key }) {
             p.add("hotline_calls_rejected_total", .counter, help: "INVITEs refused before a dialog, by status.", labels: [("status", String(status))], value: n)
         }
-        let sip = endpoint.metrics
         for (method, n) in sip.requestsIn.sorted(by: { $0.key < $1.key }) {
             p.add("hotline_sip_requests_total", .counter, help: "SIP requests by direction and method.", labels: [("direction", "in"), ("method", method)], value: n)
         }
@@ -48,21 +111,30 @@ extension CallEngine {
         p.add("hotline_sip_parse_errors_total", .counter, help: "SIP messages that failed to parse.", value: sip.parseErrors)
         p.add("hotline_sip_dropped_total", .counter, help: "SIP messages dropped without an answer.", value: sip.dropped)
         p.add("hotline_sip_retransmissions_absorbed_total", .counter, help: "Retransmitted requests answered from the transaction.", value: sip.retransmissionsAbsorbed)
-        p.add("hotline_sip_transactions", .gauge, help: "Live SIP transactions.", labels: [("side", "server")], value: endpoint.serverTransactionCount)
-        p.add("hotline_sip_transactions", .gauge, help: "Live SIP transactions.", labels: [("side", "client")], value: endpoint.clientTransactionCount)
-        let rtp = media.statistics
+        p.add("hotline_sip_transactions", .gauge, help: "Live SIP transactions.", labels: [("side", "server")], value: serverTransactions)
+        p.add("hotline_sip_transactions", .gauge, help: "Live SIP transactions.", labels: [("side", "client")], value: clientTransactions)
         p.add("hotline_rtp_packets_total", .counter, help: "RTP packets by direction.", labels: [("direction", "out")], value: rtp.packetsSent)
         p.add("hotline_rtp_packets_total", .counter, help: "RTP packets by direction.", labels: [("direction", "in")], value: rtp.packetsReceived)
+        p.add("hotline_rtp_packets_dropped_total", .counter, help: "RTP packets the socket buffer refused.", value: rtp.packetsDropped)
         p.add("hotline_rtp_invalid_packets_total", .counter, help: "Received datagrams that were not RTP.", value: rtp.invalidPacketsReceived)
         p.add("hotline_dtmf_digits_total", .counter, help: "Keys received, by transport.", labels: [("via", "rfc4733")], value: rtp.digitsReceived)
         p.add("hotline_dtmf_digits_total", .counter, help: "Keys received, by transport.", labels: [("via", "sip_info")], value: metrics.infoDigits)
-        p.add("hotline_rtp_sessions", .gauge, help: "Open RTP sockets.", value: media.openSessions)
-        p.add("hotline_rtp_ports_free", .gauge, help: "RTP ports left in the pool.", value: media.ports.available)
+        p.add("hotline_rtp_sessions", .gauge, help: "Open RTP sockets.", value: rtpSessions)
+        p.add("hotline_rtp_ports_free", .gauge, help: "RTP ports left in the pool.", value: rtpPortsFree)
+        for reason in AdmissionControl.Reason.allCases {
+            p.add("hotline_admission_rejections_total", .counter, help: "New calls refused with 503, by reason.",
+                  labels: [("reason", reason.rawValue)], value: rejections[reason] ?? 0)
+        }
+        p.add("hotline_event_loop_lag_seconds", .gauge, help: "How late the call loops' 10 ms tick runs (smoothed, worst loop).",
+              value: Double(loopLag.nanosecondsClamped) / 1e9)
+        p.add("hotline_overload_shedding", .gauge, help: "1 while new calls are refused because a call loop is late.",
+              value: shedding ? 1 : 0)
         p.add("hotline_ticket_writes_total", .counter, help: "Ticket writes by outcome.", labels: [("outcome", "committed")], value: tickets.writesCommitted)
         p.add("hotline_ticket_writes_total", .counter, help: "Ticket writes by outcome.", labels: [("outcome", "failed")], value: tickets.writesFailed)
         p.add("hotline_ticket_commits_total", .counter, help: "Group commits (transactions) of the ticket writer.", value: tickets.commits)
         p.add("hotline_ticket_writes_pending", .gauge, help: "Ticket writes queued, not yet committed.", value: tickets.pendingWrites)
         p.add("hotline_ticket_commit_writes_max", .gauge, help: "Most writes in one commit so far.", value: tickets.maxCommitWrites)
+        p.add("hotline_ticket_errors_total", .counter, help: "Ticket writes the call path saw fail.", value: metrics.ticketErrors)
         return p.text
     }
 }

@@ -32,6 +32,8 @@ final class CallEngine {
 
     var callsByID: [UInt64: Call] = [:]
     var callsByInvite: [SIPTransactionKey: Call] = [:]
+    /// Calls waiting for their ticket commit before the 200 OK.
+    var answering: Set<UInt64> = []
     var callsByDialog: [SIPDialogID: Call] = [:]
     var nextCallID: UInt64 = 0
     private var timers = TimerQueue<(UInt64, CallTimer)>()
@@ -39,6 +41,7 @@ final class CallEngine {
     private var nextTick: NIODeadline = .now()
     var metrics = EngineMetrics()
     var draining = false
+    var admission: AdmissionControl
     /// Base of the SDP `o=` session ids: the start time, so ids do not repeat across restarts.
     private let sessionIDBase = UInt64(Date().timeIntervalSince1970) << 20
 
@@ -50,8 +53,23 @@ final class CallEngine {
     static let allow = "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO"
     static let tickInterval = TimeAmount.milliseconds(10)
 
+    /// This engine's place among the loops sharing the calls: every datagram goes to the
+    /// engine `SIPMessageParser.shard(of:among:)` names, by Call-ID, so a call lives on one loop.
+    let shardIndex: Int
+    let shardCount: Int
+    /// The other engines, to forward datagrams their calls own; set once all are created.
+    var peers: [CallEnginePeer] = []
+
+    /// Calls in progress on every loop (the `--max-calls` limit is global).
+    let callCount: SharedCallCount
+
     init(eventLoop: EventLoop, configuration: ServerConfiguration, logger: Logger, tickets: TicketStore,
-         prompts: PromptLibrary, dialplan: Dialplan, wallClock: @escaping @Sendable () -> Date = { Date() }) {
+         prompts: PromptLibrary, dialplan: Dialplan, shardIndex: Int = 0, shardCount: Int = 1,
+         callCount: SharedCallCount = SharedCallCount(),
+         wallClock: @escaping @Sendable () -> Date = { Date() }) {
+        self.callCount = callCount
+        self.shardIndex = shardIndex
+        self.shardCount = shardCount
         self.eventLoop = eventLoop
         self.configuration = configuration
         self.logger = logger
@@ -59,27 +77,47 @@ final class CallEngine {
         self.prompts = prompts
         self.dialplan = dialplan
         self.wallClock = wallClock
-        self.media = MediaEngine(eventLoop: eventLoop, host: configuration.contactHost, ports: configuration.rtpPorts)
+        self.media = MediaEngine(eventLoop: eventLoop, host: configuration.contactHost,
+                                 ports: CallEngine.share(of: configuration.rtpPorts, shard: shardIndex, of: shardCount))
+        // Calls spread evenly over the loops (Call-ID hash), so each loop admits its share.
+        let n = Double(shardCount)
+        var limits = AdmissionControl.Limits(maxCalls: configuration.maxCalls,
+                                             callsPerSecond: configuration.maxCallsPerSecond.map { $0 / n },
+                                             perSourceCallsPerSecond: configuration.maxCallsPerSecondPerSource.map { $0 / n })
+        if let lag = configuration.shedLoopLag {
+            limits.shedAbove = lag
+            limits.recoverBelow = lag / 3
+        } else {
+            limits.shedAbove = .seconds(1_000_000)
+        }
+        self.admission = AdmissionControl(limits: limits)
     }
 
     static func monotonicNow() -> Instant { Instant(nanoseconds: NIODeadline.now().uptimeNanoseconds) }
 
-    /// Binds the SIP socket and starts the timer tick. Call on `eventLoop`.
-    func start() -> EventLoopFuture<SocketAddress> {
+    /// A loop's own slice of the RTP port range, so two loops never bind the same port.
+    static func share(of range: ClosedRange<Int>, shard: Int, of count: Int) -> ClosedRange<Int> {
+        guard count > 1 else { return range }
+        let size = range.count / count
+        let low = range.lowerBound + shard * size
+        return low...(shard == count - 1 ? range.upperBound : low + size - 1)
+    }
+
+    /// Binds the SIP socket (on `port`, shared with the other loops when there are several)
+    /// and starts the timer tick. Call on `eventLoop`.
+    func start(port: Int) -> EventLoopFuture<SocketAddress> {
         eventLoop.preconditionInEventLoop()
         endpoint = SIPEndpoint(
             configuration: .init(host: configuration.contactHost, port: configuration.sipPort, userAgent: configuration.userAgent),
             clock: CallEngine.monotonicNow,
             transmit: { [unowned self] buffer, address in self.transport?.send(buffer, to: address) })
         endpoint.delegate = self
-        return UDPTransport.bind(host: configuration.sipHost, port: configuration.sipPort, on: eventLoop, receiver: self)
+        return UDPTransport.bind(host: configuration.sipHost, port: port, on: eventLoop, receiver: self, reusePort: shardCount > 1)
             .assumeIsolated()
             .map { channel in
                 let transport = UDPTransport(channel: channel)
                 self.transport = transport
-                if self.configuration.sipPort == 0, let port = transport.localAddress.port {
-                    self.endpoint.configuration.port = port
-                }
+                if let bound = transport.localAddress.port { self.endpoint.configuration.port = bound }
                 self.nextTick = .now()
                 self.scheduleTick()
                 return transport.localAddress
@@ -93,14 +131,21 @@ final class CallEngine {
         let now = NIODeadline.now()
         if nextTick < now { nextTick = now } // fell behind: do not burst
         let bound = NIOLoopBound(self, eventLoop: eventLoop)
-        tickTask = eventLoop.scheduleTask(deadline: nextTick) {
-            bound.value.tick()
-            bound.value.scheduleTick()
+        let deadline = nextTick
+        tickTask = eventLoop.scheduleTask(deadline: deadline) {
+            let engine = bound.value
+            engine.admission.observeLag(.nanoseconds(Int64(NIODeadline.now().uptimeNanoseconds) - Int64(deadline.uptimeNanoseconds)))
+            engine.tick()
+            engine.scheduleTick()
         }
     }
 
     private func tick() {
         let now = CallEngine.monotonicNow()
+        if admission.shedding {
+            let oldest = answering.compactMap { callsByID[$0]?.answerStarted }.min()
+            admission.observePendingAnswer(oldest: oldest.map { now - $0 } ?? .zero)
+        }
         endpoint.processTimers(now: now)
         while let (_, (callID, timer)) = timers.popExpired(now: now) {
             guard let call = callsByID[callID], call.timers.removeValue(forKey: timer) != nil else { continue }
@@ -113,15 +158,21 @@ final class CallEngine {
 
     var activeCalls: Int { callsByID.count }
 
-    func register(_ call: Call) {
+    /// Adds a call to the tables; false (and nothing added) if the global limit was reached
+    /// by another loop in the meantime.
+    func register(_ call: Call) -> Bool {
+        guard callCount.reserve(limit: configuration.maxCalls) else { return false }
         callsByID[call.id] = call
         callsByInvite[call.inviteKey] = call
         callsByDialog[call.dialog.id] = call
         metrics.callsAccepted += 1
+        return true
     }
 
     func forget(_ call: Call) {
-        callsByID[call.id] = nil
+        guard callsByID.removeValue(forKey: call.id) != nil else { return }
+        answering.remove(call.id)
+        callCount.release()
         callsByInvite[call.inviteKey] = nil
         callsByDialog[call.dialog.id] = nil
         for id in call.timers.values { timers.cancel(id) }
@@ -178,7 +229,19 @@ final class CallEngine {
 
 extension CallEngine: DatagramReceiver {
     func received(_ datagram: ByteBuffer, from source: SocketAddress) {
-        endpoint.receive(datagram, from: source)
+        let owner = shardCount > 1 ? datagram.withUnsafeReadableBytes { SIPMessageParser.shard(of: $0, among: shardCount) } : shardIndex
+        guard owner != shardIndex, owner < peers.count else {
+            endpoint.receive(datagram, from: source)
+            return
+        }
+        // Another loop owns this call: hand the datagram over (the kernel spreads datagrams
+        // over the loops' sockets by address, not by call).
+        let peer = peers[owner]
+        peer.eventLoop.execute {
+            let engine = peer.engine.value
+            engine.endpoint.receive(datagram, from: source)
+            engine.transport?.flush()
+        }
     }
 
     func readBatchComplete() {
@@ -283,6 +346,12 @@ extension CallEngine: SIPEndpointDelegate {
             }
         }
     }
+}
+
+/// Another loop's engine, reachable from this one.
+struct CallEnginePeer: Sendable {
+    let eventLoop: EventLoop
+    let engine: NIOLoopBound<CallEngine>
 }
 
 /// Counters the engine keeps for /metrics.

@@ -1,5 +1,8 @@
 import Dialplan
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Logging
 import Media
 import NIOCore
@@ -14,11 +17,11 @@ public final class HotlineServer: Sendable {
     public let sipAddress: SocketAddress
     public let httpAddress: SocketAddress?
     private let group: MultiThreadedEventLoopGroup
-    private let engine: NIOLoopBound<CallEngine>
-    private let engineLoop: EventLoop
+    private let engines: [CallEnginePeer]
     private let tickets: SQLiteTicketStore
     private let http: AdminHTTPServer?
     private let logger: Logger
+    private let dialplans: DialplanLibrary
 
     public enum StartError: Error, CustomStringConvertible {
         case dialplan(String)
@@ -37,21 +40,23 @@ public final class HotlineServer: Sendable {
     }
 
     private init(configuration: ServerConfiguration, sipAddress: SocketAddress, httpAddress: SocketAddress?,
-                 group: MultiThreadedEventLoopGroup, engine: NIOLoopBound<CallEngine>, engineLoop: EventLoop,
-                 tickets: SQLiteTicketStore, http: AdminHTTPServer?, logger: Logger) {
+                 group: MultiThreadedEventLoopGroup, engines: [CallEnginePeer],
+                 tickets: SQLiteTicketStore, http: AdminHTTPServer?, logger: Logger, dialplans: DialplanLibrary) {
         self.configuration = configuration
         self.sipAddress = sipAddress
         self.httpAddress = httpAddress
         self.group = group
-        self.engine = engine
-        self.engineLoop = engineLoop
+        self.engines = engines
         self.tickets = tickets
         self.http = http
         self.logger = logger
+        self.dialplans = dialplans
     }
 
     public static func start(_ configuration: ServerConfiguration, logger: Logger) async throws -> HotlineServer {
         try configuration.validate()
+        // Every call holds an RTP socket: take all the descriptors the system allows us.
+        raiseFileDescriptorLimit(logger: logger)
         // 1. Dialplan: every issue, located.
         let dialplan: Dialplan
         do {
@@ -82,29 +87,56 @@ public final class HotlineServer: Sendable {
         if store.recoveredTicketCount > 0 {
             logger.warning("marked tickets of calls cut off by the last shutdown as interrupted", metadata: ["count": "\(store.recoveredTicketCount)"])
         }
-        // 4. Sockets: calls on one loop, the admin listener on another so it never delays RTP.
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
-        let engineLoop = group.any()
+        // 4. Sockets: one engine per call loop, each with its own SIP socket on the one port
+        //    (SO_REUSEPORT) and its own RTP ports; a call lives on the loop its Call-ID hashes to.
+        let loops = max(1, configuration.callLoops)
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: loops)
         let library = CachedPrompts(cache: cache)
-        let engine: NIOLoopBound<CallEngine>
-        let sipAddress: SocketAddress
+        var engines: [CallEnginePeer] = []
+        var sipAddress: SocketAddress?
+        let callCount = SharedCallCount()
         do {
-            (engine, sipAddress) = try await engineLoop.flatSubmit {
-                let engine = CallEngine(eventLoop: engineLoop, configuration: configuration, logger: logger,
-                                        tickets: store, prompts: library, dialplan: dialplan)
-                let bound = NIOLoopBound(engine, eventLoop: engineLoop)
-                return engine.start().map { (bound, $0) }
-            }.get()
+            for (index, loop) in group.makeIterator().enumerated() {
+                let port = sipAddress?.port ?? configuration.sipPort
+                let (engine, address) = try await loop.flatSubmit {
+                    let engine = CallEngine(eventLoop: loop, configuration: configuration, logger: logger, tickets: store,
+                                            prompts: library, dialplan: dialplan, shardIndex: index, shardCount: loops,
+                                            callCount: callCount)
+                    let bound = NIOLoopBound(engine, eventLoop: loop)
+                    return engine.start(port: port).map { (bound, $0) }
+                }.get()
+                engines.append(CallEnginePeer(eventLoop: loop, engine: engine))
+                if sipAddress == nil { sipAddress = address }
+            }
+            let peers = engines
+            for peer in engines {
+                try await peer.eventLoop.submit { peer.engine.value.peers = peers }.get()
+            }
         } catch {
             store.close()
             try? await group.shutdownGracefully()
             throw StartError.bind("SIP \(configuration.sipHost):\(configuration.sipPort)", error)
         }
+        let sip = sipAddress!
+        // 5. Published versions of the dialplan, archived beside the ticket database.
+        let archive = URL(fileURLWithPath: configuration.databasePath).deletingLastPathComponent().appendingPathComponent("dialplans")
+        let dialplans: DialplanLibrary
+        do {
+            dialplans = try DialplanLibrary(livePath: configuration.dialplanPath, archiveRoot: archive, initial: dialplan,
+                                            promptExists: { language, name in cache.prompt(named: name, language: language.rawValue) != nil })
+        } catch {
+            store.close()
+            try? await group.shutdownGracefully()
+            throw StartError.dialplan("cannot archive dialplan versions in \(archive.path): \(error)")
+        }
+        let install = HotlineServer.installer(engines: engines, logger: logger)
         var http: AdminHTTPServer?
         if let host = configuration.httpHost {
             do {
                 http = try await AdminHTTPServer.start(host: host, port: configuration.httpPort, group: group,
-                                                       routes: routes(engine: engine, loop: engineLoop, tickets: store))
+                                                       routes: routes(engines: engines, tickets: store).merging(
+                                                           DialplanRoutes.routes(library: dialplans, install: install,
+                                                                                 authorize: DialplanRoutes.authorizer(token: configuration.adminToken))) { a, _ in a })
             } catch {
                 store.close()
                 try? await group.shutdownGracefully()
@@ -112,41 +144,68 @@ public final class HotlineServer: Sendable {
             }
         }
         logger.info("hotline serving", metadata: [
-            "sip": "\(sipAddress.hostPort)", "http": "\(http?.localAddress?.hostPort ?? "off")",
+            "sip": "\(sip.hostPort)", "loops": "\(loops)", "http": "\(http?.localAddress?.hostPort ?? "off")",
             "dialplan": "\(dialplan.name) \(dialplan.version)", "prompts": "\(cache.languages.joined(separator: ","))",
             "db": "\(configuration.databasePath)",
         ])
-        return HotlineServer(configuration: configuration, sipAddress: sipAddress, httpAddress: http?.localAddress,
-                             group: group, engine: engine, engineLoop: engineLoop, tickets: store, http: http, logger: logger)
+        return HotlineServer(configuration: configuration, sipAddress: sip, httpAddress: http?.localAddress,
+                             group: group, engines: engines, tickets: store, http: http, logger: logger, dialplans: dialplans)
     }
 
     /// Stops taking calls, hangs up the ones in progress (their tickets say
     /// `server_shutdown`), commits every ticket, and closes the sockets.
     public func shutdown() async {
-        let engine = self.engine
-        try? await engineLoop.submit { engine.value.drain() }.get()
-        // Give the BYEs a moment on the wire before the socket closes.
+        for peer in engines { try? await peer.eventLoop.submit { peer.engine.value.drain() }.get() }
+        // Give the BYEs a moment on the wire before the sockets close.
         try? await Task.sleep(for: .milliseconds(200))
         try? await http?.close()
-        try? await engineLoop.flatSubmit { engine.value.stop() }.get()
+        for peer in engines { try? await peer.eventLoop.flatSubmit { peer.engine.value.stop() }.get() }
         await tickets.flush()
         tickets.close()
         try? await group.shutdownGracefully()
         logger.info("hotline stopped")
     }
 
-    private static func routes(engine: NIOLoopBound<CallEngine>, loop: EventLoop, tickets: SQLiteTicketStore) -> [String: AdminRoute] {
+    /// Hands a newly live dialplan to every call loop: new calls take it, calls in progress
+    /// keep the version they started with.
+    static func installer(engines: [CallEnginePeer], logger: Logger) -> @Sendable (Dialplan) -> EventLoopFuture<Void> {
+        { dialplan in
+            let futures = engines.map { peer in peer.eventLoop.submit { peer.engine.value.dialplan = dialplan } }
+            logger.notice("dialplan published", metadata: ["dialplan": "\(dialplan.name)", "version": "\(dialplan.version)"])
+            return EventLoopFuture.andAllSucceed(futures, on: engines[0].eventLoop)
+        }
+    }
+
+    /// Re-reads the dialplan file (SIGHUP). A file with errors is refused and the live
+    /// version stays; the errors are returned (and logged) with their locations.
+    public func reloadDialplan() async -> Result<String, Error> {
+        do {
+            let dialplan = try dialplans.reload()
+            try await HotlineServer.installer(engines: engines, logger: logger)(dialplan).get()
+            return .success(dialplan.version)
+        } catch {
+            logger.error("dialplan reload refused; the live version stays", metadata: ["errors": "\(error)"])
+            return .failure(error)
+        }
+    }
+
+    /// Every engine's counters, summed.
+    static func snapshot(_ engines: [CallEnginePeer]) -> EventLoopFuture<EngineSnapshot> {
+        let futures = engines.map { peer in peer.eventLoop.submit { peer.engine.value.snapshot() } }
+        return EventLoopFuture.reduce(EngineSnapshot(), futures, on: engines[0].eventLoop, +)
+    }
+
+    private static func routes(engines: [CallEnginePeer], tickets: SQLiteTicketStore) -> [String: AdminRoute] {
         [
             "GET /health": { _, _ in
-                loop.submit {
-                    let e = engine.value
-                    return .json("{\"status\":\"\(e.draining ? "draining" : "ok")\",\"active_calls\":\(e.activeCalls)}\n")
+                snapshot(engines).map { s in
+                    .json("{\"status\":\"\(s.draining ? "draining" : "ok")\",\"active_calls\":\(s.activeCalls),\"call_loops\":\(engines.count)}\n")
                 }
             },
             "GET /metrics": { _, _ in
-                loop.submit {
+                snapshot(engines).map { s in
                     AdminResponse(contentType: "text/plain; version=0.0.4; charset=utf-8",
-                                  body: engine.value.prometheus(tickets: tickets.metrics))
+                                  body: s.prometheus(tickets: tickets.metrics, loops: engines.count))
                 }
             },
         ]
@@ -170,3 +229,20 @@ extension SocketAddress {
         return (host.contains(":") ? "[\(host)]" : host) + ":\(port ?? 0)"
     }
 }
+
+/// Raises the soft limit on open files to the hard limit.
+func raiseFileDescriptorLimit(logger: Logger) {
+    var limit = rlimit()
+    guard getrlimit(RLIMIT_NOFILE_VALUE, &limit) == 0, limit.rlim_cur < limit.rlim_max else { return }
+    let before = limit.rlim_cur
+    limit.rlim_cur = limit.rlim_max
+    if setrlimit(RLIMIT_NOFILE_VALUE, &limit) == 0 {
+        logger.debug("raised the open-file limit", metadata: ["from": "\(before)", "to": "\(limit.rlim_max)"])
+    }
+}
+
+#if canImport(Glibc)
+private let RLIMIT_NOFILE_VALUE = __rlimit_resource_t(RLIMIT_NOFILE.rawValue)
+#else
+private let RLIMIT_NOFILE_VALUE = RLIMIT_NOFILE
+#endif

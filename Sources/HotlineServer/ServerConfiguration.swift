@@ -2,6 +2,7 @@
 // the SIP socket, the media engine, the ticket store and the admin listener, and binds the
 // pure machines (transactions, dialogs, dialplan execution) to them.
 import Foundation
+import NIOCore
 import Tickets
 
 /// Everything `hotline serve` needs, decoded once from flags and environment and validated.
@@ -21,6 +22,14 @@ public struct ServerConfiguration: Sendable {
     public var rtpPorts: ClosedRange<Int> = 20000...29999
     /// Admission control: beyond this many calls an INVITE gets 503 before any per-call state.
     public var maxCalls: Int = 2000
+    /// Event loops sharing the calls (each with its own SIP socket and RTP ports).
+    public var callLoops: Int = System.coreCount
+    /// New calls per second admitted (token bucket, one second of burst); nil = unlimited.
+    public var maxCallsPerSecond: Double?
+    /// New calls per second admitted from one source address; nil = unlimited.
+    public var maxCallsPerSecondPerSource: Double?
+    /// Refuse new calls while the event loop runs this late (CPU saturated); nil = never.
+    public var shedLoopLag: Duration? = .milliseconds(60)
     /// Seconds a rejected caller is told to wait (Retry-After).
     public var retryAfterSeconds: Int = 5
     /// Hard cap on one call's length, so a lost BYE cannot hold a port and a ticket open forever.
@@ -28,6 +37,9 @@ public struct ServerConfiguration: Sendable {
     public var durability: SQLiteTicketStore.Durability = .normal
     public var timeZone: TimeZone = .current
     public var userAgent: String = "Hotline/0.1"
+    /// Bearer token for the admin API (`HOTLINE_ADMIN_TOKEN`); without one the API answers
+    /// loopback clients only.
+    public var adminToken: String? = ProcessInfo.processInfo.environment["HOTLINE_ADMIN_TOKEN"]
 
     public init() {}
 

@@ -35,6 +35,7 @@ public final class MediaEngine {
         var total = closedStats
         for session in sessions.values {
             total.packetsSent += session.stats.packetsSent
+            total.packetsDropped += session.stats.packetsDropped
             total.packetsReceived += session.stats.packetsReceived
             total.invalidPacketsReceived += session.stats.invalidPacketsReceived
             total.digitsReceived += session.stats.digitsReceived
@@ -65,8 +66,18 @@ public final class MediaEngine {
             completion(.failure(MediaError.noFreePort(ports.range)))
             return
         }
+        let socket: RTPSocket
+        do {
+            socket = try RTPSocket.bind(host: host, port: port)
+        } catch {
+            bindFailures += 1
+            // The port stays out of the pool: something else holds it.
+            guard attemptsLeft > 1, error.isAddressInUse else { return completion(.failure(error)) }
+            return bindNext(negotiated: negotiated, delegate: delegate, attemptsLeft: attemptsLeft - 1, completion: completion)
+        }
         let session = RTPSession(engine: self, localPort: port, negotiated: negotiated, allocator: allocator)
         session.delegate = delegate
+        session.socket = socket
         let bound = NIOLoopBound(session, eventLoop: eventLoop)
         DatagramBootstrap(group: eventLoop)
             .channelInitializer { channel in
@@ -74,7 +85,7 @@ public final class MediaEngine {
                     try channel.pipeline.syncOperations.addHandler(RTPSessionHandler(session: bound.value))
                 }
             }
-            .bind(host: host, port: port)
+            .withBoundSocket(socket.descriptor)
             .assumeIsolated()
             .whenComplete { result in
                 switch result {
@@ -83,12 +94,10 @@ public final class MediaEngine {
                     self.sessions[ObjectIdentifier(session)] = session
                     completion(.success(session))
                 case .failure(let error):
+                    // Registration failed: NIO has closed the descriptor.
+                    session.socket = nil
                     self.bindFailures += 1
-                    guard attemptsLeft > 1 else {
-                        completion(.failure(error))
-                        return
-                    }
-                    self.bindNext(negotiated: negotiated, delegate: delegate, attemptsLeft: attemptsLeft - 1, completion: completion)
+                    completion(.failure(error))
                 }
             }
     }
@@ -99,9 +108,11 @@ public final class MediaEngine {
         session.delegate = nil
         guard sessions.removeValue(forKey: ObjectIdentifier(session)) != nil else { return }
         closedStats.packetsSent += session.stats.packetsSent
+        closedStats.packetsDropped += session.stats.packetsDropped
         closedStats.packetsReceived += session.stats.packetsReceived
         closedStats.invalidPacketsReceived += session.stats.invalidPacketsReceived
         closedStats.digitsReceived += session.stats.digitsReceived
+        session.socket = nil // NIO closes the descriptor with the channel
         session.channel?.close(promise: nil)
         session.channel = nil
         ports.release(session.localPort)

@@ -1,3 +1,4 @@
+import Codecs
 import NIOCore
 import RTP
 import SDP
@@ -25,6 +26,8 @@ public struct PlayoutFrames: Sendable {
 /// Counters of one session (and, summed, of the engine).
 public struct RTPStatistics: Sendable, Equatable {
     public var packetsSent: UInt64 = 0
+    /// Packets the socket buffer refused (the machine was overloaded).
+    public var packetsDropped: UInt64 = 0
     public var packetsReceived: UInt64 = 0
     public var invalidPacketsReceived: UInt64 = 0
     public var digitsReceived: UInt64 = 0
@@ -41,11 +44,20 @@ public final class RTPSession {
     /// Where packets go: the SDP address until the caller's own packets arrive, then their
     /// source (symmetric RTP, so callers behind NAT hear us).
     public private(set) var remote: SocketAddress?
+    /// `remote` as a `sockaddr`, converted once per change rather than per packet.
+    private var preparedRemote: PreparedAddress?
+
+    private func setRemote(_ address: SocketAddress) {
+        remote = address
+        preparedRemote = PreparedAddress(address)
+    }
     public private(set) var stats = RTPStatistics()
     public private(set) var payloadType: RTPPayloadType
     public private(set) var isPlaying = false
 
     var channel: Channel?
+    /// The socket's descriptor for sending (NIO owns and closes it); nil once closed.
+    var socket: RTPSocket?
     unowned let engine: MediaEngine
     /// Position in the engine's list of playing sessions, for O(1) removal.
     var playingIndex: Int?
@@ -62,6 +74,9 @@ public final class RTPSession {
     private var frame = 0
     private var playbackID: UInt64 = 0
     private var lastSentTick: UInt64?
+    /// The caller's audio, decoded to 8 kHz PCM while a recording runs.
+    private var recording: [Int16]?
+    private var recordingLimit = 0
 
     init(engine: MediaEngine, localPort: Int, negotiated: NegotiatedMedia, allocator: ByteBufferAllocator) {
         self.engine = engine
@@ -83,7 +98,7 @@ public final class RTPSession {
         samplesPerFrame = UInt32(negotiated.codec.clockRate / 50)
         sends = negotiated.direction.sends && negotiated.remoteAddress != "0.0.0.0"
         if let address = try? SocketAddress(ipAddress: negotiated.remoteAddress, port: Int(negotiated.remotePort)) {
-            if !latched || remote != address { remote = address }
+            if !latched || remote != address { setRemote(address) }
         }
         // A new offer may move the stream: latch again on the next packet.
         latched = false
@@ -116,7 +131,7 @@ public final class RTPSession {
             frame = 0
         }
         guard item < playlist.count else { return false }
-        guard sends, let remote, let channel else {
+        guard sends, let destination = preparedRemote, let socket else {
             frame += 1 // on hold: time passes, nothing is sent
             return true
         }
@@ -132,9 +147,11 @@ public final class RTPSession {
             let payload = UnsafeRawBufferPointer(rebasing: all[start..<(start + frames.frameSize)])
             packetizer.writePacket(payloadType: payloadType, samples: samplesPerFrame, payload: payload, into: &sendBuffer)
         }
-        channel.write(AddressedEnvelope(remoteAddress: remote, data: sendBuffer), promise: nil)
-        channel.flush()
-        stats.packetsSent += 1
+        if socket.send(sendBuffer, to: destination) {
+            stats.packetsSent += 1
+        } else {
+            stats.packetsDropped += 1
+        }
         lastSentTick = tick
         frame += 1
         return true
@@ -147,6 +164,35 @@ public final class RTPSession {
         delegate?.rtpSession(self, finishedPlayback: playbackID)
     }
 
+    // MARK: recording
+
+    /// Starts keeping the caller's audio (decoded G.711), at most `maxSamples` samples.
+    public func startRecording(maxSamples: Int) {
+        recording = []
+        recording!.reserveCapacity(min(maxSamples, 8000 * 10))
+        recordingLimit = maxSamples
+    }
+
+    /// Stops and returns what was recorded (nil if no recording ran).
+    public func stopRecording() -> [Int16]? {
+        defer { recording = nil }
+        return recording
+    }
+
+    public var isRecording: Bool { recording != nil }
+
+    private func record(_ payload: ByteBuffer) {
+        guard var samples = recording else { return }
+        recording = nil // keep the array uniquely referenced while appending
+        let law: G711.Law = payloadType.rawValue == 8 ? .aLaw : .muLaw
+        payload.withUnsafeReadableBytes { bytes in
+            for byte in bytes.prefix(max(0, recordingLimit - samples.count)) {
+                samples.append(law == .aLaw ? G711.decodeALaw(byte) : G711.decodeMuLaw(byte))
+            }
+        }
+        recording = samples
+    }
+
     func received(_ buffer: ByteBuffer, from source: SocketAddress) {
         guard let layout = try? RTPPacketLayout(parsing: buffer) else {
             stats.invalidPacketsReceived += 1
@@ -155,7 +201,10 @@ public final class RTPSession {
         stats.packetsReceived += 1
         if !latched {
             latched = true
-            remote = source
+            if remote != source { setRemote(source) }
+        }
+        if recording != nil, layout.header.payloadType == payloadType {
+            record(layout.payload(in: buffer))
         }
         if let pt = telephoneEventPayloadType, layout.header.payloadType.rawValue == pt {
             if let key = detector.receivedPacket(rtpTimestamp: layout.header.timestamp, marker: layout.header.marker,

@@ -288,3 +288,49 @@ public struct SIPMessageParser: Sendable {
         }
     }
 }
+
+extension SIPMessageParser {
+    /// The Call-ID of a datagram without parsing it: a scan for the `Call-ID:` (or compact
+    /// `i:`) line, any case. Used to send every message of a call to the event loop that
+    /// owns it before the real parse; nil when there is none (the owner then is arbitrary and
+    /// the full parse will refuse the message).
+    public static func peekCallID<Bytes: RandomAccessCollection<UInt8>>(_ bytes: Bytes) -> Bytes.SubSequence? where Bytes.Index == Int {
+        var i = bytes.startIndex
+        let end = bytes.endIndex
+        let lf = UInt8(ascii: "\n"), cr = UInt8(ascii: "\r"), colon = UInt8(ascii: ":")
+        // Skip the start line.
+        while i < end, bytes[i] != lf { i += 1 }
+        i += 1
+        while i < end {
+            let lineStart = i
+            while i < end, bytes[i] != lf { i += 1 }
+            var lineEnd = i
+            if lineEnd > lineStart, bytes[lineEnd - 1] == cr { lineEnd -= 1 }
+            if lineEnd == lineStart { return nil } // end of headers
+            i += 1
+            guard let c = bytes[lineStart..<lineEnd].firstIndex(of: colon) else { continue }
+            var nameEnd = c
+            while nameEnd > lineStart, bytes[nameEnd - 1] == UInt8(ascii: " ") || bytes[nameEnd - 1] == UInt8(ascii: "\t") { nameEnd -= 1 }
+            let name = bytes[lineStart..<nameEnd]
+            let isCallID = (name.count == 1 && (name.first! | 0x20) == UInt8(ascii: "i"))
+                || (name.count == 7 && zip(name, "call-id".utf8).allSatisfy { ($0 | 0x20) == $1 || ($0 == $1) })
+            guard isCallID else { continue }
+            var valueStart = c + 1, valueEnd = lineEnd
+            while valueStart < valueEnd, bytes[valueStart] == UInt8(ascii: " ") || bytes[valueStart] == UInt8(ascii: "\t") { valueStart += 1 }
+            while valueEnd > valueStart, bytes[valueEnd - 1] == UInt8(ascii: " ") || bytes[valueEnd - 1] == UInt8(ascii: "\t") { valueEnd -= 1 }
+            return valueStart < valueEnd ? bytes[valueStart..<valueEnd] : nil
+        }
+        return nil
+    }
+
+    /// FNV-1a of the Call-ID: which of `shards` event loops owns the call.
+    public static func shard<Bytes: RandomAccessCollection<UInt8>>(of datagram: Bytes, among shards: Int) -> Int where Bytes.Index == Int {
+        guard shards > 1, let callID = peekCallID(datagram) else { return 0 }
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in callID {
+            hash ^= UInt64(byte)
+            hash = hash &* 0x0000_0100_0000_01B3
+        }
+        return Int(hash % UInt64(shards))
+    }
+}

@@ -15,6 +15,8 @@ public struct SIPMetrics: Sendable {
     public var strayResponses: UInt64 = 0
     public var clientTimeouts: UInt64 = 0
 
+    public init() {}
+
     mutating func count(requestIn method: SIPMethod) { requestsIn[SIPMetrics.label(method), default: 0] += 1 }
     mutating func count(requestOut method: SIPMethod) { requestsOut[SIPMetrics.label(method), default: 0] += 1 }
     mutating func count(responseIn status: SIPStatus) { responsesIn[status.rawValue, default: 0] += 1 }

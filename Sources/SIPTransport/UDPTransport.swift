@@ -1,6 +1,9 @@
 // SIPTransport: the NIO channels SIP travels on. UDP first: one datagram socket, datagrams
 // handed up as they arrive, responses written without flushing and flushed once per read
 // batch or timer tick, so a burst of messages costs one flush rather than one per message.
+#if canImport(Glibc)
+import Glibc
+#endif
 import NIOCore
 import NIOPosix
 
@@ -21,11 +24,14 @@ public final class UDPTransport {
     /// Must be called on `eventLoop` (the receiver is loop-confined).
     public static func bind(
         host: String, port: Int, on eventLoop: EventLoop, receiver: DatagramReceiver,
-        bufferSize: Int = 4 << 20
+        bufferSize: Int = 4 << 20, reusePort: Bool = false
     ) -> EventLoopFuture<Channel> {
         let bound = NIOLoopBound(receiver, eventLoop: eventLoop)
         return DatagramBootstrap(group: eventLoop)
             .channelOption(.socketOption(.so_reuseaddr), value: 1)
+            // Several event loops, each with its own socket on the one SIP port.
+            .channelOption(ChannelOptions.Types.SocketOption(level: .socket, name: NIOBSDSocket.Option(rawValue: SO_REUSEPORT)),
+                           value: reusePort ? 1 : 0)
             .channelOption(.socketOption(.so_rcvbuf), value: SocketOptionValue(bufferSize))
             .channelOption(.socketOption(.so_sndbuf), value: SocketOptionValue(bufferSize))
             .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 65_536))

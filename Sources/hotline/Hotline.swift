@@ -53,6 +53,10 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Prompt directory (one subdirectory per language).") var prompts = "Prompts"
     @Option(name: .customLong("rtp-ports"), help: "RTP port range.") var rtpPorts = PortRange(argument: "20000-29999")!
     @Option(name: .customLong("max-calls"), help: "Concurrent calls before new INVITEs get 503.") var maxCalls = 2000
+    @Option(name: .customLong("call-loops"), help: "Event loops sharing the calls (default: one per core).") var callLoops: Int?
+    @Option(name: .customLong("max-cps"), help: "New calls per second before INVITEs get 503 (default: unlimited).") var maxCPS: Double?
+    @Option(name: .customLong("max-cps-per-source"), help: "New calls per second from one source address (default: unlimited).") var maxCPSPerSource: Double?
+    @Option(name: .customLong("shed-lag-ms"), help: "Refuse new calls while the call loop runs this many ms late (0 = never).") var shedLagMS = 60
     @Option(help: "Ticket durability: 'normal' survives a process crash, 'full' also a power cut.") var durability = "normal"
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error.") var logLevel = "info"
 
@@ -73,6 +77,13 @@ struct Serve: AsyncParsableCommand {
         config.promptsPath = prompts
         config.rtpPorts = rtpPorts.range
         config.maxCalls = maxCalls
+        if let callLoops {
+            guard (1...256).contains(callLoops) else { throw ValidationError("--call-loops wants 1 to 256") }
+            config.callLoops = callLoops
+        }
+        config.maxCallsPerSecond = maxCPS
+        config.maxCallsPerSecondPerSource = maxCPSPerSource
+        config.shedLoopLag = shedLagMS > 0 ? .milliseconds(shedLagMS) : nil
         switch durability {
         case "normal": config.durability = .normal
         case "full": config.durability = .full
@@ -98,7 +109,19 @@ struct Serve: AsyncParsableCommand {
         }
         // Ready line for scripts and tests: the bound addresses (ports may have been 0).
         FileHandle.standardOutput.write(Data("hotline listening sip=\(server.sipAddress.hostPort) http=\(server.httpAddress?.hostPort ?? "off")\n".utf8))
+        // SIGHUP: re-read the dialplan; a bad file is refused and the live version stays.
+        signal(SIGHUP, SIG_IGN)
+        let hangup = DispatchSource.makeSignalSource(signal: SIGHUP, queue: DispatchQueue(label: "hotline.sighup"))
+        hangup.setEventHandler {
+            Task {
+                if case .failure(let error) = await server.reloadDialplan() {
+                    FileHandle.standardError.write(Data("hotline: dialplan reload refused:\n\(error)\n".utf8))
+                }
+            }
+        }
+        hangup.resume()
         await termination.wait()
+        hangup.cancel()
         logger.info("shutting down: hanging up calls and committing tickets")
         await server.shutdown()
     }

@@ -218,6 +218,17 @@ final class ServerProcess: @unchecked Sendable {
             .compactMap { try? String(contentsOf: $0.appendingPathComponent("messages.log"), encoding: .utf8) }
     }
 
+    /// Any admin request; returns the status and the body.
+    func http(_ method: String, _ path: String, body: String? = nil) async throws -> (Int, String) {
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(httpPort)\(path)")!)
+        request.httpMethod = method
+        request.httpBody = body.map { Data($0.utf8) }
+        let (data, response) = try await URLSession.shared.data(for: request)
+        return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
+    }
+
+    var pid: Int32 { process.processIdentifier }
+
     func http(_ path: String) async throws -> String {
         let (data, _) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(httpPort)\(path)")!)
         return String(decoding: data, as: UTF8.self)

@@ -70,6 +70,27 @@ struct RawSIPTests {
         #expect(tickets.first { $0.callID == "cap-1@127.0.0.1" }?.disposition == .serverShutdown, "SIGTERM hung up the call in progress")
     }
 
+    @Test func aFloodAtTwiceTheAdmittedRateGetsClean503sAndEveryCallATicket() async throws {
+        let server = try await ServerProcess(extra: ["--max-cps", "20"])
+        // 40 calls/s for 5 s against an admitted rate of 20/s (with one second of burst).
+        let result = try await server.sipp("ivr-key3-info-or-503", calls: 200, rate: 40, timeout: .seconds(120))
+        #expect(result.status == 0, "no call failed: each was completed or refused with 503: \(result.stderr.suffix(2000))")
+        let metrics = try await server.http("/metrics")
+        let refused = metrics.firstMatch(of: /hotline_admission_rejections_total\{reason="rate"\} (\d+)/).map { Int($0.1)! } ?? -1
+        #expect((60...120).contains(refused), "about half refused: \(refused)")
+        #expect(await server.stop() == 0, "clean shutdown")
+        let tickets = try server.tickets()
+        #expect(tickets.count == 200, "one ticket per call, refused ones included")
+        let completed = tickets.filter { $0.disposition == .completedInIVR }
+        #expect(tickets.filter { $0.disposition == .rejectedCapacity }.count == refused)
+        #expect(completed.count == 200 - refused)
+        #expect(tickets.filter { $0.disposition == .rejectedCapacity }.allSatisfy { $0.sipStatus == 503 })
+        // The admitted calls were answered promptly: the refusals cost them nothing.
+        let setup = completed.compactMap { t in t.answeredAt.map { $0.timeIntervalSince(t.arrivedAt) } }.sorted()
+        #expect(setup.count == completed.count)
+        #expect((setup.last ?? 1) < 0.5, "slowest answer \(setup.last ?? -1) s")
+    }
+
     @Test func killMinus9LosesNoTicketOfAnAnsweredCall() async throws {
         let server = try await ServerProcess()
         let udp = try RawUDP()

@@ -1,3 +1,4 @@
+import Codecs
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
@@ -138,6 +139,48 @@ final class RecordingDelegate: RTPSessionDelegate {
         firstCollector.done.succeed()
         try await first.close()
         try await moved.close()
+        try await group.shutdownGracefully()
+    }
+
+    @Test func recordsTheCallersAudioDecodedUpToTheLimit() async throws {
+        let (sender, senderCollector, _) = try await bindCollector(expecting: .max)
+        let loop = self.loop
+        let (media, delegate) = try await loop.submit {
+            (NIOLoopBound(MediaEngine(eventLoop: loop, host: "127.0.0.1", ports: 31200...31299), eventLoop: loop),
+             NIOLoopBound(RecordingDelegate(), eventLoop: loop))
+        }.get()
+        let port = try await loop.flatSubmit { () -> EventLoopFuture<Int> in
+            let promise = loop.makePromise(of: Int.self)
+            media.value.openSession(negotiated: self.negotiated(to: sender.localAddress!.port!), delegate: delegate.value) { result in
+                guard case .success(let s) = result else { return promise.fail(MediaEngine.MediaError.noFreePort(0...0)) }
+                s.startRecording(maxSamples: 400)
+                promise.succeed(s.localPort)
+            }
+            return promise.futureResult
+        }.get()
+        // Three 20 ms PCMU packets: 480 samples sent, the limit keeps 400.
+        var packetizer = RTPPacketizer(ssrc: 7, initialSequenceNumber: 10, initialTimestamp: 0)
+        let payload = (0..<160).map { UInt8(truncatingIfNeeded: $0 * 3) }
+        for _ in 0..<3 {
+            var buffer = ByteBuffer()
+            payload.withUnsafeBytes { _ = packetizer.writePacket(payloadType: RTPPayloadType(0), samples: 160, payload: $0, into: &buffer) }
+            try await sender.writeAndFlush(AddressedEnvelope(remoteAddress: try SocketAddress(ipAddress: "127.0.0.1", port: port), data: buffer))
+        }
+        // Wait (bounded) until the session has received them — its statistics say so — then stop.
+        var recorded: [Int16]? = nil
+        for _ in 0..<200 {
+            let received = try await loop.submit { media.value.statistics.packetsReceived }.get()
+            if received >= 3 {
+                recorded = try await loop.submit { media.value.sessionsForTesting.first?.stopRecording() }.get()
+                break
+            }
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        let samples = try #require(recorded)
+        #expect(samples.count == 400)
+        #expect(Array(samples.prefix(160)) == payload.map(G711.decodeMuLaw))
+        senderCollector.done.succeed()
+        try await sender.close()
         try await group.shutdownGracefully()
     }
 

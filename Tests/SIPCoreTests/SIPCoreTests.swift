@@ -233,3 +233,29 @@ func crlf(_ s: String) -> [UInt8] { Array(s.replacingOccurrences(of: "\n", with:
         #expect(SIPDTMFInfo.parse(contentType: "text/plain", body: Array("3".utf8)) == .malformed("unsupported content type text/plain"))
     }
 }
+
+@Suite struct CallIDPeekTests {
+    @Test func findsTheCallIDInAnyFormWithoutParsing() {
+        func peek(_ s: String) -> String? {
+            let bytes = Array(s.utf8)
+            return SIPMessageParser.peekCallID(bytes).map { String(decoding: $0, as: UTF8.self) }
+        }
+        #expect(peek("INVITE sip:a@b SIP/2.0\r\nVia: x\r\nCall-ID: abc@h\r\n\r\n") == "abc@h")
+        #expect(peek("BYE sip:a@b SIP/2.0\r\ni:  compact-1 \r\n\r\nCall-ID: body") == "compact-1")
+        #expect(peek("SIP/2.0 200 OK\nCALL-id :x1\n\n") == "x1")
+        #expect(peek("OPTIONS sip:a@b SIP/2.0\r\nVia: x\r\n\r\nCall-ID: in-body\r\n") == nil, "the body is not looked at")
+        #expect(peek("garbage") == nil)
+    }
+
+    @Test func shardIsStablePerCallAndSpreadsCalls() throws {
+        let a = Array(crlf(SIPParserTests.invite))
+        #expect(SIPMessageParser.shard(of: a, among: 4) == SIPMessageParser.shard(of: a, among: 4))
+        var counts = [0, 0]
+        for i in 0..<1000 {
+            let message = Array("ACK sip:x SIP/2.0\r\nCall-ID: \(i)-4242@127.0.0.1\r\n\r\n".utf8)
+            counts[SIPMessageParser.shard(of: message, among: 2)] += 1
+        }
+        #expect(counts.allSatisfy { (400...600).contains($0) }, "\(counts)")
+        #expect(SIPMessageParser.shard(of: a, among: 1) == 0)
+    }
+}

@@ -1,0 +1,133 @@
+import Dialplan
+import Foundation
+import NIOCore
+import NIOHTTP1
+
+/// `/api/dialplans`: read, publish (checked first), list versions, roll back, reload.
+enum DialplanRoutes {
+    struct IssueJSON: Encodable {
+        var file: String
+        var line: Int
+        var column: Int
+        var severity: String
+        var code: String
+        var message: String
+        var keyPath: String
+        var hint: String?
+
+        enum CodingKeys: String, CodingKey {
+            case file, line, column, severity, code, message, hint
+            case keyPath = "key_path"
+        }
+
+        init(_ issue: DialplanIssue) {
+            file = issue.file
+            line = issue.line
+            column = issue.column
+            severity = issue.severity.rawValue
+            code = issue.code.rawValue
+            message = issue.message
+            keyPath = issue.keyPath
+            hint = issue.hint
+        }
+    }
+
+    struct Published: Encodable {
+        var name: String
+        var version: String
+        var previous: String
+    }
+
+    static let encoder: JSONEncoder = {
+        let e = JSONEncoder()
+        e.outputFormatting = [.prettyPrinted, .sortedKeys]
+        e.dateEncodingStrategy = .iso8601
+        return e
+    }()
+
+    static func json<T: Encodable>(_ value: T, status: HTTPResponseStatus = .ok) -> AdminResponse {
+        let data = (try? encoder.encode(value)) ?? Data("{}".utf8)
+        return .json(String(decoding: data, as: UTF8.self) + "\n", status: status)
+    }
+
+    static func failure(_ error: DialplanLibrary.PublishError) -> AdminResponse {
+        switch error {
+        case .invalid(let issues):
+            json(["errors": issues.map(IssueJSON.init)], status: .unprocessableEntity)
+        case .renamed, .noSuchVersion:
+            json(["error": error.description], status: .notFound)
+        case .io:
+            json(["error": error.description], status: .internalServerError)
+        }
+    }
+
+    /// The routes; `install` hands a newly live dialplan to every call loop.
+    static func routes(library: DialplanLibrary, install: @escaping @Sendable (Dialplan) -> EventLoopFuture<Void>,
+                       authorize: @escaping @Sendable (AdminRequest) -> AdminResponse?) -> [String: AdminRoute] {
+        @Sendable func guarded(_ body: @escaping @Sendable (AdminRequest, EventLoop) -> EventLoopFuture<AdminResponse>) -> AdminRoute {
+            { request, loop in
+                if let refusal = authorize(request) { return loop.makeSucceededFuture(refusal) }
+                return body(request, loop)
+            }
+        }
+        @Sendable func named(_ request: AdminRequest, _ loop: EventLoop) -> EventLoopFuture<AdminResponse>? {
+            guard request.parameters["name"] == library.name else {
+                return loop.makeSucceededFuture(json(["error": "no dialplan named \(request.parameters["name"] ?? "")"], status: .notFound))
+            }
+            return nil
+        }
+        @Sendable func publishing(_ loop: EventLoop, _ change: () throws(DialplanLibrary.PublishError) -> Dialplan) -> EventLoopFuture<AdminResponse> {
+            let previous = library.current.version
+            do {
+                let dialplan = try change()
+                return install(dialplan).hop(to: loop).map {
+                    json(Published(name: dialplan.name, version: dialplan.version, previous: previous))
+                }
+            } catch {
+                return loop.makeSucceededFuture(failure(error))
+            }
+        }
+        return [
+            "GET /api/dialplans": guarded { _, loop in
+                let d = library.current
+                return loop.makeSucceededFuture(json([["name": d.name, "version": d.version, "file": library.livePath]]))
+            },
+            "GET /api/dialplans/{name}": guarded { request, loop in
+                if let refusal = named(request, loop) { return refusal }
+                let text = (try? String(contentsOfFile: library.livePath, encoding: .utf8)) ?? ""
+                return loop.makeSucceededFuture(AdminResponse(contentType: "application/yaml; charset=utf-8", body: text,
+                                                              headers: [("X-Hotline-Dialplan-Version", library.current.version)]))
+            },
+            "PUT /api/dialplans/{name}": guarded { request, loop in
+                if let refusal = named(request, loop) { return refusal }
+                let text = request.bodyText
+                return publishing(loop) { () throws(DialplanLibrary.PublishError) in try library.publish(text) }
+            },
+            "GET /api/dialplans/{name}/versions": guarded { request, loop in
+                if let refusal = named(request, loop) { return refusal }
+                return loop.makeSucceededFuture(json(library.versions()))
+            },
+            "POST /api/dialplans/{name}/rollback": guarded { request, loop in
+                if let refusal = named(request, loop) { return refusal }
+                let version = request.query["version"]
+                return publishing(loop) { () throws(DialplanLibrary.PublishError) in try library.rollback(to: version) }
+            },
+            "POST /api/dialplans/{name}/reload": guarded { request, loop in
+                if let refusal = named(request, loop) { return refusal }
+                return publishing(loop) { () throws(DialplanLibrary.PublishError) in try library.reload() }
+            },
+        ]
+    }
+
+    /// Admin routes need `Authorization: Bearer $HOTLINE_ADMIN_TOKEN` when a token is set,
+    /// and are open to loopback clients only when none is.
+    static func authorizer(token: String?) -> @Sendable (AdminRequest) -> AdminResponse? {
+        { request in
+            if let token, !token.isEmpty {
+                return request.authorization == "Bearer \(token)" ? nil
+                    : AdminResponse(status: .unauthorized, body: "missing or wrong bearer token\n", headers: [("WWW-Authenticate", "Bearer")])
+            }
+            return request.fromLoopback ? nil : AdminResponse(status: .forbidden, body: "the admin API without a token serves loopback clients only\n")
+        }
+    }
+}

@@ -1,0 +1,85 @@
+import Foundation
+import Testing
+import Tickets
+
+/// Publishing a dialplan while calls are up: checked first, archived, live for new calls,
+/// and never disturbing a call in progress.
+@Suite(.serialized, .enabled(if: Repo.sippAvailable, "needs sipp (Debian package sip-tester): make test installs it"))
+struct DialplanPublishingTests {
+    /// A private copy of bench.yaml, since publishing rewrites the live file.
+    static func privateBench() throws -> String {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("hotline-dp-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let path = dir.appendingPathComponent("bench.yaml").path
+        try FileManager.default.copyItem(atPath: Repo.root.appendingPathComponent("Dialplans/bench.yaml").path, toPath: path)
+        return path
+    }
+
+    @Test func aVersionPublishedUnderLoadTakesNewCallsAndLeavesCallsInProgressAlone() async throws {
+        let live = try Self.privateBench()
+        let server = try await ServerProcess(dialplan: live)
+        let original = try String(contentsOfFile: live, encoding: .utf8)
+        // 120 key-3 calls over 6 s; each lasts about 3 s, so calls are always in flight.
+        async let flood = server.sipp("ivr-key3-info", calls: 120, rate: 20, timeout: .seconds(120))
+        try await Task.sleep(for: .seconds(2.5))
+        let (status, body) = try await server.http("PUT", "/api/dialplans/bench", body: original + "\n# version 2: same flow, new words in a comment\n")
+        #expect(status == 200, "\(body)")
+        let result = try await flood
+        #expect(result.status == 0, "zero failed calls: \(result.stderr.suffix(1500))")
+        let (_, versions) = try await server.http("GET", "/api/dialplans/bench/versions")
+        #expect(versions.components(separatedBy: "\"version\"").count - 1 == 2, "\(versions)")
+        #expect(await server.stop() == 0, "clean shutdown")
+        let tickets = try server.tickets()
+        #expect(tickets.count == 120)
+        #expect(tickets.allSatisfy { $0.disposition == .completedInIVR })
+        let byVersion = Dictionary(grouping: tickets, by: \.dialplanVersion)
+        #expect(byVersion.count == 2, "tickets show both versions: \(byVersion.mapValues(\.count))")
+        // Every call of the old version arrived before every call of the new one.
+        if byVersion.count == 2 {
+            let groups = byVersion.values.sorted { $0.map(\.arrivedAt).min()! < $1.map(\.arrivedAt).min()! }
+            #expect(groups[0].map(\.arrivedAt).max()! <= groups[1].map(\.arrivedAt).min()!)
+        }
+        try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: live).deletingLastPathComponent().path)
+    }
+
+    @Test func aBadVersionIsRefusedWithItsLocationsAndTheGoodOneStays() async throws {
+        let live = try Self.privateBench()
+        let server = try await ServerProcess(dialplan: live)
+        let (_, before) = try await server.http("GET", "/api/dialplans")
+        let bad = try String(contentsOfFile: live, encoding: .utf8).replacingOccurrences(of: "timeout: 5s", with: "timout: 5s")
+        let (status, body) = try await server.http("PUT", "/api/dialplans/bench", body: bad)
+        #expect(status == 422)
+        #expect(body.contains("\"line\" : 23") && body.contains("unknown_key") && body.contains("timeout"), "\(body)")
+        let (_, after) = try await server.http("GET", "/api/dialplans")
+        #expect(before == after, "the live version did not change")
+        #expect(try String(contentsOfFile: live, encoding: .utf8) != bad, "the file on disk was not replaced")
+        // SIGHUP with a broken file on disk: refused too, calls still work.
+        try bad.write(toFile: live, atomically: true, encoding: .utf8)
+        kill(server.pid, SIGHUP)
+        let call = try await server.sipp("ivr-key3-info")
+        #expect(call.status == 0, "\(call.stderr)")
+        let (_, afterHUP) = try await server.http("GET", "/api/dialplans")
+        #expect(before == afterHUP)
+        #expect(await server.stop() == 0)
+        #expect(server.log.contains("dialplan reload refused"))
+        try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: live).deletingLastPathComponent().path)
+    }
+
+    @Test func rollbackMakesThePreviousVersionLiveAgain() async throws {
+        let live = try Self.privateBench()
+        let server = try await ServerProcess(dialplan: live)
+        let original = try String(contentsOfFile: live, encoding: .utf8)
+        let (_, v1) = try await server.http("GET", "/api/dialplans")
+        let (s2, _) = try await server.http("PUT", "/api/dialplans/bench", body: original + "\n# v2\n")
+        #expect(s2 == 200)
+        let (s3, rolled) = try await server.http("POST", "/api/dialplans/bench/rollback")
+        #expect(s3 == 200, "\(rolled)")
+        let (_, now) = try await server.http("GET", "/api/dialplans")
+        #expect(now == v1)
+        #expect(try String(contentsOfFile: live, encoding: .utf8) == original)
+        let (missing, _) = try await server.http("GET", "/api/dialplans/nosuch")
+        #expect(missing == 404)
+        #expect(await server.stop() == 0)
+        try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: live).deletingLastPathComponent().path)
+    }
+}
