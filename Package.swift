@@ -87,7 +87,7 @@ let package = Package(
         .testTarget(name: "RTPTests", dependencies: ["RTP"]),
         .testTarget(name: "CodecsTests", dependencies: ["Codecs"]),
         .testTarget(name: "AudioDeviceTests", dependencies: ["AudioDevice"]),
-        .testTarget(name: "DialplanTests", dependencies: ["Dialplan"]),
+        .testTarget(name: "DialplanTests", dependencies: ["Dialplan"], exclude: ["Fixtures"]),
         .testTarget(name: "TicketsTests", dependencies: ["Tickets"]),
         .testTarget(name: "MediaTests", dependencies: [
             "Media", "RTP", "Codecs", "SDP",

@@ -8,9 +8,10 @@
 #   * RIFF/WAVE, plain PCM (format tag 1), 44-byte header, 8000 Hz, mono, 16-bit signed
 #   * peak normalised to -3 dBFS, not silent (RMS well above 0)
 #   * leading silence trimmed to 150 ms and trailing silence set to 200 ms
-#     (digit_*: 50 ms each side; bench_key3: 100 ms lead, trailing silence fills 1.5 s)
+#     (digit_* and the say fragments num_*, ord_*, month_*, weekday_*, date_*, time_*:
+#     50 ms each side; bench_key3: 100 ms lead, trailing silence fills 1.5 s)
 #   * length contracts: bench_menu 2.5-4.0 s, bench_key3 1.5 s +/- 0.1 s,
-#     policy_line 4.0-6.0 s, digit_* <= 0.8 s
+#     policy_line 4.0-6.0 s, digit_* <= 0.8 s, say fragments <= 1.5 s
 #   * every name in prompts.tsv exists in every language directory
 # The output is reproducible: the same inputs and tool versions give the same bytes
 # (sox runs with -R, so dither is seeded and no time stamps are written).
@@ -50,12 +51,14 @@ contract() {                  # prints "min max target" in seconds, "-" = none
         bench_key3)  echo "1.4 1.6 1.5" ;;
         policy_line) echo "4.0 6.0 -" ;;
         digit_*)     echo "- 0.8 -" ;;
+        num_*|ord_*|month_*|weekday_*|date_*|time_*) echo "- 1.5 -" ;;   # say fragments
         *)           echo "- - -" ;;
     esac
 }
 pads() {                      # prints "lead trail" in seconds (trail is a minimum
     case $1 in                # when the prompt has an exact target length)
-        digit_*)    echo "$DIGIT_PAD $DIGIT_PAD" ;;
+        # say strings fragments together; tight edges keep "一千零五" one phrase
+        digit_*|num_*|ord_*|month_*|weekday_*|date_*|time_*) echo "$DIGIT_PAD $DIGIT_PAD" ;;
         bench_key3) echo "0.100 0.100" ;;    # 1.5 s is tight: shorter pads, more speech
         *)          echo "$LEAD $TRAIL" ;;
     esac

@@ -17,9 +17,18 @@ public enum DialplanCommand: Sendable, Hashable, CustomStringConvertible {
     case setLanguage(Language)
     /// Add these fields to the call's ticket (later annotations overwrite earlier ones).
     case annotateTicket(TicketAnnotation)
-    /// Hand the call to the named queue. Until the ACD exists the controller answers with
-    /// `.queueUnavailable`; the dialplan decides what the caller hears then.
-    case enqueue(queue: String, language: Language)
+    /// Hand the call to a queue. If the queue takes the call, the call has left the dialplan (no
+    /// further event is expected). If it cannot, report `.queueUnavailable`; until the ACD exists
+    /// the controller always does.
+    case enqueue(QueueRequest)
+    /// Blind-transfer the call to this SIP URI (one of the dialplan's `transfer_targets`), then
+    /// report `.transferSucceeded` or `.transferFailed`, exactly once.
+    case transfer(String)
+    /// Record the caller (beside the call's ticket) until `.stopRecording(id)` or `maxDuration`,
+    /// whichever comes first, then report `.recordingFinished(id, duration)` once.
+    case startRecording(RecordingID, maxDuration: Duration)
+    /// Stop that recording if it is still running; `.recordingFinished` follows.
+    case stopRecording(RecordingID)
     /// End the call (BYE) and close the ticket with this disposition. The execution is finished.
     case hangup(disposition: Disposition)
 
@@ -34,7 +43,10 @@ public enum DialplanCommand: Sendable, Hashable, CustomStringConvertible {
         case .cancelTimer(let id): "cancel \(id)"
         case .setLanguage(let language): "language \(language)"
         case .annotateTicket(let annotation): "ticket \(annotation)"
-        case .enqueue(let queue, let language): "enqueue \(queue) (\(language))"
+        case .enqueue(let request): "enqueue \(request)"
+        case .transfer(let uri): "transfer \(uri)"
+        case .startRecording(let id, let maxDuration): "record \(id) max \(DurationSyntax.format(maxDuration))"
+        case .stopRecording(let id): "stop recording \(id)"
         case .hangup(let disposition): "hangup \(disposition)"
         }
     }

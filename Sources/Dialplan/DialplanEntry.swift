@@ -1,20 +1,35 @@
 /// Where calls enter a dialplan: which dialled numbers start which node, and how long to ring.
 public struct DialplanEntry: Sendable, Equatable {
-    /// Which dialled numbers an entry takes.
-    ///
-    /// Only exact numbers exist today; patterns (prefixes, `X`-style wildcards) will be further
-    /// cases here, so ``DialplanEntry/matches(_:)`` is the one place lookups go through.
+    /// Which dialled numbers an entry takes. Entries of one dialplan never overlap (the loader
+    /// refuses two entries that could take the same number), so at most one entry matches a call.
     public enum Match: Sendable, Equatable, CustomStringConvertible {
-        /// The dialled number equals this string exactly (digits, `*`, `#`, `+`).
+        /// `number:` the dialled number equals this string exactly (digits, `*`, `#`, `+`).
         case exact(String)
+        /// `pattern:` a number of the pattern's length, position by position (`1234X`).
+        case pattern(NumberPattern)
+        /// `prefix:` any number starting with this string, the string itself included.
+        case prefix(String)
 
+        /// The YAML key that writes this kind of match.
+        public var key: String {
+            switch self {
+            case .exact: "number"
+            case .pattern: "pattern"
+            case .prefix: "prefix"
+            }
+        }
+
+        /// `12345`, `1234X`, `95…`.
         public var description: String {
             switch self {
             case .exact(let number): number
+            case .pattern(let pattern): pattern.source
+            case .prefix(let prefix): "\(prefix)…"
             }
         }
     }
 
+    /// The dialled numbers this entry takes.
     public var match: Match
     /// The first node of the flow.
     public var start: NodeID
@@ -34,6 +49,8 @@ public struct DialplanEntry: Sendable, Equatable {
     public func matches(_ number: String) -> Bool {
         switch match {
         case .exact(let exact): number == exact
+        case .pattern(let pattern): pattern.matches(number)
+        case .prefix(let prefix): number.hasPrefix(prefix)
         }
     }
 

@@ -9,6 +9,13 @@ public enum DialplanEvent: Sendable, Hashable, CustomStringConvertible {
     case timerFired(TimerID)
     /// The queue named by the last `.enqueue` cannot take the call (no ACD yet, closed, full).
     case queueUnavailable
+    /// The `.transfer` succeeded: the caller is connected elsewhere. The execution answers with
+    /// `.hangup(transferred)` so the controller closes our leg and the ticket.
+    case transferSucceeded
+    /// The `.transfer` failed (refused, not answered, target unreachable); the call is still ours.
+    case transferFailed
+    /// The recording with this id has ended, with this much audio. Zero means nothing was recorded.
+    case recordingFinished(RecordingID, Duration)
 
     /// Short trace form: `finished p1`, `key 3`, `fired t2`, `queue unavailable`.
     public var description: String {
@@ -17,6 +24,9 @@ public enum DialplanEvent: Sendable, Hashable, CustomStringConvertible {
         case .keyPressed(let key): "key \(key)"
         case .timerFired(let id): "fired \(id)"
         case .queueUnavailable: "queue unavailable"
+        case .transferSucceeded: "transfer succeeded"
+        case .transferFailed: "transfer failed"
+        case .recordingFinished(let id, let duration): "recorded \(id) \(DurationSyntax.format(duration))"
         }
     }
 }

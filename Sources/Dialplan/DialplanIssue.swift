@@ -41,7 +41,7 @@ public struct DialplanIssue: Sendable, Hashable, CustomStringConvertible {
         public static let duplicateEntry: Code = "duplicate_entry"
         /// A node no entry can reach.
         public static let unreachableNode: Code = "unreachable_node"
-        /// A cycle of nodes that never waits for the caller.
+        /// A cycle of nodes that never waits for anything.
         public static let loopWithoutWait: Code = "loop_without_wait"
         /// A key that is set but can never take effect.
         public static let unusedField: Code = "unused_field"
@@ -49,6 +49,30 @@ public struct DialplanIssue: Sendable, Hashable, CustomStringConvertible {
         public static let unknownDisposition: Code = "unknown_disposition"
         /// A prompt with no recording for one of the dialplan's languages.
         public static let missingPrompt: Code = "missing_prompt"
+        /// Two entries (numbers, patterns or prefixes) that could take the same dialled number.
+        public static let overlappingEntries: Code = "overlapping_entries"
+        /// A file that includes itself, directly or through others.
+        public static let includeCycle: Code = "include_cycle"
+        /// A calendar or season that is not declared.
+        public static let undefinedName: Code = "undefined_name"
+        /// A queue that is not in the dialplan's `queues`.
+        public static let unknownQueue: Code = "unknown_queue"
+        /// A transfer target that is not in the dialplan's `transfer_targets` allow-list.
+        public static let transferNotAllowed: Code = "transfer_not_allowed"
+        /// A variable read somewhere but set nowhere.
+        public static let undefinedVariable: Code = "undefined_variable"
+        /// A variable set somewhere but read nowhere.
+        public static let unusedVariable: Code = "unused_variable"
+        /// An attempt to set a built-in variable.
+        public static let readOnlyVariable: Code = "read_only_variable"
+        /// A `return` node reachable outside any `call`.
+        public static let returnOutsideCall: Code = "return_outside_call"
+        /// A cycle of nodes that waits (prompts) but never takes the caller's input.
+        public static let loopWithoutInput: Code = "loop_without_input"
+        /// A menu or collect from which no path leads to an end of the call.
+        public static let noWayOut: Code = "no_way_out"
+        /// A ticket resolution outside ``TicketAnnotation/knownResolutions``.
+        public static let unknownResolution: Code = "unknown_resolution"
     }
 
     public var severity: Severity

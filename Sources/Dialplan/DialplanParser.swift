@@ -1,29 +1,70 @@
+import Foundation
+import WorkCalendar
 import Yams
 
-/// Builds a ``Dialplan`` from a Yams node tree, collecting every issue instead of stopping at the
-/// first.
+/// Builds a ``Dialplan`` from YAML files (the main file and everything it includes), collecting
+/// every issue instead of stopping at the first.
 ///
 /// Each reader reports its own problem and returns `nil`; the caller carries on with the next
-/// key, so one pass finds everything. Node names are gathered before any node is read, so a
-/// broken node still counts as defined and does not cause a second, misleading "undefined" issue
-/// wherever it is referenced.
+/// key, so one pass finds everything. The work goes in phases so that order in the files never
+/// matters: every file is read and every node name gathered first, then the declarations
+/// (`queues`, `transfer_targets`, `calendars`, `seasons`), then nodes and entries, then the
+/// checks that need the whole flow (undefined targets, variables, overlaps, reachability,
+/// loops). A broken node still counts as defined, so it does not cause a second, misleading
+/// "undefined" issue wherever it is referenced.
 struct DialplanParser {
-    let file: String
-    let renamedKeys: [YAMLComposer.Position: String]
-    private(set) var issues: [DialplanIssue] = []
+    /// The file issues are currently located in: the main file, or an included one.
+    var file: String
+    /// Reads an included file's text; `nil` when it cannot be read.
+    let readFile: (String) -> String?
+    /// Keys the composer renamed to get past duplicate keys, per file.
+    var renamedKeys: [String: [YAMLComposer.Position: String]] = [:]
+    var issues: [DialplanIssue] = []
 
     /// Full key path → where its value is written; nodes copy their part into `fieldLocations`.
-    private var valueLocations: [String: DialplanLocation] = [:]
-    private var declaredLanguages: [Language] = []
-    private var nodeIDs: Set<NodeID> = []
+    var valueLocations: [String: DialplanLocation] = [:]
+    var declaredLanguages: [Language] = []
+    var timeZone: TimeZone?
+    /// Whether `time_zone` is written at all (even if invalid).
+    var timeZoneGiven = false
+    var nodeIDs: Set<NodeID> = []
+    /// Where each node name is first defined, for duplicates across files.
+    var nodeDefinitions: [NodeID: DialplanLocation] = [:]
     /// Every node reference, including ones made by nodes that failed to parse, for the
-    /// undefined-target check and reachability.
-    private var references: [Reference] = []
+    /// undefined-target check.
+    var references: [Reference] = []
+    /// Variables read by templates and conditions, and written by `set` and `collect`.
+    var variableReads: [VariableUse] = []
+    var variableWrites: [VariableUse] = []
+    var queues: [String] = []
+    var queueLocations: [String: DialplanLocation] = [:]
+    var transferTargets: [String] = []
+    var transferTargetLocations: [String: DialplanLocation] = [:]
+    var calendars: [String: WorkCalendar] = [:]
+    var calendarLocations: [String: DialplanLocation] = [:]
+    var seasons: [String: SeasonalRange] = [:]
+    var seasonLocations: [String: DialplanLocation] = [:]
+    /// Declared names whose declaration was broken: uses of them are not reported again.
+    var brokenDeclarations: Set<String> = []
+    /// `as:` of every `say` node, for the check that each language has a reader.
+    var sayUses: [(location: DialplanLocation, keyPath: String)] = []
+    /// Every file read, the main one first, in the order they were read.
+    var loadedFiles: [String] = []
+    /// Where each entry's number, pattern or prefix is written, parallel to the entries.
+    var entrySites: [(location: DialplanLocation, keyPath: String)] = []
+    /// Where each time-dependent construct is, for the "needs time_zone" check.
+    var timeZoneNeeds: [(location: DialplanLocation, keyPath: String, what: String)] = []
 
-    private struct Reference {
+    struct Reference {
         /// The node making the reference; `nil` for an entry's `start`.
         var source: NodeID?
         var target: NodeID
+        var location: DialplanLocation
+        var keyPath: String
+    }
+
+    struct VariableUse {
+        var name: String
         var location: DialplanLocation
         var keyPath: String
     }
@@ -35,17 +76,38 @@ struct DialplanParser {
         var value: Node
     }
 
-    init(file: String, renamedKeys: [YAMLComposer.Position: String]) {
+    /// One file of the dialplan and its top-level keys.
+    struct Unit {
+        var file: String
+        var text: String
+        var fields: [String: Binding]
+    }
+
+    init(file: String, renamedKeys: [YAMLComposer.Position: String], readFile: @escaping (String) -> String?) {
         self.file = file
-        self.renamedKeys = renamedKeys
+        self.renamedKeys[file] = renamedKeys
+        self.readFile = readFile
     }
 
     // MARK: - Top level
 
-    static let topLevelKeys = ["dialplan", "languages", "default_language", "entries", "nodes"]
+    static let topLevelKeys = [
+        "dialplan", "languages", "default_language", "time_zone", "include", "queues", "transfer_targets",
+        "calendars", "seasons", "entries", "nodes",
+    ]
+    /// What an included file may hold: everything but the dialplan-wide settings.
+    static let includedFileKeys = ["include", "queues", "transfer_targets", "calendars", "seasons", "entries", "nodes"]
+    static let mainOnlyAdvice: [String: String] = Dictionary(
+        uniqueKeysWithValues: ["dialplan", "languages", "default_language", "time_zone"].map {
+            ($0, "'\($0)' is set once, in the main dialplan file; an included file adds entries, nodes and declarations")
+        })
+
+    /// The most files one dialplan may be made of, against runaway includes.
+    static let maxFiles = 64
 
     /// The dialplan, or `nil` if any error was found; `issues` holds everything either way.
     mutating func parse(root: Node?, text: String) -> Dialplan? {
+        let mainFile = file
         guard let root else {
             report(.error, .missingField, "the file holds no dialplan (it is empty)", at: location(nil), path: [])
             return nil
@@ -60,7 +122,11 @@ struct DialplanParser {
         let rootLocation = location(root)
 
         let name = string(fields["dialplan"], at: ["dialplan"], what: "dialplan name")
-        if fields["dialplan"] == nil { missing("dialplan", in: [], at: rootLocation, what: "the dialplan") }
+        if fields["dialplan"] == nil {
+            missing("dialplan", in: [], at: rootLocation, what: "the dialplan",
+                    hint: fields["nodes"] != nil && fields["languages"] == nil
+                        ? "an included file is checked as part of the dialplan that includes it" : nil)
+        }
 
         let languages = parseLanguages(fields["languages"], rootLocation: rootLocation)
         declaredLanguages = languages
@@ -79,48 +145,70 @@ struct DialplanParser {
                 defaultLanguage = language
             }
         }
-
-        // Node names first, so references resolve no matter the order of sections.
-        var nodeBindings: [Binding] = []
-        if let field = fields["nodes"] {
-            if case .mapping(let nodesMapping) = field.value {
-                nodeBindings = bindings(of: nodesMapping, at: ["nodes"])
-                for binding in nodeBindings {
-                    if NodeID.isValid(binding.name) {
-                        nodeIDs.insert(NodeID(binding.name))
-                    } else {
-                        report(
-                            .error, .invalidValue,
-                            "node name '\(binding.name)' may use only letters, digits, '_' and '-'",
-                            at: location(binding.key), path: ["nodes", binding.name])
-                    }
-                }
-                if nodeBindings.isEmpty {
-                    report(.error, .missingField, "'nodes' is empty", at: location(field.value), path: ["nodes"])
-                }
-            } else {
-                wrongKind(field.value, expected: "a mapping of node names to nodes", at: ["nodes"])
-            }
-        } else {
-            missing("nodes", in: [], at: rootLocation, what: "the dialplan")
+        if let field = fields["time_zone"] {
+            timeZoneGiven = true
+            timeZone = parseTimeZone(field, at: ["time_zone"])
         }
 
+        // Phase 1: every file, and every node name in it.
+        var units = [Unit(file: mainFile, text: text, fields: fields)]
+        loadIncludes(of: units[0], chain: [mainFile], into: &units)
+        loadedFiles = units.map(\.file)
+        for unit in units {
+            file = unit.file
+            gatherNodeNames(unit.fields["nodes"], required: unit.file == mainFile, rootLocation: rootLocation)
+        }
+
+        // Phase 2: declarations.
+        for unit in units {
+            file = unit.file
+            parseQueues(unit.fields["queues"])
+            parseTransferTargets(unit.fields["transfer_targets"])
+            parseCalendars(unit.fields["calendars"])
+            parseSeasons(unit.fields["seasons"])
+        }
+
+        // Phase 3: nodes and entries.
         var nodes: [NodeID: DialplanNode] = [:]
-        for binding in nodeBindings where NodeID.isValid(binding.name) {
-            if let node = parseNode(binding) { nodes[node.id] = node }
+        var nodeBindings: [(file: String, binding: Binding)] = []
+        var entries: [DialplanEntry] = []
+        var entryRequired = true
+        for unit in units {
+            file = unit.file
+            if case .mapping(let nodesMapping)? = unit.fields["nodes"]?.value {
+                for binding in bindings(of: nodesMapping, at: ["nodes"], quiet: true) where NodeID.isValid(binding.name) {
+                    // A name defined twice across files: only the first definition is read.
+                    guard nodeDefinitions[NodeID(binding.name)] == location(binding.key) else { continue }
+                    nodeBindings.append((unit.file, binding))
+                    if let node = parseNode(binding) { nodes[node.id] = node }
+                }
+            }
+            entries += parseEntries(unit.fields["entries"], required: entryRequired, rootLocation: rootLocation)
+            entryRequired = false
         }
+        file = mainFile
 
-        let entries = parseEntries(fields["entries"], rootLocation: rootLocation)
-
+        // Phase 4: the whole flow.
         checkReferences()
+        checkEntryOverlaps(entries)
+        checkVariables()
+        checkSayLanguages()
+        checkTimeZoneNeeds()
         analyse(nodes: nodes, nodeBindings: nodeBindings, entries: entries)
+        checkUnusedVariables()
+        file = mainFile
 
         guard !issues.contains(where: { $0.severity == .error }), let name, let defaultLanguage else {
             return nil
         }
+        let version = units.count == 1
+            ? Dialplan.fingerprint(of: text)
+            : Dialplan.fingerprint(of: units.map { "\($0.file)\u{0}\($0.text)" }.joined(separator: "\u{0}"))
         return Dialplan(
-            name: name, languages: languages, defaultLanguage: defaultLanguage, entries: entries, nodes: nodes,
-            file: file, version: Dialplan.fingerprint(of: text), warnings: issues)
+            name: name, languages: languages, defaultLanguage: defaultLanguage, timeZone: timeZone,
+            entries: entries, nodes: nodes, queues: queues, transferTargets: transferTargets,
+            calendars: calendars, seasons: seasons, file: mainFile, files: units.map(\.file), version: version,
+            warnings: issues)
     }
 
     private mutating func parseLanguages(_ field: Binding?, rootLocation: DialplanLocation) -> [Language] {
@@ -153,9 +241,135 @@ struct DialplanParser {
         return languages
     }
 
-    private mutating func parseEntries(_ field: Binding?, rootLocation: DialplanLocation) -> [DialplanEntry] {
+    // MARK: - Includes
+
+    /// Reads the files `unit` includes, and theirs, depth first, appending each once to `units`.
+    private mutating func loadIncludes(of unit: Unit, chain: [String], into units: inout [Unit]) {
+        guard let field = unit.fields["include"] else { return }
+        file = unit.file
+        guard case .sequence(let sequence) = field.value else {
+            if case .scalar = field.value, let name = field.value.string {
+                report(.error, .wrongType, "'include' takes a list of files", at: location(field.value), path: ["include"],
+                       hint: "write include: [\(name)]")
+            } else {
+                wrongKind(field.value, expected: "a list of files", at: ["include"])
+            }
+            return
+        }
+        for (index, item) in sequence.enumerated() {
+            file = unit.file
+            let path = ["include", String(index)]
+            guard let relative = string(Binding(name: String(index), key: item, value: item), at: path, what: "file path")
+            else { continue }
+            let itemLocation = location(item)
+            guard relative.hasSuffix(".yaml") || relative.hasSuffix(".yml"), !relative.hasPrefix("/") else {
+                report(.error, .invalidValue, "'\(relative)' is not a relative path to a .yaml file", at: itemLocation,
+                       path: path, hint: "paths are relative to the including file, e.g. 12345/enterprise.yaml")
+                continue
+            }
+            let included = DialplanParser.resolve(relative, from: unit.file)
+            if let cycleStart = chain.firstIndex(of: included) {
+                report(.error, .includeCycle,
+                       "including '\(relative)' makes a cycle: \((chain[cycleStart...] + [included]).joined(separator: " → "))",
+                       at: itemLocation, path: path)
+                continue
+            }
+            if units.contains(where: { $0.file == included }) {
+                report(.error, .duplicateKey, "'\(relative)' is already included", at: itemLocation, path: path,
+                       hint: "include each file once")
+                continue
+            }
+            guard units.count < DialplanParser.maxFiles else {
+                report(.error, .invalidValue, "a dialplan is made of at most \(DialplanParser.maxFiles) files",
+                       at: itemLocation, path: path)
+                return
+            }
+            guard let text = readFile(included) else {
+                report(.error, .unreadableFile, "cannot read included file '\(included)'", at: itemLocation, path: path)
+                continue
+            }
+            let composed = YAMLComposer(text: text, file: included)
+            issues += composed.issues
+            renamedKeys[included] = composed.renamedKeys
+            guard composed.issues.isEmpty else { continue }
+            file = included
+            guard let root = composed.root else {
+                report(.error, .missingField, "the included file is empty", at: location(nil), path: [])
+                file = unit.file
+                continue
+            }
+            guard case .mapping(let mapping) = root else {
+                report(.error, .wrongType, "an included file must be a mapping, found \(kindName(root))",
+                       at: location(root), path: [], hint: "give it 'nodes:' and, if it has numbers of its own, 'entries:'")
+                file = unit.file
+                continue
+            }
+            let fields = self.fields(of: mapping, at: [], allowed: DialplanParser.includedFileKeys,
+                                     advice: DialplanParser.mainOnlyAdvice, what: "in an included file")
+            let child = Unit(file: included, text: text, fields: fields)
+            units.append(child)
+            loadIncludes(of: child, chain: chain + [included], into: &units)
+        }
+        file = unit.file
+    }
+
+    /// `relative` seen from the directory of `including`, with `.` and `..` segments resolved.
+    static func resolve(_ relative: String, from including: String) -> String {
+        var components = including.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        components.removeLast()
+        for part in relative.split(separator: "/").map(String.init) {
+            switch part {
+            case ".": continue
+            case "..":
+                if let last = components.last, last != "..", !last.isEmpty { components.removeLast() } else { components.append("..") }
+            default: components.append(part)
+            }
+        }
+        let absolute = including.hasPrefix("/")
+        let joined = components.filter { !$0.isEmpty }.joined(separator: "/")
+        return absolute ? "/" + joined : joined
+    }
+
+    // MARK: - Node names
+
+    private mutating func gatherNodeNames(_ field: Binding?, required: Bool, rootLocation: DialplanLocation) {
         guard let field else {
-            missing("entries", in: [], at: rootLocation, what: "the dialplan", hint: "e.g. entries: [{number: \"12345\", start: welcome}]")
+            if required { missing("nodes", in: [], at: rootLocation, what: "the dialplan") }
+            return
+        }
+        guard case .mapping(let nodesMapping) = field.value else {
+            wrongKind(field.value, expected: "a mapping of node names to nodes", at: ["nodes"])
+            return
+        }
+        let nodeBindings = bindings(of: nodesMapping, at: ["nodes"])
+        for binding in nodeBindings {
+            guard NodeID.isValid(binding.name) else {
+                report(.error, .invalidValue, "node name '\(binding.name)' may use only letters, digits, '_' and '-'",
+                       at: location(binding.key), path: ["nodes", binding.name])
+                continue
+            }
+            let id = NodeID(binding.name)
+            if let first = nodeDefinitions[id] {
+                report(.error, .duplicateKey, "node '\(binding.name)' is already defined at \(first)",
+                       at: location(binding.key), path: ["nodes", binding.name], hint: "node names are shared by all included files")
+                continue
+            }
+            nodeDefinitions[id] = location(binding.key)
+            nodeIDs.insert(id)
+        }
+        if nodeBindings.isEmpty {
+            report(.error, .missingField, "'nodes' is empty", at: location(field.value), path: ["nodes"])
+        }
+    }
+
+    // MARK: - Entries
+
+    private mutating func parseEntries(_ field: Binding?, required: Bool, rootLocation: DialplanLocation) -> [DialplanEntry] {
+        guard let field else {
+            if required {
+                missing("entries", in: [], at: rootLocation, what: "the dialplan",
+                        hint: "e.g. entries: [{number: \"12345\", start: welcome}]")
+            }
             return []
         }
         guard case .sequence(let sequence) = field.value else {
@@ -167,34 +381,25 @@ struct DialplanParser {
                    at: location(field.value), path: ["entries"])
         }
         var entries: [DialplanEntry] = []
-        var numbers: [String: DialplanLocation] = [:]
         for (index, item) in sequence.enumerated() {
             let path = ["entries", String(index)]
             guard case .mapping(let mapping) = item else {
-                wrongKind(item, expected: "an entry mapping with 'number' and 'start'", at: path)
+                wrongKind(item, expected: "an entry mapping with 'number' (or 'pattern' or 'prefix') and 'start'", at: path)
                 continue
             }
-            let fields = self.fields(of: mapping, at: path, allowed: ["number", "start", "ring"], what: "in an entry")
+            let fields = self.fields(of: mapping, at: path, allowed: ["number", "pattern", "prefix", "start", "ring"],
+                                     what: "in an entry")
             let itemLocation = location(item)
-            var number: String?
-            if let numberField = fields["number"] {
-                if let text = string(numberField, at: path + ["number"], what: "dialled number") {
-                    if !DialplanEntry.isValidNumber(text) {
-                        report(
-                            .error, .invalidValue, "'\(text)' is not a dialled number", at: location(numberField.value),
-                            path: path + ["number"], hint: "use digits, '*', '#' and an optional leading '+'")
-                    } else if let first = numbers[text] {
-                        report(
-                            .error, .duplicateEntry,
-                            "number '\(text)' already has an entry at \(first.line):\(first.column)",
-                            at: location(numberField.value), path: path + ["number"])
-                    } else {
-                        numbers[text] = location(numberField.value)
-                        number = text
-                    }
-                }
-            } else {
-                missing("number", in: path, at: itemLocation, what: "the entry")
+            let given = ["number", "pattern", "prefix"].filter { fields[$0] != nil }
+            var match: DialplanEntry.Match?
+            if given.isEmpty {
+                missing("number", in: path, at: itemLocation, what: "the entry",
+                        hint: "give one of 'number' (exact), 'pattern' (1234X) or 'prefix'")
+            } else if given.count > 1 {
+                report(.error, .invalidValue, "an entry takes one of 'number', 'pattern' and 'prefix', found \(given.joined(separator: " and "))",
+                       at: location(fields[given[1]]!.key), path: path + [given[1]])
+            } else if let matchField = fields[given[0]] {
+                match = parseMatch(kind: given[0], matchField, at: path + [given[0]])
             }
             let start = reference(fields["start"], at: path + ["start"], from: nil)
             if fields["start"] == nil { missing("start", in: path, at: itemLocation, what: "the entry") }
@@ -202,481 +407,56 @@ struct DialplanParser {
             if let ringField = fields["ring"] {
                 if let value = duration(ringField, at: path + ["ring"], allowZero: true) { ring = value }
             }
-            if let number, let start {
-                entries.append(DialplanEntry(match: .exact(number), start: start, ring: ring, location: itemLocation))
+            if let match, let start {
+                entries.append(DialplanEntry(match: match, start: start, ring: ring, location: itemLocation))
+                entrySites.append((location(fields[given[0]]!.value), (path + [given[0]]).joined(separator: ".")))
             }
         }
         return entries
     }
 
-    // MARK: - Nodes
-
-    /// The keys each node type takes, `type` included.
-    static let nodeTypeKeys: [(type: String, keys: [String])] = [
-        ("play", ["type", "prompts", "barge_in", "next"]),
-        ("menu", ["type", "prompt", "timeout", "retries", "invalid_prompt", "no_input_prompt", "keys",
-                  "on_no_input", "on_invalid", "on_failure"]),
-        ("language", ["type", "language", "next"]),
-        ("ticket", ["type", "business_line", "category", "next"]),
-        ("queue", ["type", "queue", "on_unavailable"]),
-        ("hangup", ["type", "disposition"]),
-    ]
-
-    /// Node types the language will have (issue 3) but this version does not run yet.
-    static let plannedNodeTypes: Set<String> = [
-        "say", "collect", "set", "branch", "goto", "call", "return", "transfer", "record",
-    ]
-
-    /// Advice for keys people reach for that mean something else here.
-    static let keyAdvice: [String: [String: String]] = [
-        "queue": ["next": "a queue node continues only when the queue cannot take the call: use 'on_unavailable'"],
-        "hangup": ["next": "a hangup node ends the call; nothing follows it"],
-        "menu": ["next": "a menu continues through 'keys', 'on_no_input', 'on_invalid' or 'on_failure'",
-                 "barge_in": "menus always let a key interrupt their prompt"],
-    ]
-
-    static let defaultMenuTimeout: Duration = .seconds(5)
-    static let defaultMenuRetries = 2
-    static let maxMenuRetries = 9
-
-    private mutating func parseNode(_ binding: Binding) -> DialplanNode? {
-        let id = NodeID(binding.name)
-        let path = ["nodes", binding.name]
-        let nodeLocation = location(binding.key)
-        guard case .mapping(let mapping) = binding.value else {
-            wrongKind(binding.value, expected: "a node mapping with a 'type'", at: path)
-            return nil
-        }
-        // Quietly: `fields(of:)` below reports this mapping's problems once the type is known.
-        let all = bindings(of: mapping, at: path, quiet: true)
-        guard let typeBinding = all.last(where: { $0.name == "type" }) else {
-            missing("type", in: path, at: nodeLocation, what: "node '\(id)'",
-                    hint: "one of: \(DialplanParser.nodeTypeKeys.map(\.type).joined(separator: ", "))")
-            return nil
-        }
-        guard let type = string(typeBinding, at: path + ["type"], what: "node type") else { return nil }
-        guard let keys = DialplanParser.nodeTypeKeys.first(where: { $0.type == type })?.keys else {
-            if DialplanParser.plannedNodeTypes.contains(type) {
-                report(.error, .unknownNodeType, "node type '\(type)' is not available in this version of Hotline",
-                       at: location(typeBinding.value), path: path + ["type"])
-            } else {
-                report(.error, .unknownNodeType, "unknown node type '\(type)'", at: location(typeBinding.value),
-                       path: path + ["type"],
-                       hint: Suggestion.hint(for: type, among: DialplanParser.nodeTypeKeys.map(\.type))
-                           ?? "one of: \(DialplanParser.nodeTypeKeys.map(\.type).joined(separator: ", "))")
+    private mutating func parseMatch(kind: String, _ field: Binding, at path: [String]) -> DialplanEntry.Match? {
+        guard let text = string(field, at: path, what: "dialled number") else { return nil }
+        switch kind {
+        case "pattern":
+            switch NumberPattern.parse(text) {
+            case .success(let pattern): return .pattern(pattern)
+            case .failure(let error):
+                report(.error, .invalidValue, "'\(text)' is not a number pattern: \(error)", at: location(field.value), path: path,
+                       hint: "X is any digit, Z 1-9, N 2-9, [1-35] one of a set; other characters are digits, '*', '#'")
+                return nil
             }
-            return nil
-        }
-        let fields = self.fields(
-            of: mapping, at: path, allowed: keys, advice: DialplanParser.keyAdvice[type] ?? [:],
-            what: "in a \(type) node")
-        let issuesBefore = issues.filter { $0.severity == .error }.count
-        func required(_ key: String) -> Binding? {
-            if fields[key] == nil { missing(key, in: path, at: nodeLocation, what: "\(type) node '\(id)'") }
-            return fields[key]
-        }
-
-        var kind: DialplanNode.Kind?
-        switch type {
-        case "play":
-            let prompts = promptList(required("prompts"), at: path + ["prompts"])
-            let bargeIn = fields["barge_in"].flatMap { bool($0, at: path + ["barge_in"]) } ?? false
-            let next = reference(required("next"), at: path + ["next"], from: id)
-            if let prompts, let next { kind = .play(.init(prompts: prompts, bargeIn: bargeIn, next: next)) }
-
-        case "menu":
-            let prompt = promptName(required("prompt"), at: path + ["prompt"])
-            var timeout = DialplanParser.defaultMenuTimeout
-            if let field = fields["timeout"], let value = duration(field, at: path + ["timeout"], allowZero: false) {
-                timeout = value
-            }
-            var retries: Int? = DialplanParser.defaultMenuRetries
-            if let field = fields["retries"] {
-                retries = int(field, at: path + ["retries"], range: 0...DialplanParser.maxMenuRetries)
-            }
-            let invalidPrompt = promptName(fields["invalid_prompt"], at: path + ["invalid_prompt"])
-            let noInputPrompt = promptName(fields["no_input_prompt"], at: path + ["no_input_prompt"])
-            let keyTargets = menuKeys(required("keys"), at: path + ["keys"], from: id)
-            let onNoInput = reference(fields["on_no_input"], at: path + ["on_no_input"], from: id)
-            let onInvalid = reference(fields["on_invalid"], at: path + ["on_invalid"], from: id)
-            let onFailure = reference(fields["on_failure"], at: path + ["on_failure"], from: id)
-            if let failure = fields["on_failure"], fields["on_no_input"] != nil, fields["on_invalid"] != nil {
-                report(.warning, .unusedField, "on_failure is never used: on_no_input and on_invalid are both set",
-                       at: location(failure.key), path: path + ["on_failure"])
-            }
-            if let prompt, let retries, let keyTargets {
-                kind = .menu(.init(
-                    prompt: prompt, timeout: timeout, retries: retries, invalidPrompt: invalidPrompt,
-                    noInputPrompt: noInputPrompt, keys: keyTargets, onNoInput: onNoInput, onInvalid: onInvalid,
-                    onFailure: onFailure))
-            }
-
-        case "language":
-            let language = declaredLanguage(required("language"), at: path + ["language"])
-            let next = reference(required("next"), at: path + ["next"], from: id)
-            if let language, let next { kind = .language(.init(language: language, next: next)) }
-
-        case "ticket":
-            let businessLine = identifier(fields["business_line"], at: path + ["business_line"], what: "business line")
-            let category = identifier(fields["category"], at: path + ["category"], what: "category")
-            if fields["business_line"] == nil, fields["category"] == nil {
-                report(.error, .missingField, "ticket node '\(id)' sets neither 'business_line' nor 'category'",
-                       at: nodeLocation, path: path)
-            }
-            let next = reference(required("next"), at: path + ["next"], from: id)
-            if let next {
-                kind = .ticket(.init(annotation: TicketAnnotation(businessLine: businessLine, category: category), next: next))
-            }
-
-        case "queue":
-            let queue = identifier(required("queue"), at: path + ["queue"], what: "queue name")
-            let onUnavailable = reference(fields["on_unavailable"], at: path + ["on_unavailable"], from: id)
-            if let queue { kind = .queue(.init(queue: queue, onUnavailable: onUnavailable)) }
-
-        case "hangup":
-            var disposition = Disposition.completedInIVR
-            if let field = fields["disposition"],
-                let text = identifier(field, at: path + ["disposition"], what: "disposition")
-            {
-                disposition = Disposition(rawValue: text)
-                if !Disposition.known.contains(disposition) {
-                    report(.warning, .unknownDisposition, "'\(text)' is not a disposition Hotline reports on",
-                           at: location(field.value), path: path + ["disposition"],
-                           hint: Suggestion.hint(for: text, among: Disposition.known.map(\.rawValue))
-                               ?? "known: \(Disposition.known.map(\.rawValue).joined(separator: ", "))")
-                }
-            }
-            kind = .hangup(.init(disposition: disposition))
-
         default:
-            preconditionFailure("node type '\(type)' listed in nodeTypeKeys but not parsed")
+            guard DialplanEntry.isValidNumber(text) else {
+                let looksLikePattern = text.contains { "XZN[".contains($0) }
+                report(.error, .invalidValue, "'\(text)' is not a dialled number", at: location(field.value), path: path,
+                       hint: looksLikePattern && kind == "number" ? "write pattern: \"\(text)\" for a pattern"
+                           : "use digits, '*', '#' and an optional leading '+'")
+                return nil
+            }
+            return kind == "prefix" ? .prefix(text) : .exact(text)
         }
-
-        guard let kind, issues.filter({ $0.severity == .error }).count == issuesBefore else { return nil }
-        let prefix = path.joined(separator: ".") + "."
-        var fieldLocations: [String: DialplanLocation] = [:]
-        for (keyPath, location) in valueLocations where keyPath.hasPrefix(prefix) {
-            fieldLocations[String(keyPath.dropFirst(prefix.count))] = location
-        }
-        return DialplanNode(id: id, kind: kind, location: nodeLocation, fieldLocations: fieldLocations)
     }
 
-    private mutating func menuKeys(_ field: Binding?, at path: [String], from source: NodeID) -> [DTMFKey: NodeID]? {
-        guard let field else { return nil }
-        guard case .mapping(let mapping) = field.value else {
-            wrongKind(field.value, expected: "a mapping of keys to nodes, e.g. {\"1\": policy}", at: path)
-            return nil
-        }
-        var keys: [DTMFKey: NodeID] = [:]
-        var failed = false
-        for binding in bindings(of: mapping, at: path) {
-            let keyPath = path + [binding.name]
-            let target = reference(binding, at: keyPath, from: source)
-            guard let key = DTMFKey(binding.name) else {
-                let upper = binding.name.uppercased()
-                report(.error, .invalidValue, "'\(binding.name)' is not a telephone key", at: location(binding.key),
-                       path: keyPath,
-                       hint: DTMFKey(upper) != nil ? "did you mean '\(upper)'?" : "keys are 0-9, \"*\", \"#\" and A-D")
-                failed = true
-                continue
-            }
-            if let target { keys[key] = target } else { failed = true }
-        }
-        if mapping.isEmpty {
-            report(.error, .missingField, "'keys' is empty; a menu needs at least one key", at: location(field.value), path: path)
-            return nil
-        }
-        return failed ? nil : keys
-    }
-
-    // MARK: - Mappings
-
-    /// The bindings of a mapping in source order. Reports (unless `quiet`) non-scalar keys and keys
-    /// bound twice, which Yams would either keep only one of, silently, or refuse the file for.
-    /// For a key bound twice the last binding is kept, at the first binding's place.
-    mutating func bindings(of mapping: Node.Mapping, at path: [String], quiet: Bool = false) -> [Binding] {
-        var result: [Binding] = []
-        var indexByName: [String: Int] = [:]
-        var firstKeyByName: [String: Node] = [:]
-        for (key, value) in mapping {
-            guard case .scalar(let scalar) = key else {
-                if !quiet { report(.error, .wrongType, "keys must be plain names, found \(kindName(key))", at: location(key), path: path) }
-                continue
-            }
-            let name = key.mark.flatMap { renamedKeys[YAMLComposer.Position(line: $0.line, column: $0.column)] }
-                ?? scalar.string
-            let binding = Binding(name: name, key: key, value: value)
-            if let index = indexByName[name] {
-                if !quiet {
-                    let first = location(firstKeyByName[name])
-                    report(.error, .duplicateKey, "key '\(name)' is bound twice; the first binding is at \(first.line):\(first.column)",
-                           at: location(key), path: path + [name], hint: "remove one of them")
+    /// Two entries that could take the same number. Equal exact numbers keep their own code.
+    private mutating func checkEntryOverlaps(_ entries: [DialplanEntry]) {
+        for (index, entry) in entries.enumerated() {
+            let site = entrySites[index]
+            for (earlierIndex, earlier) in entries[..<index].enumerated() {
+                guard let example = entry.match.overlap(with: earlier.match) else { continue }
+                let at = entrySites[earlierIndex].location
+                let whereText = at.file == site.location.file ? "\(at.line):\(at.column)" : "\(at)"
+                if case .exact(let a) = entry.match, case .exact(let b) = earlier.match, a == b {
+                    report(.error, .duplicateEntry, "number '\(a)' already has an entry at \(whereText)",
+                           at: site.location, keyPath: site.keyPath)
+                } else {
+                    report(.error, .overlappingEntries,
+                           "\(entry.match.key) '\(entry.match)' overlaps the entry at \(whereText) (\(earlier.match.key) '\(earlier.match)'): both take \(example)",
+                           at: site.location, keyPath: site.keyPath,
+                           hint: "make the patterns disjoint, e.g. list the exact numbers")
                 }
-                result[index] = binding
-            } else {
-                indexByName[name] = result.count
-                firstKeyByName[name] = key
-                result.append(binding)
+                break
             }
         }
-        return result
-    }
-
-    /// The allowed keys of a mapping by name. Unknown keys are reported with the closest valid key
-    /// as a hint, and left out.
-    mutating func fields(
-        of mapping: Node.Mapping, at path: [String], allowed: [String], advice: [String: String] = [:], what: String
-    ) -> [String: Binding] {
-        var fields: [String: Binding] = [:]
-        for binding in bindings(of: mapping, at: path) {
-            if allowed.contains(binding.name) {
-                fields[binding.name] = binding
-            } else if binding.name == "<<" {
-                report(.error, .unknownKey, "YAML merge keys ('<<') are not supported in dialplans",
-                       at: location(binding.key), path: path + [binding.name], hint: "write the keys out in each node")
-            } else {
-                report(.error, .unknownKey, "unknown key '\(binding.name)' \(what)", at: location(binding.key),
-                       path: path + [binding.name],
-                       hint: advice[binding.name] ?? Suggestion.hint(for: binding.name, among: allowed)
-                           ?? "expected one of: \(allowed.joined(separator: ", "))")
-            }
-        }
-        return fields
-    }
-
-    // MARK: - Values
-
-    /// The scalar text of a value; `nil` (reported) for a mapping, a list or a null.
-    mutating func string(_ field: Binding?, at path: [String], what: String) -> String? {
-        guard let field else { return nil }
-        let value = field.value
-        valueLocations[path.joined(separator: ".")] = location(value)
-        guard case .scalar(let scalar) = value else {
-            wrongKind(value, expected: "a \(what)", at: path)
-            return nil
-        }
-        if scalar.style == .plain, ["", "~", "null", "Null", "NULL"].contains(scalar.string) {
-            report(.error, .missingField, "'\(path.last ?? "")' has no value; expected a \(what)", at: location(value), path: path)
-            return nil
-        }
-        if scalar.string.isEmpty {
-            report(.error, .invalidValue, "'\(path.last ?? "")' is empty; expected a \(what)", at: location(value), path: path)
-            return nil
-        }
-        return scalar.string
-    }
-
-    private mutating func int(_ field: Binding, at path: [String], range: ClosedRange<Int>) -> Int? {
-        guard let text = string(field, at: path, what: "whole number") else { return nil }
-        guard let value = Int(text) else {
-            report(.error, .wrongType, "'\(text)' is not a whole number", at: location(field.value), path: path,
-                   hint: "write digits, e.g. \(path.last ?? "value"): 2")
-            return nil
-        }
-        guard range.contains(value) else {
-            report(.error, .invalidValue, "\(path.last ?? "value") must be between \(range.lowerBound) and \(range.upperBound), found \(value)",
-                   at: location(field.value), path: path)
-            return nil
-        }
-        return value
-    }
-
-    private mutating func bool(_ field: Binding, at path: [String]) -> Bool? {
-        guard let text = string(field, at: path, what: "true or false") else { return nil }
-        switch text {
-        case "true": return true
-        case "false": return false
-        default:
-            report(.error, .wrongType, "'\(text)' is not true or false", at: location(field.value), path: path,
-                   hint: "write true or false")
-            return nil
-        }
-    }
-
-    private mutating func duration(_ field: Binding, at path: [String], allowZero: Bool) -> Duration? {
-        guard let text = string(field, at: path, what: "duration") else { return nil }
-        guard let value = DurationSyntax.parse(text) else {
-            let isBareNumber = !text.isEmpty && text.allSatisfy { $0.isASCIIDigit || $0 == "." }
-            report(.error, .wrongType, "'\(text)' is not a duration", at: location(field.value), path: path,
-                   hint: isBareNumber ? "did you mean '\(text)s'?" : "durations look like 500ms, 2s, 1.5s or 1m")
-            return nil
-        }
-        if !allowZero, value == .zero {
-            report(.error, .invalidValue, "\(path.last ?? "duration") must be longer than 0", at: location(field.value), path: path)
-            return nil
-        }
-        return value
-    }
-
-    private mutating func reference(_ field: Binding?, at path: [String], from source: NodeID?) -> NodeID? {
-        guard let field, let name = string(field, at: path, what: "node name") else { return nil }
-        let target = NodeID(name)
-        references.append(Reference(source: source, target: target, location: location(field.value),
-                                    keyPath: path.joined(separator: ".")))
-        return target
-    }
-
-    private mutating func promptName(_ field: Binding?, at path: [String]) -> String? {
-        guard let field, let name = string(field, at: path, what: "prompt name") else { return nil }
-        guard PromptRef.isValidName(name) else {
-            let lowered = name.lowercased()
-            report(.error, .invalidValue, "'\(name)' is not a prompt name", at: location(field.value), path: path,
-                   hint: PromptRef.isValidName(lowered) ? "did you mean '\(lowered)'?"
-                       : "prompt names are file names without '.wav': lower-case letters, digits and '_'")
-            return nil
-        }
-        return name
-    }
-
-    private mutating func promptList(_ field: Binding?, at path: [String]) -> [String]? {
-        guard let field else { return nil }
-        guard case .sequence(let sequence) = field.value else {
-            if case .scalar = field.value, let name = field.value.string {
-                report(.error, .wrongType, "'prompts' takes a list", at: location(field.value), path: path,
-                       hint: "write prompts: [\(name)]")
-            } else {
-                wrongKind(field.value, expected: "a list of prompt names", at: path)
-            }
-            return nil
-        }
-        guard !sequence.isEmpty else {
-            report(.error, .missingField, "'prompts' is empty", at: location(field.value), path: path)
-            return nil
-        }
-        var names: [String] = []
-        for (index, item) in sequence.enumerated() {
-            if let name = promptName(Binding(name: String(index), key: item, value: item), at: path + [String(index)]) {
-                names.append(name)
-            }
-        }
-        return names.count == sequence.count ? names : nil
-    }
-
-    /// A `[a-z0-9_]` name such as a business line, category, queue or disposition; these end up in
-    /// tickets and reports, where one spelling matters.
-    private mutating func identifier(_ field: Binding?, at path: [String], what: String) -> String? {
-        guard let field, let text = string(field, at: path, what: what) else { return nil }
-        guard PromptRef.isValidName(text) else {
-            report(.error, .invalidValue, "'\(text)' is not a valid \(what)", at: location(field.value), path: path,
-                   hint: "use lower-case letters, digits and '_', e.g. '\(text.lowercased().map { $0.isLetter || $0.isNumber ? String($0) : "_" }.joined())'")
-            return nil
-        }
-        return text
-    }
-
-    private mutating func declaredLanguage(_ field: Binding?, at path: [String]) -> Language? {
-        guard let field, let code = string(field, at: path, what: "language code") else { return nil }
-        let language = Language(rawValue: code)
-        guard declaredLanguages.isEmpty || declaredLanguages.contains(language) else {
-            report(.error, .invalidValue,
-                   "language '\(code)' is not one of languages [\(declaredLanguages.map(\.rawValue).joined(separator: ", "))]",
-                   at: location(field.value), path: path,
-                   hint: Suggestion.hint(for: code, among: declaredLanguages.map(\.rawValue)))
-            return nil
-        }
-        return language
-    }
-
-    // MARK: - Whole-dialplan checks
-
-    private mutating func checkReferences() {
-        for reference in references where !nodeIDs.contains(reference.target) {
-            report(.error, .undefinedTarget, "undefined node '\(reference.target)'", at: reference.location,
-                   keyPath: reference.keyPath,
-                   hint: Suggestion.hint(for: reference.target.rawValue, among: nodeIDs.map(\.rawValue).sorted()))
-        }
-    }
-
-    /// Unreachable nodes and loops that never wait. Both are warnings: the dialplan still runs,
-    /// and the interpreter's loop guard ends such a call with `dialplan_error`.
-    ///
-    /// Reachability is judged only when there is no error: a broken node or entry hides its
-    /// edges, and "unreachable" warnings downstream of it would be noise.
-    private mutating func analyse(nodes: [NodeID: DialplanNode], nodeBindings: [Binding], entries: [DialplanEntry]) {
-        let starts = entries.map(\.start)
-        if !starts.isEmpty, !issues.contains(where: { $0.severity == .error }) {
-            var successors: [NodeID: [NodeID]] = [:]
-            for reference in references {
-                if let source = reference.source { successors[source, default: []].append(reference.target) }
-            }
-            var reached = Set(starts)
-            var frontier = starts
-            while let node = frontier.popLast() {
-                for next in successors[node] ?? [] where reached.insert(next).inserted {
-                    frontier.append(next)
-                }
-            }
-            for binding in nodeBindings where NodeID.isValid(binding.name) && !reached.contains(NodeID(binding.name)) {
-                report(.warning, .unreachableNode, "node '\(binding.name)' is never reached from any entry",
-                       at: location(binding.key), path: ["nodes", binding.name])
-            }
-        }
-
-        // Nodes that pass straight on without waiting for the caller or the media.
-        func passThrough(_ id: NodeID) -> NodeID? {
-            switch nodes[id]?.kind {
-            case .language(let change): change.next
-            case .ticket(let ticket): ticket.next
-            default: nil
-            }
-        }
-        var reported: Set<NodeID> = []
-        for node in nodes.values.sorted(by: { $0.location < $1.location }) where !reported.contains(node.id) {
-            var chain: [NodeID] = [node.id]
-            var current = node.id
-            while let next = passThrough(current), !reported.contains(next) {
-                if let start = chain.firstIndex(of: next) {
-                    let cycle = Array(chain[start...])
-                    reported.formUnion(cycle)
-                    let first = cycle.min { nodes[$0]!.location < nodes[$1]!.location }!
-                    let rotated = Array(cycle[cycle.firstIndex(of: first)!...] + cycle[..<cycle.firstIndex(of: first)!])
-                    report(.warning, .loopWithoutWait,
-                           "nodes \((rotated + [first]).map(\.rawValue).joined(separator: " → ")) loop without waiting for the caller",
-                           at: nodes[first]!.location, path: ["nodes", first.rawValue],
-                           hint: "a call reaching this loop ends with dialplan_error")
-                    break
-                }
-                chain.append(next)
-                current = next
-            }
-        }
-    }
-
-    // MARK: - Reporting
-
-    private func location(_ node: Node?) -> DialplanLocation {
-        DialplanLocation(file: file, line: node?.mark?.line ?? 1, column: node?.mark?.column ?? 1)
-    }
-
-    private func kindName(_ node: Node) -> String {
-        switch node {
-        case .scalar: "a single value"
-        case .mapping: "a mapping"
-        case .sequence: "a list"
-        case .alias: "an alias"
-        }
-    }
-
-    private mutating func wrongKind(_ node: Node, expected: String, at path: [String]) {
-        report(.error, .wrongType, "expected \(expected), found \(kindName(node))", at: location(node), path: path)
-    }
-
-    private mutating func missing(_ key: String, in path: [String], at location: DialplanLocation, what: String, hint: String? = nil) {
-        report(.error, .missingField, "\(what) is missing required key '\(key)'", at: location, path: path + [key], hint: hint)
-    }
-
-    private mutating func report(
-        _ severity: DialplanIssue.Severity, _ code: DialplanIssue.Code, _ message: String, at location: DialplanLocation,
-        path: [String], hint: String? = nil
-    ) {
-        report(severity, code, message, at: location, keyPath: path.joined(separator: "."), hint: hint)
-    }
-
-    private mutating func report(
-        _ severity: DialplanIssue.Severity, _ code: DialplanIssue.Code, _ message: String, at location: DialplanLocation,
-        keyPath: String, hint: String? = nil
-    ) {
-        issues.append(DialplanIssue(severity: severity, code: code, message: message, location: location,
-                                    keyPath: keyPath, hint: hint))
     }
 }

@@ -20,9 +20,11 @@ public struct Disposition: RawRepresentable, Hashable, Sendable, ExpressibleBySt
     public static let notRouted: Disposition = "not_routed"
     /// The dialplan itself failed at run time (a loop that never waits, a missing node).
     public static let dialplanError: Disposition = "dialplan_error"
+    /// A `transfer` node handed the call to another SIP destination.
+    public static let transferred: Disposition = "transferred"
 
     /// The dispositions the rest of Hotline reports on.
-    public static let known: [Disposition] = [.completedInIVR, .noInput, .invalidInput, .notRouted, .dialplanError]
+    public static let known: [Disposition] = [.completedInIVR, .noInput, .invalidInput, .notRouted, .dialplanError, .transferred]
 
     public var description: String { rawValue }
 }

@@ -76,7 +76,7 @@ extension CallEngine {
         startTimer(.maxDuration, after: configuration.maxCallDuration, for: call)
         logger.debug("call arrived", metadata: ["sip.call_id": "\(dialog.id.callID)", "call.dialled": "\(dialled)"])
         openMedia(call)
-        run(call.execution.start(), for: call)
+        run(call.execution.start(now: wallClock()), for: call)
     }
 
     /// A final response without a dialog, and a one-shot ticket: rejected calls are work
@@ -237,6 +237,7 @@ extension CallEngine {
         call.answeredAt = now
         let id = tickets.allocateID(at: call.arrivedAt)
         call.ticketID = id
+        call.execution.assignTicketID(id.rawValue) // ${ticket_id} in the dialplan
         call.ticketOpened = true
         let ticket = CallTicket(id: id, callID: call.dialog.id.callID, caller: call.caller, dialled: call.dialled,
                                 arrivedAt: call.arrivedAt, answeredAt: now, endedAt: nil, keys: "", menuPath: [],

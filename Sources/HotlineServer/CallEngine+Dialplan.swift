@@ -11,7 +11,7 @@ extension CallEngine {
     /// Feeds an event to the call's dialplan execution and carries out what it says.
     func feed(_ event: DialplanEvent, to call: Call) {
         guard call.phase != .ended else { return }
-        run(call.execution.event(event), for: call)
+        run(call.execution.event(event, now: wallClock()), for: call)
     }
 
     /// Carries out dialplan commands. Everything after `.answer` waits until the 200 OK has
@@ -58,10 +58,18 @@ extension CallEngine {
             case .annotateTicket(let annotation):
                 if let line = annotation.businessLine { call.businessLine = line }
                 if let category = annotation.category { call.category = category }
-            case .enqueue(let queue, _):
+            case .enqueue(let request):
                 // No agent queues yet: the dialplan decides what an unavailable queue means.
-                logger.info("queue not available yet", metadata: ["queue": "\(queue)", "sip.call_id": "\(call.dialog.id.callID)"])
+                logger.info("queue not available yet", metadata: ["queue": "\(request.queue)", "sip.call_id": "\(call.dialog.id.callID)"])
                 queued.append(.queueUnavailable)
+            case .transfer:
+                // TODO(lead): blind transfer (REFER) to the URI; until then every transfer fails at once.
+                queued.append(.transferFailed)
+            case .startRecording(let id, _):
+                // TODO(lead): record the caller beside the ticket; until then nothing is recorded.
+                queued.append(.recordingFinished(id, .zero))
+            case .stopRecording:
+                break // TODO(lead): stop the recording started above (none runs yet)
             case .hangup(let disposition):
                 end(call, disposition: CallDisposition(rawValue: disposition.rawValue), sendBye: true)
             }

@@ -55,6 +55,17 @@ public enum CallResolution: String, Sendable, Hashable, Codable {
     case workOrder = "work_order"
     /// A work order answered in the call itself: accepted, then answered directly.
     case answeredDirectly = "answered_directly"
+
+    /// The resolution a dialplan `ticket` node names (`resolution:`, see the dialplan
+    /// language): `direct_answer` is answered directly; `dispatch`, `callback` and `message`
+    /// leave a work order for the centre. nil for anything else (the intake rule decides).
+    public init?(dialplanName: String) {
+        switch dialplanName {
+        case "direct_answer": self = .answeredDirectly
+        case "dispatch", "callback", "message": self = .workOrder
+        default: return nil
+        }
+    }
 }
 
 /// The rules the store applies to work orders: SLA clocks and call intake. Loaded from

@@ -17,7 +17,7 @@ extension WorkOrderPolicy {
     ///   hours:
     ///     mon-fri: ["09:00-12:00", "13:30-17:30"]
     ///   holidays: [2026-10-01..2026-10-07]
-    ///   make_up_working_days: [2026-09-20, 2026-10-10]
+    ///   working_days: [2026-09-20, 2026-10-10]
     /// default: {sign_in: 2 working hours, completion: 5 working days}
     /// categories:
     ///   help: {sign_in: 30 minutes, completion: 1 day}
@@ -157,16 +157,27 @@ extension WorkOrderPolicy {
         return intake
     }
 
-    /// `hours:` (weekday or weekday range → list of `HH:MM-HH:MM`), `holidays:` and
-    /// `make_up_working_days:` (dates `YYYY-MM-DD` or ranges `YYYY-MM-DD..YYYY-MM-DD`).
+    /// The dialplan language's calendar syntax (`calendars:` in a dialplan), so one calendar
+    /// can be copied between the two: `hours:` (weekday or weekday range → list of
+    /// `HH:MM-HH:MM`), `holidays:` and `working_days:` (make-up working days; dates
+    /// `YYYY-MM-DD` or ranges `YYYY-MM-DD..YYYY-MM-DD`), and an optional `time_zone:`.
     private static func parseCalendar(_ node: Node, timeZone: TimeZone, reader: inout ConfigReader) -> WorkCalendar? {
-        guard let entries = reader.mapping(node, path: "calendar", allowed: ["hours", "holidays", "make_up_working_days"])
+        guard let entries = reader.mapping(node, path: "calendar",
+                                           allowed: ["time_zone", "hours", "holidays", "working_days"])
         else { return nil }
+        var timeZone = timeZone
         var weekly: [Weekday: [ClockRange]] = [:]
         var holidays: Set<LocalDate> = [], makeUp: Set<LocalDate> = []
         for entry in entries {
             let path = "calendar.\(entry.key)"
             switch entry.key {
+            case "time_zone":
+                guard let text = reader.text(entry.value, path: path) else { continue }
+                if let zone = TimeZone(identifier: text) {
+                    timeZone = zone
+                } else {
+                    reader.issue("unknown time zone '\(text)'", at: entry.value, path: path, hint: "an IANA name such as Asia/Shanghai")
+                }
             case "hours":
                 guard let days = reader.mapping(entry.value, path: path) else { continue }
                 for day in days {

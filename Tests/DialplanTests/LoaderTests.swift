@@ -77,13 +77,13 @@ struct LoaderTests {
               bye: {type: hangpu}
             """) { [ExpectedIssue(.unknownNodeType, 6, 15, "nodes.bye.type", hint: "did you mean 'hangup'?")] },
 
-        BadInput(name: "node type planned for a later version", yaml: """
+        BadInput(name: "unknown node type with no close match", yaml: """
             dialplan: t
             languages: [en]
             entries:
               - {number: "1", start: bye}
             nodes:
-              bye: {type: transfer}
+              bye: {type: voicemail}
             """) { [ExpectedIssue(.unknownNodeType, 6, 15, "nodes.bye.type")] },
 
         BadInput(name: "undefined menu target, with hint", yaml: """
@@ -239,11 +239,13 @@ struct LoaderTests {
               menu:
                 type: menu
                 prompt: m
-                keys: {"a": bye, "11": bye, "#": bye}
+                keys: {"a": bye, "1x": bye, "#": bye, "1234567": bye}
               bye: {type: hangup}
             """) {
             [ExpectedIssue(.invalidValue, 9, 12, "nodes.menu.keys.a", hint: "did you mean 'A'?"),
-             ExpectedIssue(.invalidValue, 9, 22, "nodes.menu.keys.11", hint: "keys are 0-9, \"*\", \"#\" and A-D")]
+             ExpectedIssue(.invalidValue, 9, 22, "nodes.menu.keys.1x",
+                           hint: "keys are 0-9, \"*\", \"#\" and A-D; an option is 1 to 6 keys"),
+             ExpectedIssue(.invalidValue, 9, 43, "nodes.menu.keys.1234567")]
         },
 
         BadInput(name: "default_language and a language node outside languages", yaml: """
@@ -284,13 +286,14 @@ struct LoaderTests {
         BadInput(name: "queue node given next", yaml: """
             dialplan: t
             languages: [en]
+            queues: [operator]
             entries:
               - {number: "1", start: operator}
             nodes:
               operator: {type: queue, queue: operator, next: bye}
               bye: {type: hangup}
             """) {
-            [ExpectedIssue(.unknownKey, 6, 44, "nodes.operator.next",
+            [ExpectedIssue(.unknownKey, 7, 44, "nodes.operator.next",
                            hint: "a queue node continues only when the queue cannot take the call: use 'on_unavailable'")]
         },
 
@@ -384,9 +387,9 @@ struct LoaderTests {
         #expect(ExpectedIssue(.unreachableNode, 7, 3, "nodes.orphan", .warning).matches(warning), "\(warning)")
     }
 
-    @Test("a loop of nodes that never wait is a warning naming the loop")
-    func loopWithoutWaitWarning() throws {
-        let plan = try dialplan("""
+    @Test("a loop of nodes that never wait, with no way out, is an error naming the loop")
+    func loopWithoutWaitError() throws {
+        let found = issues("""
             dialplan: t
             languages: [zh, en]
             entries:
@@ -396,10 +399,11 @@ struct LoaderTests {
               to_english: {type: language, language: en, next: to_chinese}
               to_chinese: {type: language, language: zh, next: start}
             """)
-        let warning = try #require(plan.warnings.first)
-        #expect(plan.warnings.count == 1)
-        #expect(ExpectedIssue(.loopWithoutWait, 6, 3, "nodes.start", .warning).matches(warning), "\(warning)")
-        #expect(warning.message == "nodes start → to_english → to_chinese → start loop without waiting for the caller")
+        let error = try #require(found.first)
+        #expect(found.count == 1, "\(found)")
+        #expect(ExpectedIssue(.loopWithoutWait, 6, 3, "nodes.start").matches(error), "\(error)")
+        #expect(error.message == "nodes start → to_english → to_chinese → start loop without waiting for anything")
+        #expect(error.hint == "a call reaching this loop ends with dialplan_error")
     }
 
     @Test("on_failure next to both specific branches is reported as unused")

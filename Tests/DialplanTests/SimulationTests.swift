@@ -14,6 +14,7 @@ struct SimulationTests {
             "0.000 > answer",
             "0.000 > play p1 [en/bench_menu]",
             "1.000 < key 3",
+            "1.000 = bench_menu: key 3 → enterprise",
             "1.000 > stop p1",
             "1.000 > ticket business_line=enterprise",
             "1.000 > play p2 [en/bench_key3]",
@@ -36,30 +37,22 @@ struct SimulationTests {
             "4.000 < finished p1",
             "4.000 > start t2 5s",
             "9.000 < fired t2",
+            "9.000 = bench_menu: no input, offered again (2 of 3)",
             "9.000 > play p2 [en/bench_menu]",
             "11.000 < finished p2",
             "11.000 > start t3 5s",
             "16.000 < fired t3",
+            "16.000 = bench_menu: no input, offered again (3 of 3)",
             "16.000 > play p3 [en/bench_menu]",
             "18.000 < finished p3",
             "18.000 > start t4 5s",
             "23.000 < fired t4",
+            "23.000 = bench_menu: no input, retries used up → goodbye_no_input",
             "23.000 > play p4 [en/goodbye]",
             "25.000 < finished p4",
             "25.000 > hangup no_input",
         ])
         #expect(result.execution.disposition == .noInput)
-    }
-
-    @Test("12345: keys pressed when menus wait walk the flow in English")
-    func hotlineScript() throws {
-        let plan = try loadShipped("12345.yaml")
-        let result = try #require(simulation.run(plan, number: "12345", keys: try DialplanSimulation.parseScript("2 3")))
-        #expect(result.execution.disposition == .completedInIVR)
-        #expect(result.execution.language == .en)
-        #expect(result.execution.menuPath == ["language_menu:2", "main_menu:3"])
-        #expect(result.trace.contains("6.000 > play p4 [en/enterprise_line]"), "\(result.trace.joined(separator: "\n"))")
-        #expect(result.trace.last == "10.000 > hangup completed_in_ivr")
     }
 
     @Test("prompt lengths come from the caller's table; keys left over are reported")
@@ -74,15 +67,6 @@ struct SimulationTests {
         #expect(result.trace.last == "4.000 = keys never pressed: 1 2")
     }
 
-    @Test("the operator queue is answered as unavailable, as the server does without an ACD")
-    func queueUnavailable() throws {
-        let plan = try loadShipped("12345.yaml")
-        let result = try #require(simulation.run(plan, number: "12345", keys: try DialplanSimulation.parseScript("1@0.5s 0")))
-        #expect(result.execution.disposition == .notRouted)
-        #expect(result.trace.contains("2.500 > enqueue operator (zh)"), "\(result.trace.joined(separator: "\n"))")
-        #expect(result.trace.contains("2.500 < queue unavailable"))
-    }
-
     @Test("an unknown number has no simulation, like a 404")
     func unknownNumber() throws {
         #expect(simulation.run(try loadShipped("bench.yaml"), number: "999", keys: []) == nil)
@@ -91,13 +75,15 @@ struct SimulationTests {
     @Test("key scripts", arguments: [
         ("3", [DialplanSimulation.KeyPress("3")]),
         ("1 *@2.5s #", [.init("1"), .init("*", .at(.milliseconds(2500))), .init("#")]),
+        ("1,3+2s, - 12#", [.init("1"), .init("3", .after(.seconds(2))), .letTimeOut, .init("1"), .init("2"), .init("#")]),
+        ("45@1s", [.init("4", .at(.seconds(1))), .init("5")]),
         ("", []),
     ] as [(String, [DialplanSimulation.KeyPress])])
     func parsesScripts(_ script: String, _ expected: [DialplanSimulation.KeyPress]) throws {
         #expect(try DialplanSimulation.parseScript(script) == expected)
     }
 
-    @Test("bad key scripts name the bad token", arguments: ["x", "3@soon", "12", "3@"])
+    @Test("bad key scripts name the bad token", arguments: ["x", "3@soon", "1x", "3@", "3+", "--"])
     func rejectsScripts(_ script: String) {
         #expect(throws: DialplanSimulation.ScriptError(token: script)) { try DialplanSimulation.parseScript(script) }
     }

@@ -54,8 +54,22 @@ func startCall(_ dialplan: Dialplan, number: String) throws -> (DialplanExecutio
     let entry = try #require(dialplan.entry(forNumber: number))
     var execution = DialplanExecution(
         dialplan: dialplan, entry: entry, context: CallContext(caller: "13800000000", dialledNumber: number, callID: "c1"))
-    let commands = execution.start()
+    let commands = execution.start(now: testEpoch)
     return (execution, commands)
+}
+
+/// The manual clock's reading for tests that do not care about the time of day:
+/// 2026-12-01T10:00:00+08:00, a Tuesday morning in Beijing.
+let testEpoch = Date(timeIntervalSince1970: 1_796_090_400)
+
+/// `now` for a test: `testEpoch` plus `seconds`.
+func at(_ seconds: Double) -> Date { testEpoch.addingTimeInterval(seconds) }
+
+extension DialplanExecution {
+    /// An event at ``testEpoch``, for traces where the time of day does not matter.
+    mutating func event(_ event: DialplanEvent) -> [DialplanCommand] {
+        self.event(event, now: testEpoch)
+    }
 }
 
 /// Shorthands that keep expected command lists readable.

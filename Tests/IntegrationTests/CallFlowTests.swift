@@ -142,7 +142,8 @@ struct CallFlowTests {
         #expect(t.keys == "23")
         #expect(t.businessLine == "enterprise")
         #expect(t.disposition == .completedInIVR)
-        #expect(t.menuPath == ["language_menu:2", "main_menu:3"])
+        // Key 3 opens the enterprise line's own sub-menu; holding on registers the request (issue 3).
+        #expect(t.menuPath == ["language_menu:2", "main_menu:3", "enterprise_menu:no_input"])
     }
 
     @Test func aBadDialplanStopsStartUpWithItsLocation() async throws {

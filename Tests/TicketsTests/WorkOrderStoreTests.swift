@@ -54,6 +54,14 @@ import Testing
         #expect(try store.workOrder(id: told)?.status == .answeredDirectly, "the dialplan said so")
     }
 
+    @Test func dialplanResolutionsMapToIntake() {
+        #expect(CallResolution(dialplanName: "direct_answer") == .answeredDirectly)
+        #expect(CallResolution(dialplanName: "dispatch") == .workOrder)
+        #expect(CallResolution(dialplanName: "callback") == .workOrder)
+        #expect(CallResolution(dialplanName: "message") == .workOrder)
+        #expect(CallResolution(dialplanName: "shrug") == nil)
+    }
+
     @Test func callsThatReachedNoLineOpenNothing() async throws {
         let store = try directory.workOrderStore()
         defer { store.close() }
