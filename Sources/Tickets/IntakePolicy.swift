@@ -69,7 +69,7 @@ public enum CallResolution: String, Sendable, Hashable, Codable {
 }
 
 /// The rules the store applies to work orders: SLA clocks and call intake. Loaded from
-/// `Dialplans/sla.yaml` by ``load(contentsOf:calendar:)``.
+/// `Dialplans/tickets/sla.yaml` by ``load(contentsOf:calendar:)``.
 public struct WorkOrderPolicy: Sendable, Equatable {
     public var sla: SLAPolicy
     public var intake: IntakePolicy

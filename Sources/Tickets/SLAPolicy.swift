@@ -100,7 +100,7 @@ public struct SLADeadlines: Sendable, Hashable {
     }
 }
 
-/// The SLA policy (`Dialplans/sla.yaml`): a rule per business line and per category, a
+/// The SLA policy (`Dialplans/tickets/sla.yaml`): a rule per business line and per category, a
 /// default rule, and the calendar working time is counted on.
 ///
 /// The clocks start at each dispatch: a re-dispatched work order gives its new unit the full

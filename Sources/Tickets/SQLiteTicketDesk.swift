@@ -23,8 +23,8 @@ public final class SQLiteTicketDesk: Sendable {
     /// Opens an existing ticket database to append events.
     ///
     /// - Parameters:
-    ///   - policy: The SLA rules for dispatches (`Dialplans/sla.yaml`, as the server has it).
-    ///   - units: If given, copied into the database first (`Dialplans/units.yaml`).
+    ///   - policy: The SLA rules for dispatches (`Dialplans/tickets/sla.yaml`, as the server has it).
+    ///   - units: If given, copied into the database first (`Dialplans/tickets/units.yaml`).
     /// - Throws: as ``SQLiteTicketReader/init(path:busyTimeout:)``.
     public init(path: String = SQLiteTicketStore.defaultPath, policy: WorkOrderPolicy, units: UnitDirectory? = nil,
                 durability: SQLiteTicketStore.Durability = .full, busyTimeout: TimeInterval = 5) throws(TicketStoreError) {

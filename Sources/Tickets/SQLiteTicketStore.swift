@@ -53,10 +53,10 @@ public final class SQLiteTicketStore: TicketStore, TicketReading {
         /// How long a connection waits for a lock held by another connection (a checkpoint,
         /// the CLI) before failing with SQLITE_BUSY. Default 5 seconds.
         public var busyTimeout: TimeInterval
-        /// SLA clocks and call intake (`Dialplans/sla.yaml`). nil: ``WorkOrderPolicy/standard(timeZone:)``
+        /// SLA clocks and call intake (`Dialplans/tickets/sla.yaml`). nil: ``WorkOrderPolicy/standard(timeZone:)``
         /// in ``timeZone``.
         public var policy: WorkOrderPolicy?
-        /// The units work orders can be dispatched to (`Dialplans/units.yaml`), copied into the
+        /// The units work orders can be dispatched to (`Dialplans/tickets/units.yaml`), copied into the
         /// database at open. nil leaves the database's units as they are.
         public var units: UnitDirectory?
 

@@ -1,6 +1,6 @@
 // Tickets: calls, and the 12345 work orders they open, in SQLite behind intention-named APIs.
 // This file: the hierarchy of handling units (region → city → county → township, and
-// departments), checked, and loaded from `Dialplans/units.yaml`.
+// departments), checked, and loaded from `Dialplans/tickets/units.yaml`.
 
 import Foundation
 import Yams
@@ -120,7 +120,7 @@ public struct UnitDirectory: Sendable, Equatable {
 // MARK: - units.yaml
 
 extension UnitDirectory {
-    /// Loads `Dialplans/units.yaml` (or any file of that shape):
+    /// Loads `Dialplans/tickets/units.yaml` (or any file of that shape):
     ///
     /// ```yaml
     /// units:

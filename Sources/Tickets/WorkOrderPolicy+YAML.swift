@@ -1,5 +1,5 @@
 // Tickets: calls, and the 12345 work orders they open, in SQLite behind intention-named APIs.
-// This file: loading `Dialplans/sla.yaml` — SLA rules, the working calendar, call intake.
+// This file: loading `Dialplans/tickets/sla.yaml` — SLA rules, the working calendar, call intake.
 
 import Foundation
 import WorkCalendar

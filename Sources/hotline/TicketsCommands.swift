@@ -301,8 +301,8 @@ struct EventOptions: ParsableArguments {
     @Option(help: "A note kept with the event.") var note: String?
     @Option(help: "When it happened, ISO 8601 with a zone (default: now).") var at: String?
     @Option(help: "Act for this unit: refuse work orders that are not with it or under it.") var asUnit: String?
-    @Option(help: "SLA policy for dispatch deadlines (default: Dialplans/sla.yaml if present).") var sla: String?
-    @Option(help: "Units file, copied into the database first (default: Dialplans/units.yaml if present).") var units: String?
+    @Option(help: "SLA policy for dispatch deadlines (default: Dialplans/tickets/sla.yaml if present).") var sla: String?
+    @Option(help: "Units file, copied into the database first (default: Dialplans/tickets/units.yaml if present).") var units: String?
     @Flag(help: "Print the work order as JSON.") var json = false
 
     func append(_ request: TicketEventRequest, to id: String) throws {
@@ -353,7 +353,7 @@ struct EventOptions: ParsableArguments {
     }
 
     private func loadPolicy() throws -> WorkOrderPolicy {
-        let path = sla ?? "Dialplans/sla.yaml"
+        let path = sla ?? "Dialplans/tickets/sla.yaml"
         if sla == nil, !FileManager.default.fileExists(atPath: path) {
             FileHandle.standardError.write(Data("hotline: no \(path); SLA deadlines by the built-in policy\n".utf8))
             return .standard(timeZone: .current)
@@ -362,7 +362,7 @@ struct EventOptions: ParsableArguments {
     }
 
     private func loadUnits() throws -> UnitDirectory? {
-        let path = units ?? "Dialplans/units.yaml"
+        let path = units ?? "Dialplans/tickets/units.yaml"
         if units == nil, !FileManager.default.fileExists(atPath: path) { return nil }
         return try UnitDirectory.load(contentsOf: path)
     }

@@ -111,7 +111,7 @@ import WorkCalendar
     }
 
     @Test func theShippedPolicyFileLoads() throws {
-        let path = UnitDirectoryTests.root.appendingPathComponent("Dialplans/sla.yaml").path
+        let path = UnitDirectoryTests.root.appendingPathComponent("Dialplans/tickets/sla.yaml").path
         let policy = try WorkOrderPolicy.load(contentsOf: path)
         #expect(policy.sla.calendar.timeZone == shanghai)
         #expect(policy.sla.calendar.isHoliday(LocalDate(year: 2026, month: 10, day: 5)!))

@@ -8,7 +8,7 @@ import Testing
         .deletingLastPathComponent()
 
     @Test func theShippedUnitsFileLoads() throws {
-        let units = try UnitDirectory.load(contentsOf: Self.root.appendingPathComponent("Dialplans/units.yaml").path)
+        let units = try UnitDirectory.load(contentsOf: Self.root.appendingPathComponent("Dialplans/tickets/units.yaml").path)
         #expect(units.unit("ningxia")?.kind == .region)
         #expect(units.unit("yinchuan.xingqing")?.parent == "yinchuan")
         #expect(units.subtree(of: "yinchuan.xingqing") == ["yinchuan.xingqing", "yinchuan.xingqing.fenghuang",
