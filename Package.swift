@@ -99,6 +99,6 @@ let package = Package(
             "SIPEndpoint", "SIPCore", "SIPTransaction", "Timers", .product(name: "NIOCore", package: "swift-nio"),
         ]),
         .testTarget(name: "HotlineServerTests", dependencies: ["HotlineServer", "SIPCore", "Tickets"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["Tickets"], resources: [.copy("Scenarios")]),
+        .testTarget(name: "IntegrationTests", dependencies: ["Tickets"], exclude: ["Dialplans"], resources: [.copy("Scenarios")]),
     ]
 )

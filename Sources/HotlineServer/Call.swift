@@ -64,6 +64,13 @@ final class Call {
     var disposition: CallDisposition?
     var finalStatus: Int?
 
+    // Recording and transfer
+    /// The recording running, if any.
+    var recording: RecordingID?
+    /// A REFER we sent: waiting for its 2xx, then for the NOTIFY with the final status.
+    var transfer: TransferState?
+    enum TransferState: Equatable { case referring, accepted }
+
     // Timers
     var timers: [CallTimer: Timers.TimerID] = [:]
 
@@ -91,4 +98,8 @@ enum CallTimer: Hashable {
     case answerRetransmit
     case ackTimeout
     case maxDuration
+    /// A recording's maximum duration.
+    case recordingLimit(RecordingID)
+    /// How long a transfer may take to report its outcome (RFC 3515 NOTIFY).
+    case transferOutcome
 }

@@ -6,6 +6,9 @@ import RTP
 import SIPCore
 import SIPEndpoint
 import Tickets
+import Codecs
+import SIPDialog
+import SIPTransaction
 
 extension CallEngine {
     /// Feeds an event to the call's dialplan execution and carries out what it says.
@@ -62,14 +65,19 @@ extension CallEngine {
                 // No agent queues yet: the dialplan decides what an unavailable queue means.
                 logger.info("queue not available yet", metadata: ["queue": "\(request.queue)", "sip.call_id": "\(call.dialog.id.callID)"])
                 queued.append(.queueUnavailable)
-            case .transfer:
-                // TODO(lead): blind transfer (REFER) to the URI; until then every transfer fails at once.
-                queued.append(.transferFailed)
-            case .startRecording(let id, _):
-                // TODO(lead): record the caller beside the ticket; until then nothing is recorded.
-                queued.append(.recordingFinished(id, .zero))
-            case .stopRecording:
-                break // TODO(lead): stop the recording started above (none runs yet)
+            case .transfer(let target):
+                if !startTransfer(call, to: target) { queued.append(.transferFailed) }
+            case .startRecording(let id, let maxDuration):
+                guard let rtp = call.rtp else {
+                    queued.append(.recordingFinished(id, .zero))
+                    continue
+                }
+                let seconds = Double(maxDuration.components.seconds) + Double(maxDuration.components.attoseconds) / 1e18
+                rtp.startRecording(maxSamples: Int(seconds * 8000))
+                call.recording = id
+                startTimer(.recordingLimit(id), after: maxDuration, for: call)
+            case .stopRecording(let id):
+                if let finished = finishRecording(call, id) { queued.append(finished) }
             case .hangup(let disposition):
                 end(call, disposition: CallDisposition(rawValue: disposition.rawValue), sendBye: true)
             }
@@ -83,6 +91,7 @@ extension CallEngine {
     /// records its ticket.
     func end(_ call: Call, disposition: CallDisposition, sendBye: Bool, finalStatus: SIPStatus? = nil) {
         guard call.phase != .ended else { return }
+        if let id = call.recording { _ = finishRecording(call, id) } // keep what the caller said
         let wasAnswered = call.isAnswered
         call.phase = .ended
         call.disposition = disposition
@@ -120,14 +129,102 @@ extension CallEngine {
         forget(call)
     }
 
-    /// BYE in the dialog (RFC 3261 §15.1.1), sent to the route set's first hop or the
-    /// remote target; a numeric host is used as is, anything else falls back to where the
-    /// INVITE came from (we do not resolve names on the call path).
+    /// BYE in the dialog (RFC 3261 §15.1.1).
     private func sendBYE(_ call: Call) {
         let bye = call.dialog.makeRequest(.bye, via: endpoint.makeVia(), extraHeaders: [(.reason, "SIP;cause=200;text=\"Call completed\"")])
+        endpoint.send(request: bye, to: nextHop(call)) { _ in }
+    }
+
+    /// Where in-dialog requests go: the route set's first hop or the remote target; a numeric
+    /// host is used as is, anything else falls back to where the INVITE came from (we do not
+    /// resolve names on the call path).
+    func nextHop(_ call: Call) -> SocketAddress {
         let hop = call.dialog.nextHop
-        let destination = (try? SocketAddress(ipAddress: hop.host.trimmingCharacters(in: CharacterSet(charactersIn: "[]")), port: hop.port ?? 5060)) ?? call.source
-        endpoint.send(request: bye, to: destination) { _ in }
+        return (try? SocketAddress(ipAddress: hop.host.trimmingCharacters(in: CharacterSet(charactersIn: "[]")), port: hop.port ?? 5060)) ?? call.source
+    }
+
+    // MARK: recording
+
+    /// Stops a running recording, writes it beside the ticket (`<ticket>-<n>.wav`, off the
+    /// event loop) and returns the event for the dialplan; nil if that recording is not running.
+    func finishRecording(_ call: Call, _ id: RecordingID) -> DialplanEvent? {
+        guard call.recording == id else { return nil }
+        call.recording = nil
+        cancelTimer(.recordingLimit(id), for: call)
+        let samples = call.rtp?.stopRecording() ?? []
+        let duration = Duration.milliseconds(Int64(samples.count) / 8)
+        if !samples.isEmpty {
+            let name = "\(call.ticketID?.rawValue ?? call.dialog.id.callID)-\(id.rawValue).wav"
+            let path = URL(fileURLWithPath: configuration.recordingsDirectory).appendingPathComponent(name).path
+            let logger = self.logger
+            DispatchQueue.global(qos: .utility).async {
+                do {
+                    try FileManager.default.createDirectory(atPath: URL(fileURLWithPath: path).deletingLastPathComponent().path,
+                                                            withIntermediateDirectories: true)
+                    try WAVFile(sampleRate: 8000, samples: samples).write(to: path)
+                } catch {
+                    logger.error("recording not saved", metadata: ["path": "\(path)", "error": "\(error)"])
+                }
+            }
+        }
+        return .recordingFinished(id, duration)
+    }
+
+    // MARK: blind transfer (RFC 3515, RFC 5589 §6)
+
+    /// Sends REFER to the caller (Refer-To the target, Referred-By us); false if the call is
+    /// not in a state to transfer.
+    func startTransfer(_ call: Call, to target: String) -> Bool {
+        guard call.isAnswered, call.transfer == nil, let uri = try? SIPURI.parse(target) else { return false }
+        var extra = SIPHeaders()
+        extra.append(.referTo, "<\(uri)>")
+        extra.append(.referredBy, contactHeader(user: call.dialled))
+        let refer = call.dialog.makeRequest(.refer, via: endpoint.makeVia(),
+                                            contact: try? SIPNameAddress.parse(contactHeader(user: call.dialled)), extraHeaders: extra)
+        call.transfer = .referring
+        startTimer(.transferOutcome, after: configuration.transferTimeout, for: call)
+        logger.info("transferring", metadata: ["sip.call_id": "\(call.dialog.id.callID)", "target": "\(uri)"])
+        let callID = call.id
+        endpoint.send(request: refer, to: nextHop(call)) { [weak self] event in
+            guard let self, let call = self.callsByID[callID], call.transfer == .referring else { return }
+            switch event {
+            case .response(let response) where response.status.isSuccess:
+                call.transfer = .accepted // 202: the outcome comes in NOTIFY
+            case .response(let response) where response.status.isProvisional:
+                break
+            case .response, .timeout:
+                self.transferDone(call, succeeded: false)
+            }
+            self.transport?.flush()
+        }
+        return true
+    }
+
+    /// A NOTIFY of the implicit refer subscription: `message/sipfrag` with the target's
+    /// status line (RFC 3515 §2.4.5). A final 2xx means the caller reached the target.
+    func referNotify(_ request: SIPRequest, _ key: SIPTransactionKey, _ call: Call) {
+        guard call.transfer != nil, let event = request.headers[.event], event.lowercased().hasPrefix("refer") else {
+            respond(request, on: key, .callOrTransactionDoesNotExist, toTag: call.dialog.id.localTag)
+            return
+        }
+        respond(request, on: key, .ok, toTag: call.dialog.id.localTag)
+        let statusLine = request.bodyText.split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
+        let parts = statusLine.split(separator: " ")
+        let code = parts.count >= 2 && parts[0].hasPrefix("SIP/") ? Int(parts[1]) : nil
+        let terminated = request.headers[SIPHeaderName("Subscription-State")]?.lowercased().hasPrefix("terminated") ?? false
+        if let code, code >= 200 {
+            transferDone(call, succeeded: (200..<300).contains(code))
+        } else if terminated {
+            transferDone(call, succeeded: false)
+        }
+    }
+
+    func transferDone(_ call: Call, succeeded: Bool) {
+        guard call.transfer != nil else { return }
+        call.transfer = nil
+        cancelTimer(.transferOutcome, for: call)
+        logger.info(succeeded ? "transfer succeeded" : "transfer failed", metadata: ["sip.call_id": "\(call.dialog.id.callID)"])
+        feed(succeeded ? .transferSucceeded : .transferFailed, to: call)
     }
 }
 

@@ -50,7 +50,7 @@ final class CallEngine {
     func sdpSessionID(for call: Call) -> UInt64 { sessionIDBase &+ call.id }
 
     /// The SIP methods we answer (RFC 3261 §20.5 Allow).
-    static let allow = "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO"
+    static let allow = "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, NOTIFY"
     static let tickInterval = TimeAmount.milliseconds(10)
 
     /// This engine's place among the loops sharing the calls: every datagram goes to the
@@ -196,6 +196,10 @@ final class CallEngine {
             perform(call.answerRetransmission.event(.timerFired(.retransmit)), for: call)
         case .ackTimeout:
             perform(call.answerRetransmission.event(.timerFired(.ackTimeout)), for: call)
+        case .recordingLimit(let id):
+            if let finished = finishRecording(call, id) { feed(finished, to: call) }
+        case .transferOutcome:
+            transferDone(call, succeeded: false)
         case .maxDuration:
             logger.warning("call exceeded the maximum duration; hanging up", metadata: ["sip.call_id": "\(call.dialog.id.callID)"])
             end(call, disposition: CallDisposition(rawValue: "max_duration"), sendBye: true)
@@ -272,6 +276,14 @@ extension CallEngine: SIPEndpointDelegate {
             } else {
                 respond(request, on: key, .ok, extra: capabilityHeaders())
             }
+        case .notify:
+            // Only the implicit subscription of a REFER we sent (RFC 3515); anything else has
+            // no subscription here (RFC 6665 §4.1.3).
+            guard inDialog, let call = dialogCall(for: request, key) else {
+                if !inDialog { respond(request, on: key, .callOrTransactionDoesNotExist) }
+                return
+            }
+            referNotify(request, key, call)
         case .ack, .cancel:
             break // the endpoint routes these elsewhere
         default:

@@ -19,6 +19,14 @@ public struct ServerConfiguration: Sendable {
     public var dialplanPath: String = "Dialplans/12345.yaml"
     public var databasePath: String = "var/hotline.sqlite"
     public var promptsPath: String = "Prompts"
+    /// Where the `record` node's messages go (`<ticket id>-<n>.wav`); beside the database by default.
+    public var recordingsPath: String?
+    /// The recordings directory in effect.
+    public var recordingsDirectory: String {
+        recordingsPath ?? URL(fileURLWithPath: databasePath).deletingLastPathComponent().appendingPathComponent("recordings").path
+    }
+    /// How long a blind transfer may take to report success (the NOTIFY with a final status).
+    public var transferTimeout: Duration = .seconds(32)
     public var rtpPorts: ClosedRange<Int> = 20000...29999
     /// Admission control: beyond this many calls an INVITE gets 503 before any per-call state.
     public var maxCalls: Int = 2000

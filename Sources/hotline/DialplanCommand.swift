@@ -8,7 +8,7 @@ import Foundation
 struct DialplanCLI: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dialplan", abstract: "Check, simulate and draw dialplans without a phone.",
-        subcommands: [Check.self, Simulate.self, Graph.self])
+        subcommands: [Check.self, Simulate.self, Graph.self, Reload.self])
 
     struct Check: ParsableCommand {
         static let configuration = CommandConfiguration(

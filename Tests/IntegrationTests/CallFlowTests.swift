@@ -172,6 +172,43 @@ struct CallFlowTests {
         #expect(result.stderr.contains("nowhere"))
     }
 
+    static let features = Repo.root.appendingPathComponent("Tests/IntegrationTests/Dialplans/features.yaml").path
+
+    @Test func blindTransferByREFERSucceedsWhenTheCallerReachesTheTarget() async throws {
+        let server = try await ServerProcess(dialplan: Self.features)
+        let result = try await server.sipp("transfer-accepted")
+        #expect(result.status == 0, "sipp: \(result.stderr.suffix(2000))")
+        #expect(await server.stop() == 0, "clean shutdown")
+        let t = try #require(try server.tickets().first)
+        #expect(t.disposition == CallDisposition("transferred"))
+        #expect(t.keys == "9")
+    }
+
+    @Test func aTransferTheCallerRefusesContinuesTheDialplan() async throws {
+        let server = try await ServerProcess(dialplan: Self.features)
+        let result = try await server.sipp("transfer-refused")
+        #expect(result.status == 0, "sipp: \(result.stderr.suffix(2000))")
+        #expect(await server.stop() == 0, "clean shutdown")
+        let t = try #require(try server.tickets().first)
+        #expect(t.disposition == .notRouted, "the dialplan's on_failure branch ran")
+    }
+
+    @Test func aVoiceMessageIsRecordedBesideTheTicket() async throws {
+        let server = try await ServerProcess(dialplan: Self.features)
+        let result = try await server.sipp("voice-message")
+        #expect(result.status == 0, "sipp: \(result.stderr.suffix(2000))")
+        #expect(await server.stop() == 0, "clean shutdown")
+        let t = try #require(try server.tickets().first)
+        #expect(t.disposition == .completedInIVR)
+        #expect(t.category == TicketCategory("suggestion"))
+        let recordings = server.directory.appendingPathComponent("recordings")
+        let files = (try? FileManager.default.contentsOfDirectory(atPath: recordings.path)) ?? []
+        let file = try #require(files.first { $0.hasPrefix(t.id.rawValue) && $0.hasSuffix(".wav") }, "\(files)")
+        let size = (try FileManager.default.attributesOfItem(atPath: recordings.appendingPathComponent(file).path)[.size] as? Int) ?? 0
+        // At most 3 s of 8 kHz 16-bit mono (48,044 bytes with the header); at least one second of it.
+        #expect((16_044...48_044).contains(size), "\(size) bytes")
+    }
+
     @Test func ticketsListPrintsJSON() async throws {
         let server = try await ServerProcess()
         _ = try await server.sipp("unknown-number", service: "99999")

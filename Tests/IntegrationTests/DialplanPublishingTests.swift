@@ -65,6 +65,20 @@ struct DialplanPublishingTests {
         try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: live).deletingLastPathComponent().path)
     }
 
+    @Test func theReloadCommandPublishesTheFileOnDisk() async throws {
+        let live = try Self.privateBench()
+        let server = try await ServerProcess(dialplan: live)
+        let (_, before) = try await server.http("GET", "/api/dialplans")
+        try (try String(contentsOfFile: live, encoding: .utf8) + "\n# edited on disk\n").write(toFile: live, atomically: true, encoding: .utf8)
+        let result = try await run(Repo.binary, ["dialplan", "reload", "--http", "127.0.0.1:\(server.httpPort)"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let (_, after) = try await server.http("GET", "/api/dialplans")
+        #expect(before != after)
+        #expect(result.stdout.contains("\"previous\""))
+        #expect(await server.stop() == 0)
+        try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: live).deletingLastPathComponent().path)
+    }
+
     @Test func rollbackMakesThePreviousVersionLiveAgain() async throws {
         let live = try Self.privateBench()
         let server = try await ServerProcess(dialplan: live)
