@@ -112,10 +112,13 @@ extension CallEngine {
         let now = wallClock()
         let category = call.category.map { TicketCategory(rawValue: $0) }
         if call.ticketOpened, let id = call.ticketID {
+            let annotation = call.execution.ticket
             let outcome = CallOutcome(answeredAt: wasAnswered ? call.answeredAt : nil, endedAt: now,
                                       keys: call.execution.keysPressed, menuPath: call.execution.menuPath,
                                       businessLine: call.businessLine, category: category,
-                                      disposition: disposition, sipStatus: status)
+                                      disposition: disposition, sipStatus: status,
+                                      resolution: annotation.resolution.flatMap(CallResolution.init(dialplanName:)),
+                                      summary: annotation.summary)
             tickets.finish(id: id, outcome: outcome, onCommit: ticketCallback(context: "finish"))
         } else {
             let ticket = CallTicket(id: tickets.allocateID(at: call.arrivedAt), callID: call.dialog.id.callID, caller: call.caller,

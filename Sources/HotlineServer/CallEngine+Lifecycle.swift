@@ -134,6 +134,9 @@ struct EngineSnapshot: Sendable {
         p.add("hotline_ticket_commits_total", .counter, help: "Group commits (transactions) of the ticket writer.", value: tickets.commits)
         p.add("hotline_ticket_writes_pending", .gauge, help: "Ticket writes queued, not yet committed.", value: tickets.pendingWrites)
         p.add("hotline_ticket_commit_writes_max", .gauge, help: "Most writes in one commit so far.", value: tickets.maxCommitWrites)
+        p.add("hotline_work_orders_opened_total", .counter, help: "Work orders opened from calls and the desk.", value: tickets.workOrdersOpened)
+        p.add("hotline_repeat_calls_linked_total", .counter, help: "Calls linked to an open work order of the same matter.", value: tickets.repeatCallsLinked)
+        p.add("hotline_work_order_intake_failures_total", .counter, help: "Calls kept without their work order.", value: tickets.intakeFailures)
         p.add("hotline_ticket_errors_total", .counter, help: "Ticket writes the call path saw fail.", value: metrics.ticketErrors)
         return p.text
     }

@@ -77,10 +77,20 @@ public final class HotlineServer: Sendable {
             throw StartError.prompts(missing.map(\.description).joined(separator: "\n"))
         }
         // 3. Tickets: crash recovery happens here.
+        var options = SQLiteTicketStore.Options(durability: configuration.durability, timeZone: configuration.timeZone)
+        do {
+            if FileManager.default.fileExists(atPath: configuration.slaPath) {
+                options.policy = try WorkOrderPolicy.load(contentsOf: configuration.slaPath)
+            }
+            if FileManager.default.fileExists(atPath: configuration.unitsPath) {
+                options.units = try UnitDirectory.load(contentsOf: configuration.unitsPath)
+            }
+        } catch {
+            throw StartError.tickets("\(error)")
+        }
         let store: SQLiteTicketStore
         do {
-            store = try SQLiteTicketStore(path: configuration.databasePath,
-                                          options: .init(durability: configuration.durability, timeZone: configuration.timeZone))
+            store = try SQLiteTicketStore(path: configuration.databasePath, options: options)
         } catch {
             throw StartError.tickets("\(error)")
         }

@@ -42,7 +42,12 @@ public struct ServerConfiguration: Sendable {
     public var retryAfterSeconds: Int = 5
     /// Hard cap on one call's length, so a lost BYE cannot hold a port and a ticket open forever.
     public var maxCallDuration: Duration = .seconds(4 * 3600)
-    public var durability: SQLiteTicketStore.Durability = .normal
+    /// `.full` (default): a commit survives a power cut; `.normal`: a process crash only.
+    public var durability: SQLiteTicketStore.Durability = .full
+    /// SLA clocks and call intake for work orders; used when the file exists.
+    public var slaPath: String = "Dialplans/tickets/sla.yaml"
+    /// The units work orders are dispatched to; used when the file exists.
+    public var unitsPath: String = "Dialplans/tickets/units.yaml"
     public var timeZone: TimeZone = .current
     public var userAgent: String = "Hotline/0.1"
     /// Bearer token for the admin API (`HOTLINE_ADMIN_TOKEN`); without one the API answers

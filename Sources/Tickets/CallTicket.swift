@@ -126,6 +126,9 @@ public struct CallOutcome: Sendable, Equatable, Hashable {
     /// What the call resolved for its work order, when the dialplan says (a `ticket` node
     /// marking a direct answer); nil lets the store's ``IntakePolicy`` decide.
     public var resolution: CallResolution?
+    /// The dialplan's summary fields (`ticket` node): `subject` becomes the work order's
+    /// subject, the others its details. Only the work order keeps them.
+    public var summary: [String: String]
 
     public init(
         answeredAt: Date? = nil,
@@ -136,7 +139,8 @@ public struct CallOutcome: Sendable, Equatable, Hashable {
         category: TicketCategory? = nil,
         disposition: CallDisposition,
         sipStatus: Int? = nil,
-        resolution: CallResolution? = nil
+        resolution: CallResolution? = nil,
+        summary: [String: String] = [:]
     ) {
         self.answeredAt = answeredAt.map(TicketTimestamp.normalized)
         self.endedAt = TicketTimestamp.normalized(endedAt)
@@ -147,5 +151,6 @@ public struct CallOutcome: Sendable, Equatable, Hashable {
         self.disposition = disposition
         self.sipStatus = sipStatus
         self.resolution = resolution
+        self.summary = summary
     }
 }

@@ -298,7 +298,7 @@ final class GroupCommitWriter: @unchecked Sendable {
             if intake, outcome.businessLine != nil,
                let call = try TicketSchema.finishedForIntake(id: id, outcome: outcome, in: db)
             {
-                try Self.intake(call, override: outcome.resolution, policy: policy, effects: &effects, in: db)
+                try Self.intake(call, override: outcome.resolution, summary: outcome.summary, policy: policy, effects: &effects, in: db)
             }
         case .createWorkOrder(let intake, let id):
             effects.workOrder = try WorkOrderSchema.create(intake, id: id, in: db)
@@ -320,11 +320,11 @@ final class GroupCommitWriter: @unchecked Sendable {
     /// a call never loses its ticket over its work order — and counts the failure in
     /// ``TicketStoreMetrics/intakeFailures``. (No savepoint of its own: on the hot path that
     /// would double the savepoints per call.)
-    private static func intake(_ call: CallTicket, override: CallResolution?, policy: WorkOrderPolicy,
-                               effects: inout Effects, in db: Database) throws {
+    private static func intake(_ call: CallTicket, override: CallResolution?, summary: [String: String] = [:],
+                               policy: WorkOrderPolicy, effects: inout Effects, in db: Database) throws {
         let effect: WorkOrderSchema.IntakeEffect
         do {
-            effect = try WorkOrderSchema.intake(call, override: override, policy: policy, in: db)
+            effect = try WorkOrderSchema.intake(call, override: override, summary: summary, policy: policy, in: db)
         } catch {
             throw IntakeFailure(underlying: error)
         }

@@ -173,8 +173,8 @@ enum WorkOrderSchema {
     /// Applies the intake rule (``IntakePolicy``) to a call whose row was just finished or
     /// recorded, in the caller's transaction.
     @discardableResult
-    static func intake(_ call: CallTicket, override: CallResolution?, policy: WorkOrderPolicy, in db: Database) throws
-        -> IntakeEffect
+    static func intake(_ call: CallTicket, override: CallResolution?, summary: [String: String] = [:],
+                       policy: WorkOrderPolicy, in db: Database) throws -> IntakeEffect
     {
         let resolution = policy.intake.resolution(for: call, override: override)
         guard resolution != .noWorkOrder else { return .none }
@@ -190,8 +190,12 @@ enum WorkOrderSchema {
                 return .linked(id)
             }
         }
+        // The dialplan's summary: `subject` is the subject, the rest "name: value" lines.
+        let subject = summary["subject"].flatMap { $0.isEmpty ? nil : $0 }
+        let details = summary.filter { $0.key != "subject" }.sorted { $0.key < $1.key }
+            .map { "\($0.key): \($0.value)" }.joined(separator: "\n")
         let order = WorkOrder(id: call.id, channel: .phone, caller: call.caller, businessLine: call.businessLine,
-                              category: call.category, acceptedAt: acceptedAt)
+                              category: call.category, subject: subject, details: details, acceptedAt: acceptedAt)
         try insert(order, actor: "ivr", note: nil, in: db)
         try link(call: call.id, to: order.id, at: acceptedAt, reason: .intake, checked: true, in: db)
         if resolution == .answeredDirectly {

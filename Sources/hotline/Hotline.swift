@@ -57,7 +57,10 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("max-cps"), help: "New calls per second before INVITEs get 503 (default: unlimited).") var maxCPS: Double?
     @Option(name: .customLong("max-cps-per-source"), help: "New calls per second from one source address (default: unlimited).") var maxCPSPerSource: Double?
     @Option(name: .customLong("shed-lag-ms"), help: "Refuse new calls while the call loop runs this many ms late (0 = never).") var shedLagMS = 60
-    @Option(help: "Ticket durability: 'normal' survives a process crash, 'full' also a power cut.") var durability = "normal"
+    @Option(help: "Ticket durability: 'full' survives a power cut, 'normal' only a process crash.") var durability = "full"
+    @Option(help: "Work-order SLA policy (used if the file exists).") var sla = "Dialplans/tickets/sla.yaml"
+    @Option(help: "Units work orders are dispatched to (used if the file exists).") var units = "Dialplans/tickets/units.yaml"
+    @Option(help: "Where voice messages are stored (default: recordings/ beside the database).") var recordings: String?
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error.") var logLevel = "info"
 
     func run() async throws {
@@ -75,6 +78,9 @@ struct Serve: AsyncParsableCommand {
         config.dialplanPath = dialplan
         config.databasePath = db
         config.promptsPath = prompts
+        config.slaPath = sla
+        config.unitsPath = units
+        config.recordingsPath = recordings
         config.rtpPorts = rtpPorts.range
         config.maxCalls = maxCalls
         if let callLoops {

@@ -201,6 +201,11 @@ struct CallFlowTests {
         let t = try #require(try server.tickets().first)
         #expect(t.disposition == .completedInIVR)
         #expect(t.category == TicketCategory("suggestion"))
+        // The call opened a work order carrying the dialplan's summary.
+        let order = try #require(try SQLiteTicketReader(path: server.database).workOrder(id: t.id))
+        #expect(order.subject == "voice message")
+        #expect(order.details == "channel: ivr")
+        #expect(order.status == .accepted)
         let recordings = server.directory.appendingPathComponent("recordings")
         let files = (try? FileManager.default.contentsOfDirectory(atPath: recordings.path)) ?? []
         let file = try #require(files.first { $0.hasPrefix(t.id.rawValue) && $0.hasSuffix(".wav") }, "\(files)")
