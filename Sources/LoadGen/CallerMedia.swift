@@ -46,6 +46,8 @@ public final class CallerPayloads: Sendable {
         switch payload {
         case .silence: return silence[law]!.withUnsafeBytes(body)
         case .tone: return tone[law]!.withUnsafeBytes(body)
+        case .dtmfTone(_, let frame) where frame >= CallerPayloads.dtmfToneFrames:
+            return silence[law]!.withUnsafeBytes(body) // the pause after the tone
         case .dtmfTone(let key, let frame):
             return dtmf[law]![key]!.withUnsafeBytes { all in
                 body(UnsafeRawBufferPointer(rebasing: all[frame * CallerPayloads.frameSize..<(frame + 1) * CallerPayloads.frameSize]))
