@@ -238,7 +238,9 @@ public struct FloodReport: Codable, Sendable {
         }
         lines.append("generator     CPU \(fmt(generator.cpu_seconds)) s (\(fmt(generator.cpu_percent_of_one_core)) % of one core)")
         for result in slo {
-            lines.append("slo           \(result.ok ? "ok    " : "BREACH") \(result.clause)  (actual \(result.actual.map(fmt) ?? "no data"))")
+            let isTime = SLO.timeMeasures.contains { result.clause.hasPrefix($0 + "_") }
+            let actual = result.actual.map { isTime ? ms($0) + " ms" : fmt($0) } ?? "no data"
+            lines.append("slo           \(result.ok ? "ok    " : "BREACH") \(result.clause)  (actual \(actual))")
         }
         return lines.joined(separator: "\n")
     }
@@ -246,7 +248,14 @@ public struct FloodReport: Codable, Sendable {
     private func row(_ name: String, _ d: Distribution?, _ what: String) -> String {
         let label = name.padding(toLength: 14, withPad: " ", startingAt: 0)
         guard let d else { return label + "no data" }
-        return label + "p50 \(fmt(d.p50))  p90 \(fmt(d.p90))  p99 \(fmt(d.p99))  max \(fmt(d.max)) ms  (n=\(d.count); \(what))"
+        return label + "p50 \(ms(d.p50))  p90 \(ms(d.p90))  p99 \(ms(d.p99))  max \(ms(d.max)) ms  (n=\(d.count); \(what))"
+    }
+
+    /// Milliseconds with three significant digits or so.
+    private func ms(_ v: Double) -> String {
+        if abs(v) >= 100 { return String(format: "%.0f", v) }
+        if abs(v) >= 10 { return String(format: "%.1f", v) }
+        return String(format: "%.2f", v)
     }
 
     private func fmt(_ v: Double) -> String {
