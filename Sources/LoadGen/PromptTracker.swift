@@ -39,6 +39,8 @@ public struct PromptTracker {
     static let minimumSpeechMatched = 2400
     /// Unknown speech separated by this much quiet counts as two stretches (100 ms).
     static let pauseBetweenUnknowns = 800
+    /// How far back from where a prompt stopped matching the next one's leading quiet is sought.
+    static let rescanBack = 800
 
     struct Candidate {
         var match: PromptReferences.Match
@@ -66,6 +68,8 @@ public struct PromptTracker {
     private var onsetTaken = false
     private var onsetOfSegment = 0
     private var pendingOnset: Int?
+    /// No onset before this position (it would lie inside the prompt just heard).
+    private var minimumOnset = Int.min
     private var inUnidentifiedStretch = false
 
     /// Every prompt heard so far, in order.
@@ -198,6 +202,7 @@ public struct PromptTracker {
             // A few words in common with a prompt is not hearing it.
             unidentified += 1
             candidates = []
+            minimumOnset = onsetOfSegment + PromptReferences.envelopeHop
             scanPosition = max(earliest ?? 0, onsetOfSegment + PromptReferences.envelopeHop)
             scanPosition -= scanPosition % PromptReferences.envelopeHop
             quietRun = 0
@@ -212,8 +217,11 @@ public struct PromptTracker {
         heard.append(HeardPrompt(name: reference.name, language: reference.language, alternatives: Array(Set(alternatives)).sorted(),
                                  start: -best.match.offset, end: best.lastGood, startArrival: best.startArrival, completed: best.completed))
         candidates = []
-        // Look for the next prompt from a little before this one stopped matching.
-        scanPosition = max(earliest ?? 0, best.lastGood - 2 * PromptTracker.frameSize)
+        // Look for the next prompt where this one stopped matching: its onset is there or
+        // later, and the quiet before it (the next prompt's leading silence, which may have
+        // matched a pause of this one) is measured from 100 ms back.
+        minimumOnset = best.lastGood
+        scanPosition = max(earliest ?? 0, best.lastGood - PromptTracker.rescanBack)
         scanPosition -= scanPosition % PromptReferences.envelopeHop
         quietRun = 0
         pauseEnd = nil
@@ -242,7 +250,8 @@ public struct PromptTracker {
                 }
                 quietRun = 0
                 // Speech after a pause, allowing its rise to take up to 50 ms.
-                if level > PromptReferences.loud, !onsetTaken, let pauseEnd, scanPosition - pauseEnd <= PromptReferences.maximumRise {
+                if level > PromptReferences.loud, !onsetTaken, let pauseEnd, scanPosition - pauseEnd <= PromptReferences.maximumRise,
+                   scanPosition >= minimumOnset {
                     pendingOnset = scanPosition
                     onsetTaken = true
                 }

@@ -60,6 +60,21 @@ import Testing
         }
     }
 
+    /// Wherever the key cuts the menu — in a word or in a pause, where the next prompt's leading
+    /// silence still matches the menu — both prompts are heard.
+    @Test(arguments: Array(stride(from: 7_200, through: 24_000, by: 800)))
+    func bargeInAnywhereInTheMenu(cut: Int) {
+        var rng = SeededGenerator(seed: UInt64(cut))
+        let menu = Array(Repo.prompt("en", "bench_menu").prefix(cut))
+        let audio = Signal.noisy(menu + Repo.prompt("en", "bench_key3"), noise: 100, rng: &rng)
+        var tracker = PromptTracker(references: Repo.references, law: .muLaw)
+        var scratch = PromptScratch()
+        _ = Signal.feed(audio, to: &tracker, scratch: &scratch)
+        tracker.finish()
+        #expect(tracker.heard.map(\.name) == ["bench_menu", "bench_key3"], "cut at \(cut)")
+        #expect(tracker.unidentified == 0)
+    }
+
     /// Three Mandarin prompts open with the same recorded words (抱歉，...): they are told
     /// apart by following the audio past the shared start.
     @Test(arguments: ["invalid_key", "no_input", "operator_unavailable"])
