@@ -81,6 +81,60 @@ final class FloodSource {
         }
     }
 
+    // MARK: packets ahead of their call
+
+    struct Stray {
+        var port: Int
+        var arrival: UInt64
+        var data: ByteBuffer
+    }
+    /// RTP from ports no call has claimed yet, oldest first.
+    private var strays: [Stray] = []
+    static let stashLimit = 4096
+    static let stashLifetime: UInt64 = 2_000_000_000
+
+    /// Ports whose call just ended, and when: what still comes from them is late, not early.
+    private var endedPorts: [Int: UInt64] = [:]
+
+    func stash(port: Int, arrival: UInt64, _ buffer: ByteBuffer, dropped: inout Int) {
+        if let ended = endedPorts[port], arrival &- ended < FloodSource.stashLifetime {
+            dropped += 1
+            return
+        }
+        // A copy: the datagram is a slice of a 96 KB vector-read buffer we must not pin.
+        var copy = allocator.buffer(capacity: buffer.readableBytes)
+        copy.writeImmutableBuffer(buffer)
+        strays.append(Stray(port: port, arrival: arrival, data: copy))
+        if strays.count > FloodSource.stashLimit {
+            let excess = strays.count - FloodSource.stashLimit / 2
+            strays.removeFirst(excess)
+            dropped += excess
+        }
+    }
+
+    /// The stashed packets from `port`, in arrival order, removed from the stash.
+    func claimStash(port: Int) -> [(UInt64, ByteBuffer)] {
+        endedPorts[port] = nil
+        guard strays.contains(where: { $0.port == port }) else { return [] }
+        let mine = strays.filter { $0.port == port }.map { ($0.arrival, $0.data) }
+        strays.removeAll { $0.port == port }
+        return mine
+    }
+
+    /// A call on `port` ended at `time`.
+    func portEnded(_ port: Int, at time: UInt64) {
+        endedPorts[port] = time
+    }
+
+    /// Forgets packets no call claimed in time: they were strays after all.
+    func expireStash(before horizon: UInt64, dropped: inout Int) {
+        if endedPorts.count > 256 { endedPorts = endedPorts.filter { $0.value >= horizon } }
+        guard let first = strays.first, first.arrival < horizon else { return }
+        let old = strays.prefix { $0.arrival < horizon }.count
+        strays.removeFirst(old)
+        dropped += old
+    }
+
     func sendRTP(_ buffer: ByteBuffer, to address: SocketAddress) {
         rtpChannel?.write(AddressedEnvelope(remoteAddress: address, data: buffer), promise: nil)
         rtpPending = true

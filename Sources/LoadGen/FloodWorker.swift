@@ -241,7 +241,10 @@ final class FloodWorker {
             call.source.endpoint.respond(response, to: key)
         case .startMedia(let negotiated):
             call.startMedia(negotiated, references: configuration.prompts, rng: &rng)
-            if let port = call.remoteRTPPort { call.source.rtpCalls[port] = call }
+            if let port = call.remoteRTPPort {
+                call.source.rtpCalls[port] = call
+                for (arrival, buffer) in call.source.claimStash(port: port) { deliverRTP(buffer, arrival: arrival, to: call) }
+            }
             if call.sender?.isActive == true { startSending(call) }
             progress.answeredCount.add(1, ordering: .relaxed)
             configuration.eventSink?("answered: \(negotiated.codec.encodingName)/\(negotiated.codec.clockRate), RTP to \(negotiated.remoteAddress):\(negotiated.remotePort)")
@@ -270,7 +273,10 @@ final class FloodWorker {
 
     private func stopMedia(_ call: FloodCall) {
         stopSending(call)
-        if let port = call.remoteRTPPort, call.source.rtpCalls[port] === call { call.source.rtpCalls[port] = nil }
+        if let port = call.remoteRTPPort, call.source.rtpCalls[port] === call {
+            call.source.rtpCalls[port] = nil
+            call.source.portEnded(port, at: NIODeadline.now().uptimeNanoseconds)
+        }
     }
 
     private func complete(_ call: FloodCall, _ outcome: CallOutcome) {
@@ -308,6 +314,10 @@ final class FloodWorker {
     }
 
     private func sendRTP(tick: UInt64) {
+        if tick % 25 == 0 {
+            let horizon = NIODeadline.now().uptimeNanoseconds &- FloodSource.stashLifetime
+            for source in sources { source.expireStash(before: horizon, dropped: &statistics.strayPackets) }
+        }
         guard !sending.isEmpty else { return }
         var capacity: [ObjectIdentifier: Int] = [:]
         for call in sending { capacity[ObjectIdentifier(call.source), default: 0] += 12 + 160 }
@@ -341,14 +351,22 @@ final class FloodWorker {
     }
 
     func receivedRTP(_ buffer: ByteBuffer, from address: SocketAddress, on source: FloodSource) {
-        guard let port = address.port, let call = source.rtpCalls[port], let layout = try? RTPPacketLayout(parsing: buffer) else {
-            statistics.strayPackets += 1
+        let arrival = NIODeadline.now().uptimeNanoseconds
+        guard let port = address.port else { return }
+        guard let call = source.rtpCalls[port] else {
+            // The server's first packets can be read before its 200 OK on a busy loop (two
+            // sockets, one epoll): keep them a moment for the call the 200 will name.
+            source.stash(port: port, arrival: arrival, buffer, dropped: &statistics.strayPackets)
             return
         }
+        deliverRTP(buffer, arrival: arrival, to: call)
+    }
+
+    func deliverRTP(_ buffer: ByteBuffer, arrival: UInt64, to call: FloodCall) {
+        guard let layout = try? RTPPacketLayout(parsing: buffer) else { return }
         let header = layout.header
         if let event = call.eventPayloadType, header.payloadType.rawValue == event { return }
         guard header.payloadType.rawValue == call.audioPayloadType else { return }
-        let arrival = NIODeadline.now().uptimeNanoseconds
         let reception = call.receiver.received(header, samples: layout.payloadLength, arrival: arrival)
         if let gap = reception.gap { _ = statistics.gap.record(max(1, gap / 1000)) }
         guard let position = reception.position, call.tracker != nil || configuration.audioSink != nil else { return }
