@@ -33,6 +33,9 @@ public struct FloodConfiguration: Sendable {
     public var audioSink: (@Sendable (_ samples: [Int16]) -> Void)?
     /// Called on an event loop with what a call does, in words (the console).
     public var eventSink: (@Sendable (_ event: String) -> Void)?
+    /// Called on an event loop for each 20 ms a caller would send silence: 160 samples to send
+    /// instead (the console's microphone), or nil for silence.
+    public var audioSource: (@Sendable () -> [Int16]?)?
 
     public init(targetHost: String, targetPort: Int, number: String, schedule: RateSchedule = .constant(10), calls: Int? = nil,
                 duration: Duration? = nil, maxConcurrent: Int? = nil, sources: SourceAddresses = .loopback, loops: Int = 1,

@@ -336,7 +336,11 @@ final class FloodWorker {
                 let source = call.source
                 let begin = source.tickBuffer.writerIndex
                 packet.header.write(to: &source.tickBuffer)
-                _ = payloads.withBytes(packet.payload, law: call.law) { source.tickBuffer.writeBytes($0) }
+                if packet.payload == .silence, let live = configuration.audioSource?(), live.count == CallerPayloads.frameSize {
+                    source.tickBuffer.writeBytes(G711.encode(live, law: call.law))
+                } else {
+                    _ = payloads.withBytes(packet.payload, law: call.law) { source.tickBuffer.writeBytes($0) }
+                }
                 let slice = source.tickBuffer.getSlice(at: begin, length: source.tickBuffer.writerIndex - begin)!
                 source.sendRTP(slice, to: remote)
                 call.packetsSent += 1

@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Codecs
 import Foundation
 import Media
@@ -33,6 +38,15 @@ public final class PromptReferences: Sendable {
     }
 
     public let references: [Reference]
+    /// Every speech frame of every prompt as a server sends it (160 G.711 bytes from a
+    /// multiple of 160 samples), by content: a received frame found here names its prompt and
+    /// position at once, without a search. Frames shared by several prompts list them all.
+    let frameIndex: [G711.Law: [UInt64: [FrameLocation]]]
+
+    struct FrameLocation: Sendable, Equatable {
+        var reference: Int32
+        var sample: Int32
+    }
 
     // Tuning, in 8 kHz samples and linear 16-bit amplitude.
     static let envelopeWindow = 80
@@ -67,7 +81,50 @@ public final class PromptReferences: Sendable {
 
     /// Prompts given as samples (tests, or prompts decoded elsewhere).
     public init(prompts: [(name: String, language: String, samples: [Int16])]) {
-        references = prompts.map { PromptReferences.prepare(name: $0.name, language: $0.language, samples: $0.samples) }
+        let references = prompts.map { PromptReferences.prepare(name: $0.name, language: $0.language, samples: $0.samples) }
+        self.references = references
+        var index: [G711.Law: [UInt64: [FrameLocation]]] = [:]
+        let size = PromptTracker.frameSize
+        for law in G711.Law.allCases {
+            var table: [UInt64: [FrameLocation]] = [:]
+            for (r, reference) in references.enumerated() {
+                let encoded = law == .muLaw ? reference.muLaw : reference.aLaw
+                for frame in 0..<(reference.samples.count / size) {
+                    // Speech only: quiet frames are alike across prompts and name nothing.
+                    var level: Float = 0
+                    for i in frame * size..<(frame + 1) * size { level += abs(reference.samples[i]) }
+                    guard level / Float(size) >= PromptReferences.loud else { continue }
+                    let key = encoded.withUnsafeBytes { PromptReferences.frameKey(UnsafeRawBufferPointer(rebasing: $0[frame * size..<(frame + 1) * size])) }
+                    table[key, default: []].append(FrameLocation(reference: Int32(r), sample: Int32(frame * size)))
+                }
+            }
+            index[law] = table
+        }
+        frameIndex = index
+    }
+
+    /// A 64-bit digest of a 160-byte frame (multiply–xor over its words); collisions are
+    /// settled by comparing the bytes.
+    static func frameKey(_ frame: UnsafeRawBufferPointer) -> UInt64 {
+        var h: UInt64 = 0x9E37_79B9_7F4A_7C15
+        var i = 0
+        while i + 8 <= frame.count {
+            let word = frame.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+            h = (h ^ word) &* 0xBF58_476D_1CE4_E5B9
+            h ^= h >> 29
+            i += 8
+        }
+        return h
+    }
+
+    /// Where a frame of exactly these bytes lies in the prompts, if anywhere.
+    func locate(_ frame: UnsafeRawBufferPointer, law: G711.Law) -> [FrameLocation] {
+        guard frame.count == PromptTracker.frameSize, let found = frameIndex[law]?[PromptReferences.frameKey(frame)] else { return [] }
+        return found.filter { location in
+            let reference = references[Int(location.reference)]
+            let encoded = law == .muLaw ? reference.muLaw : reference.aLaw
+            return encoded.withUnsafeBytes { memcmp($0.baseAddress! + Int(location.sample), frame.baseAddress!, frame.count) == 0 }
+        }
     }
 
     /// Why prompts could not be loaded.

@@ -113,6 +113,7 @@ public struct PromptTracker {
             track(position: position, slot: slot, scratch: &scratch)
             if !candidates.isEmpty { return nil }
         }
+        if position >= minimumOnset, let started = exactStart(position: position, payload: payload) { return started }
         return scan(scratch: &scratch)
     }
 
@@ -129,11 +130,13 @@ public struct PromptTracker {
         for i in candidates.indices where !candidates[i].completed && candidates[i].failures < PromptTracker.failuresToDrop {
             let reference = references.references[candidates[i].match.reference]
             let q = position + candidates[i].match.offset
-            if q + size / 2 >= reference.sampleCount {
-                candidates[i].completed = true // a frame past the end: the prompt has played out
+            if q + size > reference.sampleCount {
+                // The frame reaches past the recording's end (the last one is padded): the
+                // prompt has played out.
+                candidates[i].completed = true
+                if q < reference.sampleCount { candidates[i].lastGood = position + size }
                 continue
             }
-            if q + size > reference.sampleCount { continue } // the last, partial frame
             if q < 0 { continue }
             var pass = false
             if q % size == 0 {
@@ -231,6 +234,25 @@ public struct PromptTracker {
     }
 
     // MARK: searching
+
+    /// A speech frame found byte for byte in the prompts (what a server sends): follow the
+    /// prompts it belongs to from here, no search needed.
+    private mutating func exactStart(position: Int, payload: UnsafeRawBufferPointer) -> HeardPrompt? {
+        let found = references.locate(payload, law: law)
+        guard let first = found.first else { return nil }
+        candidates = found.map { location in
+            let match = PromptReferences.Match(reference: Int(location.reference), offset: Int(location.sample) - position, score: 1)
+            return Candidate(match: match, failures: 0, lastGood: position + PromptTracker.frameSize,
+                             startArrival: arrival(at: -match.offset))
+        }
+        exactFrames += 1
+        onsetOfSegment = position
+        pendingOnset = nil
+        inUnidentifiedStretch = false
+        let reference = references.references[Int(first.reference)]
+        return HeardPrompt(name: reference.name, language: reference.language, alternatives: [], start: position - Int(first.sample),
+                           end: position + PromptTracker.frameSize, startArrival: arrival(at: position - Int(first.sample)), completed: false)
+    }
 
     private mutating func scan(scratch: inout PromptScratch) -> HeardPrompt? {
         let hop = PromptReferences.envelopeHop, window = PromptReferences.envelopeWindow

@@ -7,6 +7,7 @@ import AudioDevice
 import Foundation
 import LoadGen
 import RTP
+import Synchronization
 
 struct ConsoleCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -21,7 +22,7 @@ struct ConsoleCommand: AsyncParsableCommand {
     @Option(help: "The server's SIP address (loopback only).") var target: String
     @Option(help: "The number to dial.") var number = "12345"
     @Option(help: "ALSA playback device: default, null, plughw:0...") var device = "default"
-    @Flag(help: "Send the microphone (ALSA capture on --device) instead of silence.") var mic = false
+    @Flag(help: "Send the microphone (ALSA capture on the same --device) instead of silence.") var mic = false
     @Option(help: "Key transport: rfc4733, info or inband.") var dtmf = "rfc4733"
     @Option(help: "Prompt directory to name what is heard, or 'none'.") var prompts = "Prompts"
     @Option(name: .customLong("max-call-time"), help: "Hang up after this long.") var maxCallTime = "1h"
@@ -30,9 +31,6 @@ struct ConsoleCommand: AsyncParsableCommand {
         guard let address = HostPort(argument: target) else { throw ValidationError("--target wants HOST:PORT") }
         guard let mode = DTMFMode(rawValue: dtmf) else { throw ValidationError("--dtmf is rfc4733, info or inband") }
         guard let limit = DurationSyntax.parse(maxCallTime) else { throw ValidationError("--max-call-time wants a duration") }
-        if mic {
-            FileHandle.standardError.write(Data("hotline console: --mic is not supported yet (ALSA capture is not built); sending silence\n".utf8))
-        }
         // The sound card first: no point in calling if we cannot play.
         let speaker: Speaker
         do {
@@ -40,6 +38,15 @@ struct ConsoleCommand: AsyncParsableCommand {
         } catch {
             FileHandle.standardError.write(Data("hotline console: \(error)\n".utf8))
             throw ExitCode(1)
+        }
+        var microphone: Microphone?
+        if mic {
+            do {
+                microphone = try Microphone(device: device)
+            } catch {
+                FileHandle.standardError.write(Data("hotline console: \(error)\n".utf8))
+                throw ExitCode(1)
+            }
         }
         let references: PromptReferences?
         do {
@@ -56,6 +63,7 @@ struct ConsoleCommand: AsyncParsableCommand {
         let say = Console.say
         configuration.eventSink = { say($0) }
         configuration.audioSink = { speaker.enqueue($0) }
+        if let microphone { configuration.audioSource = { microphone.next() } }
         do { try configuration.validate() } catch { throw ValidationError("\(error)") }
 
         let runner = FloodRunner(configuration: configuration)
@@ -91,6 +99,7 @@ struct ConsoleCommand: AsyncParsableCommand {
             throw ExitCode(1)
         }
         keyboard.restore()
+        microphone?.stop()
         speaker.finish()
         if let setup = report.setup_ms { say(String(format: "answered in %.1f ms", setup.p50)) }
         guard report.calls.answered == 1 else {
@@ -158,6 +167,59 @@ final class Speaker: @unchecked Sendable {
         try? playback.drain()
         playback.close()
         done.signal()
+    }
+}
+
+/// The ALSA capture device read 20 ms at a time by a thread of its own; the event loop takes
+/// frames without waiting (none ready: silence goes out).
+final class Microphone: @unchecked Sendable {
+    private let capture: ALSACapture
+    private let lock = NSLock()
+    private var frames: [[Int16]] = []  // guarded by lock
+    private var running = true          // guarded by lock
+    let captured = Atomic<Int>(0)
+
+    init(device: String) throws(ALSAError) {
+        capture = try ALSACapture(device: device, sampleRate: 8000, channels: 1)
+        let thread = Thread { [self] in self.loop() }
+        thread.name = "hotline-microphone"
+        thread.start()
+    }
+
+    func next() -> [Int16]? {
+        lock.lock()
+        defer { lock.unlock() }
+        return frames.isEmpty ? nil : frames.removeFirst()
+    }
+
+    func stop() {
+        lock.lock()
+        running = false
+        lock.unlock()
+    }
+
+    private func loop() {
+        while true {
+            lock.lock()
+            let go = running
+            lock.unlock()
+            guard go else { break }
+            lock.lock()
+            let backlog = frames.count
+            lock.unlock()
+            // A real card delivers in real time; `null` at once: do not run ahead of the sender.
+            if backlog >= 5 {
+                usleep(20_000)
+                continue
+            }
+            guard let frame = try? capture.read(frames: 160) else { break }
+            captured.add(1, ordering: .relaxed)
+            lock.lock()
+            frames.append(frame)
+            if frames.count > 10 { frames.removeFirst(frames.count - 10) } // keep latency under 200 ms
+            lock.unlock()
+        }
+        capture.close()
     }
 }
 

@@ -119,6 +119,28 @@ import Testing
         #expect(tracker.exactFrames > prompt.frameCount / 2)
     }
 
+    /// Joining a prompt in its middle (the first packets lost, say): the server's frames are
+    /// found byte for byte in the index, which no onset search could do.
+    @Test func serverFramesNameAPromptJoinedMidway() {
+        let prompt = EncodedPrompt(name: "main_menu", language: "zh", samples: Repo.prompt("zh", "main_menu"))
+        var tracker = PromptTracker(references: Repo.references, law: .aLaw)
+        var scratch = PromptScratch()
+        let payload = prompt.payload(.aLaw)
+        var starts: [HeardPrompt] = []
+        for frame in 100..<prompt.frameCount {
+            let position = 8000 + (frame - 100) * 160
+            payload[frame * 160..<(frame + 1) * 160].withUnsafeBytes {
+                if let s = tracker.frame(position: position, payload: $0, arrival: UInt64(position), scratch: &scratch) { starts.append(s) }
+            }
+        }
+        tracker.finish()
+        #expect(tracker.heard.map(\.name) == ["main_menu"])
+        #expect(tracker.heard.first?.language == "zh")
+        #expect(tracker.heard.first?.start == 8000 - 100 * 160, "where sample 0 would have been")
+        #expect(tracker.heard.first?.completed == true)
+        #expect(starts.count == 1)
+    }
+
     /// Prompts separated by seconds without packets (the menu's timeout, then goodbye): the RTP
     /// timestamps count through the silence, and both are heard.
     @Test func promptsSeparatedByAGapInTheStream() {
