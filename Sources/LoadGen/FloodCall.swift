@@ -69,7 +69,10 @@ final class FloodCall {
             if let next = starts.first(where: { $0 > key }) { record.keyToPrompt.append(.nanoseconds(Int64(next - key))) }
         }
         var failure = outcome.failure
-        if failure == nil, outcome.answered, receiver.packets == 0, outcome.endedAt - (outcome.answeredAt ?? outcome.endedAt) >= .seconds(1) {
+        // No audio at all is a failure when prompts are expected (identification is on): a
+        // signalling-only peer (SIPp's UAS, a stateless proxy) sends none.
+        if failure == nil, tracker != nil, outcome.answered, receiver.packets == 0,
+           outcome.endedAt - (outcome.answeredAt ?? outcome.endedAt) >= .seconds(1) {
             failure = .noAudio
         }
         if failure == nil, outcome.answered, let expected = machine.behaviour.expectedPrompts, record.heard.map(\.name) != expected {
