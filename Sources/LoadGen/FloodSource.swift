@@ -48,6 +48,8 @@ final class FloodSource {
                 // A vector read splits the buffer evenly between its messages: 64 × 1500 bytes.
                 .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 64 * 1500))
                 .channelOption(.datagramVectorReadMessageCount, value: 64)
+                .channelOption(.autoRead, value: !self.worker.configuration.batchedRTPReads)
+                .channelOption(.maxMessagesPerRead, value: 64)
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.addHandler(RTPReceiveHandler(source: bound.value))
@@ -71,6 +73,11 @@ final class FloodSource {
         transport = nil
         rtpChannel = nil
         return sip.and(rtp).map { _ in }.recover { _ in }
+    }
+
+    /// With batched reads: read everything waiting now (up to 64 × 64 datagrams).
+    func pollRTP() {
+        rtpChannel?.read()
     }
 
     func flush() {

@@ -111,6 +111,7 @@ final class FloodWorker {
         guard !finished else { return }
         let now = NIODeadline.now()
         let instant = Instant(nanoseconds: now.uptimeNanoseconds)
+        if configuration.batchedRTPReads { for source in sources { source.pollRTP() } }
         for source in sources { source.endpoint.processTimers(now: instant) }
         while let (_, (number, timer)) = timers.popExpired(now: instant) {
             guard let call = calls[number], call.timerIDs.removeValue(forKey: timer) != nil else { continue }

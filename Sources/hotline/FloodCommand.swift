@@ -41,6 +41,7 @@ struct FloodCommand: AsyncParsableCommand {
     @Option(help: "Event loops (threads); default: one per core.") var loops: Int?
     @Option(name: .customLong("max-call-time"), help: "Hard limit on one call.") var maxCallTime = "300s"
     @Option(name: .customLong("drain-timeout"), help: "Wait this long for calls in progress after the last start (default: longest call + 40s).") var drainTimeout: String?
+    @Option(name: .customLong("rtp-read"), help: "RTP reads: 'precise' (as packets arrive) or 'batched' (every 5 ms: cheaper under load, times good to 5 ms).") var rtpRead = "precise"
     @Option(name: .customLong("verify-db"), help: "Check that every answered call has its ticket in this SQLite database.") var verifyDB: String?
     @Option(help: "Objectives, e.g. \"setup_p99<50ms,failed=0\"; a breach exits 2.") var slo: String?
     @Option(help: "Seed for hold-time draws and SSRCs.") var seed: UInt64 = 1
@@ -118,6 +119,11 @@ struct FloodCommand: AsyncParsableCommand {
             maxConcurrent: maxConcurrent, sources: try SourceAddresses.parse(sources),
             loops: loops ?? max(1, ProcessInfo.processInfo.activeProcessorCount), scenario: mix, prompts: references,
             maxCallDuration: maxCall, verifyDatabase: verifyDB, seed: seed)
+        switch rtpRead {
+        case "precise": configuration.batchedRTPReads = false
+        case "batched": configuration.batchedRTPReads = true
+        default: throw FloodSyntaxError(rtpRead, expected: "precise or batched")
+        }
         if let drainTimeout {
             guard let d = DurationSyntax.parse(drainTimeout) else { throw FloodSyntaxError(drainTimeout, expected: "a duration such as 30s") }
             configuration.drainTimeout = d
