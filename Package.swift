@@ -55,6 +55,7 @@ let package = Package(
         .target(name: "Tickets", dependencies: ["WorkCalendar", "Yams", .product(name: "GRDB", package: "GRDB.swift")]),
         .target(name: "LoadGen", dependencies: [
             "SIPCore", "SIPTransaction", "SIPDialog", "SIPTransport", "SIPEndpoint", "SDP", "RTP", "Codecs", "Media", "Timers",
+            "Tickets", "Yams",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Histogram", package: "hdrhistogram-swift"),
@@ -79,7 +80,10 @@ let package = Package(
         // MARK: tests
         .testTarget(name: "TimersTests", dependencies: ["Timers"]),
         .testTarget(name: "WorkCalendarTests", dependencies: ["WorkCalendar"]),
-        .testTarget(name: "LoadGenTests", dependencies: ["LoadGen", "SIPCore", "RTP", "Codecs"]),
+        .testTarget(name: "LoadGenTests", dependencies: [
+            "LoadGen", "SIPCore", "SIPTransaction", "SIPDialog", "SDP", "RTP", "Codecs", "Media", "Timers", "Tickets",
+            .product(name: "NIOCore", package: "swift-nio"),
+        ]),
         .testTarget(name: "SIPCoreTests", dependencies: ["SIPCore"], resources: [.copy("Fixtures")]),
         .testTarget(name: "SDPTests", dependencies: ["SDP"]),
         .testTarget(name: "SIPTransactionTests", dependencies: ["SIPTransaction", "SIPCore"]),

@@ -23,7 +23,8 @@ public struct SIPDialogID: Hashable, Sendable, CustomStringConvertible {
     public var description: String { "\(callID);local=\(localTag);remote=\(remoteTag)" }
 }
 
-/// A dialog established by an INVITE we received (we are the UAS).
+/// A dialog: established by an INVITE we received (we are the UAS, `init(uasFor:)`) or by
+/// the response to one we sent (the UAC, `init(uacFor:response:)`).
 public struct SIPDialog: Sendable {
     public enum State: Hashable, Sendable { case early, confirmed, terminated }
 
@@ -53,6 +54,28 @@ public struct SIPDialog: Sendable {
         self.routeSet = invite.recordRoutes
         self.localSequence = initialLocalSequence
         self.remoteSequence = cseq.sequence
+    }
+
+    /// Builds the UAC side of a dialog from our INVITE and the response that created it
+    /// (RFC 3261 §12.1.2): a 2xx makes it confirmed, a 1xx with a To tag early. The remote
+    /// target is the response's Contact, the route set its Record-Route in reverse, and
+    /// the local sequence the INVITE's CSeq. Nil without a To tag in the response or a
+    /// From tag in the INVITE.
+    public init?(uacFor invite: SIPRequest, response: SIPResponse) {
+        guard let callID = invite.callID, let from = invite.from, let localTag = from.tag,
+              let to = response.to, let remoteTag = to.tag, let cseq = invite.cseq else { return nil }
+        self.id = SIPDialogID(callID: callID, localTag: localTag, remoteTag: remoteTag)
+        self.localParty = from
+        self.remoteParty = to
+        if let contact = response.contacts.first, !contact.isWildcard {
+            self.remoteTarget = contact.uri
+        } else {
+            self.remoteTarget = invite.uri // a 2xx without Contact breaks §12.1.2; keep the Request-URI
+        }
+        self.routeSet = response.recordRoutes.reversed()
+        self.localSequence = cseq.sequence
+        self.remoteSequence = 0 // empty until the peer sends a request (§12.1.2)
+        if response.status.isSuccess { state = .confirmed }
     }
 
     public mutating func confirm() { if state == .early { state = .confirmed } }
@@ -97,6 +120,22 @@ public struct SIPDialog: Sendable {
         if let contact { headers.append(.contact, contact.description) }
         for field in extraHeaders { headers.append(field.name, field.value) }
         return SIPRequest(method: method, uri: requestURI, headers: headers, body: body)
+    }
+
+    /// The ACK for a 2xx to the INVITE with CSeq `inviteSequence` (RFC 3261 §13.2.2.4): built
+    /// like any in-dialog request, but with the INVITE's sequence number and method ACK. It
+    /// does not consume a sequence number.
+    public func makeACK(via: SIPVia, inviteSequence: UInt32, contentType: String? = nil, body: [UInt8] = []) -> SIPRequest {
+        var headers = SIPHeaders()
+        headers.append(.via, via.description)
+        headers.append(.maxForwards, "70")
+        for route in routeSet { headers.append(.route, route) }
+        headers.append(.from, localParty.description)
+        headers.append(.to, remoteParty.description)
+        headers.append(.callID, id.callID)
+        headers.append(.cseq, SIPCSeq(inviteSequence, .ack).description)
+        if let contentType, !body.isEmpty { headers.append(.contentType, contentType) }
+        return SIPRequest(method: .ack, uri: requestURI, headers: headers, body: body)
     }
 
     /// With a strict-routing first hop (no `lr`), the Request-URI is that hop (§12.2.1.1);

@@ -11,7 +11,7 @@ import Tickets
 struct Hotline: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "A SIP IVR and call-routing engine for public-service hotlines.",
-        subcommands: [Serve.self, TicketsCommand.self, ReportCommand.self, DialplanCLI.self],
+        subcommands: [Serve.self, TicketsCommand.self, ReportCommand.self, DialplanCLI.self, FloodCommand.self, ConsoleCommand.self],
         defaultSubcommand: Serve.self)
 }
 

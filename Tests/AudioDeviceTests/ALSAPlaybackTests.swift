@@ -50,3 +50,27 @@ import Testing
         }
     }
 }
+
+@Suite struct ALSACaptureTests {
+    /// The `null` device captures silence, at once, sound card or not.
+    @Test func capturesSilenceFromTheNullDevice() throws {
+        let capture = try ALSACapture(device: "null", sampleRate: 8000, channels: 1)
+        let samples = try capture.read(frames: 160)
+        #expect(samples.count == 160)
+        #expect(samples.allSatisfy { $0 == 0 })
+        capture.close()
+        #expect(capture.isClosed)
+        capture.close()
+        #expect(throws: ALSAError.self) { try capture.read(frames: 1) }
+    }
+
+    @Test func unknownDeviceGivesAClearError() {
+        do {
+            _ = try ALSACapture(device: "no-such-device-hotline")
+            Issue.record("opened a device that does not exist")
+        } catch {
+            #expect(error.operation == "open for capture")
+            #expect(error.isNoSuchDevice)
+        }
+    }
+}

@@ -111,3 +111,52 @@ func invite() -> SIPRequest {
         #expect(m.event(.timerFired(.retransmit)).isEmpty)
     }
 }
+
+@Suite struct UACDialogTests {
+    func ok() -> SIPResponse {
+        var r = SIPResponse(to: invite(), status: .ok, toTag: "uas9")
+        r.headers.append(.contact, "<sip:12345@192.0.2.1:5062>")
+        r.headers.append(.recordRoute, "<sip:p1.example.com;lr>, <sip:p2.example.com;lr>")
+        return r
+    }
+
+    @Test func uacDialogTakesItsStateFromInviteAndResponse() throws {
+        let d = try #require(SIPDialog(uacFor: invite(), response: ok()))
+        #expect(d.id == SIPDialogID(callID: "call-1", localTag: "remote1", remoteTag: "uas9"))
+        #expect(d.state == .confirmed)
+        #expect(d.remoteTarget.description == "sip:12345@192.0.2.1:5062")
+        #expect(d.routeSet == ["<sip:p2.example.com;lr>", "<sip:p1.example.com;lr>"], "§12.1.2: reversed")
+        #expect(d.localSequence == 10)
+        #expect(d.remoteSequence == 0)
+    }
+
+    @Test func earlyDialogFromAProvisionalWithTag() throws {
+        let ringing = SIPResponse(to: invite(), status: .ringing, toTag: "uas9")
+        let d = try #require(SIPDialog(uacFor: invite(), response: ringing))
+        #expect(d.state == .early)
+        #expect(SIPDialog(uacFor: invite(), response: SIPResponse(to: invite(), status: .trying)) == nil, "no To tag")
+    }
+
+    @Test func ackKeepsTheInviteSequenceAndByeTakesTheNext() throws {
+        var d = try #require(SIPDialog(uacFor: invite(), response: ok()))
+        let ack = d.makeACK(via: SIPVia(host: "127.0.0.1", port: 5070, branch: "z9hG4bKack"), inviteSequence: 10)
+        #expect(ack.method == .ack)
+        #expect(ack.cseq == SIPCSeq(10, .ack))
+        #expect(ack.uri.description == "sip:12345@192.0.2.1:5062")
+        #expect(ack.to?.tag == "uas9")
+        #expect(ack.from?.tag == "remote1")
+        #expect(ack.headers.values(.route) == ["<sip:p2.example.com;lr>", "<sip:p1.example.com;lr>"])
+        let bye = d.makeRequest(.bye, via: SIPVia(host: "127.0.0.1", port: 5070, branch: "z9hG4bKbye"))
+        #expect(bye.cseq == SIPCSeq(11, .bye))
+        #expect(d.makeACK(via: SIPVia(host: "127.0.0.1", port: 5070, branch: "z9hG4bKack2"), inviteSequence: 10).cseq == SIPCSeq(10, .ack))
+        #expect(throws: Never.self) { try SIPMessageParser.parse(datagram: ack.serialized) }
+    }
+
+    @Test func aRequestFromTheUASIsCheckedAgainstAnEmptyRemoteSequence() throws {
+        var d = try #require(SIPDialog(uacFor: invite(), response: ok()))
+        var bye = SIPRequest(method: .bye, uri: try SIPURI.parse("sip:caller@127.0.0.1:5070"))
+        bye.headers.append(.cseq, "1 BYE")
+        #expect(d.receive(bye) == .accept)
+        #expect(d.receive(bye) == .duplicate)
+    }
+}

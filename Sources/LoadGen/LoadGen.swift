@@ -1,2 +1,0 @@
-// LoadGen: placeholder until the target lands.
-enum _LoadGenPlaceholder {}
