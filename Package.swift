@@ -30,6 +30,8 @@ let package = Package(
         .target(name: "WorkCalendar"),
         .target(name: "Dialplan", dependencies: ["Yams", "WorkCalendar"]),
         .target(name: "SIPAuth", dependencies: ["SIPCore"]),
+        .target(name: "SIPRegistrar", dependencies: ["SIPCore", "SIPAuth"]),
+        .target(name: "ACD"),
 
         // MARK: system libraries
         .systemLibrary(name: "COpus", pkgConfig: "opus", providers: [.apt(["libopus-dev"])]),
