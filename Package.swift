@@ -97,6 +97,7 @@ let package = Package(
         .testTarget(name: "DialplanTests", dependencies: ["Dialplan"], exclude: ["Fixtures"]),
         .testTarget(name: "TicketsTests", dependencies: ["Tickets"]),
         .testTarget(name: "SIPAuthTests", dependencies: ["SIPAuth", "SIPCore"]),
+        .testTarget(name: "ACDTests", dependencies: ["ACD"]),
         .testTarget(name: "MediaTests", dependencies: [
             "Media", "RTP", "Codecs", "SDP",
             .product(name: "NIOCore", package: "swift-nio"),
