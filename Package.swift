@@ -98,6 +98,7 @@ let package = Package(
         .testTarget(name: "TicketsTests", dependencies: ["Tickets"]),
         .testTarget(name: "SIPAuthTests", dependencies: ["SIPAuth", "SIPCore"]),
         .testTarget(name: "ACDTests", dependencies: ["ACD"]),
+        .testTarget(name: "SIPRegistrarTests", dependencies: ["SIPRegistrar", "SIPAuth", "SIPCore"]),
         .testTarget(name: "MediaTests", dependencies: [
             "Media", "RTP", "Codecs", "SDP",
             .product(name: "NIOCore", package: "swift-nio"),
