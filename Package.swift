@@ -32,6 +32,7 @@ let package = Package(
         .target(name: "SIPAuth", dependencies: ["SIPCore"]),
         .target(name: "SIPRegistrar", dependencies: ["SIPCore", "SIPAuth"]),
         .target(name: "ACD"),
+        .target(name: "ACDConfig", dependencies: ["ACD", "SIPAuth", "Yams"]),
 
         // MARK: system libraries
         .systemLibrary(name: "COpus", pkgConfig: "opus", providers: [.apt(["libopus-dev"])]),
@@ -97,7 +98,7 @@ let package = Package(
         .testTarget(name: "DialplanTests", dependencies: ["Dialplan"], exclude: ["Fixtures"]),
         .testTarget(name: "TicketsTests", dependencies: ["Tickets"]),
         .testTarget(name: "SIPAuthTests", dependencies: ["SIPAuth", "SIPCore"]),
-        .testTarget(name: "ACDTests", dependencies: ["ACD"]),
+        .testTarget(name: "ACDTests", dependencies: ["ACD", "ACDConfig", "SIPAuth", "Dialplan"]),
         .testTarget(name: "SIPRegistrarTests", dependencies: ["SIPRegistrar", "SIPAuth", "SIPCore"]),
         .testTarget(name: "MediaTests", dependencies: [
             "Media", "RTP", "Codecs", "SDP",
