@@ -29,6 +29,10 @@ let package = Package(
         .target(name: "RTP", dependencies: [.product(name: "NIOCore", package: "swift-nio")]),
         .target(name: "WorkCalendar"),
         .target(name: "Dialplan", dependencies: ["Yams", "WorkCalendar"]),
+        .target(name: "SIPAuth", dependencies: ["SIPCore"]),
+        .target(name: "SIPRegistrar", dependencies: ["SIPCore", "SIPAuth"]),
+        .target(name: "ACD"),
+        .target(name: "ACDConfig", dependencies: ["ACD", "SIPAuth", "Yams"]),
 
         // MARK: system libraries
         .systemLibrary(name: "COpus", pkgConfig: "opus", providers: [.apt(["libopus-dev"])]),
@@ -93,6 +97,9 @@ let package = Package(
         .testTarget(name: "AudioDeviceTests", dependencies: ["AudioDevice"]),
         .testTarget(name: "DialplanTests", dependencies: ["Dialplan"], exclude: ["Fixtures"]),
         .testTarget(name: "TicketsTests", dependencies: ["Tickets"]),
+        .testTarget(name: "SIPAuthTests", dependencies: ["SIPAuth", "SIPCore"]),
+        .testTarget(name: "ACDTests", dependencies: ["ACD", "ACDConfig", "SIPAuth", "Dialplan"]),
+        .testTarget(name: "SIPRegistrarTests", dependencies: ["SIPRegistrar", "SIPAuth", "SIPCore"]),
         .testTarget(name: "MediaTests", dependencies: [
             "Media", "RTP", "Codecs", "SDP",
             .product(name: "NIOCore", package: "swift-nio"),
