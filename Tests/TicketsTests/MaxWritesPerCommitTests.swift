@@ -45,7 +45,7 @@ import Testing
         let results = Collector<Result<Void, TicketStoreError>>()
         for (index, id) in ids.enumerated() {
             store.open(arrivingTicket(id, callID: "cap-\(index)", at: noon)) { results.append($0) }
-            store.finish(id: id, outcome: CallOutcome(disposition: .callerHangup, endedAt: noon.addingTimeInterval(5))) {
+            store.finish(id: id, outcome: CallOutcome(endedAt: noon.addingTimeInterval(5), disposition: .callerHangup)) {
                 results.append($0)
             }
         }
