@@ -100,6 +100,13 @@ enum TicketRoutes {
                     try refuseUnknown(request, allowed: [])
                     id = try ticketID(request)
                     event = try eventRequest(request).event(actor: principal.actor, now: context.now())
+                    // Unit staff pass work on down their own subtree (a county to its townships);
+                    // sending it elsewhere is the centre's call.
+                    if let own = principal.unit, case .dispatched(let target) = event.kind,
+                       context.units.unit(target) != nil, !context.units.unit(target, isWithin: own) {
+                        throw APIError(.forbidden, "outside_unit",
+                                       "\(principal.name) acts for \(own) and may dispatch only to it and the units under it")
+                    }
                 } catch let error as APIError {
                     return loop.makeSucceededFuture(error.response)
                 } catch let error as TicketEventRequestError {

@@ -195,6 +195,9 @@ struct TicketAPITests {
         let lastEvent = afterSign.json?["events"]?.array?.last
         #expect(lastEvent?["actor"]?.string == "api:xingqing-desk", "the actor is the token's name, not the body's")
         #expect(lastEvent?["note"]?.string == "on it")
+        let elsewhere = try await api.call("POST", "/api/tickets/{id}/events", "/api/tickets/\(seed.xingqing)/events", token: staff,
+                                           body: #"{"kind": "dispatched", "unit": "yinchuan.jinfeng"}"#, expect: 403)
+        #expect(elsewhere.json?["code"]?.string == "outside_unit", "unit staff dispatch only within their subtree")
         let twice = try await api.call("POST", "/api/tickets/{id}/events", "/api/tickets/\(seed.xingqing)/events", token: staff,
                                        body: #"{"kind": "signed", "unit": "yinchuan.xingqing"}"#, expect: 409)
         #expect(twice.json?["code"]?.string == "event_refused")
