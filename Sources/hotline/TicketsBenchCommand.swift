@@ -11,7 +11,7 @@ extension TicketsCommand {
         static let configuration = CommandConfiguration(
             abstract: "Measure durable tickets per second on a fresh database (Benchmarks/tickets-throughput.sh).",
             discussion: """
-                Submits --tickets answered calls at once, as the server writes them: each ticket is \
+                Submits --tickets answered calls at once (or at --rate), as the server writes them: each ticket is \
                 opened (the server answers only once that commit is durable), then finished with the \
                 enterprise business line, which opens its work order in the same transaction. The \
                 run ends when every finish is committed. Prints one line of key=value figures.
@@ -23,11 +23,14 @@ extension TicketsCommand {
         @Option(name: .customLong("max-writes-per-commit"),
                 help: "At most this many writes per transaction (1: one commit per write); default: group commit.")
         var maxWritesPerCommit: Int?
+        @Option(help: "Offer the tickets at this many per second instead of all at once (a steady load: the open-to-durable latency is what a caller's 200 OK waits for).")
+        var rate: Double?
 
         func validate() throws {
             guard tickets > 0 else { throw ValidationError("--tickets must be positive") }
             guard ["full", "normal"].contains(durability) else { throw ValidationError("--durability is full or normal") }
             if let maxWritesPerCommit, maxWritesPerCommit < 1 { throw ValidationError("--max-writes-per-commit is at least 1") }
+            if let rate, rate <= 0 { throw ValidationError("--rate must be positive") }
         }
 
         func run() async throws {
@@ -44,6 +47,10 @@ extension TicketsCommand {
             let now = Date()
             let done = AsyncStream<Void>.makeStream()
             for index in 0..<count {
+                if let rate {
+                    let due = start + .seconds(Double(index) / rate)
+                    if due > clock.now { try await clock.sleep(until: due, tolerance: .microseconds(100)) }
+                }
                 let arrived = now.addingTimeInterval(Double(index) / 1000)
                 let id = store.allocateID(at: arrived)
                 let ticket = CallTicket(id: id, callID: "bench-\(index)@127.0.0.1", caller: String(13_000_000_000 + index),
@@ -70,9 +77,10 @@ extension TicketsCommand {
             store.close()
             let (latencies, failures) = state.withLock { ($0.openLatencies.sorted(), $0.failures) }
             func percentile(_ p: Double) -> Double { latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))] }
+            let offered = rate.map { "rate=" + String(format: "%.0f", $0) } ?? "rate=burst"
             let mode = maxWritesPerCommit.map { $0 == 1 ? "one_commit_per_write" : "max_\($0)_per_commit" } ?? "group_commit"
             print([
-                "mode=\(mode)", "durability=\(durability)", "tickets=\(count)", "failures=\(failures)",
+                "mode=\(mode)", "durability=\(durability)", offered, "tickets=\(count)", "failures=\(failures)",
                 "seconds=" + String(format: "%.3f", seconds),
                 "tickets_per_s=" + String(format: "%.0f", Double(count) / seconds),
                 "commits=\(metrics.commits)",
