@@ -27,10 +27,11 @@ struct TicketFloodTests {
 
     @Test func killMinus9MidFloodLosesNoAnsweredCallsTicket() async throws {
         let server = try await ServerProcess() // durability full, the default
-        // 600 key-3 calls at 50 calls/s; each lasts about 3.5 s, so ~175 are up at any moment.
+        // 300 key-3 calls at 30 calls/s; each lasts about 3.5 s, so ~100 are up at any moment
+        // (enough to cut many off, light enough not to starve the suites running beside it).
         // After the kill SIPp's calls in flight time out (8 s at most) and its later INVITEs go
         // unanswered: bounded well under a minute.
-        async let flood = server.sipp("ivr-key3-info", calls: 600, rate: 50,
+        async let flood = server.sipp("ivr-key3-info", calls: 300, rate: 30,
                                       extra: ["-recv_timeout", "8000", "-timeout", "50s"], timeout: .seconds(60))
         // Kill it once calls have both completed and are up (read beside the running server, as
         // the CLI does), whatever the machine's load makes of the timing.
@@ -39,7 +40,7 @@ struct TicketFloodTests {
         while !midRun, ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(200))
             guard let calls = try? SQLiteTicketReader(path: server.database).list(limit: 10_000, since: nil) else { continue }
-            midRun = calls.count { $0.disposition == .completedInIVR } >= 20 && calls.count { $0.disposition == nil } >= 30
+            midRun = calls.count { $0.disposition == .completedInIVR } >= 10 && calls.count { $0.disposition == nil } >= 30
         }
         #expect(midRun, "the flood got under way")
         let killedAt = Date()
@@ -47,7 +48,7 @@ struct TicketFloodTests {
         let result = try await flood
         let log = try #require(server.messagesLog("ivr-key3-info").first, "SIPp's message log")
         let answered = Self.answeredCallIDs(log)
-        #expect(answered.count >= 50, "the flood was well under way: \(answered.count) answered; sipp: \(result.stderr.suffix(500))")
+        #expect(answered.count >= 40, "the flood was well under way: \(answered.count) answered; sipp: \(result.stderr.suffix(500))")
 
         // Restart on the same database: it marks the calls cut off as interrupted.
         let restarted = try await ServerProcess(reusing: server)
