@@ -1,9 +1,22 @@
+/// The headers every message carries, as the parser already read them, so the call path
+/// does not parse From, To, CSeq and the top Via again at every use. Any change to the
+/// headers drops it (the accessors then parse on demand).
+public struct SIPParsedHeaders: Hashable, Sendable {
+    public var callID: String
+    public var cseq: SIPCSeq
+    public var from: SIPNameAddress
+    public var to: SIPNameAddress
+    public var topVia: SIPVia
+}
+
 /// A SIP request (RFC 3261 §7.1).
 public struct SIPRequest: Hashable, Sendable {
     public var method: SIPMethod
     public var uri: SIPURI
-    public var headers: SIPHeaders
+    public var headers: SIPHeaders { didSet { parsed = nil } }
     public var body: [UInt8]
+    /// Set by the parser; not part of the message's value (equality ignores it).
+    public internal(set) var parsed: SIPParsedHeaders?
 
     public init(method: SIPMethod, uri: SIPURI, headers: SIPHeaders = [], body: [UInt8] = []) {
         self.method = method
@@ -11,20 +24,44 @@ public struct SIPRequest: Hashable, Sendable {
         self.headers = headers
         self.body = body
     }
+
+    public static func == (a: SIPRequest, b: SIPRequest) -> Bool {
+        a.method == b.method && a.uri == b.uri && a.headers == b.headers && a.body == b.body
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(method)
+        hasher.combine(uri)
+        hasher.combine(headers)
+        hasher.combine(body)
+    }
 }
 
 /// A SIP response (RFC 3261 §7.2).
 public struct SIPResponse: Hashable, Sendable {
     public var status: SIPStatus
     public var reasonPhrase: String
-    public var headers: SIPHeaders
+    public var headers: SIPHeaders { didSet { parsed = nil } }
     public var body: [UInt8]
+    /// Set by the parser; not part of the message's value (equality ignores it).
+    public internal(set) var parsed: SIPParsedHeaders?
 
     public init(status: SIPStatus, reasonPhrase: String? = nil, headers: SIPHeaders = [], body: [UInt8] = []) {
         self.status = status
         self.reasonPhrase = reasonPhrase ?? status.reasonPhrase
         self.headers = headers
         self.body = body
+    }
+
+    public static func == (a: SIPResponse, b: SIPResponse) -> Bool {
+        a.status == b.status && a.reasonPhrase == b.reasonPhrase && a.headers == b.headers && a.body == b.body
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(status)
+        hasher.combine(reasonPhrase)
+        hasher.combine(headers)
+        hasher.combine(body)
     }
 }
 
@@ -46,18 +83,19 @@ public enum SIPMessage: Hashable, Sendable {
 public protocol SIPMessageHeaders {
     var headers: SIPHeaders { get set }
     var body: [UInt8] { get set }
+    var parsed: SIPParsedHeaders? { get }
 }
 
 extension SIPRequest: SIPMessageHeaders {}
 extension SIPResponse: SIPMessageHeaders {}
 
 extension SIPMessageHeaders {
-    public var callID: String? { headers[.callID].map(SIPGrammar.trim) }
-    public var cseq: SIPCSeq? { headers[.cseq].flatMap { SIPCSeq.parse($0[...]) } }
-    public var from: SIPNameAddress? { headers[.from].flatMap { try? SIPNameAddress.parse($0) } }
-    public var to: SIPNameAddress? { headers[.to].flatMap { try? SIPNameAddress.parse($0) } }
+    public var callID: String? { parsed?.callID ?? headers[.callID].map(SIPGrammar.trim) }
+    public var cseq: SIPCSeq? { parsed?.cseq ?? headers[.cseq].flatMap { SIPCSeq.parse($0[...]) } }
+    public var from: SIPNameAddress? { parsed?.from ?? headers[.from].flatMap { try? SIPNameAddress.parse($0) } }
+    public var to: SIPNameAddress? { parsed?.to ?? headers[.to].flatMap { try? SIPNameAddress.parse($0) } }
     public var vias: [SIPVia] { headers.values(.via).compactMap { try? SIPVia.parse($0) } }
-    public var topVia: SIPVia? { headers.values(.via).first.flatMap { try? SIPVia.parse($0) } }
+    public var topVia: SIPVia? { parsed?.topVia ?? headers.values(.via).first.flatMap { try? SIPVia.parse($0) } }
     public var contacts: [SIPNameAddress] { headers.values(.contact).compactMap { try? SIPNameAddress.parse($0) } }
     public var recordRoutes: [String] { headers.values(.recordRoute) }
     public var maxForwards: Int? { headers[.maxForwards].flatMap { Int(SIPGrammar.trim($0)) } }
@@ -87,7 +125,11 @@ extension SIPRequest {
             via.parameters.set("rport", String(sourcePort))
             changed = true
         }
-        if changed { headers.replaceFirstValue(.via, with: via.description) }
+        if changed {
+            let kept = parsed
+            headers.replaceFirstValue(.via, with: via.description) // drops `parsed`...
+            parsed = kept.map { var p = $0; p.topVia = via; return p } // ...which stays true but for the Via
+        }
     }
 }
 

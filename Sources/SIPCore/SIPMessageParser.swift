@@ -220,8 +220,8 @@ public struct SIPMessageParser: Sendable {
                 throw SIPParseError(offset: startOffset, reason: "invalid status line")
             }
             if let headerError { throw headerError }
-            let response = SIPResponse(status: SIPStatus(code), reasonPhrase: parts.count > 2 ? String(parts[2]) : "", headers: headers, body: body)
-            try validateCommon(headers, offset: startOffset, answerable: nil)
+            var response = SIPResponse(status: SIPStatus(code), reasonPhrase: parts.count > 2 ? String(parts[2]) : "", headers: headers, body: body)
+            response.parsed = try validateCommon(headers, offset: startOffset, answerable: nil)
             return .response(response)
         }
         // Request-Line = Method SP Request-URI SP SIP-Version CRLF (§7.1). Extra spaces
@@ -251,8 +251,8 @@ public struct SIPMessageParser: Sendable {
         do { uri = try SIPURI.parse(uriText) } catch {
             throw SIPParseError(offset: startOffset, reason: "invalid Request-URI (\(error))", answerable: answerable)
         }
-        try validateCommon(headers, offset: startOffset, answerable: answerable)
-        let cseq = SIPCSeq.parse(headers[.cseq]![...])!
+        let parsed = try validateCommon(headers, offset: startOffset, answerable: answerable)
+        let cseq = parsed.cseq
         guard cseq.method == method else {
             throw SIPParseError(offset: startOffset, reason: "CSeq method \(cseq.method) does not match request method \(method)", answerable: answerable)
         }
@@ -261,74 +261,96 @@ public struct SIPMessageParser: Sendable {
                 throw SIPParseError(offset: startOffset, reason: "invalid Max-Forwards", answerable: answerable)
             }
         }
-        return .request(SIPRequest(method: method, uri: uri, headers: headers, body: body))
+        var request = SIPRequest(method: method, uri: uri, headers: headers, body: body)
+        request.parsed = parsed
+        return .request(request)
     }
 
-    /// Checks the headers every request and response must carry (§8.1.1, §20).
-    private static func validateCommon(_ headers: SIPHeaders, offset: Int, answerable: SIPParseError.AnswerableRequest?) throws(SIPParseError) {
+    /// Checks the headers every request and response must carry (§8.1.1, §20) and returns them
+    /// parsed, for the message to keep.
+    private static func validateCommon(_ headers: SIPHeaders, offset: Int, answerable: SIPParseError.AnswerableRequest?) throws(SIPParseError) -> SIPParsedHeaders {
         func fail(_ reason: String) -> SIPParseError { SIPParseError(offset: offset, reason: reason, answerable: answerable) }
+        var firsts: [SIPHeaderName: String] = [:]
         for name in [SIPHeaderName.callID, .cseq, .from, .to] {
-            let values = headers.fields.filter { $0.name == name }.map(\.value)
-            guard let first = values.first else { throw fail("missing \(name) header") }
-            guard values.allSatisfy({ $0 == first }) else { throw fail("\(name) appears more than once with different values") }
+            var first: String?
+            for field in headers.fields where field.name == name {
+                if let first, first != field.value { throw fail("\(name) appears more than once with different values") }
+                first = field.value
+            }
+            guard let first else { throw fail("missing \(name) header") }
+            firsts[name] = first
         }
         let vias = headers.values(.via)
         guard !vias.isEmpty else { throw fail("missing Via header") }
+        var topVia: SIPVia?
         for via in vias {
-            do { _ = try SIPVia.parse(via) } catch { throw fail("invalid Via header (\(error))") }
+            do {
+                let parsed = try SIPVia.parse(via)
+                if topVia == nil { topVia = parsed }
+            } catch { throw fail("invalid Via header (\(error))") }
         }
-        guard let callID = headers[.callID], !callID.isEmpty, !callID.contains(where: { $0 == " " || $0 == "\t" }) else {
-            throw fail("invalid Call-ID")
-        }
-        guard SIPCSeq.parse(headers[.cseq]![...]) != nil else { throw fail("invalid CSeq") }
-        do { _ = try SIPNameAddress.parse(headers[.from]!) } catch { throw fail("invalid From header (\(error))") }
-        do { _ = try SIPNameAddress.parse(headers[.to]!) } catch { throw fail("invalid To header (\(error))") }
+        let callID = firsts[.callID]!
+        guard !callID.isEmpty, !callID.contains(where: { $0 == " " || $0 == "\t" }) else { throw fail("invalid Call-ID") }
+        guard let cseq = SIPCSeq.parse(firsts[.cseq]![...]) else { throw fail("invalid CSeq") }
+        let from: SIPNameAddress, to: SIPNameAddress
+        do { from = try SIPNameAddress.parse(firsts[.from]!) } catch { throw fail("invalid From header (\(error))") }
+        do { to = try SIPNameAddress.parse(firsts[.to]!) } catch { throw fail("invalid To header (\(error))") }
         for contact in headers.values(.contact) {
             do { _ = try SIPNameAddress.parse(contact) } catch { throw fail("invalid Contact header (\(error))") }
         }
+        return SIPParsedHeaders(callID: SIPGrammar.trim(callID), cseq: cseq, from: from, to: to, topVia: topVia!)
     }
 }
 
 extension SIPMessageParser {
-    /// The Call-ID of a datagram without parsing it: a scan for the `Call-ID:` (or compact
-    /// `i:`) line, any case. Used to send every message of a call to the event loop that
-    /// owns it before the real parse; nil when there is none (the owner then is arbitrary and
-    /// the full parse will refuse the message).
-    public static func peekCallID<Bytes: RandomAccessCollection<UInt8>>(_ bytes: Bytes) -> Bytes.SubSequence? where Bytes.Index == Int {
-        var i = bytes.startIndex
-        let end = bytes.endIndex
+    /// The byte range of a datagram's Call-ID, found without parsing: a scan for the
+    /// `Call-ID:` (or compact `i:`) line, any case. Used to send every message of a call to the
+    /// event loop that owns it before the real parse; nil when there is none (the owner is
+    /// then arbitrary and the full parse refuses the message).
+    public static func peekCallID(in bytes: UnsafeRawBufferPointer) -> Range<Int>? {
+        let end = bytes.count
         let lf = UInt8(ascii: "\n"), cr = UInt8(ascii: "\r"), colon = UInt8(ascii: ":")
-        // Skip the start line.
-        while i < end, bytes[i] != lf { i += 1 }
+        let space = UInt8(ascii: " "), tab = UInt8(ascii: "\t")
+        var i = 0
+        while i < end, bytes[i] != lf { i += 1 } // the start line
         i += 1
+        let name: [UInt8] = Array("call-id".utf8)
         while i < end {
             let lineStart = i
             while i < end, bytes[i] != lf { i += 1 }
             var lineEnd = i
             if lineEnd > lineStart, bytes[lineEnd - 1] == cr { lineEnd -= 1 }
-            if lineEnd == lineStart { return nil } // end of headers
+            if lineEnd == lineStart { return nil } // end of the headers
             i += 1
-            guard let c = bytes[lineStart..<lineEnd].firstIndex(of: colon) else { continue }
+            // Cheap first-letter filter: only lines starting with c/C or i/I can be it.
+            let first = bytes[lineStart] | 0x20
+            guard first == UInt8(ascii: "c") || first == UInt8(ascii: "i") else { continue }
+            var c = lineStart
+            while c < lineEnd, bytes[c] != colon { c += 1 }
+            guard c < lineEnd else { continue }
             var nameEnd = c
-            while nameEnd > lineStart, bytes[nameEnd - 1] == UInt8(ascii: " ") || bytes[nameEnd - 1] == UInt8(ascii: "\t") { nameEnd -= 1 }
-            let name = bytes[lineStart..<nameEnd]
-            let isCallID = (name.count == 1 && (name.first! | 0x20) == UInt8(ascii: "i"))
-                || (name.count == 7 && zip(name, "call-id".utf8).allSatisfy { ($0 | 0x20) == $1 || ($0 == $1) })
+            while nameEnd > lineStart, bytes[nameEnd - 1] == space || bytes[nameEnd - 1] == tab { nameEnd -= 1 }
+            let length = nameEnd - lineStart
+            var isCallID = length == 1 && first == UInt8(ascii: "i")
+            if length == 7 {
+                isCallID = true
+                for k in 0..<7 where bytes[lineStart + k] | 0x20 != name[k] && bytes[lineStart + k] != name[k] { isCallID = false }
+            }
             guard isCallID else { continue }
             var valueStart = c + 1, valueEnd = lineEnd
-            while valueStart < valueEnd, bytes[valueStart] == UInt8(ascii: " ") || bytes[valueStart] == UInt8(ascii: "\t") { valueStart += 1 }
-            while valueEnd > valueStart, bytes[valueEnd - 1] == UInt8(ascii: " ") || bytes[valueEnd - 1] == UInt8(ascii: "\t") { valueEnd -= 1 }
-            return valueStart < valueEnd ? bytes[valueStart..<valueEnd] : nil
+            while valueStart < valueEnd, bytes[valueStart] == space || bytes[valueStart] == tab { valueStart += 1 }
+            while valueEnd > valueStart, bytes[valueEnd - 1] == space || bytes[valueEnd - 1] == tab { valueEnd -= 1 }
+            return valueStart < valueEnd ? valueStart..<valueEnd : nil
         }
         return nil
     }
 
     /// FNV-1a of the Call-ID: which of `shards` event loops owns the call.
-    public static func shard<Bytes: RandomAccessCollection<UInt8>>(of datagram: Bytes, among shards: Int) -> Int where Bytes.Index == Int {
-        guard shards > 1, let callID = peekCallID(datagram) else { return 0 }
+    public static func shard(of datagram: UnsafeRawBufferPointer, among shards: Int) -> Int {
+        guard shards > 1, let range = peekCallID(in: datagram) else { return 0 }
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in callID {
-            hash ^= UInt64(byte)
+        for i in range {
+            hash ^= UInt64(datagram[i])
             hash = hash &* 0x0000_0100_0000_01B3
         }
         return Int(hash % UInt64(shards))

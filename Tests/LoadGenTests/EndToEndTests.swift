@@ -118,7 +118,7 @@ import Tickets
     @Test func consoleOnTheNullDevice() async throws {
         let server = try await Server()
         let result = try await run(Binary.path, ["console", "--target", server.target, "--device", "null"],
-                                   input: "3", inputDelay: .seconds(2), timeout: .seconds(60))
+                                   input: "3", inputAfter: "answered:", inputDelay: .milliseconds(1500), timeout: .seconds(60))
         #expect(await server.stop() == 0)
         #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
         let lines = result.stdout.split(separator: "\n").map(String.init)
@@ -133,7 +133,7 @@ import Tickets
     @Test func consoleWithTheMicrophone() async throws {
         let server = try await Server()
         let result = try await run(Binary.path, ["console", "--target", server.target, "--device", "null", "--mic", "--dtmf", "info"],
-                                   input: "3", inputDelay: .seconds(2), timeout: .seconds(60))
+                                   input: "3", inputAfter: "answered:", inputDelay: .milliseconds(1500), timeout: .seconds(60))
         #expect(await server.stop() == 0)
         #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
         #expect(result.stdout.contains("key 3 (info)"))
@@ -156,7 +156,7 @@ import Tickets
             }
             """.write(to: home.appendingPathComponent(".asoundrc"), atomically: true, encoding: .utf8)
         let result = try await run(Binary.path, ["console", "--target", server.target, "--device", "hotlinetest"],
-                                   environment: ["HOME": home.path], input: "3", inputDelay: .seconds(2), timeout: .seconds(60))
+                                   environment: ["HOME": home.path], input: "3", inputAfter: "answered:", inputDelay: .milliseconds(1500), timeout: .seconds(60))
         #expect(await server.stop() == 0)
         #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
         let bytes = try #require(FileManager.default.contents(atPath: played))

@@ -32,9 +32,11 @@ struct CommandResult {
 }
 
 /// Runs a command to completion off the cooperative pool, with a hard time limit; `input` is
-/// written to its stdin after `inputDelay`, and stdin stays open until it exits.
+/// written to its stdin `inputDelay` after its stdout first shows `inputAfter` (at once when
+/// nil), and stdin stays open until it exits. Waiting for the output rather than a fixed time
+/// keeps a slow start (a loaded machine) from moving the keypress.
 func run(_ executable: String, _ arguments: [String], environment: [String: String]? = nil, input: String? = nil,
-         inputDelay: Duration = .zero, timeout: Duration = .seconds(120)) async throws -> CommandResult {
+         inputAfter marker: String? = nil, inputDelay: Duration = .zero, timeout: Duration = .seconds(120)) async throws -> CommandResult {
     try await withCheckedThrowingContinuation { continuation in
         DispatchQueue.global().async {
             let base = FileManager.default.temporaryDirectory.appendingPathComponent("hotline-lg-\(UUID().uuidString)")
@@ -62,8 +64,17 @@ func run(_ executable: String, _ arguments: [String], environment: [String: Stri
                 return continuation.resume(throwing: error)
             }
             if let input {
-                DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(Int(inputDelay.components.seconds * 1000 + inputDelay.components.attoseconds / 1_000_000_000_000_000))) {
-                    stdin.fileHandleForWriting.write(Data(input.utf8))
+                DispatchQueue.global().async {
+                    if let marker {
+                        // Bounded by the command's own time limit.
+                        let deadline = Date().addingTimeInterval(Double(timeout.components.seconds))
+                        while process.isRunning, Date() < deadline,
+                              !((try? String(contentsOf: outURL, encoding: .utf8))?.contains(marker) ?? false) {
+                            usleep(20_000)
+                        }
+                    }
+                    usleep(useconds_t(inputDelay.components.seconds * 1_000_000 + inputDelay.components.attoseconds / 1_000_000_000_000))
+                    if process.isRunning { stdin.fileHandleForWriting.write(Data(input.utf8)) }
                 }
             }
             let killer = DispatchWorkItem { if process.isRunning { process.terminate() } }

@@ -238,7 +238,9 @@ func crlf(_ s: String) -> [UInt8] { Array(s.replacingOccurrences(of: "\n", with:
     @Test func findsTheCallIDInAnyFormWithoutParsing() {
         func peek(_ s: String) -> String? {
             let bytes = Array(s.utf8)
-            return SIPMessageParser.peekCallID(bytes).map { String(decoding: $0, as: UTF8.self) }
+            return bytes.withUnsafeBytes { raw in
+                SIPMessageParser.peekCallID(in: raw).map { String(decoding: bytes[$0], as: UTF8.self) }
+            }
         }
         #expect(peek("INVITE sip:a@b SIP/2.0\r\nVia: x\r\nCall-ID: abc@h\r\n\r\n") == "abc@h")
         #expect(peek("BYE sip:a@b SIP/2.0\r\ni:  compact-1 \r\n\r\nCall-ID: body") == "compact-1")
@@ -248,14 +250,38 @@ func crlf(_ s: String) -> [UInt8] { Array(s.replacingOccurrences(of: "\n", with:
     }
 
     @Test func shardIsStablePerCallAndSpreadsCalls() throws {
+        func shard(_ bytes: [UInt8], _ n: Int) -> Int { bytes.withUnsafeBytes { SIPMessageParser.shard(of: $0, among: n) } }
         let a = Array(crlf(SIPParserTests.invite))
-        #expect(SIPMessageParser.shard(of: a, among: 4) == SIPMessageParser.shard(of: a, among: 4))
+        #expect(shard(a, 4) == shard(a, 4))
+        // The same Call-ID in another message (a compact-form ACK) goes to the same loop.
+        let ack = Array("ACK sip:x SIP/2.0\r\ni: 1-2@127.0.0.1\r\n\r\n".utf8)
+        #expect(shard(ack, 4) == shard(a, 4))
         var counts = [0, 0]
         for i in 0..<1000 {
             let message = Array("ACK sip:x SIP/2.0\r\nCall-ID: \(i)-4242@127.0.0.1\r\n\r\n".utf8)
-            counts[SIPMessageParser.shard(of: message, among: 2)] += 1
+            counts[shard(message, 2)] += 1
         }
         #expect(counts.allSatisfy { (400...600).contains($0) }, "\(counts)")
-        #expect(SIPMessageParser.shard(of: a, among: 1) == 0)
+        #expect(shard(a, 1) == 0)
+    }
+}
+
+@Suite struct ParsedHeaderCacheTests {
+    @Test func theParsersReadingIsKeptAndDroppedWhenHeadersChange() throws {
+        guard case .request(var r) = try SIPMessageParser.parse(datagram: crlf(SIPParserTests.invite)) else { Issue.record(); return }
+        #expect(r.parsed?.from.tag == "abc")
+        #expect(r.parsed?.cseq == SIPCSeq(1, .invite))
+        r.annotateTopVia(sourceIP: "192.0.2.4", sourcePort: 7000)
+        #expect(r.parsed != nil, "annotating the Via keeps the rest")
+        #expect(r.topVia?.received == "192.0.2.4" && r.topVia?.rport == 7000)
+        #expect(r.headers.values(.via).first?.contains("received=192.0.2.4") == true)
+        r.headers.set(.from, "<sip:other@127.0.0.1>;tag=zzz")
+        #expect(r.parsed == nil)
+        #expect(r.from?.tag == "zzz", "accessors read the new header")
+        // Equality ignores the cache.
+        guard case .request(let fresh) = try SIPMessageParser.parse(datagram: crlf(SIPParserTests.invite)) else { Issue.record(); return }
+        var stripped = fresh
+        stripped.headers = fresh.headers
+        #expect(stripped.parsed == nil && stripped == fresh)
     }
 }
