@@ -73,6 +73,7 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
+            "Yams", // the admin API's tokens file
         ]),
         .executableTarget(name: "hotline", dependencies: [
             "HotlineServer", "Dialplan", "Tickets", "LoadGen", "AudioDevice",
@@ -110,6 +111,6 @@ let package = Package(
             "SIPEndpoint", "SIPCore", "SIPTransaction", "Timers", .product(name: "NIOCore", package: "swift-nio"),
         ]),
         .testTarget(name: "HotlineServerTests", dependencies: ["HotlineServer", "SIPCore", "Tickets"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["Tickets"], exclude: ["Dialplans"], resources: [.copy("Scenarios")]),
+        .testTarget(name: "IntegrationTests", dependencies: ["Tickets", "Yams"], exclude: ["Dialplans"], resources: [.copy("Scenarios")]),
     ]
 )

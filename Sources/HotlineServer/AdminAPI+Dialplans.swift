@@ -55,24 +55,26 @@ enum DialplanRoutes {
         case .invalid(let issues):
             json(["errors": issues.map(IssueJSON.init)], status: .unprocessableEntity)
         case .renamed, .noSuchVersion:
-            json(["error": error.description], status: .notFound)
+            .error(.notFound, code: "not_found", error.description)
         case .io:
-            json(["error": error.description], status: .internalServerError)
+            .error(.internalServerError, code: "internal", error.description)
         }
     }
 
     /// The routes; `install` hands a newly live dialplan to every call loop.
     static func routes(library: DialplanLibrary, install: @escaping @Sendable (Dialplan) -> EventLoopFuture<Void>,
-                       authorize: @escaping @Sendable (AdminRequest) -> AdminResponse?) -> [String: AdminRoute] {
-        @Sendable func guarded(_ body: @escaping @Sendable (AdminRequest, EventLoop) -> EventLoopFuture<AdminResponse>) -> AdminRoute {
+                       auth: AdminAuth) -> [String: AdminRoute] {
+        /// Reads are for admins and auditors, changes for admins (see ``AdminRole``).
+        @Sendable func guarded(_ access: AdminAccess = .readConfiguration,
+                               _ body: @escaping @Sendable (AdminRequest, EventLoop) -> EventLoopFuture<AdminResponse>) -> AdminRoute {
             { request, loop in
-                if let refusal = authorize(request) { return loop.makeSucceededFuture(refusal) }
+                if case .refused(let refusal) = auth.authorize(request, for: access) { return loop.makeSucceededFuture(refusal) }
                 return body(request, loop)
             }
         }
         @Sendable func named(_ request: AdminRequest, _ loop: EventLoop) -> EventLoopFuture<AdminResponse>? {
             guard request.parameters["name"] == library.name else {
-                return loop.makeSucceededFuture(json(["error": "no dialplan named \(request.parameters["name"] ?? "")"], status: .notFound))
+                return loop.makeSucceededFuture(.error(.notFound, code: "not_found", "no dialplan named \(request.parameters["name"] ?? "")"))
             }
             return nil
         }
@@ -98,7 +100,7 @@ enum DialplanRoutes {
                 return loop.makeSucceededFuture(AdminResponse(contentType: "application/yaml; charset=utf-8", body: text,
                                                               headers: [("X-Hotline-Dialplan-Version", library.current.version)]))
             },
-            "PUT /api/dialplans/{name}": guarded { request, loop in
+            "PUT /api/dialplans/{name}": guarded(.changeConfiguration) { request, loop in
                 if let refusal = named(request, loop) { return refusal }
                 let text = request.bodyText
                 return publishing(loop) { () throws(DialplanLibrary.PublishError) in try library.publish(text) }
@@ -107,27 +109,15 @@ enum DialplanRoutes {
                 if let refusal = named(request, loop) { return refusal }
                 return loop.makeSucceededFuture(json(library.versions()))
             },
-            "POST /api/dialplans/{name}/rollback": guarded { request, loop in
+            "POST /api/dialplans/{name}/rollback": guarded(.changeConfiguration) { request, loop in
                 if let refusal = named(request, loop) { return refusal }
                 let version = request.query["version"]
                 return publishing(loop) { () throws(DialplanLibrary.PublishError) in try library.rollback(to: version) }
             },
-            "POST /api/dialplans/{name}/reload": guarded { request, loop in
+            "POST /api/dialplans/{name}/reload": guarded(.changeConfiguration) { request, loop in
                 if let refusal = named(request, loop) { return refusal }
                 return publishing(loop) { () throws(DialplanLibrary.PublishError) in try library.reload() }
             },
         ]
-    }
-
-    /// Admin routes need `Authorization: Bearer $HOTLINE_ADMIN_TOKEN` when a token is set,
-    /// and are open to loopback clients only when none is.
-    static func authorizer(token: String?) -> @Sendable (AdminRequest) -> AdminResponse? {
-        { request in
-            if let token, !token.isEmpty {
-                return request.authorization == "Bearer \(token)" ? nil
-                    : AdminResponse(status: .unauthorized, body: "missing or wrong bearer token\n", headers: [("WWW-Authenticate", "Bearer")])
-            }
-            return request.fromLoopback ? nil : AdminResponse(status: .forbidden, body: "the admin API without a token serves loopback clients only\n")
-        }
     }
 }

@@ -22,11 +22,14 @@ public final class HotlineServer: Sendable {
     private let http: AdminHTTPServer?
     private let logger: Logger
     private let dialplans: DialplanLibrary
+    /// Runs the admin API's SQLite reads off the event loops.
+    private let readers: NIOThreadPool
 
     public enum StartError: Error, CustomStringConvertible {
         case dialplan(String)
         case prompts(String)
         case tickets(String)
+        case tokens(String)
         case bind(String, Error)
 
         public var description: String {
@@ -34,6 +37,7 @@ public final class HotlineServer: Sendable {
             case .dialplan(let s): s
             case .prompts(let s): "prompts: \(s)"
             case .tickets(let s): "ticket store: \(s)"
+            case .tokens(let s): "admin tokens: \(s)"
             case .bind(let what, let e): "cannot listen on \(what): \(e)"
             }
         }
@@ -41,7 +45,8 @@ public final class HotlineServer: Sendable {
 
     private init(configuration: ServerConfiguration, sipAddress: SocketAddress, httpAddress: SocketAddress?,
                  group: MultiThreadedEventLoopGroup, engines: [CallEnginePeer],
-                 tickets: SQLiteTicketStore, http: AdminHTTPServer?, logger: Logger, dialplans: DialplanLibrary) {
+                 tickets: SQLiteTicketStore, http: AdminHTTPServer?, logger: Logger, dialplans: DialplanLibrary,
+                 readers: NIOThreadPool) {
         self.configuration = configuration
         self.sipAddress = sipAddress
         self.httpAddress = httpAddress
@@ -51,6 +56,7 @@ public final class HotlineServer: Sendable {
         self.http = http
         self.logger = logger
         self.dialplans = dialplans
+        self.readers = readers
     }
 
     public static func start(_ configuration: ServerConfiguration, logger: Logger) async throws -> HotlineServer {
@@ -97,6 +103,17 @@ public final class HotlineServer: Sendable {
         if store.recoveredTicketCount > 0 {
             logger.warning("marked tickets of calls cut off by the last shutdown as interrupted", metadata: ["count": "\(store.recoveredTicketCount)"])
         }
+        // Every unit the database knows (retired ones too), for the admin API's unit scopes.
+        let units = (try? UnitDirectory(units: store.units().map(\.unit))) ?? options.units ?? .empty
+        let auth: AdminAuth
+        do {
+            let loaded = try AdminAuth.load(tokensFile: configuration.tokensPath, adminToken: configuration.adminToken, units: units)
+            auth = loaded.auth
+            for warning in loaded.warnings { logger.warning("\(warning)") }
+        } catch {
+            store.close()
+            throw StartError.tokens("\(error)")
+        }
         // 4. Sockets: one engine per call loop, each with its own SIP socket on the one port
         //    (SO_REUSEPORT) and its own RTP ports; a call lives on the loop its Call-ID hashes to.
         let loops = max(1, configuration.callLoops)
@@ -141,17 +158,28 @@ public final class HotlineServer: Sendable {
         }
         let install = HotlineServer.installer(engines: engines, logger: logger)
         var http: AdminHTTPServer?
+        let readers = NIOThreadPool(numberOfThreads: 2)
+        readers.start()
         if let host = configuration.httpHost {
+            let ticketRoutes = TicketRoutes.routes(.init(store: store, auth: auth, pool: readers, units: units,
+                                                         timeZone: configuration.timeZone))
+            let routes = routes(engines: engines, tickets: store)
+                .merging(DialplanRoutes.routes(library: dialplans, install: install, auth: auth)) { a, _ in a }
+                .merging(ticketRoutes) { a, _ in a }
             do {
-                http = try await AdminHTTPServer.start(host: host, port: configuration.httpPort, group: group,
-                                                       routes: routes(engines: engines, tickets: store).merging(
-                                                           DialplanRoutes.routes(library: dialplans, install: install,
-                                                                                 authorize: DialplanRoutes.authorizer(token: configuration.adminToken))) { a, _ in a })
+                http = try await AdminHTTPServer.start(host: host, port: configuration.httpPort, group: group, routes: routes)
             } catch {
                 store.close()
+                try? await readers.shutdownGracefully()
                 try? await group.shutdownGracefully()
                 throw StartError.bind("HTTP \(host):\(configuration.httpPort)", error)
             }
+            if auth.requiresToken {
+                logger.info("admin API: bearer tokens required", metadata: ["tokens": "\(auth.summary)"])
+            } else {
+                logger.warning("admin API: no token configured (--tokens FILE or HOTLINE_ADMIN_TOKEN), so it serves loopback clients only")
+            }
+            logger.debug("admin routes", metadata: ["routes": "\(routes.keys.sorted().joined(separator: ", "))"])
         }
         logger.info("hotline serving", metadata: [
             "sip": "\(sip.hostPort)", "loops": "\(loops)", "http": "\(http?.localAddress?.hostPort ?? "off")",
@@ -159,7 +187,8 @@ public final class HotlineServer: Sendable {
             "db": "\(configuration.databasePath)",
         ])
         return HotlineServer(configuration: configuration, sipAddress: sip, httpAddress: http?.localAddress,
-                             group: group, engines: engines, tickets: store, http: http, logger: logger, dialplans: dialplans)
+                             group: group, engines: engines, tickets: store, http: http, logger: logger, dialplans: dialplans,
+                             readers: readers)
     }
 
     /// Stops taking calls, hangs up the ones in progress (their tickets say
@@ -169,6 +198,7 @@ public final class HotlineServer: Sendable {
         // Give the BYEs a moment on the wire before the sockets close.
         try? await Task.sleep(for: .milliseconds(200))
         try? await http?.close()
+        try? await readers.shutdownGracefully()
         for peer in engines { try? await peer.eventLoop.flatSubmit { peer.engine.value.stop() }.get() }
         await tickets.flush()
         tickets.close()

@@ -50,9 +50,12 @@ public struct ServerConfiguration: Sendable {
     public var unitsPath: String = "Dialplans/tickets/units.yaml"
     public var timeZone: TimeZone = .current
     public var userAgent: String = "Hotline/0.1"
-    /// Bearer token for the admin API (`HOTLINE_ADMIN_TOKEN`); without one the API answers
-    /// loopback clients only.
+    /// An admin bearer token for the admin API (`HOTLINE_ADMIN_TOKEN`), besides those of
+    /// ``tokensPath``. With neither, the API answers loopback clients only.
     public var adminToken: String? = ProcessInfo.processInfo.environment["HOTLINE_ADMIN_TOKEN"]
+    /// The admin API's tokens file (`--tokens`): bearer tokens (or their SHA-256) with roles
+    /// `admin`, `unit_staff` (with a unit) and `auditor`; see ``AdminAuth/parse(yaml:file:units:)``.
+    public var tokensPath: String?
 
     public init() {}
 

@@ -62,6 +62,9 @@ final class GroupCommitWriter: @unchecked Sendable {
     }
 
     private let pool: DatabasePool
+    /// At most this many operations per transaction (benchmarks' "one commit per ticket");
+    /// nil: everything queued.
+    private let maxBatch: Int?
     private let onStop: @Sendable () -> Void
     private let condition = NSCondition()
     private let policyBox: Mutex<WorkOrderPolicy>
@@ -74,8 +77,9 @@ final class GroupCommitWriter: @unchecked Sendable {
     private var finished = false
 
     /// Starts the writer thread. `onStop` runs on it after the last batch, once closed.
-    init(pool: DatabasePool, policy: WorkOrderPolicy, onStop: @escaping @Sendable () -> Void) {
+    init(pool: DatabasePool, policy: WorkOrderPolicy, maxBatch: Int? = nil, onStop: @escaping @Sendable () -> Void) {
         self.pool = pool
+        self.maxBatch = maxBatch
         self.policyBox = Mutex(policy)
         self.onStop = onStop
         let thread = Thread { [self] in run() }
@@ -176,8 +180,13 @@ final class GroupCommitWriter: @unchecked Sendable {
                 condition.unlock()
                 break
             }
-            // Swap buffers, so the two arrays' storage is reused batch after batch.
-            swap(&batch, &queue)
+            if let maxBatch, queue.count > maxBatch {
+                batch.append(contentsOf: queue.prefix(maxBatch))
+                queue.removeFirst(maxBatch)
+            } else {
+                // Swap buffers, so the two arrays' storage is reused batch after batch.
+                swap(&batch, &queue)
+            }
             condition.unlock()
             execute(batch)
             batch.removeAll(keepingCapacity: true)

@@ -59,14 +59,19 @@ public final class SQLiteTicketStore: TicketStore, TicketReading {
         /// The units work orders can be dispatched to (`Dialplans/tickets/units.yaml`), copied into the
         /// database at open. nil leaves the database's units as they are.
         public var units: UnitDirectory?
+        /// At most this many writes per transaction; nil (the default) commits everything
+        /// queued at once (group commit). For benchmarks only: `1` is the "one commit per
+        /// ticket" baseline that `Benchmarks/tickets-throughput.sh` compares group commit with.
+        public var maxWritesPerCommit: Int?
 
         public init(durability: Durability = .full, timeZone: TimeZone = .current, busyTimeout: TimeInterval = 5,
-                    policy: WorkOrderPolicy? = nil, units: UnitDirectory? = nil) {
+                    policy: WorkOrderPolicy? = nil, units: UnitDirectory? = nil, maxWritesPerCommit: Int? = nil) {
             self.durability = durability
             self.timeZone = timeZone
             self.busyTimeout = busyTimeout
             self.policy = policy
             self.units = units
+            self.maxWritesPerCommit = maxWritesPerCommit.map { max(1, $0) }
         }
     }
 
@@ -131,7 +136,8 @@ public final class SQLiteTicketStore: TicketStore, TicketReading {
         self.pool = pool
         self.recoveredTicketCount = recovered
         self.allocator = TicketIDAllocator(timeZone: options.timeZone, lastSequences: lastSequences)
-        self.writer = GroupCommitWriter(pool: pool, policy: options.policy ?? .standard(timeZone: options.timeZone)) {
+        self.writer = GroupCommitWriter(pool: pool, policy: options.policy ?? .standard(timeZone: options.timeZone),
+                                        maxBatch: options.maxWritesPerCommit) {
             // Connections first, then the lock: the next writer must find the file closed.
             try? pool.close()
             lock.release()

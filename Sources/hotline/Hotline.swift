@@ -61,6 +61,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Work-order SLA policy (used if the file exists).") var sla = "Dialplans/tickets/sla.yaml"
     @Option(help: "Units work orders are dispatched to (used if the file exists).") var units = "Dialplans/tickets/units.yaml"
     @Option(help: "Where voice messages are stored (default: recordings/ beside the database).") var recordings: String?
+    @Option(help: "Admin API bearer tokens with roles (YAML; see README). HOTLINE_ADMIN_TOKEN adds an admin token.") var tokens: String?
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error.") var logLevel = "info"
 
     func run() async throws {
@@ -81,6 +82,7 @@ struct Serve: AsyncParsableCommand {
         config.slaPath = sla
         config.unitsPath = units
         config.recordingsPath = recordings
+        config.tokensPath = tokens
         config.rtpPorts = rtpPorts.range
         config.maxCalls = maxCalls
         if let callLoops {

@@ -14,7 +14,7 @@ struct TicketsCommand: AsyncParsableCommand {
             An event the lifecycle does not allow is refused and nothing is written.
             """,
         subcommands: [List.self, Orders.self, Show.self, Dispatch.self, Sign.self, Handle.self, Feedback.self, Visit.self,
-                      Close.self, Reopen.self])
+                      Close.self, Reopen.self, Bench.self])
 
     // MARK: - Reads
 

@@ -105,6 +105,12 @@ final class ServerProcess: @unchecked Sendable {
         try await self.init(directory: other.directory, ownsDirectory: false)
     }
 
+    /// A server on a directory the test prepared (a seeded `tickets.sqlite`, a tokens file...),
+    /// removed with the server.
+    convenience init(directory: URL, dialplan: String = "Dialplans/bench.yaml", extra: [String] = []) async throws {
+        try await self.init(directory: directory, ownsDirectory: true, dialplan: dialplan, extra: extra)
+    }
+
     convenience init(dialplan: String = "Dialplans/bench.yaml", extra: [String] = []) async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("hotline-it-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)

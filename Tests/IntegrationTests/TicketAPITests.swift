@@ -1,0 +1,507 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Testing
+import Tickets
+import Yams
+
+/// The admin API of a real `hotline serve`, on a database seeded with work orders, checked
+/// against docs/openapi.yaml: every documented operation is called, every status it answers
+/// must be documented for it, every JSON body must match the documented schema, and every
+/// route the server serves must be documented. Along the way: the roles, the unit scopes,
+/// masking, paging, and the error statuses.
+@Suite(.serialized, .enabled(if: Repo.sippAvailable, "needs sipp (Debian package sip-tester): make test installs it"))
+struct TicketAPITests {
+    static let adminToken = "admin-token-for-the-api-tests"
+    static let staffToken = "xingqing-token-for-the-api-tests"
+    static let auditorToken = "auditor-token-for-the-api-tests"
+
+    /// The seeded work orders.
+    struct Seed {
+        var directory: URL
+        /// With yinchuan.xingqing, dispatched (unit staff of Xingqing see it), linked to a call.
+        var xingqing: TicketID
+        /// With yinchuan.jinfeng, closed after a return visit.
+        var jinfeng: TicketID
+        /// Accepted, never dispatched.
+        var fresh: TicketID
+        var call: TicketID
+        var count: Int
+    }
+
+    /// A ticket database with three work orders and a call, and a tokens file, in a new directory.
+    static func seed() async throws -> Seed {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("hotline-api-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let policy = try WorkOrderPolicy.load(contentsOf: Repo.root.appendingPathComponent("Dialplans/tickets/sla.yaml").path)
+        let units = try UnitDirectory.load(contentsOf: Repo.root.appendingPathComponent("Dialplans/tickets/units.yaml").path)
+        let store = try SQLiteTicketStore(path: directory.appendingPathComponent("tickets.sqlite").path,
+                                          options: .init(durability: .normal, policy: policy, units: units))
+        defer { store.close() }
+        let start = Date().addingTimeInterval(-3 * 86400)
+        func at(_ minutes: Double) -> Date { start.addingTimeInterval(minutes * 60) }
+
+        // A finished call, linked to the first work order.
+        let callID = store.allocateID(at: at(0))
+        var call = CallTicket(id: callID, callID: "seed-call@127.0.0.1", caller: "13800138000", dialled: "12345",
+                              arrivedAt: at(0), dialplanVersion: "seed")
+        call.answeredAt = at(0.01)
+        call.endedAt = at(3)
+        call.keys = "3"
+        call.menuPath = ["bench_menu:3"]
+        call.disposition = .callerHangup
+        call.sipStatus = 200
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, Error>) in
+            store.record(call) { continuation.resume(with: $0.mapError { $0 as Error }) }
+        }
+
+        func event(_ kind: String, unit: String? = nil, score: Int? = nil, at time: Date) throws -> TicketEvent {
+            try TicketEventRequest(kind: kind, unit: unit, score: score).event(actor: "seed", now: time)
+        }
+        let xingqing = try await store.createWorkOrder(WorkOrderIntake(
+            channel: .phone, caller: "13800138000", businessLine: "enterprise", category: .complaint,
+            subject: "wage arrears", details: "A restaurant owes three months of wages.", acceptedAt: at(3),
+            actor: "seed", calls: [callID]))
+        _ = try await store.append(try event("dispatched", unit: "yinchuan.xingqing", at: at(10)), to: xingqing.id)
+
+        let jinfeng = try await store.createWorkOrder(WorkOrderIntake(
+            channel: .web, caller: "13900139000", category: .help, subject: "street light", acceptedAt: at(20), actor: "seed"))
+        for (index, step) in [("dispatched", "yinchuan.jinfeng"), ("signed", "yinchuan.jinfeng"), ("handled", nil),
+                              ("feedback", nil)].enumerated() {
+            _ = try await store.append(try event(step.0, unit: step.1, at: at(30 + Double(index) * 10)), to: jinfeng.id)
+        }
+        _ = try await store.append(try event("return_visit", score: 5, at: at(90)), to: jinfeng.id)
+        _ = try await store.append(try event("closed", at: at(100)), to: jinfeng.id)
+
+        let fresh = try await store.createWorkOrder(WorkOrderIntake(
+            channel: .app, caller: "+8613700137000", category: .consultation, acceptedAt: at(120), actor: "seed"))
+
+        let tokens = """
+            # The API tests' tokens: one of each role.
+            tokens:
+              - name: centre
+                role: admin
+                token: "\(adminToken)"
+              - name: xingqing-desk
+                role: unit_staff
+                unit: yinchuan.xingqing
+                token: "\(staffToken)"
+              - name: inspector
+                role: auditor
+                sha256: \(sha256Hex(auditorToken))
+            """
+        let tokensPath = directory.appendingPathComponent("tokens.yaml").path
+        try tokens.write(toFile: tokensPath, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: tokensPath)
+        return Seed(directory: directory, xingqing: xingqing.id, jinfeng: jinfeng.id, fresh: fresh.id, call: callID, count: 3)
+    }
+
+    /// `sha256sum`, so the test states its digest the way an operator makes one.
+    static func sha256Hex(_ text: String) -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/sha256sum")
+        let input = Pipe(), output = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        try? process.run()
+        input.fileHandleForWriting.write(Data(text.utf8))
+        try? input.fileHandleForWriting.close()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return String(String(decoding: data, as: UTF8.self).prefix(64))
+    }
+
+    @Test func theServerMatchesItsOpenAPIDocument() async throws {
+        let seed = try await Self.seed()
+        let live = try DialplanPublishingTests.privateBench()
+        defer { try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: live).deletingLastPathComponent().path) }
+        let server = try await ServerProcess(directory: seed.directory, dialplan: live,
+                                             extra: ["--tokens", seed.directory.appendingPathComponent("tokens.yaml").path])
+        let api = try APIChecker(port: server.httpPort)
+        let admin = Self.adminToken, staff = Self.staffToken, auditor = Self.auditorToken
+        #expect(server.log.contains("admin API: bearer tokens required"), "\(server.log.suffix(2000))")
+        #expect(server.log.contains("tokens=admin=1 unit_staff=1 auditor=1"))
+
+        // MARK: GET /api/tickets
+        let all = try await api.call("GET", "/api/tickets", "/api/tickets?total=true", token: admin, expect: 200)
+        #expect(all.json?["total"]?.int == seed.count)
+        #expect(all.json?["items"]?.array?.count == seed.count)
+        #expect(all.json?["items"]?.array?.first?["id"]?.string == seed.fresh.rawValue, "newest accepted first")
+        #expect(all.body.contains("13800138000"), "admins see callers")
+        let first = try await api.call("GET", "/api/tickets", "/api/tickets?limit=2", token: admin, expect: 200)
+        let next = try #require(first.json?["next"]?.string)
+        let second = try await api.call("GET", "/api/tickets", "/api/tickets?limit=2&after=\(next)", token: admin, expect: 200)
+        #expect(second.json?["items"]?.array?.map { $0["id"]?.string } == [seed.xingqing.rawValue])
+        #expect(second.json?["next"] == .null)
+        // Every documented parameter is taken (the examples combine to no match, which is fine).
+        try await api.callWithEveryDocumentedParameter("GET", "/api/tickets", token: admin, expect: 200)
+        let dispatched = try await api.call("GET", "/api/tickets", "/api/tickets?status=dispatched,signed&line=enterprise",
+                                            token: admin, expect: 200)
+        #expect(dispatched.json?["items"]?.array?.map { $0["id"]?.string } == [seed.xingqing.rawValue])
+        let fromTo = try await api.call("GET", "/api/tickets", "/api/tickets?from=2000-01-01&to=2000-01-31", token: admin, expect: 200)
+        #expect(fromTo.json?["items"]?.array?.isEmpty == true)
+        let masked = try await api.call("GET", "/api/tickets", "/api/tickets", token: auditor, expect: 200)
+        #expect(!masked.body.contains("13800138000") && masked.body.contains("138****8000"), "auditors see callers masked")
+        let scoped = try await api.call("GET", "/api/tickets", "/api/tickets?total=true", token: staff, expect: 200)
+        #expect(scoped.json?["items"]?.array?.map { $0["id"]?.string } == [seed.xingqing.rawValue], "unit staff see their subtree only")
+        let outside = try await api.call("GET", "/api/tickets", "/api/tickets?unit=yinchuan", token: staff, expect: 403)
+        #expect(outside.json?["code"]?.string == "outside_unit")
+        _ = try await api.call("GET", "/api/tickets", "/api/tickets?unit=nowhere", token: admin, expect: 422)
+        let typo = try await api.call("GET", "/api/tickets", "/api/tickets?stauts=closed", token: admin, expect: 400)
+        #expect(typo.json?["error"]?.string?.contains("did you mean 'status'") == true)
+        _ = try await api.call("GET", "/api/tickets", "/api/tickets?limit=0", token: admin, expect: 400)
+        _ = try await api.call("GET", "/api/tickets", "/api/tickets?after=nonsense", token: admin, expect: 400)
+        _ = try await api.call("GET", "/api/tickets", "/api/tickets?from=yesterday", token: admin, expect: 400)
+        let anonymous = try await api.call("GET", "/api/tickets", "/api/tickets", token: nil, expect: 401)
+        #expect(anonymous.headers["www-authenticate"]?.hasPrefix("Bearer") == true)
+        _ = try await api.call("GET", "/api/tickets", "/api/tickets", token: "not-a-token-we-know-of", expect: 401)
+
+        // MARK: GET /api/tickets.csv
+        let csv = try await api.call("GET", "/api/tickets.csv", "/api/tickets.csv", token: admin, expect: 200)
+        let csvLines = csv.body.components(separatedBy: "\r\n").filter { !$0.isEmpty }
+        #expect(csvLines.count == 1 + seed.count)
+        #expect(csvLines.first?.hasPrefix("id,channel,caller,") == true)
+        #expect(csv.body.contains("13800138000"))
+        let auditorCSV = try await api.call("GET", "/api/tickets.csv", "/api/tickets.csv", token: auditor, expect: 200)
+        #expect(!auditorCSV.body.contains("13800138000") && auditorCSV.body.contains("138****8000"))
+        let staffCSV = try await api.call("GET", "/api/tickets.csv", "/api/tickets.csv", token: staff, expect: 200)
+        #expect(staffCSV.body.components(separatedBy: "\r\n").filter { !$0.isEmpty }.count == 2)
+        try await api.callWithEveryDocumentedParameter("GET", "/api/tickets.csv", token: admin, expect: 200)
+        _ = try await api.call("GET", "/api/tickets.csv", "/api/tickets.csv?limit=5", token: admin, expect: 400)
+
+        // MARK: GET /api/tickets/{id}
+        let detail = try await api.call("GET", "/api/tickets/{id}", "/api/tickets/\(seed.xingqing)", token: staff, expect: 200)
+        #expect(detail.json?["calls"]?.array?.first?["call"]?["call_id"]?.string == "seed-call@127.0.0.1")
+        #expect(detail.json?["allowed_events"]?.array?.compactMap(\.string) == ["dispatched", "signed"])
+        #expect(detail.json?["dispatches"]?.array?.first?["unit"]?.string == "yinchuan.xingqing")
+        let closed = try await api.call("GET", "/api/tickets/{id}", "/api/tickets/\(seed.jinfeng)", token: auditor, expect: 200)
+        #expect(closed.json?["work_order"]?["status"]?.string == "closed")
+        #expect(closed.json?["work_order"]?["caller"]?.string == "139****9000")
+        let notTheirs = try await api.call("GET", "/api/tickets/{id}", "/api/tickets/\(seed.jinfeng)", token: staff, expect: 403)
+        #expect(notTheirs.json?["code"]?.string == "outside_unit")
+        let aCall = try await api.call("GET", "/api/tickets/{id}", "/api/tickets/\(seed.call)", token: admin, expect: 404)
+        #expect(aCall.json?["error"]?.string?.contains("is a call; its work order is \(seed.xingqing)") == true)
+        _ = try await api.call("GET", "/api/tickets/{id}", "/api/tickets/20991231-999999", token: admin, expect: 404)
+        _ = try await api.call("GET", "/api/tickets/{id}", "/api/tickets/not-a-number", token: admin, expect: 400)
+
+        // MARK: POST /api/tickets/{id}/events
+        let signed = try await api.call("POST", "/api/tickets/{id}/events", "/api/tickets/\(seed.xingqing)/events", token: staff,
+                                        body: #"{"kind": "signed", "unit": "yinchuan.xingqing", "note": "on it", "actor": "someone else"}"#,
+                                        expect: 201)
+        #expect(signed.json?["status"]?.string == "signed")
+        #expect(signed.headers["location"] == "/api/tickets/\(seed.xingqing)")
+        let afterSign = try await api.call("GET", "/api/tickets/{id}", "/api/tickets/\(seed.xingqing)", token: admin, expect: 200)
+        let lastEvent = afterSign.json?["events"]?.array?.last
+        #expect(lastEvent?["actor"]?.string == "api:xingqing-desk", "the actor is the token's name, not the body's")
+        #expect(lastEvent?["note"]?.string == "on it")
+        let elsewhere = try await api.call("POST", "/api/tickets/{id}/events", "/api/tickets/\(seed.xingqing)/events", token: staff,
+                                           body: #"{"kind": "dispatched", "unit": "yinchuan.jinfeng"}"#, expect: 403)
+        #expect(elsewhere.json?["code"]?.string == "outside_unit", "unit staff dispatch only within their subtree")
+        let twice = try await api.call("POST", "/api/tickets/{id}/events", "/api/tickets/\(seed.xingqing)/events", token: staff,
+                                       body: #"{"kind": "signed", "unit": "yinchuan.xingqing"}"#, expect: 409)
+        #expect(twice.json?["code"]?.string == "event_refused")
+        let readOnly = try await api.call("POST", "/api/tickets/{id}/events", "/api/tickets/\(seed.xingqing)/events", token: auditor,
+                                          body: #"{"kind": "handled"}"#, expect: 403)
+        #expect(readOnly.json?["code"]?.string == "forbidden")
+        _ = try await api.call("POST", "/api/tickets/{id}/events", "/api/tickets/\(seed.jinfeng)/events", token: staff,
+                               body: #"{"kind": "reopened", "reason": "not fixed"}"#, expect: 403)
+        _ = try await api.call("POST", "/api/tickets/{id}/events", "/api/tickets/\(seed.fresh)/events", token: admin,
+                               body: #"{"kind": "dispatched", "unit": "nowhere"}"#, expect: 422)
+        _ = try await api.call("POST", "/api/tickets/{id}/events", "/api/tickets/\(seed.fresh)/events", token: admin,
+                               body: #"{"kind": "dispatch", "unit": "yinchuan"}"#, expect: 400)
+        _ = try await api.call("POST", "/api/tickets/{id}/events", "/api/tickets/\(seed.fresh)/events", token: admin,
+                               body: "not json", expect: 400)
+        _ = try await api.call("POST", "/api/tickets/{id}/events", "/api/tickets/20991231-999999/events", token: admin,
+                               body: #"{"kind": "closed"}"#, expect: 404)
+        let dispatchedNow = try await api.call("POST", "/api/tickets/{id}/events", "/api/tickets/\(seed.fresh)/events",
+                                               token: admin, body: #"{"kind": "dispatched", "unit": "yinchuan.jinfeng"}"#,
+                                               expect: 201)
+        #expect(dispatchedNow.json?["sign_deadline"]?.string != nil, "a dispatch gets its SLA deadlines")
+
+        // MARK: GET /api/kpis
+        let kpis = try await api.call("GET", "/api/kpis", "/api/kpis", token: admin, expect: 200)
+        #expect(kpis.json?["work_orders"]?["accepted"]?.int == seed.count)
+        #expect(kpis.json?["calls"]?["offered"]?.int == 1)
+        let kpiCSV = try await api.call("GET", "/api/kpis", "/api/kpis?format=csv&from=2000-01-01&to=2099-12-31", token: auditor,
+                                        expect: 200)
+        #expect(kpiCSV.body.hasPrefix("section,key,value,numerator,denominator,previous"))
+        try await api.callWithEveryDocumentedParameter("GET", "/api/kpis", token: admin, expect: 200)
+        let instants = try await api.call("GET", "/api/kpis", "/api/kpis?from=2000-01-01T00:00:00Z&to=2099-01-01T00:00:00%2B08:00",
+                                          token: admin, expect: 200)
+        #expect(instants.json?["work_orders"]?["accepted"]?.int == seed.count)
+        let unitKPIs = try await api.call("GET", "/api/kpis", "/api/kpis", token: staff, expect: 200)
+        #expect(unitKPIs.json?["unit"]?.string == "yinchuan.xingqing")
+        #expect(unitKPIs.json?["calls"] == .null, "call figures belong to no unit")
+        _ = try await api.call("GET", "/api/kpis", "/api/kpis?unit=ningxia", token: staff, expect: 403)
+        _ = try await api.call("GET", "/api/kpis", "/api/kpis?unit=nowhere", token: admin, expect: 422)
+        _ = try await api.call("GET", "/api/kpis", "/api/kpis?to=2026-11-30", token: admin, expect: 400)
+        _ = try await api.call("GET", "/api/kpis", "/api/kpis?format=xml", token: admin, expect: 400)
+
+        // MARK: dialplans
+        let dialplans = try await api.call("GET", "/api/dialplans", "/api/dialplans", token: auditor, expect: 200)
+        let name = try #require(dialplans.json?.array?.first?["name"]?.string)
+        _ = try await api.call("GET", "/api/dialplans", "/api/dialplans", token: staff, expect: 403)
+        _ = try await api.call("GET", "/api/dialplans", "/api/dialplans", token: nil, expect: 401)
+        let text = try await api.call("GET", "/api/dialplans/{name}", "/api/dialplans/\(name)", token: admin, expect: 200)
+        _ = try await api.call("GET", "/api/dialplans/{name}", "/api/dialplans/nope", token: admin, expect: 404)
+        _ = try await api.call("PUT", "/api/dialplans/{name}", "/api/dialplans/\(name)", token: auditor,
+                               body: text.body + "\n# v2\n", expect: 403)
+        _ = try await api.call("PUT", "/api/dialplans/{name}", "/api/dialplans/\(name)", token: admin,
+                               body: text.body.replacingOccurrences(of: "timeout: 5s", with: "timout: 5s"), expect: 422)
+        _ = try await api.call("PUT", "/api/dialplans/{name}", "/api/dialplans/\(name)", token: admin,
+                               body: text.body + "\n# v2\n", expect: 200)
+        _ = try await api.call("GET", "/api/dialplans/{name}/versions", "/api/dialplans/\(name)/versions", token: auditor, expect: 200)
+        _ = try await api.call("POST", "/api/dialplans/{name}/rollback", "/api/dialplans/\(name)/rollback", token: staff, expect: 403)
+        _ = try await api.call("POST", "/api/dialplans/{name}/rollback", "/api/dialplans/\(name)/rollback", token: admin, expect: 200)
+        _ = try await api.call("POST", "/api/dialplans/{name}/rollback", "/api/dialplans/\(name)/rollback?version=nope",
+                               token: admin, expect: 404)
+        _ = try await api.call("POST", "/api/dialplans/{name}/reload", "/api/dialplans/\(name)/reload", token: auditor, expect: 403)
+        _ = try await api.call("POST", "/api/dialplans/{name}/reload", "/api/dialplans/\(name)/reload", token: admin, expect: 200)
+
+        // MARK: open routes
+        _ = try await api.call("GET", "/health", "/health", token: nil, expect: 200)
+        _ = try await api.call("GET", "/metrics", "/metrics", token: nil, expect: 200)
+
+        // Every documented operation answered 2xx at least once...
+        for operation in api.documentedOperations.sorted() {
+            #expect(api.succeeded.contains(operation), "\(operation) was never called with success")
+        }
+        // ...and every route the server serves is documented (it logs its table at debug level).
+        let table = try #require(server.log.firstMatch(of: /routes=(.+?) \[HotlineServer\] admin routes/)).1
+        let served = table.components(separatedBy: ", ")
+        #expect(served.count >= 13, "\(served)")
+        for route in served {
+            let parts = route.split(separator: " ", maxSplits: 1).map(String.init)
+            #expect(api.documentedOperations.contains("\(parts[0]) \(parts[1])"), "\(route) is served but not in docs/openapi.yaml")
+        }
+        #expect(await server.stop() == 0)
+    }
+
+    @Test func withoutATokenTheAPIServesLoopbackAndSaysSo() async throws {
+        let server = try await ServerProcess()
+        #expect(server.log.contains("no token configured") && server.log.contains("serves loopback clients only"))
+        let api = try APIChecker(port: server.httpPort)
+        let list = try await api.call("GET", "/api/tickets", "/api/tickets", token: nil, expect: 200)
+        #expect(list.json?["items"]?.array?.isEmpty == true)
+        #expect(await server.stop() == 0)
+    }
+}
+
+// MARK: - Calling the server and checking the answer against the document
+
+/// A JSON value as parsed (numbers keep whether they were integers).
+enum JSONNode: Decodable, Equatable {
+    case null, bool(Bool), int(Int), double(Double), string(String), array([JSONNode]), object([String: JSONNode])
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if container.decodeNil() { self = .null }
+        else if let value = try? container.decode(Bool.self) { self = .bool(value) }
+        else if let value = try? container.decode(Int.self) { self = .int(value) }
+        else if let value = try? container.decode(Double.self) { self = .double(value) }
+        else if let value = try? container.decode(String.self) { self = .string(value) }
+        else if let value = try? container.decode([JSONNode].self) { self = .array(value) }
+        else { self = .object(try container.decode([String: JSONNode].self)) }
+    }
+
+    subscript(key: String) -> JSONNode? {
+        if case .object(let members) = self { return members[key] }
+        return nil
+    }
+
+    var string: String? { if case .string(let s) = self { s } else { nil } }
+    var int: Int? { if case .int(let i) = self { i } else { nil } }
+    var array: [JSONNode]? { if case .array(let a) = self { a } else { nil } }
+}
+
+/// One answer of the server.
+struct APIAnswer {
+    var status: Int
+    var contentType: String
+    var body: String
+    /// Lower-case names.
+    var headers: [String: String]
+    var json: JSONNode?
+}
+
+/// Calls the server and checks each answer against docs/openapi.yaml.
+final class APIChecker: @unchecked Sendable {
+    let port: Int
+    let document: [String: Any]
+    /// `METHOD /path/{param}` of every documented operation.
+    let documentedOperations: Set<String>
+    /// Operations that answered 2xx.
+    private(set) var succeeded: Set<String> = []
+
+    init(port: Int) throws {
+        self.port = port
+        let text = try String(contentsOf: Repo.root.appendingPathComponent("docs/openapi.yaml"), encoding: .utf8)
+        document = try #require(try Yams.load(yaml: text) as? [String: Any])
+        #expect((document["openapi"] as? String)?.hasPrefix("3.1") == true)
+        var operations: Set<String> = []
+        for (path, item) in (document["paths"] as? [String: Any]) ?? [:] {
+            for method in ((item as? [String: Any]) ?? [:]).keys where ["get", "put", "post", "delete", "patch"].contains(method) {
+                operations.insert("\(method.uppercased()) \(path)")
+            }
+        }
+        documentedOperations = operations
+    }
+
+    func operation(_ method: String, _ template: String) -> [String: Any]? {
+        ((document["paths"] as? [String: Any])?[template] as? [String: Any])?[method.lowercased()] as? [String: Any]
+    }
+
+    /// Calls `path` (an instance of `template`) and checks: the status is `expect`, it is
+    /// documented for the operation, its content type is documented, and a JSON body matches
+    /// the documented schema.
+    @discardableResult
+    func call(_ method: String, _ template: String, _ path: String, token: String?, body: String? = nil, expect: Int,
+              sourceLocation: SourceLocation = #_sourceLocation) async throws -> APIAnswer {
+        var request = URLRequest(url: try #require(URL(string: "http://127.0.0.1:\(port)\(path)")))
+        request.httpMethod = method
+        if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
+        if let body {
+            request.httpBody = Data(body.utf8)
+            request.setValue(template.contains("dialplans") ? "application/yaml" : "application/json",
+                             forHTTPHeaderField: "Content-Type")
+        }
+        let (data, response) = try await URLSession.shared.data(for: request)
+        let http = try #require(response as? HTTPURLResponse)
+        var headers: [String: String] = [:]
+        for (name, value) in http.allHeaderFields {
+            if let name = name as? String, let value = value as? String { headers[name.lowercased()] = value }
+        }
+        let contentType = (headers["content-type"] ?? "").split(separator: ";").first.map(String.init) ?? ""
+        let text = String(decoding: data, as: UTF8.self)
+        var answer = APIAnswer(status: http.statusCode, contentType: contentType, body: text, headers: headers)
+        let label = "\(method) \(path) (\(template))"
+        #expect(answer.status == expect, "\(label): \(answer.status) \(text.prefix(500))", sourceLocation: sourceLocation)
+
+        guard let operation = operation(method, template) else {
+            Issue.record("\(method) \(template) is not in docs/openapi.yaml", sourceLocation: sourceLocation)
+            return answer
+        }
+        guard var documented = (operation["responses"] as? [String: Any])?[String(answer.status)] as? [String: Any] else {
+            Issue.record("\(label): status \(answer.status) is not documented for it", sourceLocation: sourceLocation)
+            return answer
+        }
+        if let ref = documented["$ref"] as? String { documented = resolve(ref) }
+        let content = documented["content"] as? [String: Any] ?? [:]
+        guard let media = content[contentType] as? [String: Any] else {
+            let documentedTypes = content.keys.sorted().joined(separator: ", ")
+            Issue.record("\(label): content type '\(contentType)' is not documented for \(answer.status) (documented: \(documentedTypes))",
+                         sourceLocation: sourceLocation)
+            return answer
+        }
+        if contentType == "application/json" {
+            do {
+                let json = try JSONDecoder().decode(JSONNode.self, from: data)
+                answer.json = json
+                if let schema = media["schema"] as? [String: Any] {
+                    let errors = validate(json, schema, at: "$")
+                    let listed = errors.prefix(10).joined(separator: "\n")
+                    #expect(errors.isEmpty, "\(label): the body does not match the schema:\n\(listed)\n\(text.prefix(1500))",
+                            sourceLocation: sourceLocation)
+                }
+            } catch {
+                Issue.record("\(label): not JSON: \(text.prefix(300))", sourceLocation: sourceLocation)
+            }
+        }
+        if (200..<300).contains(answer.status) { succeeded.insert("\(method) \(template)") }
+        return answer
+    }
+
+    /// Calls `template` once with every documented query parameter set to its `example`.
+    func callWithEveryDocumentedParameter(_ method: String, _ template: String, token: String?, expect: Int,
+                                          sourceLocation: SourceLocation = #_sourceLocation) async throws {
+        let parameters = (operation(method, template)?["parameters"] as? [Any] ?? []).compactMap { item -> [String: Any]? in
+            guard var parameter = item as? [String: Any] else { return nil }
+            if let ref = parameter["$ref"] as? String { parameter = resolve(ref) }
+            return parameter["in"] as? String == "query" ? parameter : nil
+        }
+        var components = URLComponents()
+        components.path = template
+        components.queryItems = parameters.map { parameter in
+            let example = parameter["example"].map { "\($0)" } ?? ""
+            return URLQueryItem(name: parameter["name"] as? String ?? "", value: example)
+        }
+        #expect(!parameters.isEmpty, sourceLocation: sourceLocation)
+        #expect(parameters.allSatisfy { $0["example"] != nil }, "every query parameter has an example", sourceLocation: sourceLocation)
+        let query = (components.percentEncodedQuery ?? "").replacingOccurrences(of: "+", with: "%2B")
+        try await call(method, template, template + "?" + query, token: token, expect: expect, sourceLocation: sourceLocation)
+    }
+
+    /// `#/components/...`.
+    func resolve(_ ref: String) -> [String: Any] {
+        var node: Any = document
+        for part in ref.dropFirst(2).split(separator: "/") {
+            node = (node as? [String: Any])?[String(part)] ?? [:]
+        }
+        return node as? [String: Any] ?? [:]
+    }
+
+    /// The subset of JSON Schema the document uses: $ref, type (one or a list, "null"
+    /// included), enum, required, properties, additionalProperties: false, items, pattern,
+    /// minimum, maximum. Returns every mismatch, each with its JSON path.
+    func validate(_ value: JSONNode, _ schema: [String: Any], at path: String) -> [String] {
+        var schema = schema
+        if let ref = schema["$ref"] as? String { schema = resolve(ref) }
+        var errors: [String] = []
+        let types: [String] = (schema["type"] as? [String]) ?? (schema["type"] as? String).map { [$0] } ?? []
+        let kind: String = switch value {
+        case .null: "null"
+        case .bool: "boolean"
+        case .int: "integer"
+        case .double: "number"
+        case .string: "string"
+        case .array: "array"
+        case .object: "object"
+        }
+        if !types.isEmpty, !types.contains(kind), !(kind == "integer" && types.contains("number")) {
+            return ["\(path): \(kind), expected \(types.joined(separator: " or "))"]
+        }
+        if let allowed = schema["enum"] as? [Any] {
+            let texts = allowed.map { "\($0)" }
+            let text: String? = switch value {
+            case .string(let s): s
+            case .int(let i): String(i)
+            case .null: nil
+            default: "\(value)"
+            }
+            if let text, !texts.contains(text) { errors.append("\(path): '\(text)' is not one of \(texts)") }
+        }
+        switch value {
+        case .object(let members):
+            for key in (schema["required"] as? [String]) ?? [] where members[key] == nil {
+                errors.append("\(path): missing required '\(key)'")
+            }
+            let properties = (schema["properties"] as? [String: Any]) ?? [:]
+            for (key, member) in members {
+                if let property = properties[key] as? [String: Any] {
+                    errors += validate(member, property, at: "\(path).\(key)")
+                } else if schema["additionalProperties"] as? Bool == false {
+                    errors.append("\(path): '\(key)' is not documented")
+                }
+            }
+        case .array(let items):
+            if let itemSchema = schema["items"] as? [String: Any] {
+                for (index, item) in items.enumerated() { errors += validate(item, itemSchema, at: "\(path)[\(index)]") }
+            }
+        case .string(let text):
+            if let pattern = schema["pattern"] as? String {
+                if let regex = try? Regex(pattern) {
+                    if text.firstMatch(of: regex) == nil { errors.append("\(path): '\(text)' does not match \(pattern)") }
+                } else {
+                    errors.append("\(path): the document's pattern \(pattern) is not a regular expression")
+                }
+            }
+        case .int(let number):
+            if let minimum = schema["minimum"] as? Int, number < minimum { errors.append("\(path): \(number) < \(minimum)") }
+            if let maximum = schema["maximum"] as? Int, number > maximum { errors.append("\(path): \(number) > \(maximum)") }
+        default:
+            break
+        }
+        return errors
+    }
+}
