@@ -15,6 +15,12 @@ extension CallTicket: Codable {
         case businessLine = "business_line"
         case sipStatus = "sip_status"
         case dialplanVersion = "dialplan_version"
+        // The agent queues (migration v3); null / false for calls that never queued.
+        case queue, agent, abandoned, overflowed, callback
+        case enqueuedAt = "enqueued_at"
+        case agentAnsweredAt = "agent_answered_at"
+        case waitMilliseconds = "wait_ms"
+        case talkMilliseconds = "talk_ms"
     }
 
     /// Encodes every key, writing `null` for absent values, so each object has the same
@@ -36,6 +42,15 @@ extension CallTicket: Codable {
         try container.encode(disposition, forKey: .disposition)
         try container.encode(sipStatus, forKey: .sipStatus)
         try container.encode(dialplanVersion, forKey: .dialplanVersion)
+        try container.encode(queue?.queue, forKey: .queue)
+        try container.encode(queue?.agent, forKey: .agent)
+        try container.encode(queue.map { TicketTimestamp.format($0.enqueuedAt) }, forKey: .enqueuedAt)
+        try container.encode(queue?.agentAnsweredAt.map(TicketTimestamp.format), forKey: .agentAnsweredAt)
+        try container.encode(queue?.waitMilliseconds, forKey: .waitMilliseconds)
+        try container.encode(queue?.talkMilliseconds, forKey: .talkMilliseconds)
+        try container.encode(queue?.abandoned ?? false, forKey: .abandoned)
+        try container.encode(queue?.overflowed ?? false, forKey: .overflowed)
+        try container.encode(queue?.callback ?? false, forKey: .callback)
     }
 
     public init(from decoder: any Decoder) throws {
@@ -54,6 +69,22 @@ extension CallTicket: Codable {
                 String.self, .init(codingPath: container.codingPath + [CodingKeys.arrivedAt],
                                    debugDescription: "arrived_at is required"))
         }
+        var queue: QueueOutcome?
+        if let name = try container.decodeIfPresent(String.self, forKey: .queue) {
+            guard let enqueuedAt = try date(.enqueuedAt) else {
+                throw DecodingError.valueNotFound(
+                    String.self, .init(codingPath: container.codingPath + [CodingKeys.enqueuedAt],
+                                       debugDescription: "enqueued_at is required with queue"))
+            }
+            queue = QueueOutcome(
+                queue: name, agent: try container.decodeIfPresent(String.self, forKey: .agent), enqueuedAt: enqueuedAt,
+                agentAnsweredAt: try date(.agentAnsweredAt),
+                waitMilliseconds: try container.decodeIfPresent(Int.self, forKey: .waitMilliseconds),
+                talkMilliseconds: try container.decodeIfPresent(Int.self, forKey: .talkMilliseconds),
+                abandoned: try container.decodeIfPresent(Bool.self, forKey: .abandoned) ?? false,
+                overflowed: try container.decodeIfPresent(Bool.self, forKey: .overflowed) ?? false,
+                callback: try container.decodeIfPresent(Bool.self, forKey: .callback) ?? false)
+        }
         self.init(
             id: try container.decode(TicketID.self, forKey: .id),
             callID: try container.decode(String.self, forKey: .callID),
@@ -68,7 +99,8 @@ extension CallTicket: Codable {
             category: try container.decodeIfPresent(TicketCategory.self, forKey: .category),
             disposition: try container.decodeIfPresent(CallDisposition.self, forKey: .disposition),
             sipStatus: try container.decodeIfPresent(Int.self, forKey: .sipStatus),
-            dialplanVersion: try container.decode(String.self, forKey: .dialplanVersion))
+            dialplanVersion: try container.decode(String.self, forKey: .dialplanVersion),
+            queue: queue)
     }
 
     /// The encoder for `[CallTicket]` on the command line: pretty, keys sorted (so the output
