@@ -62,6 +62,16 @@ public final class RTPSession {
     /// Position in the engine's list of playing sessions, for O(1) removal.
     var playingIndex: Int?
 
+    // Bridging (RTPSession+Bridge.swift)
+    weak var peer: RTPSession?
+    var transcoder: AudioTranscoder?
+    var lastRelayedTimestamp: UInt32?
+    /// Event start timestamps received on this leg → the ones used on the other leg.
+    var relayedEvents: [UInt32: UInt32] = [:]
+    private var relayBuffer: ByteBuffer
+    public private(set) var encodingName: String
+    public private(set) var clockRate: Int = 8000
+
     private var latched = false
     private var sends = true
     private var telephoneEventPayloadType: UInt8?
@@ -87,13 +97,17 @@ public final class RTPSession {
                                         initialSequenceNumber: .random(in: 0...UInt16.max, using: &rng),
                                         initialTimestamp: .random(in: 0...UInt32.max, using: &rng))
         self.payloadType = RTPPayloadType(negotiated.codec.payloadType)
+        self.encodingName = negotiated.codec.encodingName
         self.sendBuffer = allocator.buffer(capacity: 12 + 320)
+        self.relayBuffer = allocator.buffer(capacity: 12 + 1500)
         update(negotiated)
     }
 
     /// Applies a (re-)negotiation: codec, remote address, direction, events.
     public func update(_ negotiated: NegotiatedMedia) {
         payloadType = RTPPayloadType(negotiated.codec.payloadType)
+        encodingName = negotiated.codec.encodingName
+        clockRate = Int(negotiated.codec.clockRate)
         telephoneEventPayloadType = negotiated.telephoneEventPayloadType
         samplesPerFrame = UInt32(negotiated.codec.clockRate / 50)
         sends = negotiated.direction.sends && negotiated.remoteAddress != "0.0.0.0"
@@ -164,6 +178,31 @@ public final class RTPSession {
         delegate?.rtpSession(self, finishedPlayback: playbackID)
     }
 
+    // MARK: relaying (for the bridge)
+
+    var samplesPerFrameValue: Int { Int(samplesPerFrame) }
+    var telephoneEventType: UInt8? { telephoneEventPayloadType }
+    var currentTimestamp: UInt32 { packetizer.nextTimestamp }
+
+    /// Sends one frame of relayed audio at once (not paced: it is paced by the other leg).
+    func sendRelayed(_ payload: UnsafeRawBufferPointer, samples: UInt32) {
+        guard sends, let destination = preparedRemote, let socket else { return }
+        relayBuffer.clear()
+        packetizer.writePacket(payloadType: payloadType, samples: samples, payload: payload, into: &relayBuffer)
+        if socket.send(relayBuffer, to: destination) { stats.packetsSent += 1 } else { stats.packetsDropped += 1 }
+    }
+
+    /// Sends one RFC 4733 event packet with the given event start timestamp.
+    func sendEvent(_ event: TelephoneEvent, payloadType pt: UInt8, timestamp: UInt32, marker: Bool) {
+        guard sends, let destination = preparedRemote, let socket else { return }
+        relayBuffer.clear()
+        var header = packetizer.nextHeader(payloadType: RTPPayloadType(pt), samples: 0, marker: marker)
+        header.timestamp = timestamp
+        header.write(to: &relayBuffer)
+        _ = event.write(to: &relayBuffer)
+        if socket.send(relayBuffer, to: destination) { stats.packetsSent += 1 } else { stats.packetsDropped += 1 }
+    }
+
     // MARK: recording
 
     /// Starts keeping the caller's audio (decoded G.711), at most `maxSamples` samples.
@@ -205,6 +244,13 @@ public final class RTPSession {
         }
         if recording != nil, layout.header.payloadType == payloadType {
             record(layout.payload(in: buffer))
+        }
+        if peer != nil {
+            if layout.header.payloadType == payloadType {
+                relayAudio(layout.payload(in: buffer), timestamp: layout.header.timestamp)
+            } else if let pt = telephoneEventPayloadType, layout.header.payloadType.rawValue == pt {
+                relayEvent(layout.payload(in: buffer), timestamp: layout.header.timestamp, marker: layout.header.marker)
+            }
         }
         if let pt = telephoneEventPayloadType, layout.header.payloadType.rawValue == pt {
             if let key = detector.receivedPacket(rtpTimestamp: layout.header.timestamp, marker: layout.header.marker,
