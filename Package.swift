@@ -68,7 +68,7 @@ let package = Package(
         // MARK: composition root and executable
         .target(name: "HotlineServer", dependencies: [
             "SIPCore", "SDP", "SIPTransaction", "SIPDialog", "SIPTransport", "SIPEndpoint",
-            "RTP", "Codecs", "Media", "Dialplan", "Tickets", "Timers", "AudioDevice",
+            "RTP", "Codecs", "Media", "Dialplan", "Tickets", "Timers", "AudioDevice", "SIPAuth",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
