@@ -76,7 +76,7 @@ let package = Package(
             "Yams", // the admin API's tokens file
         ]),
         .executableTarget(name: "hotline", dependencies: [
-            "HotlineServer", "Dialplan", "Tickets", "LoadGen", "AudioDevice",
+            "HotlineServer", "Dialplan", "Tickets", "LoadGen", "AudioDevice", "Media",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),

@@ -23,6 +23,15 @@ public struct PlayoutFrames: Sendable {
     public var frameCount: Int { bytes.count / frameSize }
 }
 
+/// When a session listens for DTMF tones in the caller's audio.
+public enum InbandDTMFMode: String, Sendable, CaseIterable {
+    /// Only when no RFC 4733 telephone-event was negotiated (and not while bridged to an agent).
+    case auto
+    /// Always (for gateways that send both, at the risk of counting a key twice).
+    case always
+    case off
+}
+
 /// Counters of one session (and, summed, of the engine).
 public struct RTPStatistics: Sendable, Equatable {
     public var packetsSent: UInt64 = 0
@@ -84,6 +93,11 @@ public final class RTPSession {
     private var frame = 0
     private var playbackID: UInt64 = 0
     private var lastSentTick: UInt64?
+    /// In-band DTMF (Q.23 tones in the audio): for callers whose gateway sends keys as
+    /// sound, not RFC 4733 events. On when the call negotiated no telephone-event, or always.
+    public var inbandDTMF: InbandDTMFMode = .auto
+    private var toneDetector: GoertzelDTMFDetector?
+    private var toneScratch: [Int16] = []
     /// The caller's audio, decoded to 8 kHz PCM while a recording runs.
     private var recording: [Int16]?
     private var recordingLimit = 0
@@ -178,6 +192,37 @@ public final class RTPSession {
         delegate?.rtpSession(self, finishedPlayback: playbackID)
     }
 
+    // MARK: in-band DTMF
+
+    private var listensForTones: Bool {
+        switch inbandDTMF {
+        case .off: false
+        case .always: clockRate == 8000
+        case .auto: clockRate == 8000 && telephoneEventPayloadType == nil && peer == nil
+        }
+    }
+
+    private func detectTones(_ payload: ByteBuffer) {
+        if toneDetector == nil {
+            toneDetector = GoertzelDTMFDetector(sampleRate: 8000)
+            toneScratch = [Int16](repeating: 0, count: 1600)
+        }
+        let aLaw = encodingName.uppercased() == "PCMA"
+        let count = min(payload.readableBytes, toneScratch.count)
+        payload.withUnsafeReadableBytes { bytes in
+            for i in 0..<count { toneScratch[i] = aLaw ? G711.decodeALaw(bytes[i]) : G711.decodeMuLaw(bytes[i]) }
+        }
+        var found: [DTMFTone] = []
+        toneScratch.withUnsafeBufferPointer { pcm in
+            toneDetector!.process(UnsafeBufferPointer(rebasing: pcm[0..<count])) { found.append($0) }
+        }
+        for tone in found {
+            guard let key = DTMFKey(character: tone.rawValue) else { continue }
+            stats.digitsReceived += 1
+            delegate?.rtpSession(self, receivedDigit: key)
+        }
+    }
+
     // MARK: relaying (for the bridge)
 
     var samplesPerFrameValue: Int { Int(samplesPerFrame) }
@@ -244,6 +289,9 @@ public final class RTPSession {
         }
         if recording != nil, layout.header.payloadType == payloadType {
             record(layout.payload(in: buffer))
+        }
+        if layout.header.payloadType == payloadType, listensForTones {
+            detectTones(layout.payload(in: buffer))
         }
         if peer != nil {
             if layout.header.payloadType == payloadType {
