@@ -77,7 +77,7 @@ let package = Package(
             "Yams", // the admin API's tokens file
         ]),
         .executableTarget(name: "hotline", dependencies: [
-            "HotlineServer", "Dialplan", "Tickets", "LoadGen", "AudioDevice", "ACDConfig",
+            "HotlineServer", "Dialplan", "Tickets", "LoadGen", "AudioDevice", "Media", "ACDConfig",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),

@@ -101,6 +101,7 @@ final class CallEngine {
         self.wallClock = wallClock
         self.media = MediaEngine(eventLoop: eventLoop, host: configuration.contactHost,
                                  ports: CallEngine.share(of: configuration.rtpPorts, shard: shardIndex, of: shardCount))
+        media.inbandDTMF = configuration.inbandDTMF
         // Calls spread evenly over the loops (Call-ID hash), so each loop admits its share.
         let n = Double(shardCount)
         var limits = AdmissionControl.Limits(maxCalls: configuration.maxCalls,

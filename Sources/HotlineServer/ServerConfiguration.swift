@@ -2,6 +2,7 @@
 // the SIP socket, the media engine, the ticket store and the admin listener, and binds the
 // pure machines (transactions, dialogs, dialplan execution) to them.
 import Foundation
+import Media
 import NIOCore
 import Tickets
 
@@ -19,6 +20,9 @@ public struct ServerConfiguration: Sendable {
     public var dialplanPath: String = "Dialplans/12345.yaml"
     public var databasePath: String = "var/hotline.sqlite"
     public var promptsPath: String = "Prompts"
+    /// DTMF tones in the caller's audio: `auto` listens when the call negotiated no RFC 4733
+    /// telephone-event; `always`; `off`.
+    public var inbandDTMF: InbandDTMFMode = .auto
     /// Where the `record` node's messages go (`<ticket id>-<n>.wav`); beside the database by default.
     public var recordingsPath: String?
     /// The recordings directory in effect.

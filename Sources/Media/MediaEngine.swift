@@ -17,6 +17,8 @@ public final class MediaEngine {
     private var nextDeadline: NIODeadline?
     private var tickTask: Scheduled<Void>?
     public private(set) var bindFailures: UInt64 = 0
+    /// In-band DTMF detection for new sessions.
+    public var inbandDTMF: InbandDTMFMode = .auto
     private let allocator = ByteBufferAllocator()
     public static let frameInterval = TimeAmount.milliseconds(20)
 
@@ -77,6 +79,7 @@ public final class MediaEngine {
         }
         let session = RTPSession(engine: self, localPort: port, negotiated: negotiated, allocator: allocator)
         session.delegate = delegate
+        session.inbandDTMF = inbandDTMF
         session.socket = socket
         let bound = NIOLoopBound(session, eventLoop: eventLoop)
         DatagramBootstrap(group: eventLoop)

@@ -23,6 +23,15 @@ public struct PlayoutFrames: Sendable {
     public var frameCount: Int { bytes.count / frameSize }
 }
 
+/// When a session listens for DTMF tones in the caller's audio.
+public enum InbandDTMFMode: String, Sendable, CaseIterable {
+    /// Only when no RFC 4733 telephone-event was negotiated (and not while bridged to an agent).
+    case auto
+    /// Always (for gateways that send both, at the risk of counting a key twice).
+    case always
+    case off
+}
+
 /// Counters of one session (and, summed, of the engine).
 public struct RTPStatistics: Sendable, Equatable {
     public var packetsSent: UInt64 = 0
@@ -62,6 +71,16 @@ public final class RTPSession {
     /// Position in the engine's list of playing sessions, for O(1) removal.
     var playingIndex: Int?
 
+    // Bridging (RTPSession+Bridge.swift)
+    weak var peer: RTPSession?
+    var transcoder: AudioTranscoder?
+    var lastRelayedTimestamp: UInt32?
+    /// Event start timestamps received on this leg → the ones used on the other leg.
+    var relayedEvents: [UInt32: UInt32] = [:]
+    private var relayBuffer: ByteBuffer
+    public private(set) var encodingName: String
+    public private(set) var clockRate: Int = 8000
+
     private var latched = false
     private var sends = true
     private var telephoneEventPayloadType: UInt8?
@@ -74,6 +93,11 @@ public final class RTPSession {
     private var frame = 0
     private var playbackID: UInt64 = 0
     private var lastSentTick: UInt64?
+    /// In-band DTMF (Q.23 tones in the audio): for callers whose gateway sends keys as
+    /// sound, not RFC 4733 events. On when the call negotiated no telephone-event, or always.
+    public var inbandDTMF: InbandDTMFMode = .auto
+    private var toneDetector: GoertzelDTMFDetector?
+    private var toneScratch: [Int16] = []
     /// The caller's audio, decoded to 8 kHz PCM while a recording runs.
     private var recording: [Int16]?
     private var recordingLimit = 0
@@ -87,13 +111,17 @@ public final class RTPSession {
                                         initialSequenceNumber: .random(in: 0...UInt16.max, using: &rng),
                                         initialTimestamp: .random(in: 0...UInt32.max, using: &rng))
         self.payloadType = RTPPayloadType(negotiated.codec.payloadType)
+        self.encodingName = negotiated.codec.encodingName
         self.sendBuffer = allocator.buffer(capacity: 12 + 320)
+        self.relayBuffer = allocator.buffer(capacity: 12 + 1500)
         update(negotiated)
     }
 
     /// Applies a (re-)negotiation: codec, remote address, direction, events.
     public func update(_ negotiated: NegotiatedMedia) {
         payloadType = RTPPayloadType(negotiated.codec.payloadType)
+        encodingName = negotiated.codec.encodingName
+        clockRate = Int(negotiated.codec.clockRate)
         telephoneEventPayloadType = negotiated.telephoneEventPayloadType
         samplesPerFrame = UInt32(negotiated.codec.clockRate / 50)
         sends = negotiated.direction.sends && negotiated.remoteAddress != "0.0.0.0"
@@ -164,6 +192,62 @@ public final class RTPSession {
         delegate?.rtpSession(self, finishedPlayback: playbackID)
     }
 
+    // MARK: in-band DTMF
+
+    private var listensForTones: Bool {
+        switch inbandDTMF {
+        case .off: false
+        case .always: clockRate == 8000
+        case .auto: clockRate == 8000 && telephoneEventPayloadType == nil && peer == nil
+        }
+    }
+
+    private func detectTones(_ payload: ByteBuffer) {
+        if toneDetector == nil {
+            toneDetector = GoertzelDTMFDetector(sampleRate: 8000)
+            toneScratch = [Int16](repeating: 0, count: 1600)
+        }
+        let aLaw = encodingName.uppercased() == "PCMA"
+        let count = min(payload.readableBytes, toneScratch.count)
+        payload.withUnsafeReadableBytes { bytes in
+            for i in 0..<count { toneScratch[i] = aLaw ? G711.decodeALaw(bytes[i]) : G711.decodeMuLaw(bytes[i]) }
+        }
+        var found: [DTMFTone] = []
+        toneScratch.withUnsafeBufferPointer { pcm in
+            toneDetector!.process(UnsafeBufferPointer(rebasing: pcm[0..<count])) { found.append($0) }
+        }
+        for tone in found {
+            guard let key = DTMFKey(character: tone.rawValue) else { continue }
+            stats.digitsReceived += 1
+            delegate?.rtpSession(self, receivedDigit: key)
+        }
+    }
+
+    // MARK: relaying (for the bridge)
+
+    var samplesPerFrameValue: Int { Int(samplesPerFrame) }
+    var telephoneEventType: UInt8? { telephoneEventPayloadType }
+    var currentTimestamp: UInt32 { packetizer.nextTimestamp }
+
+    /// Sends one frame of relayed audio at once (not paced: it is paced by the other leg).
+    func sendRelayed(_ payload: UnsafeRawBufferPointer, samples: UInt32) {
+        guard sends, let destination = preparedRemote, let socket else { return }
+        relayBuffer.clear()
+        packetizer.writePacket(payloadType: payloadType, samples: samples, payload: payload, into: &relayBuffer)
+        if socket.send(relayBuffer, to: destination) { stats.packetsSent += 1 } else { stats.packetsDropped += 1 }
+    }
+
+    /// Sends one RFC 4733 event packet with the given event start timestamp.
+    func sendEvent(_ event: TelephoneEvent, payloadType pt: UInt8, timestamp: UInt32, marker: Bool) {
+        guard sends, let destination = preparedRemote, let socket else { return }
+        relayBuffer.clear()
+        var header = packetizer.nextHeader(payloadType: RTPPayloadType(pt), samples: 0, marker: marker)
+        header.timestamp = timestamp
+        header.write(to: &relayBuffer)
+        _ = event.write(to: &relayBuffer)
+        if socket.send(relayBuffer, to: destination) { stats.packetsSent += 1 } else { stats.packetsDropped += 1 }
+    }
+
     // MARK: recording
 
     /// Starts keeping the caller's audio (decoded G.711), at most `maxSamples` samples.
@@ -205,6 +289,16 @@ public final class RTPSession {
         }
         if recording != nil, layout.header.payloadType == payloadType {
             record(layout.payload(in: buffer))
+        }
+        if layout.header.payloadType == payloadType, listensForTones {
+            detectTones(layout.payload(in: buffer))
+        }
+        if peer != nil {
+            if layout.header.payloadType == payloadType {
+                relayAudio(layout.payload(in: buffer), timestamp: layout.header.timestamp)
+            } else if let pt = telephoneEventPayloadType, layout.header.payloadType.rawValue == pt {
+                relayEvent(layout.payload(in: buffer), timestamp: layout.header.timestamp, marker: layout.header.marker)
+            }
         }
         if let pt = telephoneEventPayloadType, layout.header.payloadType.rawValue == pt {
             if let key = detector.receivedPacket(rtpTimestamp: layout.header.timestamp, marker: layout.header.marker,

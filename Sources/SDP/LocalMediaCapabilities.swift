@@ -17,6 +17,10 @@ public struct LocalMediaCapabilities: Sendable, Equatable {
     /// PCMU, then PCMA, with telephone-event: what every phone in China speaks.
     public static let `default` = LocalMediaCapabilities(codecs: [.pcmu, .pcma])
 
+    /// For calls we place to agents' phones: Opus first (home seats on weak links, RFC 7587),
+    /// then G.711; the bridge transcodes to the caller's G.711 when the agent takes Opus.
+    public static let agentLeg = LocalMediaCapabilities(codecs: [.opus, .pcmu, .pcma])
+
     /// The first of our codecs that is the same encoding as `map`.
     public func codec(matching map: RTPMap) -> SDPCodec? {
         codecs.first { $0.rtpMap.isSameEncoding(as: map) }

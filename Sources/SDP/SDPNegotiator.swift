@@ -167,7 +167,20 @@ public struct SDPNegotiator: Sendable, Equatable {
     ) -> SessionDescription {
         var formats: [String] = []
         var attributes: [SDPAttribute] = []
-        for codec in capabilities.codecs + (capabilities.telephoneEvent.map { [$0] } ?? []) {
+        // RFC 4733 §2.1: events share their codec's clock, so a codec at another rate (Opus at
+        // 48 kHz) gets its own telephone-event format, numbered after the first.
+        var events: [SDPCodec] = []
+        if let event = capabilities.telephoneEvent {
+            events.append(event)
+            let rates = capabilities.codecs.map(\.rtpMap.clockRate).filter { $0 != event.rtpMap.clockRate }
+            for (i, rate) in Array(Set(rates)).sorted().enumerated() {
+                var map = event.rtpMap
+                map.payloadType = event.rtpMap.payloadType + UInt8(i + 1)
+                map.clockRate = rate
+                events.append(SDPCodec(map, formatParameters: event.formatParameters))
+            }
+        }
+        for codec in capabilities.codecs + events {
             formats.append(String(codec.rtpMap.payloadType))
             attributes.append(.rtpmap(codec.rtpMap))
             if let parameters = codec.formatParameters {

@@ -4,6 +4,7 @@ import ArgumentParser
 import Foundation
 import HotlineServer
 import Logging
+import Media
 import NIOCore
 import Tickets
 
@@ -53,6 +54,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Prompt directory (one subdirectory per language).") var prompts = "Prompts"
     @Option(name: .customLong("rtp-ports"), help: "RTP port range.") var rtpPorts = PortRange(argument: "20000-29999")!
     @Option(name: .customLong("max-calls"), help: "Concurrent calls before new INVITEs get 503.") var maxCalls = 2000
+    @Option(name: .customLong("dtmf-inband"), help: "Listen for DTMF tones in the audio: auto (when no RFC 4733 was negotiated), always, off.") var dtmfInband = "auto"
     @Option(name: .customLong("call-loops"), help: "Event loops sharing the calls (default: one per core).") var callLoops: Int?
     @Option(name: .customLong("max-cps"), help: "New calls per second before INVITEs get 503 (default: unlimited).") var maxCPS: Double?
     @Option(name: .customLong("max-cps-per-source"), help: "New calls per second from one source address (default: unlimited).") var maxCPSPerSource: Double?
@@ -89,6 +91,8 @@ struct Serve: AsyncParsableCommand {
             guard (1...256).contains(callLoops) else { throw ValidationError("--call-loops wants 1 to 256") }
             config.callLoops = callLoops
         }
+        guard let inband = InbandDTMFMode(rawValue: dtmfInband) else { throw ValidationError("--dtmf-inband is auto, always or off") }
+        config.inbandDTMF = inband
         config.maxCallsPerSecond = maxCPS
         config.maxCallsPerSecondPerSource = maxCPSPerSource
         config.shedLoopLag = shedLagMS > 0 ? .milliseconds(shedLagMS) : nil

@@ -214,6 +214,19 @@ struct CallFlowTests {
         #expect((16_044...48_044).contains(size), "\(size) bytes")
     }
 
+    @Test func keysSentAsTonesInTheAudioAreHeard() async throws {
+        let server = try await ServerProcess(extra: ["--dtmf-inband", "always"])
+        let result = try await run(Repo.binary, [
+            "flood", "--target", "127.0.0.1:\(server.sipPort)", "--rate", "2", "--calls", "3", "--keys", "3",
+            "--dtmf", "inband", "--expect-prompts", "bench_menu,bench_key3", "--language", "en", "--quiet",
+            "--slo", "failed=0",
+        ], timeout: .seconds(90))
+        #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
+        #expect(await server.stop() == 0, "clean shutdown")
+        let tickets = try server.tickets()
+        #expect(tickets.count == 3 && tickets.allSatisfy { $0.keys == "3" && $0.disposition == .completedInIVR })
+    }
+
     @Test func ticketsListPrintsJSON() async throws {
         let server = try await ServerProcess()
         _ = try await server.sipp("unknown-number", service: "99999")

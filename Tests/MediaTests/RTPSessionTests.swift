@@ -184,6 +184,42 @@ final class RecordingDelegate: RTPSessionDelegate {
         try await group.shutdownGracefully()
     }
 
+    @Test func inBandTonesAreKeysWhenNoTelephoneEventWasNegotiated() async throws {
+        let (sender, senderCollector, _) = try await bindCollector(expecting: .max)
+        let loop = self.loop
+        let (media, delegate) = try await loop.submit {
+            (NIOLoopBound(MediaEngine(eventLoop: loop, host: "127.0.0.1", ports: 31300...31399), eventLoop: loop),
+             NIOLoopBound(RecordingDelegate(), eventLoop: loop))
+        }.get()
+        let gotKeys = loop.makePromise(of: Void.self)
+        var media0 = negotiated(to: sender.localAddress!.port!)
+        media0.telephoneEventPayloadType = nil
+        let noEvents = media0
+        let port = try await loop.flatSubmit { () -> EventLoopFuture<Int> in
+            let promise = loop.makePromise(of: Int.self)
+            delegate.value.onKey = { if delegate.value.keys.count == 2 { gotKeys.succeed() } }
+            media.value.openSession(negotiated: noEvents, delegate: delegate.value) { result in
+                if case .success(let s) = result { promise.succeed(s.localPort) } else { promise.fail(MediaEngine.MediaError.noFreePort(0...0)) }
+            }
+            return promise.futureResult
+        }.get()
+        // "3" then "#" as Q.23 tones (100 ms each, 100 ms apart) in 20 ms µ-law packets.
+        let audio = DTMFToneGenerator.samples(for: [.three, .pound]) + [Int16](repeating: 0, count: 800)
+        var packetizer = RTPPacketizer(ssrc: 5, initialSequenceNumber: 1, initialTimestamp: 0)
+        for start in stride(from: 0, to: audio.count - 159, by: 160) {
+            var buffer = ByteBuffer()
+            let frame = audio[start..<start + 160].map(G711.encodeMuLaw)
+            frame.withUnsafeBytes { _ = packetizer.writePacket(payloadType: RTPPayloadType(0), samples: 160, payload: $0, into: &buffer) }
+            try await sender.writeAndFlush(AddressedEnvelope(remoteAddress: try SocketAddress(ipAddress: "127.0.0.1", port: port), data: buffer))
+        }
+        try await gotKeys.futureResult.get()
+        let keys = try await loop.submit { delegate.value.keys }.get()
+        #expect(keys == [.three, .pound])
+        senderCollector.done.succeed()
+        try await sender.close()
+        try await group.shutdownGracefully()
+    }
+
     @Test func portPoolHandsOutEvenPortsAndReusesReleasedOnesLast() {
         var pool = RTPPortPool(range: 20001...20010)
         var taken: [Int] = []

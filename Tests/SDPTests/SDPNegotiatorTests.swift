@@ -222,3 +222,29 @@ import Testing
         }
     }
 }
+
+@Suite struct AgentLegOfferTests {
+    @Test func anOpusOfferCarriesATelephoneEventAtEachClockRate() throws {
+        let negotiator = SDPNegotiator(capabilities: .agentLeg)
+        let offer = negotiator.offer(localAddress: "127.0.0.1", localPort: 20000, sessionID: 1, sessionVersion: 1)
+        let text = offer.serialize()
+        #expect(text.contains("m=audio 20000 RTP/AVP 111 0 8 101 102\r\n"), "\(text)")
+        #expect(text.contains("a=rtpmap:111 opus/48000/2"))
+        #expect(text.contains("a=rtpmap:101 telephone-event/8000"))
+        #expect(text.contains("a=rtpmap:102 telephone-event/48000"))
+        // A phone that takes Opus answers with the 48 kHz events; that is what gets negotiated.
+        let answer = try SessionDescription.parse("""
+        v=0\r
+        o=- 1 1 IN IP4 127.0.0.1\r
+        s=-\r
+        c=IN IP4 127.0.0.1\r
+        t=0 0\r
+        m=audio 30000 RTP/AVP 111 102\r
+        a=rtpmap:111 opus/48000/2\r
+        a=rtpmap:102 telephone-event/48000\r
+
+        """)
+        let media = try negotiator.negotiateAnswer(answer: answer, toOffer: offer)
+        #expect(media.codec.encodingName == "opus" && media.telephoneEventPayloadType == 102)
+    }
+}
