@@ -12,6 +12,7 @@ import SIPAuth
 import SIPCore
 import SIPEndpoint
 import SIPRegistrar
+import SIPTransaction
 
 /// The ACD's instant: the monotonic clock.
 typealias ACDInstant = ContinuousClock.Instant

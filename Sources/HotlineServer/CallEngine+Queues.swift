@@ -12,6 +12,7 @@ import SDP
 import SIPCore
 import SIPDialog
 import SIPEndpoint
+import SIPTransaction
 import Tickets
 
 extension CallDisposition {
@@ -32,7 +33,7 @@ enum QueueAfterPlayback {
 
 extension CallEngine {
     /// Agent legs offer Opus (home seats on weak links), then G.711, and telephone-events.
-    static let agentNegotiator = SDPNegotiator(capabilities: LocalMediaCapabilities(codecs: [.opus, .pcmu, .pcma]))
+    static let agentNegotiator = SDPNegotiator(capabilities: .agentLeg)
     /// How long a queue voice message may last.
     static let voicemailLimit: Duration = .seconds(120)
     /// How long a withdrawn agent leg may take to end (487 after our CANCEL) before we forget it.
@@ -49,7 +50,7 @@ extension CallEngine {
         // Back in the dialplan after an overflow, then queued again: one ticket, one record.
         visit.overflowed = call.queue?.overflowed ?? false
         call.queue = visit
-        let enqueue = EnqueueRequest(queue: QueueName(request.queue), priority: request.priority, skills: request.skills?.map(Skill.init))
+        let enqueue = EnqueueRequest(queue: QueueName(request.queue), priority: request.priority, skills: request.skills?.map { Skill($0) })
         logger.info("caller queued", metadata: ["sip.call_id": "\(call.dialog.id.callID)", "queue": "\(request.queue)", "acd.call": "\(id)"])
         link.send { $0.callerArrived(id, enqueue) }
         return true
@@ -281,7 +282,8 @@ extension CallEngine {
                 finishLeg(leg)
                 if wasOpening {
                     if let call = callsByID[callNumber], call.agentLeg === leg { call.agentLeg = nil }
-                    acdLink?.send { $0.offerFailed(acdID, agent: leg.agent, .unreachable) }
+                    let agent = leg.agent
+                    acdLink?.send { $0.offerFailed(acdID, agent: agent, .unreachable) }
                 }
             }
             transport?.flush()
@@ -409,7 +411,12 @@ extension CallEngine {
             visit.agent = leg.agent
             visit.agentAnsweredAt = leg.answeredAt
             visit.waited = milliseconds(from: visit.enqueuedAt, to: leg.answeredAt!)
-            callerRTP.bridge(to: agentRTP)
+            do {
+                try callerRTP.bridge(to: agentRTP)
+            } catch {
+                // No transcoder for this pair (libopus refused): the agent cannot be heard.
+                logger.error("cannot bridge the caller and the agent", metadata: ["agent.id": "\(leg.agent)", "error": "\(error)"])
+            }
         }
         let id = leg.acdID, agent = leg.agent
         acdLink?.send { $0.offerAnswered(id, agent: agent) }
