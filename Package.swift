@@ -112,6 +112,6 @@ let package = Package(
             "SIPEndpoint", "SIPCore", "SIPTransaction", "Timers", .product(name: "NIOCore", package: "swift-nio"),
         ]),
         .testTarget(name: "HotlineServerTests", dependencies: ["HotlineServer", "SIPCore", "Tickets", "ACD", "ACDConfig"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["Tickets", "Yams"], exclude: ["Dialplans"], resources: [.copy("Scenarios")]),
+        .testTarget(name: "IntegrationTests", dependencies: ["Tickets", "Yams", "Codecs", "SIPAuth"], exclude: ["Dialplans"], resources: [.copy("Scenarios")]),
     ]
 )
