@@ -317,11 +317,32 @@ final class ACDService {
         return .done(request, acd.state(of: agent) ?? .loggedOut)
     }
 
-    /// `PUT /api/seats`.
+    /// Where `setLicensedSeats` saves the count, with agents.yaml's value it overrides.
+    var seatsFile: (url: URL, agentsYAMLLicensedSeats: Int)?
+
+    /// `PUT /api/seats`: applies at once and is saved beside the database, so it outlives a
+    /// restart (until agents.yaml's `licensed_seats` is edited). A failed save is logged and
+    /// the new count still applies: refusing seats the centre needs now would be worse.
     func setLicensedSeats(_ seats: Int) -> SeatStatistics {
         perform(acd.setLicensedSeats(seats, now: ContinuousClock.now))
         logger.notice("licensed seats changed", metadata: ["seats": "\(seats)"])
+        if let (url, yaml) = seatsFile {
+            do {
+                try SeatOverride(licensed: seats, agentsYAMLLicensedSeats: yaml, setAt: Date()).save(to: url)
+            } catch {
+                logger.error("licensed seats not saved; a restart will use agents.yaml's licensed_seats",
+                             metadata: ["file": "\(url.path)", "error": "\(error)"])
+            }
+        }
         return acd.seats
+    }
+
+    /// At start-up: the count an earlier run set at runtime.
+    func restoreLicensedSeats(_ saved: SeatOverride) {
+        perform(acd.setLicensedSeats(saved.licensed, now: ContinuousClock.now))
+        logger.notice("licensed seats as last set at runtime", metadata: [
+            "seats": "\(saved.licensed)", "set_at": "\(saved.setAt)", "agents_yaml": "\(saved.agentsYAMLLicensedSeats)",
+        ])
     }
 
     // MARK: - events from the call loops

@@ -18,6 +18,9 @@ struct ContactCentreConfiguration: Sendable {
     var agentsPath: String
     var queuesPath: String
     var secret: [UInt8]
+    /// Where a runtime seat count is saved, and the one saved by an earlier run (if still valid).
+    var seatsFile: URL
+    var savedSeats: SeatOverride?
 }
 
 extension HotlineServer {
@@ -53,8 +56,13 @@ extension HotlineServer {
             }
         }
         if !missing.isEmpty { throw .prompts(missing.joined(separator: "\n")) }
+        let seatsFile = SeatOverride.url(beside: configuration.databasePath)
+        let saved: SeatOverride?
+        do { saved = try SeatOverride.load(from: seatsFile, agentsYAMLLicensedSeats: setup.agents.licensedSeats) } catch {
+            throw .contactCentre(error.description)
+        }
         return ContactCentreConfiguration(setup: setup, agentsPath: agentsPath, queuesPath: queuesPath,
-                                          secret: try nonceSecret(configuration))
+                                          secret: try nonceSecret(configuration), seatsFile: seatsFile, savedSeats: saved)
     }
 
     /// The dialplan's declared queues must all be defined in queues.yaml.
@@ -87,6 +95,10 @@ extension HotlineServer {
             let service = ACDService(engine: engine, setup: centre.setup, secret: centre.secret, keepAlive: keepAlive,
                                      logger: logger)
             service.peers = engines
+            service.seatsFile = (centre.seatsFile, centre.setup.agents.licensedSeats)
+            if let saved = centre.savedSeats {
+                service.restoreLicensedSeats(saved)
+            }
             engine.contactCentre = service
             return ACDLink(eventLoop: control.eventLoop, service: NIOLoopBound(service, eventLoop: control.eventLoop))
         }.get()

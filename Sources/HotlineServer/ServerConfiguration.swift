@@ -84,6 +84,7 @@ public struct ServerConfiguration: Sendable {
     /// centre (neither given and the defaults do not exist). One without the other is an
     /// error the server reports at start.
     public var acdFiles: (agents: String, queues: String)? {
+        if agentsPath == "off" { return nil } // an IVR only: REGISTER gets 405
         let agents = agentsPath ?? (FileManager.default.fileExists(atPath: Self.defaultAgentsPath) ? Self.defaultAgentsPath : nil)
         let queues = queuesPath ?? (FileManager.default.fileExists(atPath: Self.defaultQueuesPath) ? Self.defaultQueuesPath : nil)
         guard agents != nil || queues != nil else { return nil }

@@ -65,7 +65,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Units work orders are dispatched to (used if the file exists).") var units = "Dialplans/tickets/units.yaml"
     @Option(help: "Where voice messages are stored (default: recordings/ beside the database).") var recordings: String?
     @Option(help: "Admin API bearer tokens with roles (YAML; see README). HOTLINE_ADMIN_TOKEN adds an admin token.") var tokens: String?
-    @Option(help: "Agents of the contact centre (default: Dialplans/acd/agents.yaml if it exists).") var agents: String?
+    @Option(help: "Agents of the contact centre (default: Dialplans/acd/agents.yaml if it exists; off: no contact centre).") var agents: String?
     @Option(help: "Agent queues (default: Dialplans/acd/queues.yaml if it exists).") var queues: String?
     @Option(name: .customLong("nonce-secret"), help: "File keying digest nonces, shared by servers behind one address (or HOTLINE_NONCE_SECRET; default: random at start).")
     var nonceSecret: String?

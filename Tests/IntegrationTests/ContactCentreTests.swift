@@ -248,6 +248,13 @@ struct ContactCentreTests {
         let seats = try JSONSerialization.jsonObject(with: Data(try await server.http("/api/seats").utf8)) as? [String: Int]
         #expect(seats == ["licensed": 2, "logged_in": 2, "remote": 1])
         #expect(await server.stop() == 0)
+
+        // The seats set at runtime outlive a restart (agents.yaml still says 4, as when they were set).
+        let restarted = try await ServerProcess(reusing: server, dialplan: "Tests/IntegrationTests/Dialplans/queue.yaml",
+                                                extra: Self.testAgents)
+        let after = try JSONSerialization.jsonObject(with: Data(try await restarted.http("/api/seats").utf8)) as? [String: Int]
+        #expect(after?["licensed"] == 2, "\(restarted.log)")
+        #expect(await restarted.stop() == 0)
     }
 
     @Test func wrongPasswordsLockTheUserOut() async throws {

@@ -101,8 +101,8 @@ final class ServerProcess: @unchecked Sendable {
     private let ownsDirectory: Bool
 
     /// A second server on the first one's database (after a crash, say).
-    convenience init(reusing other: ServerProcess) async throws {
-        try await self.init(directory: other.directory, ownsDirectory: false)
+    convenience init(reusing other: ServerProcess, dialplan: String = "Dialplans/bench.yaml", extra: [String] = []) async throws {
+        try await self.init(directory: other.directory, ownsDirectory: false, dialplan: dialplan, extra: extra)
     }
 
     /// A server on a directory the test prepared (a seeded `tickets.sqlite`, a tokens file...),
