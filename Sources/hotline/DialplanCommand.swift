@@ -81,8 +81,8 @@ struct DialplanCLI: ParsableCommand {
             discussion: """
                 Keys: separated by commas or spaces. '3' is pressed when a menu or collect waits, '3@1.5s' at 1.5 s \
                 into the call (barging in), '3+2s' 2 s after the previous key, '-' lets the next wait time out. \
-                Prompts last as long as their WAV files in --prompts (2 s each without them). Queues are unavailable, \
-                as on the server until the ACD exists.
+                Prompts last as long as their WAV files in --prompts (2 s each without them). Queues answer \
+                unavailable (a simulation has no agents logged in: the queue node's on_unavailable path).
                 """)
 
         @Argument(help: "Dialplan YAML file.") var file: String
