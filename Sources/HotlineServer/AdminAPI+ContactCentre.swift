@@ -203,12 +203,14 @@ enum ContactCentreRoutes {
         return (Double(s) * 1000 + Double(atto) / 1e15).rounded() / 1000
     }
 
+    /// Dates as the rest of the API writes them: UTC with milliseconds, `2026-11-29T07:05:03.042Z`.
     static let encoder: JSONEncoder = {
         let e = JSONEncoder()
         e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         e.dateEncodingStrategy = .custom { date, encoder in
             var c = encoder.singleValueContainer()
-            try c.encode(ISO8601DateFormatter.string(from: date, timeZone: .gmt, formatOptions: [.withInternetDateTime]))
+            try c.encode(ISO8601DateFormatter.string(from: date, timeZone: .gmt,
+                                                     formatOptions: [.withInternetDateTime, .withFractionalSeconds]))
         }
         return e
     }()

@@ -23,34 +23,13 @@ extension CallTicket: Codable {
         case talkMilliseconds = "talk_ms"
     }
 
-    /// Encodes every key, writing `null` for absent values, so each object has the same
-    /// shape and `jq '.[] | .category'` never meets a missing key. Dates are ticket
-    /// timestamps (`2026-11-29T07:05:03.042Z`) whatever the encoder's date strategy.
+    /// Encodes every key, writing `null` for absent values (`false` for the queue flags of a
+    /// call that never queued), so each object has the same shape and `jq '.[] | .category'`
+    /// never meets a missing key. Dates are ticket timestamps (`2026-11-29T07:05:03.042Z`)
+    /// whatever the encoder's date strategy. The keys are spelled once, in ``CallTicketJSON``,
+    /// which a work order's detail embeds too.
     public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(id, forKey: .id)
-        try container.encode(callID, forKey: .callID)
-        try container.encode(caller, forKey: .caller)
-        try container.encode(dialled, forKey: .dialled)
-        try container.encode(TicketTimestamp.format(arrivedAt), forKey: .arrivedAt)
-        try container.encode(answeredAt.map(TicketTimestamp.format), forKey: .answeredAt)
-        try container.encode(endedAt.map(TicketTimestamp.format), forKey: .endedAt)
-        try container.encode(keys, forKey: .keys)
-        try container.encode(menuPath, forKey: .menuPath)
-        try container.encode(businessLine, forKey: .businessLine)
-        try container.encode(category, forKey: .category)
-        try container.encode(disposition, forKey: .disposition)
-        try container.encode(sipStatus, forKey: .sipStatus)
-        try container.encode(dialplanVersion, forKey: .dialplanVersion)
-        try container.encode(queue?.queue, forKey: .queue)
-        try container.encode(queue?.agent, forKey: .agent)
-        try container.encode(queue.map { TicketTimestamp.format($0.enqueuedAt) }, forKey: .enqueuedAt)
-        try container.encode(queue?.agentAnsweredAt.map(TicketTimestamp.format), forKey: .agentAnsweredAt)
-        try container.encode(queue?.waitMilliseconds, forKey: .waitMilliseconds)
-        try container.encode(queue?.talkMilliseconds, forKey: .talkMilliseconds)
-        try container.encode(queue?.abandoned ?? false, forKey: .abandoned)
-        try container.encode(queue?.overflowed ?? false, forKey: .overflowed)
-        try container.encode(queue?.callback ?? false, forKey: .callback)
+        try CallTicketJSON(self).json.encode(to: encoder)
     }
 
     public init(from decoder: any Decoder) throws {
