@@ -68,7 +68,8 @@ let package = Package(
         // MARK: composition root and executable
         .target(name: "HotlineServer", dependencies: [
             "SIPCore", "SDP", "SIPTransaction", "SIPDialog", "SIPTransport", "SIPEndpoint",
-            "RTP", "Codecs", "Media", "Dialplan", "Tickets", "Timers", "AudioDevice", "SIPAuth",
+            "RTP", "Codecs", "Media", "Dialplan", "Tickets", "Timers", "AudioDevice",
+            "ACD", "ACDConfig", "SIPAuth", "SIPRegistrar",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -76,7 +77,7 @@ let package = Package(
             "Yams", // the admin API's tokens file
         ]),
         .executableTarget(name: "hotline", dependencies: [
-            "HotlineServer", "Dialplan", "Tickets", "LoadGen", "AudioDevice", "Media",
+            "HotlineServer", "Dialplan", "Tickets", "LoadGen", "AudioDevice", "Media", "ACDConfig",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
@@ -110,7 +111,7 @@ let package = Package(
         .testTarget(name: "SIPEndpointTests", dependencies: [
             "SIPEndpoint", "SIPCore", "SIPTransaction", "Timers", .product(name: "NIOCore", package: "swift-nio"),
         ]),
-        .testTarget(name: "HotlineServerTests", dependencies: ["HotlineServer", "SIPCore", "Tickets"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["Tickets", "Yams"], exclude: ["Dialplans"], resources: [.copy("Scenarios")]),
+        .testTarget(name: "HotlineServerTests", dependencies: ["HotlineServer", "SIPCore", "Tickets", "ACD", "ACDConfig"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["Tickets", "Yams", "Codecs", "SIPAuth"], exclude: ["Dialplans"], resources: [.copy("Scenarios")]),
     ]
 )

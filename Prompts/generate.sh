@@ -10,6 +10,7 @@
 #   * leading silence trimmed to 150 ms and trailing silence set to 200 ms
 #     (digit_* and the say fragments num_*, ord_*, month_*, weekday_*, date_*, time_*:
 #     50 ms each side; bench_key3: 100 ms lead, trailing silence fills 1.5 s)
+#   * a text starting with [tones] is not spoken: it is the waiting music made with sox
 #   * length contracts: bench_menu 2.5-4.0 s, bench_key3 1.5 s +/- 0.1 s,
 #     policy_line 4.0-6.0 s, digit_* <= 0.8 s, say fragments <= 1.5 s
 #   * every name in prompts.tsv exists in every language directory
@@ -145,6 +146,18 @@ speak() {
     if [[ ${#parts[@]} -eq 1 ]]; then cp "${parts[0]}" "$out"; else sox -R -V1 "${parts[@]}" "$out"; fi
 }
 
+# tones OUT: the waiting music (prompts whose text starts with "[tones]"): a calm phrase of
+# soft plucked notes in E minor with a little reverb, about 9 s, made to be looped.
+tones() {
+    local out=$1 i=0 note parts=()
+    for note in E4 G4 B4 E5 D5 B4 G4 A4 C5 E5 D5 B4 G4 E4 F#4 B4; do
+        sox -R -V1 -n -r "$RATE" -c 1 -b 16 "$work/note$i.wav" synth 0.55 pluck "$note" fade q 0.01 0.55 0.35 gain -6
+        parts+=("$work/note$i.wav")
+        i=$((i + 1))
+    done
+    sox -R -V1 "${parts[@]}" "$out" reverb 30 50 60
+}
+
 generate() {
     local name=$1 lang=$2 text=$3 dest=$here/$2/$1.wav
     local lead trail cmin cmax ctarget speech_s total tempo="" tail_pad n effects=()
@@ -156,7 +169,11 @@ generate() {
     # then time-stretch whatever is still missing.
     local want_speech="" factor=1 pass
     for pass in 1 2; do
-        speak "$lang" "$work/speech22k.wav" "$text" "$factor"
+        if [[ $text == '[tones]'* ]]; then
+            tones "$work/speech22k.wav"
+        else
+            speak "$lang" "$work/speech22k.wav" "$text" "$factor"
+        fi
         # resample once; keep float precision until the final write
         sox -R -V1 "$work/speech22k.wav" -e floating-point -b 32 -r "$RATE" "$work/speech.wav" rate -v
         speech_s=$(calc "$(soxi -s "$work/speech.wav") / $RATE")

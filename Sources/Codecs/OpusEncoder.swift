@@ -86,6 +86,16 @@ public final class OpusEncoder {
                             operation: "OPUS_SET_PACKET_LOSS_PERC(\(expectedPacketLossPercent))")
     }
 
+    /// Sets the computational complexity, 0–10 (`OPUS_SET_COMPLEXITY`; libopus defaults to 9).
+    public func setComplexity(_ complexity: Int) throws(OpusError) {
+        try OpusControl.set(state, OPUS_SET_COMPLEXITY_REQUEST, Int32(clamping: complexity), operation: "OPUS_SET_COMPLEXITY(\(complexity))")
+    }
+
+    /// The complexity in effect (`OPUS_GET_COMPLEXITY`).
+    public func complexity() throws(OpusError) -> Int {
+        Int(try OpusControl.get(state, OPUS_GET_COMPLEXITY_REQUEST, operation: "OPUS_GET_COMPLEXITY"))
+    }
+
     /// Whether in-band FEC is on (`OPUS_GET_INBAND_FEC`).
     public func isInbandFECEnabled() throws(OpusError) -> Bool {
         try OpusControl.get(state, OPUS_GET_INBAND_FEC_REQUEST, operation: "OPUS_GET_INBAND_FEC") != 0

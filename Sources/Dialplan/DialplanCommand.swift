@@ -18,8 +18,8 @@ public enum DialplanCommand: Sendable, Hashable, CustomStringConvertible {
     /// Add these fields to the call's ticket (later annotations overwrite earlier ones).
     case annotateTicket(TicketAnnotation)
     /// Hand the call to a queue. If the queue takes the call, the call has left the dialplan (no
-    /// further event is expected). If it cannot, report `.queueUnavailable`; until the ACD exists
-    /// the controller always does.
+    /// further event is expected). If it cannot (unknown queue, nobody logged in who could serve it, a
+    /// queue whose overflow is `unavailable`), report `.queueUnavailable`.
     case enqueue(QueueRequest)
     /// Blind-transfer the call to this SIP URI (one of the dialplan's `transfer_targets`), then
     /// report `.transferSucceeded` or `.transferFailed`, exactly once.

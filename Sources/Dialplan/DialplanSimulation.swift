@@ -6,7 +6,7 @@ import Foundation
 ///
 /// The simulated controller plays each prompt for ``promptDuration`` (the WAV files' real
 /// lengths when the CLI finds them, else 2 s), fires timers at their deadlines, answers every
-/// `.enqueue` with `.queueUnavailable` (as the server does until the ACD exists), answers
+/// `.enqueue` with `.queueUnavailable` (no agents are logged in to a simulation), answers
 /// `.transfer` with success unless ``transferSucceeds`` is off, records until the record node's
 /// terminator key or its maximum duration, and presses the script's keys.
 ///

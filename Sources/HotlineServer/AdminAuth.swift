@@ -28,6 +28,10 @@ public enum AdminAccess: Sendable, Equatable {
     case readConfiguration
     /// Publish, roll back or reload a dialplan.
     case changeConfiguration
+    /// See the contact centre: seats, queues, agents.
+    case readContactCentre
+    /// Run it: log agents in and out, pause them, change the licensed seats.
+    case operateContactCentre
 }
 
 extension AdminRole {
@@ -35,7 +39,7 @@ extension AdminRole {
         switch (self, access) {
         case (.admin, _): true
         case (.unitStaff, .readTickets), (.unitStaff, .writeTickets): true
-        case (.auditor, .readTickets), (.auditor, .readConfiguration): true
+        case (.auditor, .readTickets), (.auditor, .readConfiguration), (.auditor, .readContactCentre): true
         default: false
         }
     }
@@ -267,6 +271,8 @@ public struct AdminAuth: Sendable {
             case .writeTickets: "change work orders"
             case .readConfiguration: "read the dialplans"
             case .changeConfiguration: "change the dialplans"
+            case .readContactCentre: "see the contact centre"
+            case .operateContactCentre: "run the contact centre (agents, seats)"
             }
             return .refused(.error(.forbidden, code: "forbidden", "role \(principal.role.rawValue) may not \(what)"))
         }

@@ -74,6 +74,16 @@ final class Call {
     // Timers
     var timers: [CallTimer: Timers.TimerID] = [:]
 
+    // The contact centre
+    /// Set once a `queue` node handed the call to the ACD.
+    var queue: QueueVisit?
+    /// The agent leg offered or connected (B2BUA), if any.
+    var agentLeg: AgentLeg?
+    /// A queue voicemail is being recorded (after a queue overflowed to voicemail).
+    var queueVoicemailRecording = false
+    /// An agent's feature-code call (`*21`…): no ticket, it is not a citizen's call.
+    var isAgentFeature = false
+
     init(id: UInt64, inviteKey: SIPTransactionKey, invite: SIPRequest, source: SocketAddress, dialog: SIPDialog,
          execution: DialplanExecution, arrivedAt: Date, caller: String, dialled: String, sipTimers: SIPTimerConfiguration) {
         self.id = id
@@ -102,4 +112,6 @@ enum CallTimer: Hashable {
     case recordingLimit(RecordingID)
     /// How long a transfer may take to report its outcome (RFC 3515 NOTIFY).
     case transferOutcome
+    /// A queue voice message's maximum length.
+    case queueVoicemail
 }

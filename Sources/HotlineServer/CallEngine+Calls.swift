@@ -1,3 +1,4 @@
+import ACD
 import Dialplan
 import Foundation
 import Media
@@ -39,9 +40,21 @@ extension CallEngine {
             return reject(request, key, .unsupportedMediaType, disposition: .rejected, extra: [(.accept, "application/sdp")])
         }
         let dialled = request.uri.decodedUser ?? ""
+        // An agent's phone dialling *21…*24: authenticated, then carried out by the ACD.
+        if let link = acdLink, featureDialplan != nil, let code = AgentFeatureCode(dialled: dialled) {
+            return agentFeatureCode(code, request, key, source, link: link)
+        }
         guard let entry = dialplan.entry(forNumber: dialled) else {
             return reject(request, key, .notFound, disposition: .rejected)
         }
+        startCall(request, key, source, dialplan: dialplan, entry: entry)
+    }
+
+    /// Sets a call up for `entry` of `plan` once the INVITE is known to be for us: SDP, the
+    /// dialog, the call's state, its RTP socket, then the dialplan's first commands.
+    func startCall(_ request: SIPRequest, _ key: SIPTransactionKey, _ source: SocketAddress, dialplan: Dialplan,
+                   entry: DialplanEntry, agentFeature: Bool = false) {
+        let dialled = request.uri.decodedUser ?? ""
         var offer: SessionDescription?
         var negotiated: NegotiatedMedia?
         if !request.body.isEmpty {
@@ -69,6 +82,7 @@ extension CallEngine {
                         arrivedAt: wallClock(), caller: caller, dialled: dialled, sipTimers: endpoint.configuration.timers)
         call.offer = offer
         call.negotiated = negotiated
+        call.isAgentFeature = agentFeature
         guard register(call) else {
             return reject(request, key, .serviceUnavailable, disposition: .rejectedCapacity, reason: "Service Unavailable (max_calls)",
                           extra: [(.retryAfter, String(configuration.retryAfterSeconds))])
@@ -235,6 +249,12 @@ extension CallEngine {
         answering.insert(call.id)
         let now = wallClock()
         call.answeredAt = now
+        if call.isAgentFeature {
+            // Not a citizen's call: no ticket to commit first.
+            call.ticketCommitted = true
+            tryToSendAnswer(call)
+            return
+        }
         let id = tickets.allocateID(at: call.arrivedAt)
         call.ticketID = id
         call.execution.assignTicketID(id.rawValue) // ${ticket_id} in the dialplan

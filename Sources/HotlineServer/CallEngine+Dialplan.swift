@@ -62,9 +62,12 @@ extension CallEngine {
                 if let line = annotation.businessLine { call.businessLine = line }
                 if let category = annotation.category { call.category = category }
             case .enqueue(let request):
-                // No agent queues yet: the dialplan decides what an unavailable queue means.
-                logger.info("queue not available yet", metadata: ["queue": "\(request.queue)", "sip.call_id": "\(call.dialog.id.callID)"])
-                queued.append(.queueUnavailable)
+                // Without an ACD (or a call that cannot wait) the dialplan decides what an
+                // unavailable queue means.
+                if !enqueue(call, request) {
+                    logger.info("queue unavailable", metadata: ["queue": "\(request.queue)", "sip.call_id": "\(call.dialog.id.callID)"])
+                    queued.append(.queueUnavailable)
+                }
             case .transfer(let target):
                 if !startTransfer(call, to: target) { queued.append(.transferFailed) }
             case .startRecording(let id, let maxDuration):
@@ -93,9 +96,12 @@ extension CallEngine {
         guard call.phase != .ended else { return }
         if let id = call.recording { _ = finishRecording(call, id) } // keep what the caller said
         let wasAnswered = call.isAnswered
+        // The agent leg (BYE or CANCEL) and the ACD (hung up, or call ended) first.
+        let queueOutcome = finishQueue(call, now: wallClock())
         call.phase = .ended
         call.disposition = disposition
         if let rtp = call.rtp {
+            rtp.unbridge()
             media.close(rtp)
             call.rtp = nil
         }
@@ -111,6 +117,10 @@ extension CallEngine {
         }
         let now = wallClock()
         let category = call.category.map { TicketCategory(rawValue: $0) }
+        if call.isAgentFeature {
+            forget(call) // an agent's feature code: not a citizen's call, no ticket
+            return
+        }
         if call.ticketOpened, let id = call.ticketID {
             let annotation = call.execution.ticket
             let outcome = CallOutcome(answeredAt: wasAnswered ? call.answeredAt : nil, endedAt: now,
@@ -118,14 +128,14 @@ extension CallEngine {
                                       businessLine: call.businessLine, category: category,
                                       disposition: disposition, sipStatus: status,
                                       resolution: annotation.resolution.flatMap(CallResolution.init(dialplanName:)),
-                                      summary: annotation.summary)
+                                      summary: annotation.summary, queue: queueOutcome)
             tickets.finish(id: id, outcome: outcome, onCommit: ticketCallback(context: "finish"))
         } else {
             let ticket = CallTicket(id: tickets.allocateID(at: call.arrivedAt), callID: call.dialog.id.callID, caller: call.caller,
                                     dialled: call.dialled, arrivedAt: call.arrivedAt, answeredAt: nil, endedAt: now,
                                     keys: call.execution.keysPressed, menuPath: call.execution.menuPath,
                                     businessLine: call.businessLine, category: category, disposition: disposition,
-                                    sipStatus: status, dialplanVersion: dialplan.version)
+                                    sipStatus: status, dialplanVersion: dialplan.version, queue: queueOutcome)
             tickets.record(ticket, onCommit: ticketCallback(context: "record"))
         }
         metrics.callsByDisposition[disposition.rawValue, default: 0] += 1
@@ -233,13 +243,27 @@ extension CallEngine {
 
 extension CallEngine: RTPSessionDelegate {
     func rtpSession(_ session: RTPSession, receivedDigit key: RTP.DTMFKey) {
-        guard let call = call(for: session), let k = DialplanKey(rawValue: key.rawValue) else { return }
+        // An agent leg's keys, and the caller's once bridged, are relayed by the bridge.
+        guard let call = call(for: session), session === call.rtp, call.queue?.phase != .connected,
+              let k = DialplanKey(rawValue: key.rawValue) else { return }
         feed(.keyPressed(k), to: call)
         transport?.flush()
     }
 
     func rtpSession(_ session: RTPSession, finishedPlayback id: UInt64) {
-        guard let call = call(for: session), let current = call.currentPlayback, current.rawValue == id else { return }
+        if let leg = agentLegs.values.first(where: { $0.rtp === session }) {
+            agentLegPlaybackFinished(leg)
+            transport?.flush()
+            return
+        }
+        guard let call = call(for: session), session === call.rtp else { return }
+        if let visit = call.queue, visit.playback == id {
+            visit.playback = nil
+            queuePlaybackFinished(call, visit, visit.afterPlayback)
+            transport?.flush()
+            return
+        }
+        guard let current = call.currentPlayback, current.rawValue == id else { return }
         call.currentPlayback = nil
         feed(.playbackFinished(current), to: call)
         transport?.flush()

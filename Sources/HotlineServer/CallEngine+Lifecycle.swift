@@ -23,10 +23,19 @@ extension CallEngine {
 
     /// What this loop's engine counted, to be summed over all loops for /metrics.
     func snapshot() -> EngineSnapshot {
-        EngineSnapshot(activeCalls: activeCalls, draining: draining, engine: metrics, sip: endpoint.metrics,
-                       serverTransactions: endpoint.serverTransactionCount, clientTransactions: endpoint.clientTransactionCount,
-                       rtp: media.statistics, rtpSessions: media.openSessions, rtpPortsFree: media.ports.available,
-                       rejections: admission.rejections, loopLag: admission.smoothedLag, shedding: admission.shedding)
+        var engine = metrics
+        for leg in agentLegs.values {
+            guard let rtp = leg.rtp else { continue }
+            engine.agentRTPReceived += rtp.stats.packetsReceived
+            engine.agentRTPSent += rtp.stats.packetsSent
+        }
+        var snapshot = EngineSnapshot(activeCalls: activeCalls, draining: draining, engine: engine, sip: endpoint.metrics,
+                                      serverTransactions: endpoint.serverTransactionCount, clientTransactions: endpoint.clientTransactionCount,
+                                      rtp: media.statistics, rtpSessions: media.openSessions, rtpPortsFree: media.ports.available,
+                                      rejections: admission.rejections, loopLag: admission.smoothedLag, shedding: admission.shedding)
+        snapshot.agentLegsUp = agentLegs.values.count { $0.state == .answered }
+        if let contactCentre { snapshot.contactCentre = contactCentre.metricsSnapshot() }
+        return snapshot
     }
 }
 
@@ -44,6 +53,9 @@ struct EngineSnapshot: Sendable {
     var rejections: [AdmissionControl.Reason: UInt64] = [:]
     var loopLag: Duration = .zero
     var shedding = false
+    var agentLegsUp = 0
+    /// From the control loop only.
+    var contactCentre: ContactCentreSnapshot?
 
     static func + (a: EngineSnapshot, b: EngineSnapshot) -> EngineSnapshot {
         func add<K>(_ x: [K: UInt64], _ y: [K: UInt64]) -> [K: UInt64] { x.merging(y, uniquingKeysWith: +) }
@@ -55,6 +67,12 @@ struct EngineSnapshot: Sendable {
         s.engine.infoDigits += b.engine.infoDigits
         s.engine.strayACKs += b.engine.strayACKs
         s.engine.ticketErrors += b.engine.ticketErrors
+        s.engine.agentInvites += b.engine.agentInvites
+        s.engine.agentAnswers += b.engine.agentAnswers
+        s.engine.agentRTPReceived += b.engine.agentRTPReceived
+        s.engine.agentRTPSent += b.engine.agentRTPSent
+        s.agentLegsUp += b.agentLegsUp
+        s.contactCentre = a.contactCentre ?? b.contactCentre
         s.engine.callsByDisposition = add(a.engine.callsByDisposition, b.engine.callsByDisposition)
         s.engine.rejectedByStatus = add(a.engine.rejectedByStatus, b.engine.rejectedByStatus)
         s.sip.requestsIn = add(a.sip.requestsIn, b.sip.requestsIn)
@@ -138,6 +156,16 @@ struct EngineSnapshot: Sendable {
         p.add("hotline_repeat_calls_linked_total", .counter, help: "Calls linked to an open work order of the same matter.", value: tickets.repeatCallsLinked)
         p.add("hotline_work_order_intake_failures_total", .counter, help: "Calls kept without their work order.", value: tickets.intakeFailures)
         p.add("hotline_ticket_errors_total", .counter, help: "Ticket writes the call path saw fail.", value: metrics.ticketErrors)
+        p.add("hotline_agent_legs_total", .counter, help: "INVITEs to agents' phones, and those answered.", labels: [("outcome", "invited")],
+              value: metrics.agentInvites)
+        p.add("hotline_agent_legs_total", .counter, help: "INVITEs to agents' phones, and those answered.", labels: [("outcome", "answered")],
+              value: metrics.agentAnswers)
+        p.add("hotline_agent_legs_up", .gauge, help: "Agent legs bridged to a caller now.", value: agentLegsUp)
+        p.add("hotline_agent_rtp_packets_total", .counter, help: "RTP packets on agent legs, by direction.", labels: [("direction", "in")],
+              value: metrics.agentRTPReceived)
+        p.add("hotline_agent_rtp_packets_total", .counter, help: "RTP packets on agent legs, by direction.", labels: [("direction", "out")],
+              value: metrics.agentRTPSent)
+        contactCentre?.prometheus(into: &p)
         return p.text
     }
 }

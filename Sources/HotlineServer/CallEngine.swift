@@ -1,3 +1,4 @@
+import ACD
 import Dialplan
 import Foundation
 import Logging
@@ -43,7 +44,7 @@ final class CallEngine {
     var draining = false
     var admission: AdmissionControl
     /// Base of the SDP `o=` session ids: the start time, so ids do not repeat across restarts.
-    private let sessionIDBase = UInt64(Date().timeIntervalSince1970) << 20
+    let sessionIDBase = UInt64(Date().timeIntervalSince1970) << 20
 
     /// A call's SDP session id: fixed for the whole session (RFC 3264 §5; only the version
     /// changes when our description does).
@@ -62,6 +63,27 @@ final class CallEngine {
 
     /// Calls in progress on every loop (the `--max-calls` limit is global).
     let callCount: SharedCallCount
+
+    // MARK: the contact centre
+    /// How this loop reaches the ACD on the control loop; nil without a contact centre.
+    var acdLink: ACDLink?
+    /// The ACD and registrar themselves, on the control loop's engine only (engine 0).
+    var contactCentre: ACDService?
+    /// Agent legs (our INVITEs to agents' phones) still alive, by leg number; and the answered
+    /// ones by dialog, for the agent's BYE.
+    var agentLegs: [UInt64: AgentLeg] = [:]
+    var agentLegsByDialog: [SIPDialogID: AgentLeg] = [:]
+    var nextLegID: UInt64 = 0
+    /// Callback requests of calls on this loop that have hung up, until an agent takes them.
+    var callbackRequests: [CallID: CallbackRequest] = [:]
+    var queuePlaybacks: UInt64 = 0
+    /// The confirmations agents hear after a feature code: a small dialplan built at start.
+    var featureDialplan: Dialplan?
+    private let callIDPrefix: String = {
+        var rng = SystemRandomNumberGenerator()
+        return String(UInt64.random(in: 0...UInt64.max, using: &rng), radix: 36)
+    }()
+    private var callIDCounter: UInt64 = 0
 
     init(eventLoop: EventLoop, configuration: ServerConfiguration, logger: Logger, tickets: TicketStore,
          prompts: PromptLibrary, dialplan: Dialplan, shardIndex: Int = 0, shardCount: Int = 1,
@@ -148,6 +170,7 @@ final class CallEngine {
             admission.observePendingAnswer(oldest: oldest.map { now - $0 } ?? .zero)
         }
         endpoint.processTimers(now: now)
+        contactCentre?.tick()
         while let (_, (callID, timer)) = timers.popExpired(now: now) {
             guard let call = callsByID[callID], call.timers.removeValue(forKey: timer) != nil else { continue }
             timerFired(timer, for: call)
@@ -201,6 +224,8 @@ final class CallEngine {
             if let finished = finishRecording(call, id) { feed(finished, to: call) }
         case .transferOutcome:
             transferDone(call, succeeded: false)
+        case .queueVoicemail:
+            queueVoicemailTimedOut(call)
         case .maxDuration:
             logger.warning("call exceeded the maximum duration; hanging up", metadata: ["sip.call_id": "\(call.dialog.id.callID)"])
             end(call, disposition: CallDisposition(rawValue: "max_duration"), sendBye: true)
@@ -225,8 +250,22 @@ final class CallEngine {
     }
 
     func contactHeader(user: String) -> String {
-        let host = configuration.contactHost.contains(":") ? "[\(configuration.contactHost)]" : configuration.contactHost
-        return "<sip:\(user.isEmpty ? "hotline" : user)@\(host):\(endpoint.configuration.port)>"
+        "<sip:\(user.isEmpty ? "hotline" : user)@\(hostForURI):\(endpoint.configuration.port)>"
+    }
+
+    /// Our advertised address as a URI host (IPv6 in brackets).
+    var hostForURI: String {
+        configuration.contactHost.contains(":") ? "[\(configuration.contactHost)]" : configuration.contactHost
+    }
+
+    /// A new Call-ID for a request we originate, chosen so that it hashes to this loop: the
+    /// responses (and the agent's BYE) come back here, whichever socket they reach.
+    func makeCallID() -> String {
+        while true {
+            callIDCounter &+= 1
+            let id = "\(callIDPrefix).\(shardIndex).\(String(callIDCounter, radix: 36))@\(hostForURI)"
+            if SIPMessageParser.shard(ofCallID: id, among: shardCount) == shardIndex { return id }
+        }
     }
 }
 
@@ -234,7 +273,11 @@ final class CallEngine {
 
 extension CallEngine: DatagramReceiver {
     func received(_ datagram: ByteBuffer, from source: SocketAddress) {
-        let owner = shardCount > 1 ? datagram.withUnsafeReadableBytes { SIPMessageParser.shard(of: $0, among: shardCount) } : shardIndex
+        let owner = shardCount > 1 ? datagram.withUnsafeReadableBytes { bytes in
+            // REGISTERs belong to the registrar, on the control loop, whatever their Call-ID.
+            acdLink != nil && SIPMessageParser.startsWithMethod("REGISTER", in: bytes)
+                ? 0 : SIPMessageParser.shard(of: bytes, among: shardCount)
+        } : shardIndex
         guard owner != shardIndex, owner < peers.count else {
             endpoint.receive(datagram, from: source)
             return
@@ -259,7 +302,16 @@ extension CallEngine: DatagramReceiver {
 extension CallEngine: SIPEndpointDelegate {
     func endpoint(_ endpoint: SIPEndpoint, received request: SIPRequest, transaction key: SIPTransactionKey, from source: SocketAddress) {
         let inDialog = request.to?.tag != nil
+        if inDialog, let id = SIPDialogID(incoming: request), let leg = agentLegsByDialog[id] {
+            return agentLegRequest(leg, request, key)
+        }
         switch request.method {
+        case .register:
+            if let contactCentre {
+                contactCentre.receivedRegister(request, key: key, source: source)
+            } else {
+                respond(request, on: key, .methodNotAllowed) // no agents: nobody registers
+            }
         case .invite:
             if inDialog { reinvite(request, key) } else { newCall(request, key, source) }
         case .bye:
@@ -376,4 +428,10 @@ struct EngineMetrics: Sendable {
     var strayACKs: UInt64 = 0
     var answered: UInt64 = 0
     var ticketErrors: UInt64 = 0
+    // Agent legs (B2BUA).
+    var agentInvites: UInt64 = 0
+    var agentAnswers: UInt64 = 0
+    /// RTP packets of agent legs that have ended (open ones are added in the snapshot).
+    var agentRTPReceived: UInt64 = 0
+    var agentRTPSent: UInt64 = 0
 }

@@ -40,12 +40,16 @@ final class DialplanLibrary: Sendable {
     let archive: URL
     /// Prompt names that exist, per language (checked on every publish).
     private let promptExists: @Sendable (Language, String) -> Bool
+    /// Checks beyond the dialplan itself (its queues against queues.yaml); errors refuse it.
+    private let extraCheck: @Sendable (Dialplan) -> [DialplanIssue]
     private let state: Mutex<Dialplan>
 
-    init(livePath: String, archiveRoot: URL, initial: Dialplan, promptExists: @escaping @Sendable (Language, String) -> Bool) throws {
+    init(livePath: String, archiveRoot: URL, initial: Dialplan, promptExists: @escaping @Sendable (Language, String) -> Bool,
+         extraCheck: @escaping @Sendable (Dialplan) -> [DialplanIssue] = { _ in [] }) throws {
         self.livePath = livePath
         self.archive = archiveRoot.appendingPathComponent(initial.name)
         self.promptExists = promptExists
+        self.extraCheck = extraCheck
         self.state = Mutex(initial)
         try FileManager.default.createDirectory(at: archive, withIntermediateDirectories: true)
         if let text = try? String(contentsOfFile: livePath, encoding: .utf8) {
@@ -63,6 +67,8 @@ final class DialplanLibrary: Sendable {
         guard let candidate = result.dialplan, errors.isEmpty else { throw .invalid(errors.isEmpty ? result.issues : errors) }
         let missing = candidate.checkPrompts(exist: promptExists)
         guard missing.isEmpty else { throw .invalid(missing) }
+        let extra = extraCheck(candidate).filter { $0.severity == .error }
+        guard extra.isEmpty else { throw .invalid(extra) }
         guard candidate.name == name else { throw .renamed(expected: name, got: candidate.name) }
         do {
             try archiveText(text, version: candidate.version)

@@ -3,6 +3,7 @@ import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
+import ACDConfig
 import Logging
 import Media
 import NIOCore
@@ -30,6 +31,7 @@ public final class HotlineServer: Sendable {
         case prompts(String)
         case tickets(String)
         case tokens(String)
+        case contactCentre(String)
         case bind(String, Error)
 
         public var description: String {
@@ -38,6 +40,7 @@ public final class HotlineServer: Sendable {
             case .prompts(let s): "prompts: \(s)"
             case .tickets(let s): "ticket store: \(s)"
             case .tokens(let s): "admin tokens: \(s)"
+            case .contactCentre(let s): s
             case .bind(let what, let e): "cannot listen on \(what): \(e)"
             }
         }
@@ -82,6 +85,9 @@ public final class HotlineServer: Sendable {
         if !missing.isEmpty {
             throw StartError.prompts(missing.map(\.description).joined(separator: "\n"))
         }
+        // 2b. The contact centre (agents.yaml, queues.yaml): checked against the dialplan's
+        //     queues and the prompts.
+        let centre = try loadContactCentre(configuration, dialplan: dialplan, cache: cache, logger: logger)
         // 3. Tickets: crash recovery happens here.
         var options = SQLiteTicketStore.Options(durability: configuration.durability, timeZone: configuration.timeZone)
         do {
@@ -121,6 +127,7 @@ public final class HotlineServer: Sendable {
         let library = CachedPrompts(cache: cache)
         var engines: [CallEnginePeer] = []
         var sipAddress: SocketAddress?
+        var acdLink: ACDLink?
         let callCount = SharedCallCount()
         do {
             for (index, loop) in group.makeIterator().enumerated() {
@@ -139,6 +146,10 @@ public final class HotlineServer: Sendable {
             for peer in engines {
                 try await peer.eventLoop.submit { peer.engine.value.peers = peers }.get()
             }
+            if let centre {
+                acdLink = try await attachContactCentre(centre, engines: engines, dialplan: dialplan, configuration: configuration,
+                                                        logger: logger)
+            }
         } catch {
             store.close()
             try? await group.shutdownGracefully()
@@ -150,7 +161,13 @@ public final class HotlineServer: Sendable {
         let dialplans: DialplanLibrary
         do {
             dialplans = try DialplanLibrary(livePath: configuration.dialplanPath, archiveRoot: archive, initial: dialplan,
-                                            promptExists: { language, name in cache.prompt(named: name, language: language.rawValue) != nil })
+                                            promptExists: { language, name in cache.prompt(named: name, language: language.rawValue) != nil },
+                                            extraCheck: { candidate in
+                                                // A published dialplan may only send callers to queues queues.yaml defines.
+                                                guard let centre else { return [] }
+                                                return checkDialplan(candidate, against: centre.setup, queuesPath: centre.queuesPath)
+                                                    .map(DialplanIssue.init(acd:))
+                                            })
         } catch {
             store.close()
             try? await group.shutdownGracefully()
@@ -166,6 +183,7 @@ public final class HotlineServer: Sendable {
             let routes = routes(engines: engines, tickets: store)
                 .merging(DialplanRoutes.routes(library: dialplans, install: install, auth: auth)) { a, _ in a }
                 .merging(ticketRoutes) { a, _ in a }
+                .merging(ContactCentreRoutes.routes(link: acdLink, auth: auth)) { a, _ in a }
             do {
                 http = try await AdminHTTPServer.start(host: host, port: configuration.httpPort, group: group, routes: routes)
             } catch {

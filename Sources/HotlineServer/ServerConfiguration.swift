@@ -60,6 +60,36 @@ public struct ServerConfiguration: Sendable {
     /// The admin API's tokens file (`--tokens`): bearer tokens (or their SHA-256) with roles
     /// `admin`, `unit_staff` (with a unit) and `auditor`; see ``AdminAuth/parse(yaml:file:units:)``.
     public var tokensPath: String?
+    /// The contact centre's agents (`--agents`); nil: `Dialplans/acd/agents.yaml` if it
+    /// exists. With no agents file (and no queues file) there is no ACD: queue nodes are
+    /// unavailable and REGISTER gets 405.
+    public var agentsPath: String?
+    /// The agent queues (`--queues`); nil: `Dialplans/acd/queues.yaml` if it exists.
+    public var queuesPath: String?
+    /// A file whose contents key the digest nonces (`--nonce-secret`), so several servers
+    /// behind one address accept each other's nonces; `HOTLINE_NONCE_SECRET` does the same.
+    /// Without either, 32 random bytes are drawn at start (phones then re-register after a
+    /// restart with a `stale=true` challenge, without asking their user).
+    public var nonceSecretPath: String?
+    public var nonceSecret: String? = ProcessInfo.processInfo.environment["HOTLINE_NONCE_SECRET"]
+    /// How often registered agent phones are sent an OPTIONS keep-alive, and how many may go
+    /// unanswered before the phone counts as unreachable.
+    public var keepAliveInterval: Duration = .seconds(30)
+    public var keepAliveFailures: Int = 2
+
+    public static let defaultAgentsPath = "Dialplans/acd/agents.yaml"
+    public static let defaultQueuesPath = "Dialplans/acd/queues.yaml"
+
+    /// The ACD files in effect: both given or defaulted, or nil when there is no contact
+    /// centre (neither given and the defaults do not exist). One without the other is an
+    /// error the server reports at start.
+    public var acdFiles: (agents: String, queues: String)? {
+        if agentsPath == "off" { return nil } // an IVR only: REGISTER gets 405
+        let agents = agentsPath ?? (FileManager.default.fileExists(atPath: Self.defaultAgentsPath) ? Self.defaultAgentsPath : nil)
+        let queues = queuesPath ?? (FileManager.default.fileExists(atPath: Self.defaultQueuesPath) ? Self.defaultQueuesPath : nil)
+        guard agents != nil || queues != nil else { return nil }
+        return (agents ?? Self.defaultAgentsPath, queues ?? Self.defaultQueuesPath)
+    }
 
     public init() {}
 

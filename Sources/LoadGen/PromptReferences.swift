@@ -69,8 +69,9 @@ public final class PromptReferences: Sendable {
     static let fineSpan = 1280
     static let fineStride = 2
     static let fineShifts = 24
-    /// Candidates confirmed by waveform.
-    static let shortlist = 8
+    /// Candidates confirmed by waveform. Many Mandarin prompts open alike (您…), so the
+    /// envelope alone ranks a dozen of them close together: 8 let the right one drop out.
+    static let shortlist = 16
     /// Samples needed after an onset before the search runs.
     static var samplesNeededAfterOnset: Int { searchEnvelopeSpan - searchLead }
     static let minimumMatch: Float = 0.75

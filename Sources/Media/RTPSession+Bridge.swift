@@ -3,36 +3,52 @@ import NIOCore
 import RTP
 import SDP
 
-/// Converts one leg's audio to the other's codec: decode, resample, re-frame into 20 ms,
-/// encode. Scratch buffers are allocated once per bridge, not per packet.
+/// Converts one leg's audio to the other's codec: decode, re-frame into 20 ms, encode.
+/// Scratch buffers are allocated once per bridge, not per packet.
+///
+/// The only transcoding is G.711 ↔ Opus, so the PCM in between is 8 kHz: libopus encodes and
+/// decodes at 8 kHz itself (narrowband, which is all a G.711 caller can carry or hear), so no
+/// resampler runs and the encoder works on a sixth of the samples. The Opus RTP clock stays
+/// 48 kHz (RFC 7587 §4.1), so Opus frame durations are counted ×6.
 final class AudioTranscoder {
     enum Format: Equatable {
         case g711(G711.Law)
         case opus
+        /// The RTP timestamp clock.
         var clockRate: Int { self == .opus ? 48000 : 8000 }
     }
+
+    /// The PCM rate between decoder and encoder.
+    static let pcmRate = 8000
+    /// libopus complexity for agent legs: 5 costs half of the default 9 (measured in
+    /// BENCHMARKS.md) with no audible difference on narrowband speech.
+    static let opusComplexity = 5
 
     let from: Format
     let to: Format
     private var decoder: OpusDecoder?
     private var encoder: OpusEncoder?
-    private var resampler: Resampler?
-    /// Decoded (and resampled) audio waiting to fill a 20 ms frame of the target codec.
+    /// Decoded audio waiting to fill a 20 ms frame of the target codec.
     private var fifo: [Int16] = []
     private var decoded: [Int16]
-    private var resampled: [Int16]
     private var encoded: [UInt8]
-    private let frameSamples: Int
+    /// 20 ms of PCM.
+    private let frameSamples = AudioTranscoder.pcmRate / 50
+    /// 20 ms in the target's RTP timestamp units.
+    private let frameTimestampUnits: UInt32
 
     init(from: Format, to: Format) throws {
         self.from = from
         self.to = to
-        if from == .opus { decoder = try OpusDecoder(sampleRate: 48000, channels: 1) }
-        if to == .opus { encoder = try OpusEncoder(sampleRate: 48000, channels: 1, application: .voip, bitrate: 24000, inbandFEC: true, expectedPacketLossPercent: 5) }
-        if from.clockRate != to.clockRate { resampler = try Resampler(inputRate: from.clockRate, outputRate: to.clockRate) }
-        frameSamples = to.clockRate / 50
-        decoded = [Int16](repeating: 0, count: 5760) // the longest Opus frame (120 ms at 48 kHz)
-        resampled = [Int16](repeating: 0, count: 5760 * 6)
+        if from == .opus { decoder = try OpusDecoder(sampleRate: Self.pcmRate, channels: 1) }
+        if to == .opus {
+            let encoder = try OpusEncoder(sampleRate: Self.pcmRate, channels: 1, application: .voip, bitrate: 16000,
+                                          inbandFEC: true, expectedPacketLossPercent: 5)
+            try encoder.setComplexity(Self.opusComplexity)
+            self.encoder = encoder
+        }
+        frameTimestampUnits = UInt32(to.clockRate / 50)
+        decoded = [Int16](repeating: 0, count: Self.pcmRate * 120 / 1000) // the longest Opus frame, 120 ms
         encoded = [UInt8](repeating: 0, count: OpusEncoder.maximumPacketSize)
         fifo.reserveCapacity(frameSamples * 8)
     }
@@ -40,7 +56,7 @@ final class AudioTranscoder {
     /// Feeds one received payload; calls `emit` with each complete encoded frame of the
     /// target codec and its duration in the target's timestamp units.
     func transcode(_ payload: ByteBuffer, emit: (UnsafeRawBufferPointer, UInt32) -> Void) {
-        // 1. Decode to PCM at the source rate.
+        // 1. Decode to 8 kHz PCM.
         var count = 0
         switch from {
         case .g711(let law):
@@ -55,19 +71,8 @@ final class AudioTranscoder {
             }
         }
         guard count > 0 else { return }
-        // 2. Resample to the target rate.
-        if var r = resampler {
-            let produced = decoded.withUnsafeBufferPointer { input in
-                resampled.withUnsafeMutableBufferPointer { output in
-                    r.process(UnsafeBufferPointer(rebasing: input[0..<count]), into: output)
-                }
-            }
-            resampler = r
-            fifo.append(contentsOf: resampled[0..<produced])
-        } else {
-            fifo.append(contentsOf: decoded[0..<count])
-        }
-        // 3. Encode every complete 20 ms frame.
+        fifo.append(contentsOf: decoded[0..<count])
+        // 2. Encode every complete 20 ms frame.
         var offset = 0
         while fifo.count - offset >= frameSamples {
             switch to {
@@ -76,7 +81,7 @@ final class AudioTranscoder {
                     let s = fifo[offset + i]
                     encoded[i] = law == .aLaw ? G711.encodeALaw(s) : G711.encodeMuLaw(s)
                 }
-                encoded.withUnsafeBytes { emit(UnsafeRawBufferPointer(rebasing: $0[0..<frameSamples]), UInt32(frameSamples)) }
+                encoded.withUnsafeBytes { emit(UnsafeRawBufferPointer(rebasing: $0[0..<frameSamples]), frameTimestampUnits) }
             case .opus:
                 guard let encoder else { break }
                 let length = fifo.withUnsafeBufferPointer { pcm in
@@ -84,7 +89,7 @@ final class AudioTranscoder {
                         (try? encoder.encode(UnsafeBufferPointer(rebasing: pcm[offset..<(offset + frameSamples)]), into: out)) ?? 0
                     }
                 }
-                if length > 0 { encoded.withUnsafeBytes { emit(UnsafeRawBufferPointer(rebasing: $0[0..<length]), UInt32(frameSamples)) } }
+                if length > 0 { encoded.withUnsafeBytes { emit(UnsafeRawBufferPointer(rebasing: $0[0..<length]), frameTimestampUnits) } }
             }
             offset += frameSamples
         }

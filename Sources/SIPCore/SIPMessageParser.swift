@@ -348,11 +348,34 @@ extension SIPMessageParser {
     /// FNV-1a of the Call-ID: which of `shards` event loops owns the call.
     public static func shard(of datagram: UnsafeRawBufferPointer, among shards: Int) -> Int {
         guard shards > 1, let range = peekCallID(in: datagram) else { return 0 }
+        return shard(hashing: UnsafeRawBufferPointer(rebasing: datagram[range]), among: shards)
+    }
+
+    /// The loop ``shard(of:among:)`` gives a message with this Call-ID: so a request we send
+    /// (an agent leg's INVITE, a keep-alive OPTIONS) can be given a Call-ID whose responses
+    /// come back to the loop that sent it.
+    public static func shard(ofCallID callID: String, among shards: Int) -> Int {
+        guard shards > 1 else { return 0 }
+        var callID = callID
+        return callID.withUTF8 { shard(hashing: UnsafeRawBufferPointer($0), among: shards) }
+    }
+
+    private static func shard(hashing bytes: UnsafeRawBufferPointer, among shards: Int) -> Int {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for i in range {
-            hash ^= UInt64(datagram[i])
+        for byte in bytes {
+            hash ^= UInt64(byte)
             hash = hash &* 0x0000_0100_0000_01B3
         }
         return Int(hash % UInt64(shards))
+    }
+
+    /// Whether a datagram is a request with this method (its start line begins with the
+    /// method and a space), without parsing it: REGISTERs go to the registrar's loop whatever
+    /// their Call-ID.
+    public static func startsWithMethod(_ method: String, in datagram: UnsafeRawBufferPointer) -> Bool {
+        let name = Array(method.utf8)
+        guard datagram.count > name.count, datagram[name.count] == UInt8(ascii: " ") else { return false }
+        for (i, byte) in name.enumerated() where datagram[i] != byte { return false }
+        return true
     }
 }

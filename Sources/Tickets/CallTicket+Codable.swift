@@ -15,27 +15,21 @@ extension CallTicket: Codable {
         case businessLine = "business_line"
         case sipStatus = "sip_status"
         case dialplanVersion = "dialplan_version"
+        // The agent queues (migration v3); null / false for calls that never queued.
+        case queue, agent, abandoned, overflowed, callback
+        case enqueuedAt = "enqueued_at"
+        case agentAnsweredAt = "agent_answered_at"
+        case waitMilliseconds = "wait_ms"
+        case talkMilliseconds = "talk_ms"
     }
 
-    /// Encodes every key, writing `null` for absent values, so each object has the same
-    /// shape and `jq '.[] | .category'` never meets a missing key. Dates are ticket
-    /// timestamps (`2026-11-29T07:05:03.042Z`) whatever the encoder's date strategy.
+    /// Encodes every key, writing `null` for absent values (`false` for the queue flags of a
+    /// call that never queued), so each object has the same shape and `jq '.[] | .category'`
+    /// never meets a missing key. Dates are ticket timestamps (`2026-11-29T07:05:03.042Z`)
+    /// whatever the encoder's date strategy. The keys are spelled once, in ``CallTicketJSON``,
+    /// which a work order's detail embeds too.
     public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(id, forKey: .id)
-        try container.encode(callID, forKey: .callID)
-        try container.encode(caller, forKey: .caller)
-        try container.encode(dialled, forKey: .dialled)
-        try container.encode(TicketTimestamp.format(arrivedAt), forKey: .arrivedAt)
-        try container.encode(answeredAt.map(TicketTimestamp.format), forKey: .answeredAt)
-        try container.encode(endedAt.map(TicketTimestamp.format), forKey: .endedAt)
-        try container.encode(keys, forKey: .keys)
-        try container.encode(menuPath, forKey: .menuPath)
-        try container.encode(businessLine, forKey: .businessLine)
-        try container.encode(category, forKey: .category)
-        try container.encode(disposition, forKey: .disposition)
-        try container.encode(sipStatus, forKey: .sipStatus)
-        try container.encode(dialplanVersion, forKey: .dialplanVersion)
+        try CallTicketJSON(self).json.encode(to: encoder)
     }
 
     public init(from decoder: any Decoder) throws {
@@ -54,6 +48,22 @@ extension CallTicket: Codable {
                 String.self, .init(codingPath: container.codingPath + [CodingKeys.arrivedAt],
                                    debugDescription: "arrived_at is required"))
         }
+        var queue: QueueOutcome?
+        if let name = try container.decodeIfPresent(String.self, forKey: .queue) {
+            guard let enqueuedAt = try date(.enqueuedAt) else {
+                throw DecodingError.valueNotFound(
+                    String.self, .init(codingPath: container.codingPath + [CodingKeys.enqueuedAt],
+                                       debugDescription: "enqueued_at is required with queue"))
+            }
+            queue = QueueOutcome(
+                queue: name, agent: try container.decodeIfPresent(String.self, forKey: .agent), enqueuedAt: enqueuedAt,
+                agentAnsweredAt: try date(.agentAnsweredAt),
+                waitMilliseconds: try container.decodeIfPresent(Int.self, forKey: .waitMilliseconds),
+                talkMilliseconds: try container.decodeIfPresent(Int.self, forKey: .talkMilliseconds),
+                abandoned: try container.decodeIfPresent(Bool.self, forKey: .abandoned) ?? false,
+                overflowed: try container.decodeIfPresent(Bool.self, forKey: .overflowed) ?? false,
+                callback: try container.decodeIfPresent(Bool.self, forKey: .callback) ?? false)
+        }
         self.init(
             id: try container.decode(TicketID.self, forKey: .id),
             callID: try container.decode(String.self, forKey: .callID),
@@ -68,7 +78,8 @@ extension CallTicket: Codable {
             category: try container.decodeIfPresent(TicketCategory.self, forKey: .category),
             disposition: try container.decodeIfPresent(CallDisposition.self, forKey: .disposition),
             sipStatus: try container.decodeIfPresent(Int.self, forKey: .sipStatus),
-            dialplanVersion: try container.decode(String.self, forKey: .dialplanVersion))
+            dialplanVersion: try container.decode(String.self, forKey: .dialplanVersion),
+            queue: queue)
     }
 
     /// The encoder for `[CallTicket]` on the command line: pretty, keys sorted (so the output

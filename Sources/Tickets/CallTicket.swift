@@ -46,6 +46,8 @@ public struct CallTicket: Sendable, Equatable, Hashable, CustomStringConvertible
     public var sipStatus: Int?
     /// The version of the dialplan that handled the call.
     public var dialplanVersion: String
+    /// What the agent queues did with the call; nil if it never reached a `queue` node.
+    public var queue: QueueOutcome?
 
     /// A ticket. Defaults describe a call that has just arrived.
     public init(
@@ -62,7 +64,8 @@ public struct CallTicket: Sendable, Equatable, Hashable, CustomStringConvertible
         category: TicketCategory? = nil,
         disposition: CallDisposition? = nil,
         sipStatus: Int? = nil,
-        dialplanVersion: String
+        dialplanVersion: String,
+        queue: QueueOutcome? = nil
     ) {
         self.id = id
         self.callID = callID
@@ -78,13 +81,14 @@ public struct CallTicket: Sendable, Equatable, Hashable, CustomStringConvertible
         self.disposition = disposition
         self.sipStatus = sipStatus
         self.dialplanVersion = dialplanVersion
+        self.queue = queue
     }
 
     /// True while the call has no disposition yet.
     public var isInProgress: Bool { disposition == nil }
 
     /// This ticket as ``TicketStore/finish(id:outcome:onCommit:)`` leaves it: the outcome's
-    /// fields replace the ticket's, except a nil `answeredAt`, which keeps the ticket's.
+    /// fields replace the ticket's, except a nil `answeredAt` or `queue`, which keep the ticket's.
     public func finished(with outcome: CallOutcome) -> CallTicket {
         var ticket = self
         if let answeredAt = outcome.answeredAt { ticket.answeredAt = answeredAt }
@@ -95,6 +99,7 @@ public struct CallTicket: Sendable, Equatable, Hashable, CustomStringConvertible
         ticket.category = outcome.category
         ticket.disposition = outcome.disposition
         ticket.sipStatus = outcome.sipStatus
+        if let queue = outcome.queue { ticket.queue = queue }
         return ticket
     }
 
@@ -129,6 +134,9 @@ public struct CallOutcome: Sendable, Equatable, Hashable {
     /// The dialplan's summary fields (`ticket` node): `subject` becomes the work order's
     /// subject, the others its details. Only the work order keeps them.
     public var summary: [String: String]
+    /// What the agent queues did with the call (queue, agent, wait and talk time...); nil if
+    /// it never reached a `queue` node.
+    public var queue: QueueOutcome?
 
     public init(
         answeredAt: Date? = nil,
@@ -140,7 +148,8 @@ public struct CallOutcome: Sendable, Equatable, Hashable {
         disposition: CallDisposition,
         sipStatus: Int? = nil,
         resolution: CallResolution? = nil,
-        summary: [String: String] = [:]
+        summary: [String: String] = [:],
+        queue: QueueOutcome? = nil
     ) {
         self.answeredAt = answeredAt.map(TicketTimestamp.normalized)
         self.endedAt = TicketTimestamp.normalized(endedAt)
@@ -152,5 +161,6 @@ public struct CallOutcome: Sendable, Equatable, Hashable {
         self.sipStatus = sipStatus
         self.resolution = resolution
         self.summary = summary
+        self.queue = queue
     }
 }

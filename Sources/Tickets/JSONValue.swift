@@ -150,11 +150,15 @@ extension WorkOrderPage: Encodable {
     }
 }
 
-/// A call's JSON (``CallTicket``'s own `Encodable` form) as a tree.
+/// A call's JSON as a tree: the one spelling of it. ``CallTicket``'s `Encodable` form (the
+/// command line's `tickets list --json`) encodes this tree, and a work order's detail embeds
+/// it, so a call has the same keys wherever it appears. The queue keys (migration v3) are null,
+/// or false, for a call that never queued.
 struct CallTicketJSON {
     let json: JSONValue
 
     init(_ call: CallTicket) {
+        let queue = call.queue
         json = .object([
             ("id", .string(call.id.rawValue)), ("call_id", .string(call.callID)), ("caller", .string(call.caller)),
             ("dialled", .string(call.dialled)), ("arrived_at", .time(call.arrivedAt)), ("answered_at", .time(call.answeredAt)),
@@ -162,6 +166,10 @@ struct CallTicketJSON {
             ("menu_path", .array(call.menuPath.map(JSONValue.string))), ("business_line", .text(call.businessLine)),
             ("category", .text(call.category?.rawValue)), ("disposition", .text(call.disposition?.rawValue)),
             ("sip_status", .number(call.sipStatus)), ("dialplan_version", .string(call.dialplanVersion)),
+            ("queue", .text(queue?.queue)), ("agent", .text(queue?.agent)), ("enqueued_at", .time(queue?.enqueuedAt)),
+            ("agent_answered_at", .time(queue?.agentAnsweredAt)), ("wait_ms", .number(queue?.waitMilliseconds)),
+            ("talk_ms", .number(queue?.talkMilliseconds)), ("abandoned", .bool(queue?.abandoned ?? false)),
+            ("overflowed", .bool(queue?.overflowed ?? false)), ("callback", .bool(queue?.callback ?? false)),
         ])
     }
 }

@@ -18,6 +18,9 @@ enum TicketSchema {
             try db.execute(sql: WorkOrderSchema.v2)
             try WorkOrderSchema.backfill(in: db)
         }
+        migrator.registerMigration("v3_queues") { db in
+            try db.execute(sql: v3)
+        }
         return migrator
     }
 
@@ -94,15 +97,44 @@ enum TicketSchema {
     // A CHECK whose expression is NULL passes, which is what the nullable columns want:
     // `answered_at GLOB ...` only bites when answered_at is set.
 
+    /// v3: what the agent queues did with a call (``QueueOutcome``). Columns added to `calls`
+    /// (old rows get NULL and false); their rules are column CHECKs, which SQLite allows to
+    /// name the other columns and tests against existing rows when the column is added.
+    static let v3 = """
+        ALTER TABLE calls ADD COLUMN queue TEXT
+            CONSTRAINT queue_not_empty CHECK (queue <> '');
+        ALTER TABLE calls ADD COLUMN agent TEXT
+            CONSTRAINT agent_in_queue CHECK (agent IS NULL OR (agent <> '' AND queue IS NOT NULL));
+        ALTER TABLE calls ADD COLUMN enqueued_at TEXT
+            CONSTRAINT enqueued_at_valid CHECK (enqueued_at IS NULL OR (enqueued_at GLOB \(timestamp)
+                AND enqueued_at >= arrived_at))
+            CONSTRAINT queue_has_enqueued_at CHECK ((queue IS NULL) = (enqueued_at IS NULL));
+        ALTER TABLE calls ADD COLUMN agent_answered_at TEXT
+            CONSTRAINT agent_answered_at_valid CHECK (agent_answered_at IS NULL OR (agent_answered_at GLOB \(timestamp)
+                AND agent_answered_at >= enqueued_at AND agent IS NOT NULL));
+        ALTER TABLE calls ADD COLUMN wait_ms INTEGER
+            CONSTRAINT wait_ms_valid CHECK (wait_ms IS NULL OR (wait_ms >= 0 AND queue IS NOT NULL));
+        ALTER TABLE calls ADD COLUMN talk_ms INTEGER
+            CONSTRAINT talk_ms_valid CHECK (talk_ms IS NULL OR (talk_ms >= 0 AND agent_answered_at IS NOT NULL));
+        ALTER TABLE calls ADD COLUMN abandoned INTEGER NOT NULL DEFAULT 0
+            CONSTRAINT abandoned_flag CHECK (abandoned = 0 OR (abandoned = 1 AND queue IS NOT NULL AND agent_answered_at IS NULL));
+        ALTER TABLE calls ADD COLUMN overflowed INTEGER NOT NULL DEFAULT 0
+            CONSTRAINT overflowed_flag CHECK (overflowed = 0 OR (overflowed = 1 AND queue IS NOT NULL));
+        ALTER TABLE calls ADD COLUMN callback INTEGER NOT NULL DEFAULT 0
+            CONSTRAINT callback_flag CHECK (callback = 0 OR (callback = 1 AND queue IS NOT NULL));
+        CREATE INDEX calls_queue ON calls(queue, arrived_at) WHERE queue IS NOT NULL;
+        """
+
     // MARK: - Writes
 
     static func insert(_ ticket: CallTicket, in db: Database) throws {
         let statement = try db.cachedStatement(sql: """
             INSERT INTO calls (id, call_id, caller, dialled, arrived_at, answered_at, ended_at,
-                keys, menu_path, business_line, category, disposition, sip_status, dialplan_version)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                keys, menu_path, business_line, category, disposition, sip_status, dialplan_version,
+                \(queueColumns))
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
-        try statement.execute(arguments: [
+        let values: [(any DatabaseValueConvertible)?] = [
             ticket.id.rawValue, ticket.callID, ticket.caller, ticket.dialled,
             TicketTimestamp.format(ticket.arrivedAt),
             ticket.answeredAt.map(TicketTimestamp.format),
@@ -110,7 +142,8 @@ enum TicketSchema {
             ticket.keys, try menuPathJSON(ticket.menuPath),
             ticket.businessLine, ticket.category?.rawValue, ticket.disposition?.rawValue,
             ticket.sipStatus, ticket.dialplanVersion,
-        ])
+        ]
+        try statement.execute(arguments: StatementArguments(values + queueArguments(ticket.queue)))
     }
 
     /// Applies `outcome` to a ticket in progress. Returns false if no ticket in progress
@@ -128,7 +161,16 @@ enum TicketSchema {
             outcome.businessLine, outcome.category?.rawValue, outcome.disposition.rawValue,
             outcome.sipStatus, id.rawValue,
         ])
-        return db.changesCount == 1
+        guard db.changesCount == 1 else { return false }
+        if let queue = outcome.queue {
+            // Separate, so calls that never queued (nearly all in IVR benchmarks) pay nothing.
+            try db.cachedStatement(sql: """
+                UPDATE calls SET queue = ?, agent = ?, enqueued_at = ?, agent_answered_at = ?, wait_ms = ?, talk_ms = ?,
+                    abandoned = ?, overflowed = ?, callback = ?
+                WHERE id = ?
+                """).execute(arguments: StatementArguments(queueArguments(queue) + [id.rawValue]))
+        }
+        return true
     }
 
     /// The call just finished with `outcome`, with what intake needs (caller, times, line,
@@ -187,12 +229,25 @@ enum TicketSchema {
         return sequences
     }
 
+    /// The v3 columns, in the order of ``queueArguments(_:)``.
+    static let queueColumns = "queue, agent, enqueued_at, agent_answered_at, wait_ms, talk_ms, abandoned, overflowed, callback"
+
+    static func queueArguments(_ queue: QueueOutcome?) -> [(any DatabaseValueConvertible)?] {
+        guard let queue else { return [nil, nil, nil, nil, nil, nil, false, false, false] }
+        return [queue.queue, queue.agent, TicketTimestamp.format(queue.enqueuedAt), queue.agentAnsweredAt.map(TicketTimestamp.format),
+                queue.waitMilliseconds, queue.talkMilliseconds, queue.abandoned, queue.overflowed, queue.callback]
+    }
+
     // MARK: - Reads
 
-    static let columns = """
+    /// The columns of a v2 row: what the v2 migration's backfill may read (it runs before v3
+    /// adds the queue columns).
+    static let v2Columns = """
         id, call_id, caller, dialled, arrived_at, answered_at, ended_at, keys, menu_path,
         business_line, category, disposition, sip_status, dialplan_version
         """
+
+    static let columns = v2Columns + ", " + queueColumns
 
     static func list(limit: Int, since: Date?, in db: Database) throws -> [CallTicket] {
         let rows: [Row]
@@ -247,7 +302,23 @@ enum TicketSchema {
             category: (row["category"] as String?).map(TicketCategory.init(rawValue:)),
             disposition: (row["disposition"] as String?).map(CallDisposition.init(rawValue:)),
             sipStatus: row["sip_status"],
-            dialplanVersion: try text("dialplan_version"))
+            dialplanVersion: try text("dialplan_version"),
+            queue: row.hasColumn("queue") ? try queueOutcome(from: row, id: rawID) : nil)
+    }
+
+    /// The v3 columns of a row, nil when the call never queued.
+    static func queueOutcome(from row: Row, id rawID: String) throws(TicketStoreError) -> QueueOutcome? {
+        guard let queue = row["queue"] as String? else { return nil }
+        func date(_ column: String) throws(TicketStoreError) -> Date? {
+            guard let value = row[column] as String? else { return nil }
+            guard let date = TicketTimestamp.parse(value) else { throw .corruptRow(id: rawID, column: column) }
+            return date
+        }
+        guard let enqueuedAt = try date("enqueued_at") else { throw .corruptRow(id: rawID, column: "enqueued_at") }
+        return QueueOutcome(queue: queue, agent: row["agent"], enqueuedAt: enqueuedAt, agentAnsweredAt: try date("agent_answered_at"),
+                            waitMilliseconds: row["wait_ms"], talkMilliseconds: row["talk_ms"],
+                            abandoned: (row["abandoned"] as Bool?) ?? false, overflowed: (row["overflowed"] as Bool?) ?? false,
+                            callback: (row["callback"] as Bool?) ?? false)
     }
 
     private static func menuPathJSON(_ path: [String]) throws -> String {

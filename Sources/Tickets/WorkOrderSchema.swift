@@ -148,7 +148,7 @@ enum WorkOrderSchema {
     static func backfill(in db: Database) throws {
         let intake = IntakePolicy(repeatCallWindow: nil)
         let rows = try Row.fetchCursor(db, sql: """
-            SELECT \(TicketSchema.columns) FROM calls
+            SELECT \(TicketSchema.v2Columns) FROM calls
             WHERE answered_at IS NOT NULL AND business_line IS NOT NULL AND disposition IS NOT NULL
             ORDER BY arrived_at, id
             """)

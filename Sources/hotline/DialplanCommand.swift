@@ -1,6 +1,7 @@
 // `hotline dialplan check|simulate|graph`: the admin's tools for a dialplan, with no network.
 // The logic lives in the Dialplan target (checks, DialplanSimulation, DialplanGraph); this file
 // only reads arguments and prints.
+import ACDConfig
 import ArgumentParser
 import Dialplan
 import Foundation
@@ -18,12 +19,43 @@ struct DialplanCLI: ParsableCommand {
         @Argument(help: "Dialplan YAML files.") var files: [String]
         @Option(help: "Prompt directory (one subdirectory per language) whose recordings must cover the dialplan; default Prompts if it exists.")
         var prompts: String?
+        @Option(help: "agents.yaml, checked with queues.yaml (default: Dialplans/acd/agents.yaml if it exists).") var agents: String?
+        @Option(help: "queues.yaml: every queue a dialplan declares must be defined there (default: Dialplans/acd/queues.yaml if it exists).")
+        var queues: String?
 
         func run() throws {
             let directory = try promptDirectory(prompts)
             var errors = 0, warnings = 0
+            // The contact centre's files, when there are any: checked themselves, then every
+            // dialplan's declared queues against them.
+            var acd: (setup: ACDSetup, queuesFile: String)?
+            let agentsFile = agents ?? (FileManager.default.fileExists(atPath: "Dialplans/acd/agents.yaml") ? "Dialplans/acd/agents.yaml" : nil)
+            let queuesFile = queues ?? (FileManager.default.fileExists(atPath: "Dialplans/acd/queues.yaml") ? "Dialplans/acd/queues.yaml" : nil)
+            if let agentsFile, let queuesFile {
+                do {
+                    let setup = try ACDSetup.load(agentsPath: agentsFile, queuesPath: queuesFile)
+                    for issue in setup.warnings { printError(issue.description) }
+                    warnings += setup.warnings.count
+                    acd = (setup, queuesFile)
+                } catch {
+                    for issue in error.issues { printError(issue.description) }
+                    errors += error.issues.count { $0.severity == .error }
+                    warnings += error.issues.count { $0.severity == .warning }
+                }
+            } else if agents != nil || queues != nil {
+                throw ValidationError("--agents and --queues go together")
+            }
             for file in files {
-                let result = Dialplan.check(path: file, promptsDirectory: directory)
+                var result = Dialplan.check(path: file, promptsDirectory: directory)
+                if let acd, let plan = result.dialplan {
+                    let queueIssues = acd.setup.checkDialplanQueues(plan.queues, dialplanName: plan.name, queuesFile: acd.queuesFile)
+                    for issue in queueIssues {
+                        result.issues.append(DialplanIssue(
+                            severity: issue.severity == .error ? .error : .warning, code: .unknownQueue, message: issue.message,
+                            location: DialplanLocation(file: issue.file, line: issue.line, column: issue.column),
+                            keyPath: issue.keyPath, hint: issue.hint))
+                    }
+                }
                 for issue in result.issues { printError(issue.description) }
                 errors += result.errors.count
                 warnings += result.warnings.count
@@ -35,6 +67,9 @@ struct DialplanCLI: ParsableCommand {
                 }
             }
             if directory == nil { printError("note: prompt recordings not checked (no Prompts directory; pass --prompts DIR)") }
+            if acd == nil, agentsFile == nil || queuesFile == nil {
+                printError("note: queues not checked against queues.yaml (no Dialplans/acd/; pass --agents and --queues)")
+            }
             printError("\(errors) error\(errors == 1 ? "" : "s"), \(warnings) warning\(warnings == 1 ? "" : "s")")
             if errors > 0 { throw ExitCode(1) }
         }
@@ -46,8 +81,8 @@ struct DialplanCLI: ParsableCommand {
             discussion: """
                 Keys: separated by commas or spaces. '3' is pressed when a menu or collect waits, '3@1.5s' at 1.5 s \
                 into the call (barging in), '3+2s' 2 s after the previous key, '-' lets the next wait time out. \
-                Prompts last as long as their WAV files in --prompts (2 s each without them). Queues are unavailable, \
-                as on the server until the ACD exists.
+                Prompts last as long as their WAV files in --prompts (2 s each without them). Queues answer \
+                unavailable (a simulation has no agents logged in: the queue node's on_unavailable path).
                 """)
 
         @Argument(help: "Dialplan YAML file.") var file: String

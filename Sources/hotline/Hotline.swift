@@ -12,7 +12,8 @@ import Tickets
 struct Hotline: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "A SIP IVR and call-routing engine for public-service hotlines.",
-        subcommands: [Serve.self, TicketsCommand.self, ReportCommand.self, DialplanCLI.self, FloodCommand.self, ConsoleCommand.self],
+        subcommands: [Serve.self, TicketsCommand.self, ReportCommand.self, DialplanCLI.self, FloodCommand.self, ConsoleCommand.self,
+                      SeatsCommand.self, AgentsCommand.self],
         defaultSubcommand: Serve.self)
 }
 
@@ -64,6 +65,10 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Units work orders are dispatched to (used if the file exists).") var units = "Dialplans/tickets/units.yaml"
     @Option(help: "Where voice messages are stored (default: recordings/ beside the database).") var recordings: String?
     @Option(help: "Admin API bearer tokens with roles (YAML; see README). HOTLINE_ADMIN_TOKEN adds an admin token.") var tokens: String?
+    @Option(help: "Agents of the contact centre (default: Dialplans/acd/agents.yaml if it exists; off: no contact centre).") var agents: String?
+    @Option(help: "Agent queues (default: Dialplans/acd/queues.yaml if it exists).") var queues: String?
+    @Option(name: .customLong("nonce-secret"), help: "File keying digest nonces, shared by servers behind one address (or HOTLINE_NONCE_SECRET; default: random at start).")
+    var nonceSecret: String?
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error.") var logLevel = "info"
 
     func run() async throws {
@@ -85,6 +90,9 @@ struct Serve: AsyncParsableCommand {
         config.unitsPath = units
         config.recordingsPath = recordings
         config.tokensPath = tokens
+        config.agentsPath = agents
+        config.queuesPath = queues
+        config.nonceSecretPath = nonceSecret
         config.rtpPorts = rtpPorts.range
         config.maxCalls = maxCalls
         if let callLoops {

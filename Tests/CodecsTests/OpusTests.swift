@@ -36,6 +36,10 @@ import Testing
         #expect(try encoder.bitrate() == 16000)
         try encoder.setInbandFEC(false, expectedPacketLossPercent: 0)
         #expect(try !encoder.isInbandFECEnabled())
+        #expect(try encoder.complexity() == 9, "libopus's default")
+        try encoder.setComplexity(5)
+        #expect(try encoder.complexity() == 5)
+        #expect(throws: OpusError.self) { try encoder.setComplexity(11) }
     }
 
     @Test func concealsALostPacketAndRecoversOneWithFEC() throws {

@@ -33,12 +33,27 @@ enum Repo {
     }
 }
 
-/// RTP port ranges that do not overlap between servers started by one test run.
-let nextRTPBase = Mutex(21000)
+// Fixed ports stay below Linux's ephemeral range (32768-60999 by default), where any socket
+// bound to port 0 (a server's SIP socket, an HTTP client) may already sit.
+
+/// RTP port ranges for servers started by one test run: 400 ports each, reused cyclically
+/// over 21000-32599 (29 servers apart; never that many run at once).
+let nextRTPBase = Mutex(0)
 func allocateRTPRange() -> String {
-    nextRTPBase.withLock { base in
-        defer { base += 400 }
+    nextRTPBase.withLock { slot in
+        defer { slot = (slot + 1) % 29 }
+        let base = 21000 + slot * 400
         return "\(base)-\(base + 399)"
+    }
+}
+
+/// SIPp media ports (SIPp binds the port and the next ones for RTCP and video): 8 apart over
+/// 10000-20999, cyclically.
+let nextSIPpMediaPort = Mutex(0)
+func allocateSIPpMediaPort() -> Int {
+    nextSIPpMediaPort.withLock { slot in
+        defer { slot = (slot + 1) % 1375 }
+        return 10000 + slot * 8
     }
 }
 
@@ -101,8 +116,8 @@ final class ServerProcess: @unchecked Sendable {
     private let ownsDirectory: Bool
 
     /// A second server on the first one's database (after a crash, say).
-    convenience init(reusing other: ServerProcess) async throws {
-        try await self.init(directory: other.directory, ownsDirectory: false)
+    convenience init(reusing other: ServerProcess, dialplan: String = "Dialplans/bench.yaml", extra: [String] = []) async throws {
+        try await self.init(directory: other.directory, ownsDirectory: false, dialplan: dialplan, extra: extra)
     }
 
     /// A server on a directory the test prepared (a seeded `tickets.sqlite`, a tokens file...),
@@ -202,7 +217,7 @@ final class ServerProcess: @unchecked Sendable {
     /// Runs one SIPp scenario against this server.
     func sipp(_ scenario: String, service: String = "12345", calls: Int = 1, rate: Int = 1,
               extra: [String] = [], timeout: Duration = .seconds(90)) async throws -> CommandResult {
-        let mediaPort = 40000 + Int.random(in: 0..<10000) * 2
+        let mediaPort = allocateSIPpMediaPort()
         let logs = directory.appendingPathComponent("sipp-\(scenario)-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: logs, withIntermediateDirectories: true)
         var result = try await run("/usr/bin/sipp", [

@@ -10,7 +10,9 @@ import Yams
 /// against docs/openapi.yaml: every documented operation is called, every status it answers
 /// must be documented for it, every JSON body must match the documented schema, and every
 /// route the server serves must be documented. Along the way: the roles, the unit scopes,
-/// masking, paging, and the error statuses.
+/// masking, paging, and the error statuses. The server runs with the test contact centre
+/// (Tests/IntegrationTests/Dialplans/acd: agents a2001 on a home seat and a2002 on site, four
+/// licensed seats, queues operator, tax and short).
 @Suite(.serialized, .enabled(if: Repo.sippAvailable, "needs sipp (Debian package sip-tester): make test installs it"))
 struct TicketAPITests {
     static let adminToken = "admin-token-for-the-api-tests"
@@ -20,7 +22,8 @@ struct TicketAPITests {
     /// The seeded work orders.
     struct Seed {
         var directory: URL
-        /// With yinchuan.xingqing, dispatched (unit staff of Xingqing see it), linked to a call.
+        /// With yinchuan.xingqing, dispatched (unit staff of Xingqing see it), linked to a call
+        /// that waited in the operator queue.
         var xingqing: TicketID
         /// With yinchuan.jinfeng, closed after a return visit.
         var jinfeng: TicketID
@@ -42,7 +45,7 @@ struct TicketAPITests {
         let start = Date().addingTimeInterval(-3 * 86400)
         func at(_ minutes: Double) -> Date { start.addingTimeInterval(minutes * 60) }
 
-        // A finished call, linked to the first work order.
+        // A finished call that an agent answered from the operator queue, linked to the first work order.
         let callID = store.allocateID(at: at(0))
         var call = CallTicket(id: callID, callID: "seed-call@127.0.0.1", caller: "13800138000", dialled: "12345",
                               arrivedAt: at(0), dialplanVersion: "seed")
@@ -52,6 +55,8 @@ struct TicketAPITests {
         call.menuPath = ["bench_menu:3"]
         call.disposition = .callerHangup
         call.sipStatus = 200
+        call.queue = QueueOutcome(queue: "operator", agent: "a2001", enqueuedAt: at(0.2), agentAnsweredAt: at(0.3),
+                                  waitMilliseconds: 6_000, talkMilliseconds: 162_000)
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, Error>) in
             store.record(call) { continuation.resume(with: $0.mapError { $0 as Error }) }
         }
@@ -117,7 +122,8 @@ struct TicketAPITests {
         let live = try DialplanPublishingTests.privateBench()
         defer { try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: live).deletingLastPathComponent().path) }
         let server = try await ServerProcess(directory: seed.directory, dialplan: live,
-                                             extra: ["--tokens", seed.directory.appendingPathComponent("tokens.yaml").path])
+                                             extra: ["--tokens", seed.directory.appendingPathComponent("tokens.yaml").path]
+                                                 + ContactCentreTests.testAgents)
         let api = try APIChecker(port: server.httpPort)
         let admin = Self.adminToken, staff = Self.staffToken, auditor = Self.auditorToken
         #expect(server.log.contains("admin API: bearer tokens required"), "\(server.log.suffix(2000))")
@@ -172,7 +178,13 @@ struct TicketAPITests {
 
         // MARK: GET /api/tickets/{id}
         let detail = try await api.call("GET", "/api/tickets/{id}", "/api/tickets/\(seed.xingqing)", token: staff, expect: 200)
-        #expect(detail.json?["calls"]?.array?.first?["call"]?["call_id"]?.string == "seed-call@127.0.0.1")
+        let linkedCall = detail.json?["calls"]?.array?.first?["call"]
+        #expect(linkedCall?["call_id"]?.string == "seed-call@127.0.0.1")
+        // A linked call has the call ticket's shape, its queue record included.
+        #expect(linkedCall?["queue"]?.string == "operator")
+        #expect(linkedCall?["agent"]?.string == "a2001")
+        #expect(linkedCall?["wait_ms"]?.int == 6_000)
+        #expect(linkedCall?["abandoned"] == .bool(false))
         #expect(detail.json?["allowed_events"]?.array?.compactMap(\.string) == ["dispatched", "signed"])
         #expect(detail.json?["dispatches"]?.array?.first?["unit"]?.string == "yinchuan.xingqing")
         let closed = try await api.call("GET", "/api/tickets/{id}", "/api/tickets/\(seed.jinfeng)", token: auditor, expect: 200)
@@ -259,6 +271,76 @@ struct TicketAPITests {
         _ = try await api.call("POST", "/api/dialplans/{name}/reload", "/api/dialplans/\(name)/reload", token: auditor, expect: 403)
         _ = try await api.call("POST", "/api/dialplans/{name}/reload", "/api/dialplans/\(name)/reload", token: admin, expect: 200)
 
+        // MARK: contact centre: seats
+        let seats = try await api.call("GET", "/api/seats", "/api/seats", token: auditor, expect: 200)
+        #expect(seats.json == .object(["licensed": .int(4), "logged_in": .int(0), "remote": .int(0)]))
+        _ = try await api.call("GET", "/api/seats", "/api/seats", token: staff, expect: 403)
+        _ = try await api.call("GET", "/api/seats", "/api/seats", token: nil, expect: 401)
+        let auditorSeats = try await api.call("PUT", "/api/seats", "/api/seats", token: auditor, body: #"{"licensed": 1}"#,
+                                              expect: 403)
+        #expect(auditorSeats.json?["code"]?.string == "forbidden", "auditors read the contact centre but do not run it")
+        for bad in [#"{"licensed": -1}"#, #"{"licensed": 100001}"#, #"{"seats": 1}"#, "not json"] {
+            let refused = try await api.call("PUT", "/api/seats", "/api/seats", token: admin, body: bad, expect: 400)
+            #expect(refused.json?["code"]?.string == "invalid_request", "\(bad)")
+        }
+        let oneSeat = try await api.call("PUT", "/api/seats", "/api/seats", token: admin, body: #"{"licensed": 1}"#, expect: 200)
+        #expect(oneSeat.json?["licensed"]?.int == 1)
+
+        // MARK: contact centre: agents (a2001's phone registers first, so its binding is listed)
+        let phone = try ContactCentreTests.Phone("2001", "pw-2001")
+        let registered = try await ContactCentreTests.register(phone, on: server)
+        try #require(registered.status == 0, "REGISTER: \(registered.stderr)")
+        let agents = try await api.call("GET", "/api/agents", "/api/agents", token: auditor, expect: 200)
+        let listed = agents.json?["agents"]?.array ?? []
+        #expect(listed.compactMap { $0["id"]?.string }.sorted() == ["a2001", "a2002"])
+        let a2001 = listed.first { $0["id"]?.string == "a2001" }
+        #expect(a2001?["state"]?.string == "logged_out")
+        #expect(a2001?["seat"]?.string == "home")
+        #expect(a2001?["registrations"]?.array?.first?["source"]?.string == "udp:127.0.0.1:\(phone.port)")
+        _ = try await api.call("GET", "/api/agents", "/api/agents", token: staff, expect: 403)
+
+        func agent(_ action: String, _ id: String, token: String? = Self.adminToken, body: String? = nil,
+                   expect: Int, sourceLocation: SourceLocation = #_sourceLocation) async throws -> APIAnswer {
+            try await api.call("POST", "/api/agents/{id}/\(action)", "/api/agents/\(id)/\(action)", token: token, body: body,
+                               expect: expect, sourceLocation: sourceLocation)
+        }
+        let byAuditor = try await agent("login", "a2001", token: auditor, expect: 403)
+        #expect(byAuditor.json?["code"]?.string == "forbidden")
+        _ = try await agent("login", "a2001", token: staff, expect: 403)
+        let login = try await agent("login", "a2001", expect: 200)
+        #expect(login.json?["state"]?.string == "available")
+        #expect(try await agent("login", "a2001", expect: 409).json?["code"]?.string == "already_logged_in")
+        #expect(try await agent("login", "a2002", expect: 409).json?["code"]?.string == "no_seat_available",
+                "one licensed seat, and a2001 holds it")
+        let taken = try await api.call("GET", "/api/seats", "/api/seats", token: admin, expect: 200)
+        #expect(taken.json == .object(["licensed": .int(1), "logged_in": .int(1), "remote": .int(1)]))
+        _ = try await api.call("PUT", "/api/seats", "/api/seats", token: admin, body: #"{"licensed": 4}"#, expect: 200)
+        #expect(try await agent("login", "a2002", expect: 200).json?["seat"]?.string == "on_site")
+        #expect(try await agent("logout", "a2002", expect: 200).json?["state"]?.string == "logged_out")
+
+        let paused = try await agent("pause", "a2001", body: #"{"reason": "lunch"}"#, expect: 200)
+        #expect(paused.json?["state"]?.string == "paused")
+        #expect(paused.json?["pause_reason"]?.string == "lunch")
+        _ = try await agent("pause", "a2001", body: #"{"reason": "Lunch!"}"#, expect: 400)
+        _ = try await agent("pause", "a2001", body: "not json", expect: 400)
+        #expect(try await agent("unpause", "a2001", expect: 200).json?["state"]?.string == "available")
+        #expect(try await agent("unpause", "a2001", expect: 409).json?["code"]?.string == "not_paused")
+        #expect(try await agent("pause", "a2001", expect: 200).json?["pause_reason"]?.string == "pause", "no body, no reason")
+        #expect(try await agent("logout", "a2001", expect: 200).json?["state"]?.string == "logged_out")
+        #expect(try await agent("logout", "a2001", expect: 409).json?["code"]?.string == "not_logged_in")
+        #expect(try await agent("pause", "a2001", expect: 409).json?["code"]?.string == "not_logged_in")
+        #expect(try await agent("unpause", "a2001", expect: 409).json?["code"]?.string == "not_logged_in")
+        #expect(try await agent("login", "nobody", expect: 404).json?["code"]?.string == "not_found")
+        _ = try await agent("logout", "nobody", token: auditor, expect: 403)
+
+        // MARK: contact centre: queues
+        let queues = try await api.call("GET", "/api/queues", "/api/queues", token: auditor, expect: 200)
+        let queueList = queues.json?["queues"]?.array ?? []
+        #expect(Set(queueList.compactMap { $0["name"]?.string }) == ["operator", "tax", "short"])
+        #expect(queueList.allSatisfy { $0["waiting"]?.int == 0 && $0["agents"]?["logged_in"]?.int == 0 })
+        _ = try await api.call("GET", "/api/queues", "/api/queues", token: staff, expect: 403)
+        _ = try await api.call("GET", "/api/queues", "/api/queues", token: nil, expect: 401)
+
         // MARK: open routes
         _ = try await api.call("GET", "/health", "/health", token: nil, expect: 200)
         _ = try await api.call("GET", "/metrics", "/metrics", token: nil, expect: 200)
@@ -284,6 +366,21 @@ struct TicketAPITests {
         let api = try APIChecker(port: server.httpPort)
         let list = try await api.call("GET", "/api/tickets", "/api/tickets", token: nil, expect: 200)
         #expect(list.json?["items"]?.array?.isEmpty == true)
+        #expect(await server.stop() == 0)
+    }
+
+    @Test func withoutAContactCentreItsRoutesAnswerNotConfigured() async throws {
+        let server = try await ServerProcess(extra: ["--agents", "off"])
+        let api = try APIChecker(port: server.httpPort)
+        let routes: [(method: String, template: String, path: String, body: String?)] = [
+            ("GET", "/api/seats", "/api/seats", nil), ("PUT", "/api/seats", "/api/seats", #"{"licensed": 4}"#),
+            ("GET", "/api/queues", "/api/queues", nil), ("GET", "/api/agents", "/api/agents", nil),
+            ("POST", "/api/agents/{id}/login", "/api/agents/a2001/login", nil),
+        ]
+        for (method, template, path, body) in routes {
+            let answer = try await api.call(method, template, path, token: nil, body: body, expect: 404)
+            #expect(answer.json?["code"]?.string == "not_configured", "\(method) \(path)")
+        }
         #expect(await server.stop() == 0)
     }
 }

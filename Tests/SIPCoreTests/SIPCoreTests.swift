@@ -263,6 +263,24 @@ func crlf(_ s: String) -> [UInt8] { Array(s.replacingOccurrences(of: "\n", with:
         }
         #expect(counts.allSatisfy { (400...600).contains($0) }, "\(counts)")
         #expect(shard(a, 1) == 0)
+        // A Call-ID on its own hashes as in a message, so a request we send can be given one
+        // whose responses reach the sending loop.
+        for i in 0..<50 {
+            let id = "\(i)-4242@127.0.0.1"
+            let message = Array("SIP/2.0 200 OK\r\nCall-ID:  \(id) \r\n\r\n".utf8)
+            #expect(SIPMessageParser.shard(ofCallID: id, among: 3) == shard(message, 3))
+        }
+    }
+
+    @Test func startLineMethodIsPeekedWithoutParsing() {
+        func starts(_ text: String, _ method: String) -> Bool {
+            Array(text.utf8).withUnsafeBytes { SIPMessageParser.startsWithMethod(method, in: $0) }
+        }
+        #expect(starts("REGISTER sip:hotline SIP/2.0\r\n", "REGISTER"))
+        #expect(!starts("REGISTERX sip:hotline SIP/2.0\r\n", "REGISTER"))
+        #expect(!starts("INVITE sip:1@h SIP/2.0\r\n", "REGISTER"))
+        #expect(!starts("SIP/2.0 200 OK\r\nCSeq: 1 REGISTER\r\n", "REGISTER"))
+        #expect(!starts("REGISTER", "REGISTER"))
     }
 }
 

@@ -17,7 +17,10 @@ import Testing
         category: .complaint,
         disposition: .completedInIVR,
         sipStatus: 200,
-        dialplanVersion: "2026.11.1")
+        dialplanVersion: "2026.11.1",
+        queue: QueueOutcome(queue: "enterprise_experts", agent: "a1003", enqueuedAt: date(2026, 11, 29, 15, 5, 20),
+                            agentAnsweredAt: date(2026, 11, 29, 15, 5, 52, milliseconds: 500), waitMilliseconds: 32_500,
+                            talkMilliseconds: 109_400, overflowed: true))
 
     static let rejected = CallTicket(
         id: try! TicketID(parsing: "20261129-000043"),
@@ -35,41 +38,59 @@ import Testing
         let golden = """
             [
               {
+                "abandoned" : false,
+                "agent" : "a1003",
+                "agent_answered_at" : "2026-11-29T07:05:52.500Z",
                 "answered_at" : "2026-11-29T07:05:03.250Z",
                 "arrived_at" : "2026-11-29T07:05:03.042Z",
                 "business_line" : "enterprise",
                 "call_id" : "a84b4c76e66710@pc33.example.com",
+                "callback" : false,
                 "caller" : "13800138000",
                 "category" : "complaint",
                 "dialled" : "12345",
                 "dialplan_version" : "2026.11.1",
                 "disposition" : "completed_in_ivr",
                 "ended_at" : "2026-11-29T07:07:41.900Z",
+                "enqueued_at" : "2026-11-29T07:05:20.000Z",
                 "id" : "20261129-000042",
                 "keys" : "13",
                 "menu_path" : [
                   "language_menu:1",
                   "main_menu:3"
                 ],
-                "sip_status" : 200
+                "overflowed" : true,
+                "queue" : "enterprise_experts",
+                "sip_status" : 200,
+                "talk_ms" : 109400,
+                "wait_ms" : 32500
               },
               {
+                "abandoned" : false,
+                "agent" : null,
+                "agent_answered_at" : null,
                 "answered_at" : null,
                 "arrived_at" : "2026-11-29T07:05:04.000Z",
                 "business_line" : null,
                 "call_id" : "f81d4fae-7dec@192.0.2.4",
+                "callback" : false,
                 "caller" : "anonymous",
                 "category" : null,
                 "dialled" : "12346",
                 "dialplan_version" : "2026.11.1",
                 "disposition" : "rejected",
                 "ended_at" : "2026-11-29T07:05:04.003Z",
+                "enqueued_at" : null,
                 "id" : "20261129-000043",
                 "keys" : "",
                 "menu_path" : [
 
                 ],
-                "sip_status" : 404
+                "overflowed" : false,
+                "queue" : null,
+                "sip_status" : 404,
+                "talk_ms" : null,
+                "wait_ms" : null
               }
             ]
             """

@@ -129,8 +129,45 @@ import Testing
         let tables = try store.rawRows("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'grdb%' ORDER BY name")
         #expect(tables == ["calls", "units", "work_order_calls", "work_order_dispatches", "work_order_events", "work_orders"])
         let indexes = try store.rawRows("SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL ORDER BY name")
-        #expect(indexes == ["calls_arrived_at", "calls_call_id", "calls_in_progress", "units_parent", "work_order_calls_call",
+        #expect(indexes == ["calls_arrived_at", "calls_call_id", "calls_in_progress", "calls_queue", "units_parent", "work_order_calls_call",
                             "work_order_dispatches_unit", "work_orders_accepted_at", "work_orders_caller",
                             "work_orders_category", "work_orders_status", "work_orders_unit"])
+    }
+
+    /// A v2 database (work orders, no queue columns) gains them: its calls read back with no
+    /// queue, and new calls keep theirs.
+    @Test func aV2DatabaseGainsTheQueueColumns() async throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.path("v2.sqlite")
+        let queue = try DatabaseQueue(path: path)
+        try TicketSchema.migrator.migrate(queue, upTo: "v2_work_orders")
+        let old = rejectedTicket(try TicketID(year: 2026, month: 11, day: 20, sequence: 1), at: date(2026, 11, 20, 12))
+        try await queue.write { db in
+            try db.execute(sql: """
+                INSERT INTO calls (id, call_id, caller, dialled, arrived_at, ended_at, keys, menu_path, disposition,
+                    sip_status, dialplan_version)
+                VALUES (?, ?, ?, ?, ?, ?, '', '[]', ?, ?, ?)
+                """, arguments: [old.id.rawValue, old.callID, old.caller, old.dialled, TicketTimestamp.format(old.arrivedAt),
+                                 old.endedAt.map(TicketTimestamp.format), old.disposition?.rawValue, old.sipStatus,
+                                 old.dialplanVersion])
+        }
+        try queue.close()
+        #expect(throws: TicketStoreError.schemaTooOld(path: path)) { try SQLiteTicketReader(path: path) }
+
+        let store = try SQLiteTicketStore(path: path, options: .init(timeZone: shanghai))
+        defer { store.close() }
+        #expect(try store.ticket(id: old.id) == old)
+        #expect(try store.ticket(id: old.id)?.queue == nil)
+        let arrived = date(2026, 11, 20, 13)
+        let id = store.allocateID(at: arrived)
+        var ticket = arrivingTicket(id, at: arrived)
+        ticket.answeredAt = arrived.addingTimeInterval(0.1)
+        #expect(await store.openAndWait(ticket).succeeded)
+        let visit = QueueOutcome(queue: "operator", agent: "a1001", enqueuedAt: arrived.addingTimeInterval(5),
+                                 agentAnsweredAt: arrived.addingTimeInterval(12), waitMilliseconds: 7000, talkMilliseconds: 60_000)
+        let outcome = CallOutcome(endedAt: arrived.addingTimeInterval(72), disposition: .callerHangup, sipStatus: 200, queue: visit)
+        #expect(await store.finishAndWait(id: id, outcome: outcome).succeeded)
+        #expect(try store.ticket(id: id)?.queue == visit)
+        #expect(try store.ticket(id: id) == ticket.finished(with: outcome))
     }
 }

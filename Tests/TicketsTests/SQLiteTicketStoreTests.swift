@@ -45,6 +45,45 @@ import Testing
         #expect(try store.list(limit: 10) == [finished])
     }
 
+    @Test func keepsWhatTheQueuesDidWithACall() async throws {
+        let store = try makeStore()
+        defer { store.close() }
+        // Answered by an agent after an overflow.
+        let id = store.allocateID(at: noon)
+        var ticket = arrivingTicket(id, at: noon)
+        ticket.answeredAt = noon.addingTimeInterval(0.1)
+        #expect(await store.openAndWait(ticket).succeeded)
+        let answered = QueueOutcome(queue: "operator", agent: "a1001", enqueuedAt: noon.addingTimeInterval(4.5),
+                                    agentAnsweredAt: noon.addingTimeInterval(40.25), waitMilliseconds: 35_750,
+                                    talkMilliseconds: 120_000, overflowed: true)
+        let outcome = CallOutcome(endedAt: noon.addingTimeInterval(160.25), disposition: .callerHangup, sipStatus: 200, queue: answered)
+        #expect(await store.finishAndWait(id: id, outcome: outcome).succeeded)
+        #expect(try store.ticket(id: id)?.queue == answered)
+
+        // Abandoned: recorded in one go (a call that was never answered by the IVR cannot
+        // queue, but the store does not care), and read back from the list.
+        var abandoned = rejectedTicket(store.allocateID(at: noon), at: noon)
+        abandoned.queue = QueueOutcome(queue: "heating", enqueuedAt: noon, waitMilliseconds: 0, abandoned: true)
+        #expect(await store.recordAndWait(abandoned).succeeded)
+        #expect(try store.list(limit: 10).first { $0.id == abandoned.id } == abandoned)
+
+        // The schema refuses nonsense: an agent answering before the caller queued, a talk
+        // time with no agent, an abandoned call that an agent answered.
+        func refused(_ change: (inout QueueOutcome) -> Void) async -> Bool {
+            var bad = rejectedTicket(store.allocateID(at: noon), at: noon)
+            var visit = QueueOutcome(queue: "operator", enqueuedAt: noon.addingTimeInterval(1))
+            change(&visit)
+            bad.queue = visit
+            if case .constraintViolated? = await store.recordAndWait(bad).error { return true }
+            return false
+        }
+        #expect(await refused { $0.agent = "a1"; $0.agentAnsweredAt = noon })
+        #expect(await refused { $0.talkMilliseconds = 5 })
+        #expect(await refused { $0.agent = "a1"; $0.agentAnsweredAt = noon.addingTimeInterval(2); $0.abandoned = true })
+        #expect(await refused { $0.waitMilliseconds = -1 })
+        #expect(await refused { $0.enqueuedAt = noon.addingTimeInterval(-1) })
+    }
+
     @Test func recordsARejectedCallInOneGo() async throws {
         let store = try makeStore()
         defer { store.close() }

@@ -1,0 +1,580 @@
+// HotlineServer: the composition root.
+// This file: a queued call on its own loop — the `queue` node handing it to the ACD, what the
+// caller hears while waiting (music, position and estimated wait), the ACD's exits (overflow,
+// voicemail, callback), and the B2BUA agent leg: INVITE the agent, CANCEL, ACK, bridge, BYE.
+import ACD
+import Codecs
+import Dialplan
+import Foundation
+import Media
+import NIOCore
+import SDP
+import SIPCore
+import SIPDialog
+import SIPEndpoint
+import SIPTransaction
+import Tickets
+
+extension CallDisposition {
+    /// The agent hung up a call the ACD had connected.
+    static let agentHangup = CallDisposition("agent_hangup")
+    /// The caller left a callback request in a queue (the ACD keeps their place).
+    static let callbackRequested = CallDisposition("callback_requested")
+    /// The caller left a voice message after a queue overflowed to voicemail.
+    static let voiceMessage = CallDisposition("voice_message")
+}
+
+/// What follows a prompt the queue played to a waiting caller.
+enum QueueAfterPlayback {
+    case music
+    case hangup(CallDisposition)
+    case recordVoicemail
+}
+
+extension CallEngine {
+    /// Agent legs offer Opus (home seats on weak links), then G.711, and telephone-events.
+    static let agentNegotiator = SDPNegotiator(capabilities: .agentLeg)
+    /// How long a queue voice message may last.
+    static let voicemailLimit: Duration = .seconds(120)
+    /// How long a withdrawn agent leg may take to end (487 after our CANCEL) before we forget it.
+    static let cancelGiveUp: TimeAmount = .seconds(32)
+
+    // MARK: - the queue node
+
+    /// `.enqueue` from the dialplan: hands the call to the ACD. False if there is no ACD or
+    /// the call cannot wait (not answered): the dialplan hears `queueUnavailable`.
+    func enqueue(_ call: Call, _ request: QueueRequest) -> Bool {
+        guard let link = acdLink, call.isAnswered, call.rtp != nil else { return false }
+        let id = ACDService.callID(shard: shardIndex, call: call.id)
+        let visit = QueueVisit(acdID: id, queue: request.queue, enqueuedAt: call.queue?.enqueuedAt ?? wallClock())
+        // Back in the dialplan after an overflow, then queued again: one ticket, one record.
+        visit.overflowed = call.queue?.overflowed ?? false
+        call.queue = visit
+        let enqueue = EnqueueRequest(queue: QueueName(request.queue), priority: request.priority, skills: request.skills?.map { Skill($0) })
+        logger.info("caller queued", metadata: ["sip.call_id": "\(call.dialog.id.callID)", "queue": "\(request.queue)", "acd.call": "\(id)"])
+        link.send { $0.callerArrived(id, enqueue) }
+        return true
+    }
+
+    /// The queue record for the ticket, and the ACD told how the call ended. Called once by
+    /// `end(_:)`, before the call is forgotten.
+    func finishQueue(_ call: Call, now: Date) -> QueueOutcome? {
+        if let leg = call.agentLeg {
+            call.agentLeg = nil
+            switch leg.state {
+            case .answered: hangUpAgentLeg(leg)
+            case .opening, .inviting: withdraw(leg)
+            case .cancelling, .ended: break
+            }
+        }
+        guard let visit = call.queue else { return nil }
+        if visit.playback != nil { visit.playback = nil }
+        if call.queueVoicemailRecording {
+            call.queueVoicemailRecording = false
+            if let samples = call.rtp?.stopRecording() { saveQueueVoicemail(call, samples) }
+        }
+        switch visit.phase {
+        case .waiting:
+            visit.abandoned = !visit.callback
+            visit.waited = visit.waited ?? milliseconds(from: visit.enqueuedAt, to: now)
+            let id = visit.acdID
+            acdLink?.send { $0.callerHungUp(id) }
+        case .connected:
+            let id = visit.acdID
+            acdLink?.send { $0.callEnded(id) }
+        case .left:
+            break
+        }
+        return QueueOutcome(
+            queue: visit.queue, agent: visit.agent?.rawValue, enqueuedAt: visit.enqueuedAt, agentAnsweredAt: visit.agentAnsweredAt,
+            waitMilliseconds: visit.waited.map(Self.wholeMilliseconds) ?? Self.wholeMilliseconds(milliseconds(from: visit.enqueuedAt, to: now)),
+            talkMilliseconds: visit.agentAnsweredAt.map { Self.wholeMilliseconds(milliseconds(from: $0, to: now)) },
+            abandoned: visit.abandoned, overflowed: visit.overflowed, callback: visit.callback)
+    }
+
+    func milliseconds(from start: Date, to end: Date) -> Duration {
+        .milliseconds(max(0, Int64((end.timeIntervalSince(start) * 1000).rounded())))
+    }
+
+    static func wholeMilliseconds(_ duration: Duration) -> Int { Int(duration.wholeMillisecondsClamped) }
+
+    // MARK: - what a waiting caller hears
+
+    func playQueueMusic(_ callNumber: UInt64, prompt: String) {
+        guard let call = callsByID[callNumber], let visit = call.queue, visit.phase == .waiting else { return }
+        visit.music = prompt
+        if visit.playback == nil { startMusic(call, visit) }
+    }
+
+    private func startMusic(_ call: Call, _ visit: QueueVisit) {
+        guard let music = visit.music else { return }
+        playQueuePrompts(call, [music], then: .music)
+    }
+
+    /// Position and estimated wait, then the music again.
+    func announceQueuePosition(_ callNumber: UInt64, _ announcement: Announcement) {
+        guard let call = callsByID[callNumber], let visit = call.queue, visit.phase == .waiting else { return }
+        let language = call.execution.language
+        func say(_ value: Int) -> [String] {
+            (try? SayFormat.number.fragments(for: String(value), in: language).get()) ?? []
+        }
+        var names = ["queue_position_before"] + say(announcement.position) + ["queue_position_after"]
+        if let wait = announcement.estimatedWait {
+            let minutes = max(1, Int((Double(wait.components.seconds) / 60).rounded(.up)))
+            names += ["queue_wait_before"] + say(minutes) + ["queue_wait_after"]
+        }
+        playQueuePrompts(call, names, then: .music)
+    }
+
+    /// Plays prompts to a queued caller (replacing the music); `then` says what follows.
+    func playQueuePrompts(_ call: Call, _ names: [String], then next: QueueAfterPlayback) {
+        guard let visit = call.queue, let rtp = call.rtp else { return }
+        let payloadType = call.negotiated?.codec.payloadType ?? 0
+        let language = call.execution.language.rawValue
+        let frames = names.compactMap { prompts.frames(name: $0, language: language, payloadType: payloadType) }
+        guard !frames.isEmpty else {
+            // Checked at start-up, so only on a broken install; do not spin on the music.
+            if case .music = next { return }
+            visit.playback = nil
+            queuePlaybackFinished(call, visit, next)
+            return
+        }
+        queuePlaybacks &+= 1
+        let id = (1 << 63) | queuePlaybacks
+        visit.playback = id
+        visit.afterPlayback = next
+        rtp.play(frames, id: id)
+    }
+
+    /// A queue playback ended (see `rtpSession(_:finishedPlayback:)`).
+    func queuePlaybackFinished(_ call: Call, _ visit: QueueVisit, _ next: QueueAfterPlayback) {
+        switch next {
+        case .music:
+            if visit.phase == .waiting { startMusic(call, visit) }
+        case .hangup(let disposition):
+            end(call, disposition: disposition, sendBye: true)
+        case .recordVoicemail:
+            guard let rtp = call.rtp else { return end(call, disposition: .voiceMessage, sendBye: true) }
+            let seconds = Int(Self.voicemailLimit.components.seconds)
+            rtp.startRecording(maxSamples: seconds * 8000)
+            call.queueVoicemailRecording = true
+            startTimer(.queueVoicemail, after: Self.voicemailLimit, for: call)
+        }
+    }
+
+    /// The voicemail's time is up: keep it and say goodbye.
+    func queueVoicemailTimedOut(_ call: Call) {
+        guard call.queueVoicemailRecording else { return }
+        call.queueVoicemailRecording = false
+        if let samples = call.rtp?.stopRecording() { saveQueueVoicemail(call, samples) }
+        playQueuePrompts(call, ["goodbye"], then: .hangup(.voiceMessage))
+    }
+
+    /// `<ticket id>-queue.wav` in the recordings directory, off the event loop.
+    private func saveQueueVoicemail(_ call: Call, _ samples: [Int16]) {
+        guard !samples.isEmpty else { return }
+        let name = "\(call.ticketID?.rawValue ?? call.dialog.id.callID)-queue.wav"
+        let path = URL(fileURLWithPath: configuration.recordingsDirectory).appendingPathComponent(name).path
+        let logger = self.logger
+        DispatchQueue.global(qos: .utility).async {
+            do {
+                try FileManager.default.createDirectory(atPath: URL(fileURLWithPath: path).deletingLastPathComponent().path,
+                                                        withIntermediateDirectories: true)
+                try WAVFile(sampleRate: 8000, samples: samples).write(to: path)
+            } catch {
+                logger.error("queue voice message not saved", metadata: ["path": "\(path)", "error": "\(error)"])
+            }
+        }
+    }
+
+    // MARK: - the ACD's exits
+
+    func queueMoved(_ callNumber: UInt64, to queue: String) {
+        guard let call = callsByID[callNumber], let visit = call.queue else { return }
+        visit.queue = queue
+        visit.overflowed = true
+    }
+
+    /// The caller keeps their place as a callback request: tell them and hang up.
+    func queueConvertedToCallback(_ callNumber: UInt64) {
+        guard let call = callsByID[callNumber], let visit = call.queue, visit.phase == .waiting else { return }
+        visit.callback = true
+        visit.overflowed = true
+        visit.phase = .left
+        visit.waited = milliseconds(from: visit.enqueuedAt, to: wallClock())
+        callbackRequests[visit.acdID] = CallbackRequest(caller: call.invite.from?.uri.user ?? call.caller,
+                                                         ticket: call.ticketID?.rawValue, queue: visit.queue)
+        playQueuePrompts(call, ["queue_callback"], then: .hangup(.callbackRequested))
+    }
+
+    func queueLeft(_ callNumber: UInt64, _ exit: QueueExit) {
+        guard let call = callsByID[callNumber], let visit = call.queue else {
+            // A callback request's caller has long gone; drop what we kept for it.
+            if case .callbackCancelled = exit { callbackRequests[ACDService.callID(shard: shardIndex, call: callNumber)] = nil }
+            return
+        }
+        switch exit {
+        case .answered(_, let waited):
+            visit.waited = waited
+        case .abandoned:
+            break
+        case .callbackCancelled:
+            break
+        case .overflowed(let to, let reason, let waited):
+            guard visit.phase == .waiting else { return }
+            visit.phase = .left
+            visit.waited = waited
+            visit.overflowed = reason != .unknownQueue
+            call.rtp?.stopPlayback()
+            visit.playback = nil
+            logger.info("caller left the queue", metadata: ["sip.call_id": "\(call.dialog.id.callID)", "queue": "\(visit.queue)",
+                                                            "to": "\(to.rawValue)", "reason": "\(reason.rawValue)"])
+            switch to {
+            case .voicemail:
+                playQueuePrompts(call, ["queue_voicemail", "beep"], then: .recordVoicemail)
+            case .dialplan:
+                feed(.queueUnavailable, to: call)
+            }
+        }
+    }
+
+    // MARK: - the agent leg (B2BUA)
+
+    /// `offer`: ring the agent's registered contact with our SDP offer.
+    func offerToAgent(_ callNumber: UInt64, acdID: CallID, target: AgentTarget, offer: Offer) {
+        let report: (OfferFailure) -> Void = { [acdLink] failure in
+            acdLink?.send { $0.offerFailed(acdID, agent: target.agent, failure) }
+        }
+        let call = callsByID[callNumber]
+        if offer.isCallback {
+            guard let request = callbackRequests[acdID] else { return report(.unreachable) }
+            return startAgentLeg(nil, callNumber: callNumber, acdID: acdID, target: target, offer: offer, callback: request)
+        }
+        // A caller who has gone is reported to the ACD by their hang-up; nothing to ring.
+        guard let call, call.phase == .answered, let visit = call.queue, visit.acdID == acdID, visit.phase == .waiting else { return }
+        if let leg = call.agentLeg, leg.isLive { return report(.unreachable) } // the ACD never does this
+        startAgentLeg(call, callNumber: callNumber, acdID: acdID, target: target, offer: offer, callback: nil)
+    }
+
+    private func startAgentLeg(_ call: Call?, callNumber: UInt64, acdID: CallID, target: AgentTarget, offer: Offer,
+                               callback: CallbackRequest?) {
+        nextLegID += 1
+        let leg = AgentLeg(id: nextLegID, agent: target.agent, acdID: acdID, callNumber: callNumber, target: target,
+                           isCallback: callback != nil, offeredAt: wallClock())
+        call?.agentLeg = leg
+        agentLegs[leg.id] = leg
+        let placeholder = NegotiatedMedia(codec: RTPMap(payloadType: 0, encodingName: "PCMU", clockRate: 8000),
+                                          telephoneEventPayloadType: 101, remoteAddress: "0.0.0.0", remotePort: 0, ptime: 20,
+                                          direction: .sendrecv, mediaIndex: 0)
+        media.openSession(negotiated: placeholder, delegate: self) { [self] result in
+            switch result {
+            case .success(let session):
+                session.ownerID = callNumber
+                guard leg.state == .opening else {
+                    media.close(session) // withdrawn while the socket was binding
+                    return
+                }
+                leg.rtp = session
+                sendAgentInvite(leg, call: callsByID[callNumber], offer: offer, callback: callback)
+            case .failure(let error):
+                logger.error("RTP socket for an agent leg failed", metadata: ["agent.id": "\(leg.agent)", "error": "\(error)"])
+                let wasOpening = leg.state == .opening
+                finishLeg(leg)
+                if wasOpening {
+                    if let call = callsByID[callNumber], call.agentLeg === leg { call.agentLeg = nil }
+                    let agent = leg.agent
+                    acdLink?.send { $0.offerFailed(acdID, agent: agent, .unreachable) }
+                }
+            }
+            transport?.flush()
+        }
+    }
+
+    private func sendAgentInvite(_ leg: AgentLeg, call: Call?, offer: Offer, callback: CallbackRequest?) {
+        guard let rtp = leg.rtp else { return }
+        let sdp = Self.agentNegotiator.offer(localAddress: configuration.contactHost, localPort: UInt16(rtp.localPort),
+                                             sessionID: agentSessionID(leg), sessionVersion: 1)
+        leg.localSDP = sdp
+        // The agent's phone shows the citizen's number (the raw From user of their INVITE).
+        let citizen = callback?.caller ?? call?.invite.from?.uri.user ?? call?.caller ?? "anonymous"
+        let user = citizen.isEmpty ? "anonymous" : citizen
+        var headers = SIPHeaders()
+        headers.append(.via, endpoint.makeVia().description)
+        headers.append(.maxForwards, "70")
+        headers.append(.from, "\"\(offer.isCallback ? "callback " : "")\(user)\" <sip:\(user)@\(hostForURI):\(endpoint.configuration.port)>;tag=\(endpoint.makeTag())")
+        headers.append(.to, "<sip:\(leg.target.sipUsername)@\(hostForURI)>")
+        headers.append(.callID, makeCallID())
+        headers.append(.cseq, SIPCSeq(1, .invite).description)
+        headers.append(.contact, contactHeader(user: "hotline"))
+        headers.append(.allow, CallEngine.allow)
+        let waited = Int(offer.waited.components.seconds)
+        headers.append(.subject, offer.isCallback
+            ? "callback request, queue \(offer.queue)\(callback?.ticket.map { ", ticket \($0)" } ?? "")"
+            : "queue \(offer.queue), waited \(waited) s")
+        headers.append(.contentType, "application/sdp")
+        let invite = SIPRequest(method: .invite, uri: leg.target.contact, headers: headers, body: Array(sdp.serialize().utf8))
+        leg.invite = invite
+        leg.state = .inviting
+        metrics.agentInvites += 1
+        endpoint.send(request: invite, to: leg.target.destination) { [weak self] event in
+            guard let self else { return }
+            self.agentLegEvent(leg, event)
+            self.transport?.flush()
+        }
+    }
+
+    private func agentSessionID(_ leg: AgentLeg) -> UInt64 { sessionIDBase &+ (1 << 40) &+ leg.id }
+
+    /// A response (or the timeout) of the agent leg's INVITE client transaction.
+    private func agentLegEvent(_ leg: AgentLeg, _ event: SIPClientEvent) {
+        switch event {
+        case .response(let response) where response.status.isProvisional:
+            leg.provisional = true
+            if response.status.rawValue == 180 || response.status.rawValue == 183, !leg.ringing {
+                leg.ringing = true
+                logger.debug("agent phone ringing", metadata: ["agent.id": "\(leg.agent)"])
+            }
+            if leg.state == .cancelling, !leg.cancelSent { sendCancel(leg) }
+        case .response(let response) where response.status.isSuccess:
+            agentAnswered(leg, response)
+        case .response(let response):
+            agentLegFailed(leg, status: response.status.rawValue)
+        case .timeout:
+            agentLegFailed(leg, status: nil)
+        }
+    }
+
+    private func agentLegFailed(_ leg: AgentLeg, status: Int?) {
+        let reportable = leg.state == .inviting
+        finishLeg(leg)
+        guard reportable else { return } // withdrawn: the ACD expects nothing more
+        let failure: OfferFailure
+        switch status {
+        case 486?, 600?, 603?: failure = .declined
+        case 408?, 480?, 487?: failure = .noAnswer
+        default: failure = .unreachable
+        }
+        if let call = callsByID[leg.callNumber], call.agentLeg === leg { call.agentLeg = nil }
+        let id = leg.acdID, agent = leg.agent
+        logger.info("agent leg failed", metadata: ["agent.id": "\(agent)", "status": "\(status.map(String.init) ?? "timeout")"])
+        acdLink?.send { $0.offerFailed(id, agent: agent, failure) }
+    }
+
+    /// A 2xx: ACK it (ours to send, RFC 3261 §13.2.2.4), then bridge — or, if the offer no
+    /// longer stands (crossed our CANCEL, or the caller left), hang the agent up (§15).
+    private func agentAnswered(_ leg: AgentLeg, _ response: SIPResponse) {
+        guard let invite = leg.invite else { return }
+        if leg.dialog == nil {
+            guard let dialog = SIPDialog(uacFor: invite, response: response) else {
+                logger.notice("agent's 2xx has no To tag; ignoring it", metadata: ["agent.id": "\(leg.agent)"])
+                return
+            }
+            leg.dialog = dialog
+        }
+        sendAgentACK(leg)
+        guard leg.state == .inviting else {
+            if leg.state == .cancelling {
+                logger.info("agent answered after the offer was withdrawn; hanging up", metadata: ["agent.id": "\(leg.agent)"])
+                sendAgentBYE(leg)
+                finishLeg(leg)
+            }
+            return // .answered: a retransmitted 2xx, ACKed again above
+        }
+        let call = callsByID[leg.callNumber]
+        let stillWanted = leg.isCallback || (call?.agentLeg === leg && call?.queue?.phase == .waiting && call?.phase == .answered)
+        guard stillWanted, let answer = try? SessionDescription.parse(response.bodyText), let ours = leg.localSDP,
+              let negotiated = try? Self.agentNegotiator.negotiateAnswer(answer: answer, toOffer: ours), let agentRTP = leg.rtp
+        else {
+            logger.notice(stillWanted ? "agent answered with no usable SDP; hanging up" : "agent answered an offer no longer wanted",
+                          metadata: ["agent.id": "\(leg.agent)"])
+            sendAgentBYE(leg)
+            finishLeg(leg)
+            if let call, call.agentLeg === leg { call.agentLeg = nil }
+            let id = leg.acdID, agent = leg.agent
+            acdLink?.send { $0.offerFailed(id, agent: agent, .unreachable) }
+            return
+        }
+        leg.negotiated = negotiated
+        agentRTP.update(negotiated)
+        leg.state = .answered
+        leg.answeredAt = wallClock()
+        agentLegsByDialog[leg.dialog!.id] = leg
+        metrics.agentAnswers += 1
+        logger.info("agent answered", metadata: ["agent.id": "\(leg.agent)", "codec": "\(negotiated.codec.encodingName)",
+                                                 "callback": "\(leg.isCallback)"])
+        if leg.isCallback {
+            playCallbackNumber(leg)
+        } else if let call, let visit = call.queue, let callerRTP = call.rtp {
+            callerRTP.stopPlayback()
+            visit.playback = nil
+            visit.phase = .connected
+            visit.agent = leg.agent
+            visit.agentAnsweredAt = leg.answeredAt
+            visit.waited = milliseconds(from: visit.enqueuedAt, to: leg.answeredAt!)
+            do {
+                try callerRTP.bridge(to: agentRTP)
+            } catch {
+                // No transcoder for this pair (libopus refused): the agent cannot be heard.
+                logger.error("cannot bridge the caller and the agent", metadata: ["agent.id": "\(leg.agent)", "error": "\(error)"])
+            }
+        }
+        let id = leg.acdID, agent = leg.agent
+        acdLink?.send { $0.offerAnswered(id, agent: agent) }
+    }
+
+    /// A callback request answered by an agent: they hear the citizen's number read out,
+    /// twice, then we hang up; they call the citizen back from their own phone.
+    private func playCallbackNumber(_ leg: AgentLeg) {
+        guard let rtp = leg.rtp, let request = callbackRequests[leg.acdID] else { return hangUpAgentLeg(leg) }
+        let language = dialplan.defaultLanguage
+        let digits = (try? SayFormat.digits.fragments(for: SIPURI.percentDecode(request.caller), in: language).get()) ?? []
+        let payloadType = leg.negotiated?.codec.payloadType ?? 0
+        let frames = (digits + ["beep"] + digits).compactMap { prompts.frames(name: $0, language: language.rawValue, payloadType: payloadType) }
+        rtp.play(frames, id: 1)
+        leg.callbackPlaying = true
+    }
+
+    private func sendAgentACK(_ leg: AgentLeg) {
+        guard let dialog = leg.dialog, let sequence = leg.invite?.cseq?.sequence else { return }
+        let ack = dialog.makeACK(via: endpoint.makeVia(), inviteSequence: sequence)
+        endpoint.send(.request(ack), to: leg.target.destination)
+    }
+
+    private func sendAgentBYE(_ leg: AgentLeg) {
+        guard var dialog = leg.dialog else { return }
+        let bye = dialog.makeRequest(.bye, via: endpoint.makeVia(), extraHeaders: [(.reason, "SIP;cause=200;text=\"Call completed\"")])
+        leg.dialog = dialog
+        endpoint.send(request: bye, to: leg.target.destination) { _ in }
+    }
+
+    /// CANCEL for the leg's INVITE (RFC 3261 §9.1): same Request-URI, Call-ID, From, To,
+    /// CSeq number and top Via (so the same branch) as the INVITE.
+    private func sendCancel(_ leg: AgentLeg) {
+        guard let invite = leg.invite, let sequence = invite.cseq?.sequence else { return }
+        var headers = SIPHeaders()
+        if let via = invite.headers.values(.via).first { headers.append(.via, via) }
+        for route in invite.headers.values(.route) { headers.append(.route, route) }
+        headers.append(.maxForwards, "70")
+        if let from = invite.headers[.from] { headers.append(.from, from) }
+        if let to = invite.headers[.to] { headers.append(.to, to) }
+        if let callID = invite.headers[.callID] { headers.append(.callID, callID) }
+        headers.append(.cseq, SIPCSeq(sequence, .cancel).description)
+        let cancel = SIPRequest(method: .cancel, uri: invite.uri, headers: headers)
+        leg.cancelSent = true
+        endpoint.send(request: cancel, to: leg.target.destination) { _ in }
+    }
+
+    /// Withdraws a leg that has not been answered: CANCEL once a provisional response has come
+    /// (else as soon as one does), and forget it if the phone never ends the INVITE.
+    private func withdraw(_ leg: AgentLeg) {
+        switch leg.state {
+        case .opening:
+            finishLeg(leg) // the socket's completion closes it
+        case .inviting:
+            leg.state = .cancelling
+            if leg.provisional { sendCancel(leg) }
+            let id = leg.id
+            let bound = NIOLoopBound(self, eventLoop: eventLoop)
+            eventLoop.scheduleTask(in: Self.cancelGiveUp) {
+                let engine = bound.value
+                if let leg = engine.agentLegs[id] { engine.finishLeg(leg) }
+            }
+        case .answered, .cancelling, .ended:
+            break
+        }
+    }
+
+    /// `cancelOffer`: the ACD withdrew the offer (ring timeout, caller gone, agent paused...).
+    func cancelAgentLeg(_ callNumber: UInt64, agent: AgentID) {
+        let leg = callsByID[callNumber]?.agentLeg ?? agentLegs.values.first { $0.callNumber == callNumber && $0.agent == agent && $0.isCallback }
+        guard let leg, leg.agent == agent else { return }
+        if let call = callsByID[callNumber], call.agentLeg === leg { call.agentLeg = nil }
+        if leg.state == .answered { return hangUpAgentLeg(leg) }
+        withdraw(leg)
+    }
+
+    /// `releaseAgentLeg`: an answer the ACD could not use; hang that agent up.
+    func releaseAgentLeg(_ callNumber: UInt64, agent: AgentID) {
+        guard let leg = agentLegs.values.first(where: { $0.callNumber == callNumber && $0.agent == agent && $0.state == .answered }) else { return }
+        if let call = callsByID[callNumber], call.agentLeg === leg {
+            call.agentLeg = nil
+            call.rtp?.unbridge()
+        }
+        hangUpAgentLeg(leg)
+    }
+
+    /// BYE to an answered agent leg, and forget it.
+    func hangUpAgentLeg(_ leg: AgentLeg) {
+        guard leg.state == .answered else { return withdraw(leg) }
+        sendAgentBYE(leg)
+        finishLeg(leg)
+        if leg.isCallback { finishCallback(leg) }
+    }
+
+    /// The leg is over on our side: close its RTP, drop it from the tables.
+    func finishLeg(_ leg: AgentLeg) {
+        leg.state = .ended
+        if let rtp = leg.rtp {
+            metrics.agentRTPReceived += rtp.stats.packetsReceived
+            metrics.agentRTPSent += rtp.stats.packetsSent
+            media.close(rtp)
+            leg.rtp = nil
+        }
+        agentLegs[leg.id] = nil
+        if let id = leg.dialog?.id, agentLegsByDialog[id] === leg { agentLegsByDialog[id] = nil }
+    }
+
+    private func finishCallback(_ leg: AgentLeg) {
+        guard callbackRequests.removeValue(forKey: leg.acdID) != nil else { return }
+        let id = leg.acdID
+        acdLink?.send { $0.callEnded(id) }
+    }
+
+    /// A BYE from an agent's phone: that side is done; end the caller's call too.
+    func agentHungUp(_ leg: AgentLeg, _ request: SIPRequest, _ key: SIPTransactionKey) {
+        respond(request, on: key, .ok, toTag: leg.dialog?.id.localTag)
+        guard leg.state == .answered else { return }
+        finishLeg(leg)
+        if leg.isCallback { return finishCallback(leg) }
+        if let call = callsByID[leg.callNumber], call.agentLeg === leg {
+            call.agentLeg = nil
+            call.rtp?.unbridge()
+            end(call, disposition: .agentHangup, sendBye: true)
+        }
+    }
+
+    /// Requests from an agent's phone inside a bridged leg's dialog: BYE ends the call,
+    /// OPTIONS and INFO are acknowledged, a re-INVITE (hold, codec change) is refused for now.
+    func agentLegRequest(_ leg: AgentLeg, _ request: SIPRequest, _ key: SIPTransactionKey) {
+        let tag = leg.dialog?.id.localTag
+        switch request.method {
+        case .bye: agentHungUp(leg, request, key)
+        case .options, .info: respond(request, on: key, .ok, toTag: tag)
+        case .invite: respond(request, on: key, .notAcceptableHere, toTag: tag, extra: [(.warning, "399 hotline \"re-INVITE on agent legs is not supported\"")])
+        default: respond(request, on: key, .methodNotAllowed, toTag: tag)
+        }
+    }
+
+    /// The callback's number has been read to the agent: hang up.
+    func agentLegPlaybackFinished(_ leg: AgentLeg) {
+        guard leg.isCallback, leg.callbackPlaying else { return }
+        leg.callbackPlaying = false
+        hangUpAgentLeg(leg)
+    }
+}
+
+/// A caller who left a callback request: kept on their call's loop until an agent takes it.
+struct CallbackRequest {
+    /// The caller's number as it came in the From URI (percent-encoded).
+    var caller: String
+    var ticket: String?
+    var queue: String
+}
+
+extension Duration {
+    /// Whole milliseconds, clamped to `Int64`.
+    var wholeMillisecondsClamped: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds.multipliedReportingOverflow(by: 1000).overflow ? Int64.max : seconds * 1000 + attoseconds / 1_000_000_000_000_000
+    }
+}

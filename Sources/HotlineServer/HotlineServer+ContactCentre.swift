@@ -1,0 +1,131 @@
+// HotlineServer: the composition root.
+// This file: starting the contact centre — agents.yaml and queues.yaml loaded and checked
+// against the dialplan and the prompts before any socket opens, the nonce secret, and the ACD
+// service put on the control loop (engine 0) with a link to it from every loop.
+import ACD
+import ACDConfig
+import Dialplan
+import Foundation
+import Logging
+import Media
+import NIOCore
+import SIPAuth
+import SIPRegistrar
+
+/// What start-up loaded for the contact centre.
+struct ContactCentreConfiguration: Sendable {
+    var setup: ACDSetup
+    var agentsPath: String
+    var queuesPath: String
+    var secret: [UInt8]
+    /// Where a runtime seat count is saved, and the one saved by an earlier run (if still valid).
+    var seatsFile: URL
+    var savedSeats: SeatOverride?
+}
+
+extension HotlineServer {
+    /// Prompts the contact centre plays besides the queues' music: agents' confirmations,
+    /// position and wait announcements (with the `say` number fragments), voicemail, callback.
+    static let contactCentrePrompts = [
+        "agent_logged_in", "agent_logged_out", "agent_paused", "agent_available", "agent_refused",
+        "queue_position_before", "queue_position_after", "queue_wait_before", "queue_wait_after",
+        "queue_voicemail", "queue_callback", "beep", "goodbye",
+    ]
+
+    /// Loads the ACD files if there are any; every issue, located, stops start-up.
+    static func loadContactCentre(_ configuration: ServerConfiguration, dialplan: Dialplan, cache: PromptCache,
+                                  logger: Logger) throws(StartError) -> ContactCentreConfiguration? {
+        guard let (agentsPath, queuesPath) = configuration.acdFiles else { return nil }
+        let setup: ACDSetup
+        do {
+            setup = try ACDSetup.load(agentsPath: agentsPath, queuesPath: queuesPath)
+        } catch {
+            throw .contactCentre(error.description)
+        }
+        for warning in setup.warnings { logger.warning("\(warning)") }
+        let issues = checkDialplan(dialplan, against: setup, queuesPath: queuesPath)
+        if !issues.isEmpty { throw .contactCentre(issues.map(\.description).joined(separator: "\n")) }
+        // Every prompt a queued caller or an agent may hear, in every language of the dialplan.
+        var missing: [String] = []
+        for language in dialplan.languages {
+            var names = contactCentrePrompts + SayFormat.number.requiredFragments(in: language)
+                + SayFormat.digits.requiredFragments(in: language)
+            names += setup.queues.queues.compactMap(\.music)
+            for name in Set(names).sorted() where cache.prompt(named: name, language: language.rawValue) == nil {
+                missing.append("\(configuration.promptsPath)/\(language.rawValue)/\(name).wav: missing (needed by the contact centre)")
+            }
+        }
+        if !missing.isEmpty { throw .prompts(missing.joined(separator: "\n")) }
+        let seatsFile = SeatOverride.url(beside: configuration.databasePath)
+        let saved: SeatOverride?
+        do { saved = try SeatOverride.load(from: seatsFile, agentsYAMLLicensedSeats: setup.agents.licensedSeats) } catch {
+            throw .contactCentre(error.description)
+        }
+        return ContactCentreConfiguration(setup: setup, agentsPath: agentsPath, queuesPath: queuesPath,
+                                          secret: try nonceSecret(configuration), seatsFile: seatsFile, savedSeats: saved)
+    }
+
+    /// The dialplan's declared queues must all be defined in queues.yaml.
+    static func checkDialplan(_ dialplan: Dialplan, against setup: ACDSetup, queuesPath: String) -> [ACDConfigIssue] {
+        setup.checkDialplanQueues(dialplan.queues, dialplanName: dialplan.name, queuesFile: queuesPath)
+    }
+
+    /// The HMAC key of digest nonces: SHA-256 of `--nonce-secret FILE`'s contents or of
+    /// `HOTLINE_NONCE_SECRET`, so servers sharing it accept each other's nonces; else random.
+    static func nonceSecret(_ configuration: ServerConfiguration) throws(StartError) -> [UInt8] {
+        if let path = configuration.nonceSecretPath {
+            guard let data = FileManager.default.contents(atPath: path), !data.isEmpty else {
+                throw .contactCentre("\(path): cannot read the nonce secret (or it is empty)")
+            }
+            return DigestHashing.sha256(Array(data))
+        }
+        if let text = configuration.nonceSecret, !text.isEmpty { return DigestHashing.sha256(Array(text.utf8)) }
+        var generator = SystemRandomNumberGenerator()
+        return DigestAuthenticator.randomSecret(using: &generator)
+    }
+
+    /// Creates the ACD service on engine 0's loop and links every engine to it.
+    static func attachContactCentre(_ centre: ContactCentreConfiguration, engines: [CallEnginePeer], dialplan: Dialplan,
+                                    configuration: ServerConfiguration, logger: Logger) async throws -> ACDLink {
+        let control = engines[0]
+        let keepAlive = KeepAlivePolicy(interval: configuration.keepAliveInterval,
+                                        failuresBeforeUnreachable: configuration.keepAliveFailures)
+        let link = try await control.eventLoop.submit {
+            let engine = control.engine.value
+            let service = ACDService(engine: engine, setup: centre.setup, secret: centre.secret, keepAlive: keepAlive,
+                                     logger: logger)
+            service.peers = engines
+            service.seatsFile = (centre.seatsFile, centre.setup.agents.licensedSeats)
+            if let saved = centre.savedSeats {
+                service.restoreLicensedSeats(saved)
+            }
+            engine.contactCentre = service
+            return ACDLink(eventLoop: control.eventLoop, service: NIOLoopBound(service, eventLoop: control.eventLoop))
+        }.get()
+        let features = CallEngine.makeFeatureDialplan(language: dialplan.defaultLanguage)
+        if features == nil { logger.error("the agents' feature-code confirmations did not load; *21...*24 will get 404") }
+        for peer in engines {
+            try await peer.eventLoop.submit {
+                peer.engine.value.acdLink = link
+                peer.engine.value.featureDialplan = features
+            }.get()
+        }
+        let setup = centre.setup
+        logger.info("contact centre ready", metadata: [
+            "agents": "\(setup.agents.agents.count)", "queues": "\(setup.queues.queues.map(\.name.rawValue).joined(separator: ","))",
+            "licensed_seats": "\(setup.agents.licensedSeats)", "realm": "\(setup.agents.realm)",
+            "files": "\(centre.agentsPath) \(centre.queuesPath)",
+        ])
+        return link
+    }
+}
+
+extension DialplanIssue {
+    /// An ACD configuration issue about a dialplan (a queue queues.yaml does not define), in
+    /// the dialplan's issue form for `PUT /api/dialplans` answers.
+    init(acd issue: ACDConfigIssue) {
+        self.init(severity: issue.severity == .error ? .error : .warning, code: .unknownQueue, message: issue.message,
+                  location: DialplanLocation(file: issue.file, line: issue.line, column: issue.column), keyPath: issue.keyPath,
+                  hint: issue.hint)
+    }
+}
