@@ -207,6 +207,28 @@ struct ContactCentreTests {
         #expect(t.disposition == .notRouted)
     }
 
+    @Test func aWaitingCallerHearsTheirPositionThenTheMusic() async throws {
+        let server = try await Self.queueServer()
+        let phone = try Phone("2001", "pw-2001")
+        try #require(try await Self.register(phone, on: server).status == 0)
+        #expect(try await Self.agentAction("login", "a2001", on: server).0 == 200)
+        #expect(try await Self.agentAction("pause", "a2001", on: server).0 == 200, "staffed, but nobody free")
+        // The project's own caller names what it hears from the audio itself.
+        let flood = try await run(Repo.binary, [
+            "flood", "--target", "127.0.0.1:\(server.sipPort)", "--number", "12346", "--calls", "1", "--rate", "1",
+            "--hangup", "caller", "--hold", "7s", "--prompts", "Prompts", "--json", "--quiet",
+        ], timeout: .seconds(60))
+        #expect(flood.status == 0, "\(flood.stdout)\(flood.stderr)")
+        let report = try JSONSerialization.jsonObject(with: Data(flood.stdout.utf8)) as? [String: Any]
+        let heard = (report?["prompts"] as? [String: Any])?["heard"] as? [String: Int] ?? [:]
+        #expect(heard["queue_position_before", default: 0] >= 1, "\(heard)")
+        #expect(heard["queue_position_after", default: 0] >= 1, "\(heard)")
+        #expect(heard["queue_music", default: 0] >= 1, "\(heard)")
+        #expect(await server.stop() == 0)
+        let q = try #require(try server.tickets().first?.queue)
+        #expect(q.queue == "tax" && q.abandoned, "hung up waiting")
+    }
+
     @Test func aCallerHangingUpWhileTheAgentRingsCancelsTheAgentLeg() async throws {
         let server = try await Self.queueServer()
         let phone = try Phone("2001", "pw-2001")
