@@ -12,6 +12,7 @@
 # Bounded: each step runs at most SECONDS + 30 s; loopback only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+root=$(pwd)
 duration=${1:-30}; shift || true
 rates=("$@"); [ ${#rates[@]} -gt 0 ] || rates=(50 100 200)
 bin=${HOTLINE_BIN:-.build/release/hotline}
@@ -27,14 +28,16 @@ server=$!
 for _ in $(seq 50); do grep -q listening "$work/server.out" 2>/dev/null && break; sleep 0.1; done
 hz=$(getconf CLK_TCK)
 cpu() { awk '{print $14 + $15}' /proc/$server/stat; }
-printf "%-6s %-8s %-8s %-8s %-14s %-12s %-10s\n" rate placed ok failed "cpu ms/call" "cpu % core" "SRD avg ms"
+printf "%-6s %-8s %-8s %-8s %-14s %-12s %-10s %-10s %-10s\n" rate placed ok failed "cpu ms/call" "cpu % core" "SRD avg ms" "SRD p50" "SRD p99"
 for rate in "${rates[@]}"; do
   calls=$((rate * duration))
   before=$(cpu); t0=$(date +%s.%N)
-  timeout $((duration + 30)) sipp 127.0.0.1:$port -sf "Tests/IntegrationTests/Scenarios/$scenario.xml" -s 12345 \
-    -i 127.0.0.1 -mi 127.0.0.1 -mp $((40000 + RANDOM % 10000)) -r "$rate" -m "$calls" -l 20000 \
+  # -trace_rtt: every call's INVITE -> 200 time (whole ms) in $scenario_<pid>_rtt.csv, written to
+  # the current directory, hence the subshell in $work.
+  (cd "$work" && rm -f "${scenario}"_*_rtt.csv && timeout $((duration + 30)) sipp 127.0.0.1:$port -sf "$root/Tests/IntegrationTests/Scenarios/$scenario.xml" -s 12345 \
+    -i 127.0.0.1 -mi 127.0.0.1 -mp $((12000 + (RANDOM % 2000) * 4)) -r "$rate" -m "$calls" -l 20000 \
     -recv_timeout 15000 -timeout_error -max_retrans 3 -nostdin -trace_stat -stf "$work/stat-$rate.csv" -fd 5 \
-    >/dev/null 2>&1 || true
+    -trace_rtt -rtt_freq 200 >/dev/null 2>&1) || true
   t1=$(date +%s.%N); after=$(cpu)
   last=$(tail -n 1 "$work/stat-$rate.csv")
   header=$(head -n 1 "$work/stat-$rate.csv")
@@ -44,7 +47,10 @@ for rate in "${rates[@]}"; do
   placed=$(echo "$last" | cut -d';' -f"$(col 'TotalCallCreated')")
   # SIPp prints times as HH:MM:SS:microseconds
   srd=$(echo "$last" | cut -d';' -f"$(col 'ResponseTimesetup(C)')" | awk -F: '{ printf "%.1f", ($1*3600 + $2*60 + $3) * 1000 + $4 / 1000 }')
+  # Percentiles of the setup times (nearest rank).
+  read -r p50 p99 < <(cat "$work/${scenario}"_*_rtt.csv 2>/dev/null | awk -F';' '$3 == "setup" { print $2 }' | sort -n |
+    awk '{ v[NR] = $1 } END { if (NR == 0) { print "- -"; exit } i50 = int(NR * 0.50 + 0.999); i99 = int(NR * 0.99 + 0.999); print v[i50], v[i99] }')
   ticks=$((after - before))
-  awk -v t="$ticks" -v hz="$hz" -v n="$placed" -v r="$rate" -v ok="$ok" -v f="$failed" -v s="$srd" -v w0="$t0" -v w1="$t1" \
-    'BEGIN { ms = t * 1000 / hz; printf "%-6s %-8s %-8s %-8s %-14.3f %-12.1f %-10s\n", r, n, ok, f, (n > 0 ? ms / n : 0), 100 * ms / 1000 / (w1 - w0), s }'
+  awk -v t="$ticks" -v hz="$hz" -v n="$placed" -v r="$rate" -v ok="$ok" -v f="$failed" -v s="$srd" -v w0="$t0" -v w1="$t1" -v p50="$p50" -v p99="$p99" \
+    'BEGIN { ms = t * 1000 / hz; printf "%-6s %-8s %-8s %-8s %-14.3f %-12.1f %-10s %-10s %-10s\n", r, n, ok, f, (n > 0 ? ms / n : 0), 100 * ms / 1000 / (w1 - w0), s, p50, p99 }'
 done
