@@ -337,6 +337,26 @@ final class ACDService {
         return acd.seats
     }
 
+    /// agents.yaml and queues.yaml re-read (already checked): new rules, profiles and
+    /// credentials at once; removed agents are logged out (after their call), their phones'
+    /// bindings dropped. A licensed_seats edited in agents.yaml applies now and retires the
+    /// count saved by `hotline seats set`.
+    func reconfigure(_ new: ACDSetup) {
+        perform(acd.reconfigure(new.configuration, now: ContinuousClock.now))
+        perform(registrar.updateCredentials(new.credentials, now: Self.wallClock()))
+        agentsByUsername = new.agentsBySIPUsername
+        let seatsEdited = new.agents.licensedSeats != setup.agents.licensedSeats
+        setup = new
+        if seatsEdited {
+            perform(acd.setLicensedSeats(new.agents.licensedSeats, now: ContinuousClock.now))
+            logger.notice("licensed seats changed", metadata: ["seats": "\(new.agents.licensedSeats)", "by": "agents.yaml"])
+            if let (url, _) = seatsFile {
+                seatsFile = (url, new.agents.licensedSeats)
+                try? FileManager.default.removeItem(at: url)
+            }
+        }
+    }
+
     /// At start-up: the count an earlier run set at runtime.
     func restoreLicensedSeats(_ saved: SeatOverride) {
         perform(acd.setLicensedSeats(saved.licensed, now: ContinuousClock.now))

@@ -25,6 +25,8 @@ public final class HotlineServer: Sendable {
     private let dialplans: DialplanLibrary
     /// Runs the admin API's SQLite reads off the event loops.
     private let readers: NIOThreadPool
+    /// Re-reads agents.yaml and queues.yaml; nil without a contact centre.
+    let contactCentreReloader: ContactCentreReloader?
 
     public enum StartError: Error, CustomStringConvertible {
         case dialplan(String)
@@ -49,7 +51,7 @@ public final class HotlineServer: Sendable {
     private init(configuration: ServerConfiguration, sipAddress: SocketAddress, httpAddress: SocketAddress?,
                  group: MultiThreadedEventLoopGroup, engines: [CallEnginePeer],
                  tickets: SQLiteTicketStore, http: AdminHTTPServer?, logger: Logger, dialplans: DialplanLibrary,
-                 readers: NIOThreadPool) {
+                 readers: NIOThreadPool, contactCentreReloader: ContactCentreReloader?) {
         self.configuration = configuration
         self.sipAddress = sipAddress
         self.httpAddress = httpAddress
@@ -60,6 +62,7 @@ public final class HotlineServer: Sendable {
         self.logger = logger
         self.dialplans = dialplans
         self.readers = readers
+        self.contactCentreReloader = contactCentreReloader
     }
 
     public static func start(_ configuration: ServerConfiguration, logger: Logger) async throws -> HotlineServer {
@@ -158,14 +161,15 @@ public final class HotlineServer: Sendable {
         let sip = sipAddress!
         // 5. Published versions of the dialplan, archived beside the ticket database.
         let archive = URL(fileURLWithPath: configuration.databasePath).deletingLastPathComponent().appendingPathComponent("dialplans")
+        let liveACD = centre.map { LiveACDSetup($0.setup) }
         let dialplans: DialplanLibrary
         do {
             dialplans = try DialplanLibrary(livePath: configuration.dialplanPath, archiveRoot: archive, initial: dialplan,
                                             promptExists: { language, name in cache.prompt(named: name, language: language.rawValue) != nil },
                                             extraCheck: { candidate in
                                                 // A published dialplan may only send callers to queues queues.yaml defines.
-                                                guard let centre else { return [] }
-                                                return checkDialplan(candidate, against: centre.setup, queuesPath: centre.queuesPath)
+                                                guard let centre, let liveACD else { return [] }
+                                                return checkDialplan(candidate, against: liveACD.current, queuesPath: centre.queuesPath)
                                                     .map(DialplanIssue.init(acd:))
                                             })
         } catch {
@@ -174,6 +178,13 @@ public final class HotlineServer: Sendable {
             throw StartError.dialplan("cannot archive dialplan versions in \(archive.path): \(error)")
         }
         let install = HotlineServer.installer(engines: engines, logger: logger)
+        var reloader: ContactCentreReloader?
+        if let centre, let liveACD, let acdLink {
+            reloader = ContactCentreReloader(agentsPath: centre.agentsPath, queuesPath: centre.queuesPath, live: liveACD,
+                                             link: acdLink, dialplans: dialplans,
+                                             promptExists: { name, language in cache.prompt(named: name, language: language) != nil },
+                                             logger: logger)
+        }
         var http: AdminHTTPServer?
         let readers = NIOThreadPool(numberOfThreads: 2)
         readers.start()
@@ -184,6 +195,7 @@ public final class HotlineServer: Sendable {
                 .merging(DialplanRoutes.routes(library: dialplans, install: install, auth: auth)) { a, _ in a }
                 .merging(ticketRoutes) { a, _ in a }
                 .merging(ContactCentreRoutes.routes(link: acdLink, auth: auth)) { a, _ in a }
+                .merging(reloadRoute(reloader, auth: auth)) { a, _ in a }
             do {
                 http = try await AdminHTTPServer.start(host: host, port: configuration.httpPort, group: group, routes: routes)
             } catch {
@@ -206,7 +218,7 @@ public final class HotlineServer: Sendable {
         ])
         return HotlineServer(configuration: configuration, sipAddress: sip, httpAddress: http?.localAddress,
                              group: group, engines: engines, tickets: store, http: http, logger: logger, dialplans: dialplans,
-                             readers: readers)
+                             readers: readers, contactCentreReloader: reloader)
     }
 
     /// Stops taking calls, hangs up the ones in progress (their tickets say

@@ -129,13 +129,17 @@ struct Serve: AsyncParsableCommand {
         }
         // Ready line for scripts and tests: the bound addresses (ports may have been 0).
         FileHandle.standardOutput.write(Data("hotline listening sip=\(server.sipAddress.hostPort) http=\(server.httpAddress?.hostPort ?? "off")\n".utf8))
-        // SIGHUP: re-read the dialplan; a bad file is refused and the live version stays.
+        // SIGHUP: re-read the dialplan, then agents.yaml and queues.yaml; a bad file is refused
+        // and the live version stays.
         signal(SIGHUP, SIG_IGN)
         let hangup = DispatchSource.makeSignalSource(signal: SIGHUP, queue: DispatchQueue(label: "hotline.sighup"))
         hangup.setEventHandler {
             Task {
                 if case .failure(let error) = await server.reloadDialplan() {
                     FileHandle.standardError.write(Data("hotline: dialplan reload refused:\n\(error)\n".utf8))
+                }
+                if server.hasContactCentre, case .failure(let error) = await server.reloadContactCentre() {
+                    FileHandle.standardError.write(Data("hotline: contact centre reload refused:\n\(error)\n".utf8))
                 }
             }
         }

@@ -279,6 +279,47 @@ struct ContactCentreTests {
         #expect(await restarted.stop() == 0)
     }
 
+    @Test func agentsAddedToAgentsYAMLWorkAfterAReloadAndABadFileIsRefused() async throws {
+        // Start with a2001 only: a2002's block cut out of the test agents.
+        let full = try String(contentsOf: Repo.root.appendingPathComponent("Tests/IntegrationTests/Dialplans/acd/agents.yaml"), encoding: .utf8)
+        let cut = try #require(full.range(of: "  - id: a2002"))
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("hotline-reload-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let agentsFile = directory.appendingPathComponent("agents.yaml")
+        try String(full[..<cut.lowerBound]).write(to: agentsFile, atomically: true, encoding: .utf8)
+        let server = try await ServerProcess(dialplan: "Tests/IntegrationTests/Dialplans/queue.yaml", extra: [
+            "--agents", agentsFile.path, "--queues", "Tests/IntegrationTests/Dialplans/acd/queues.yaml"])
+        let one = try Phone("2001", "pw-2001"), two = try Phone("2002", "pw-2002")
+        try #require(try await Self.register(one, on: server).status == 0)
+        #expect(try await Self.agentAction("login", "a2001", on: server).0 == 200)
+        #expect(try await Self.agents(server)["a2002"] == nil)
+        #expect(try await Self.register(two, on: server).status != 0, "2002 is nobody yet: challenged again")
+
+        // A broken file is refused with its location; the live agents stay.
+        try (full + "    bogus_key: 1\n").write(to: agentsFile, atomically: true, encoding: .utf8)
+        let (refused, why) = try await server.http("POST", "/api/contact-centre/reload")
+        #expect(refused == 422, "\(why)")
+        #expect(why.contains("agents.yaml:") && why.contains("bogus_key"), "\(why)")
+        #expect(try await Self.agents(server)["a2001"]?["state"] as? String == "available")
+
+        // The whole file with 6 seats, and SIGHUP (what an admin's `kill -HUP` does): a2002
+        // exists and works, and the edited licensed_seats applies.
+        let sixSeats = full.replacingOccurrences(of: "licensed_seats: 4", with: "licensed_seats: 6")
+        try #require(sixSeats != full)
+        try sixSeats.write(to: agentsFile, atomically: true, encoding: .utf8)
+        kill(server.pid, SIGHUP)
+        try await waitUntil("a2002 loaded") { try await Self.agents(server)["a2002"] != nil }
+        let registered = try await Self.register(two, on: server)
+        #expect(registered.status == 0, "\(registered.stderr)")
+        #expect(try await Self.agentAction("login", "a2002", on: server).0 == 200)
+        #expect(try await Self.agents(server)["a2001"]?["state"] as? String == "available", "nobody was logged out")
+        #expect(server.log.contains("contact centre reloaded"))
+        let seats = try JSONSerialization.jsonObject(with: Data(try await server.http("/api/seats").utf8)) as? [String: Int]
+        #expect(seats?["licensed"] == 6 && seats?["logged_in"] == 2)
+        #expect(await server.stop() == 0)
+    }
+
     @Test func wrongPasswordsLockTheUserOut() async throws {
         let server = try await Self.queueServer()
         let phone = try Phone("2002", "not-the-password")

@@ -341,6 +341,12 @@ struct TicketAPITests {
         _ = try await api.call("GET", "/api/queues", "/api/queues", token: staff, expect: 403)
         _ = try await api.call("GET", "/api/queues", "/api/queues", token: nil, expect: 401)
 
+        // MARK: contact centre: reload (the files are unchanged, so the same setup again)
+        let reloaded = try await api.call("POST", "/api/contact-centre/reload", "/api/contact-centre/reload", token: admin, expect: 200)
+        #expect(reloaded.json?["agents"]?.int == 2)
+        #expect(Set(reloaded.json?["queues"]?.array?.compactMap(\.string) ?? []) == ["operator", "tax", "short"])
+        _ = try await api.call("POST", "/api/contact-centre/reload", "/api/contact-centre/reload", token: auditor, expect: 403)
+
         // MARK: open routes
         _ = try await api.call("GET", "/health", "/health", token: nil, expect: 200)
         _ = try await api.call("GET", "/metrics", "/metrics", token: nil, expect: 200)
@@ -376,6 +382,7 @@ struct TicketAPITests {
             ("GET", "/api/seats", "/api/seats", nil), ("PUT", "/api/seats", "/api/seats", #"{"licensed": 4}"#),
             ("GET", "/api/queues", "/api/queues", nil), ("GET", "/api/agents", "/api/agents", nil),
             ("POST", "/api/agents/{id}/login", "/api/agents/a2001/login", nil),
+            ("POST", "/api/contact-centre/reload", "/api/contact-centre/reload", nil),
         ]
         for (method, template, path, body) in routes {
             let answer = try await api.call(method, template, path, token: nil, body: body, expect: 404)
