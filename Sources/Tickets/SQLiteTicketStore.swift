@@ -121,7 +121,11 @@ public final class SQLiteTicketStore: TicketStore, TicketReading {
             try migrator.migrate(pool)
             // Only the writer's connection commits, so only it needs the setting. Set after
             // opening because GRDB sets NORMAL itself when it turns WAL on.
-            try pool.writeWithoutTransaction { db in try db.execute(sql: options.durability.pragma) }
+            try pool.writeWithoutTransaction { db in
+                try db.execute(sql: options.durability.pragma)
+                // Checkpoints run on their own thread and connection (WALCheckpointer).
+                try db.execute(sql: "PRAGMA wal_autocheckpoint = 0")
+            }
             (recovered, lastSequences) = try pool.write { db in
                 if let units = options.units { try WorkOrderSchema.syncUnits(units, in: db) }
                 return (try TicketSchema.markInterrupted(in: db), try TicketSchema.recentLastSequences(in: db))
@@ -133,12 +137,21 @@ public final class SQLiteTicketStore: TicketStore, TicketReading {
             lock.release()
             throw .cannotOpen(path: url.path, reason: TicketStoreError(error).description)
         }
+        let checkpointer: WALCheckpointer
+        do {
+            checkpointer = try WALCheckpointer(path: url.path)
+        } catch {
+            try? pool.close()
+            lock.release()
+            throw .cannotOpen(path: url.path, reason: TicketStoreError(error).description)
+        }
         self.pool = pool
         self.recoveredTicketCount = recovered
         self.allocator = TicketIDAllocator(timeZone: options.timeZone, lastSequences: lastSequences)
         self.writer = GroupCommitWriter(pool: pool, policy: options.policy ?? .standard(timeZone: options.timeZone),
                                         maxBatch: options.maxWritesPerCommit) {
             // Connections first, then the lock: the next writer must find the file closed.
+            checkpointer.stop()
             try? pool.close()
             lock.release()
         }

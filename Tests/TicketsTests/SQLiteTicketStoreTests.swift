@@ -214,6 +214,25 @@ import Testing
         #expect(SQLiteTicketStore.Options().durability == .full)
     }
 
+    @Test func checkpointsRunOffTheWritersPath() async throws {
+        let store = try makeStore("checkpoint.sqlite", durability: .full)
+        defer { store.close() }
+        #expect(try store.writerPragma("wal_autocheckpoint") == "0", "the writer never checkpoints")
+        let file = directory.path("checkpoint.sqlite")
+        func size(_ path: String) -> Int { ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int) ?? 0 }
+        let before = size(file)
+        for _ in 0..<2_000 {
+            store.record(rejectedTicket(store.allocateID(at: noon), at: noon), onCommit: nil)
+        }
+        await store.flush()
+        #expect(size(file + "-wal") > 0)
+        // The checkpointer's own connection copies the committed pages into the database file.
+        let deadline = ContinuousClock.now + .seconds(10)
+        while size(file) <= before, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
+        #expect(size(file) > before, "pages reached the database file: \(before) -> \(size(file)) bytes")
+        #expect(try store.list(limit: 5_000, since: nil).count == 2_000)
+    }
+
     // MARK: - Group commit
 
     @Test func groupsConcurrentWritesIntoFewCommits() async throws {
