@@ -73,6 +73,12 @@ enum FeatureCodeVerdict: Sendable {
     case outcome(AgentID, AgentRequestOutcome)
 }
 
+/// Whether a keep-alive probe has been decided (answer, transaction timeout or watchdog),
+/// so it is counted once. Touched only on the control loop.
+private final class ProbeOutcome: @unchecked Sendable {
+    var settled = false
+}
+
 /// Counters for /metrics.
 struct ContactCentreMetrics: Sendable {
     var registrations: UInt64 = 0
@@ -106,7 +112,12 @@ final class ACDService {
     /// Start time of `GET /api/queues` durations and the tick.
     let clock = ContinuousClock()
 
-    init(engine: CallEngine, setup: ACDSetup, secret: [UInt8], keepAlive: KeepAlivePolicy, logger: Logger) {
+    /// How long a keep-alive OPTIONS may go unanswered before it counts as failed.
+    let keepAliveTimeout: Duration
+
+    init(engine: CallEngine, setup: ACDSetup, secret: [UInt8], keepAlive: KeepAlivePolicy, keepAliveTimeout: Duration = .seconds(5),
+         logger: Logger) {
+        self.keepAliveTimeout = keepAliveTimeout
         self.engine = engine
         self.eventLoop = engine.eventLoop
         self.logger = logger
@@ -239,14 +250,28 @@ final class ACDService {
         headers.append(.accept, "application/sdp")
         let request = SIPRequest(method: .options, uri: probe.requestURI, headers: headers)
         let binding = probe.binding
+        // A probe fails after `keepAliveTimeout` (several retransmissions at T1 doubling), not
+        // at Timer F's 32 s: a home agent whose NAT binding or phone is gone should stop being
+        // offered calls within about one interval plus this.
+        let outcome = ProbeOutcome()
+        let service = NIOLoopBound(self, eventLoop: eventLoop)
+        let watchdog = eventLoop.scheduleTask(in: TimeAmount(keepAliveTimeout)) {
+            guard !outcome.settled else { return }
+            outcome.settled = true
+            service.value.perform(service.value.registrar.event(.optionsFailed(binding), now: Self.wallClock()))
+        }
         endpoint.send(request: request, to: destination) { [weak self] event in
-            guard let self else { return }
+            guard let self, !outcome.settled else { return }
             switch event {
             case .response(let response) where response.status.isProvisional:
                 return
             case .response(let response):
+                outcome.settled = true
+                watchdog.cancel()
                 self.perform(self.registrar.event(.optionsAnswered(binding, status: response.status), now: Self.wallClock()))
             case .timeout:
+                outcome.settled = true
+                watchdog.cancel()
                 self.perform(self.registrar.event(.optionsFailed(binding), now: Self.wallClock()))
             }
         }

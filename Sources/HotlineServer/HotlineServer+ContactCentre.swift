@@ -93,7 +93,7 @@ extension HotlineServer {
         let link = try await control.eventLoop.submit {
             let engine = control.engine.value
             let service = ACDService(engine: engine, setup: centre.setup, secret: centre.secret, keepAlive: keepAlive,
-                                     logger: logger)
+                                     keepAliveTimeout: configuration.keepAliveTimeout, logger: logger)
             service.peers = engines
             service.seatsFile = (centre.seatsFile, centre.setup.agents.licensedSeats)
             if let saved = centre.savedSeats {

@@ -76,6 +76,8 @@ public struct ServerConfiguration: Sendable {
     /// unanswered before the phone counts as unreachable.
     public var keepAliveInterval: Duration = .seconds(30)
     public var keepAliveFailures: Int = 2
+    /// A keep-alive OPTIONS unanswered this long counts as failed.
+    public var keepAliveTimeout: Duration = .seconds(5)
 
     public static let defaultAgentsPath = "Dialplans/acd/agents.yaml"
     public static let defaultQueuesPath = "Dialplans/acd/queues.yaml"

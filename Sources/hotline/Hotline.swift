@@ -67,6 +67,8 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Admin API bearer tokens with roles (YAML; see README). HOTLINE_ADMIN_TOKEN adds an admin token.") var tokens: String?
     @Option(help: "Agents of the contact centre (default: Dialplans/acd/agents.yaml if it exists; off: no contact centre).") var agents: String?
     @Option(help: "Agent queues (default: Dialplans/acd/queues.yaml if it exists).") var queues: String?
+    @Option(name: .customLong("agent-keepalive"), help: "Seconds between OPTIONS keep-alives to agents' phones; two unanswered (5 s each) make an agent unreachable.")
+    var agentKeepAlive = 30
     @Option(name: .customLong("nonce-secret"), help: "File keying digest nonces, shared by servers behind one address (or HOTLINE_NONCE_SECRET; default: random at start).")
     var nonceSecret: String?
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error.") var logLevel = "info"
@@ -93,6 +95,8 @@ struct Serve: AsyncParsableCommand {
         config.agentsPath = agents
         config.queuesPath = queues
         config.nonceSecretPath = nonceSecret
+        guard (1...3600).contains(agentKeepAlive) else { throw ValidationError("--agent-keepalive wants 1 to 3600 seconds") }
+        config.keepAliveInterval = .seconds(agentKeepAlive)
         config.rtpPorts = rtpPorts.range
         config.maxCalls = maxCalls
         if let callLoops {

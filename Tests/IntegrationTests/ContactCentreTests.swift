@@ -320,6 +320,30 @@ struct ContactCentreTests {
         #expect(await server.stop() == 0)
     }
 
+    @Test func keepAlivesMarkASilentPhoneUnreachableAndItsAgentIsOfferedNothing() async throws {
+        let server = try await Self.queueServer(["--agent-keepalive", "1"])
+        let phone = try Phone("2001", "pw-2001")
+        try #require(try await Self.register(phone, on: server).status == 0)
+        #expect(try await Self.agentAction("login", "a2001", on: server).0 == 200)
+        // The phone answers three keep-alives (sent to the address it registered from), then
+        // goes silent, as when a home router drops the NAT binding.
+        let answered = try await server.sipp("agent-keepalive", calls: 3, extra: ["-p", phone.port], timeout: .seconds(30))
+        #expect(answered.status == 0, "three OPTIONS came and were answered: \(answered.stderr)")
+        #expect(try await Self.agents(server)["a2001"]?["reachable"] as? Bool == true)
+        // Two unanswered probes (5 s each) later: unreachable, still logged in.
+        try await waitUntil("a2001 unreachable", timeout: .seconds(25)) {
+            try await Self.agents(server)["a2001"]?["reachable"] as? Bool == false
+        }
+        #expect(try await Self.agents(server)["a2001"]?["state"] as? String == "available")
+        // So a caller finds nobody who could serve them: the queue's on_unavailable, at once.
+        let caller = try await server.sipp("caller-overflow", service: "12345")
+        #expect(caller.status == 0, "\(caller.stderr)")
+        #expect(await server.stop() == 0)
+        let t = try #require(try server.tickets().first)
+        #expect(t.disposition == .notRouted)
+        #expect(t.queue?.agent == nil)
+    }
+
     @Test func wrongPasswordsLockTheUserOut() async throws {
         let server = try await Self.queueServer()
         let phone = try Phone("2002", "not-the-password")
