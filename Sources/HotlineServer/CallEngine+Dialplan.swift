@@ -166,21 +166,26 @@ extension CallEngine {
         cancelTimer(.recordingLimit(id), for: call)
         let samples = call.rtp?.stopRecording() ?? []
         let duration = Duration.milliseconds(Int64(samples.count) / 8)
-        if !samples.isEmpty {
-            let name = "\(call.ticketID?.rawValue ?? call.dialog.id.callID)-\(id.rawValue).wav"
-            let path = URL(fileURLWithPath: configuration.recordingsDirectory).appendingPathComponent(name).path
-            let logger = self.logger
-            DispatchQueue.global(qos: .utility).async {
-                do {
-                    try FileManager.default.createDirectory(atPath: URL(fileURLWithPath: path).deletingLastPathComponent().path,
-                                                            withIntermediateDirectories: true)
-                    try WAVFile(sampleRate: 8000, samples: samples).write(to: path)
-                } catch {
-                    logger.error("recording not saved", metadata: ["path": "\(path)", "error": "\(error)"])
-                }
+        saveRecording(samples, of: call, suffix: String(id.rawValue), what: "recording")
+        return .recordingFinished(id, duration)
+    }
+
+    /// Writes `<ticket id>-<suffix>.wav` in the recordings directory, off the event loop;
+    /// nothing for an empty recording. `what` names it in the error log.
+    func saveRecording(_ samples: [Int16], of call: Call, suffix: String, what: String) {
+        guard !samples.isEmpty else { return }
+        let name = "\(call.ticketID?.rawValue ?? call.dialog.id.callID)-\(suffix).wav"
+        let path = URL(fileURLWithPath: configuration.recordingsDirectory).appendingPathComponent(name).path
+        let logger = self.logger
+        DispatchQueue.global(qos: .utility).async {
+            do {
+                try FileManager.default.createDirectory(atPath: URL(fileURLWithPath: path).deletingLastPathComponent().path,
+                                                        withIntermediateDirectories: true)
+                try WAVFile(sampleRate: 8000, samples: samples).write(to: path)
+            } catch {
+                logger.error("\(what) not saved", metadata: ["path": "\(path)", "error": "\(error)"])
             }
         }
-        return .recordingFinished(id, duration)
     }
 
     // MARK: blind transfer (RFC 3515, RFC 5589 §6)

@@ -71,7 +71,7 @@ extension CallEngine {
         if visit.playback != nil { visit.playback = nil }
         if call.queueVoicemailRecording {
             call.queueVoicemailRecording = false
-            if let samples = call.rtp?.stopRecording() { saveQueueVoicemail(call, samples) }
+            if let samples = call.rtp?.stopRecording() { saveRecording(samples, of: call, suffix: "queue", what: "queue voice message") }
         }
         switch visit.phase {
         case .waiting:
@@ -166,25 +166,8 @@ extension CallEngine {
     func queueVoicemailTimedOut(_ call: Call) {
         guard call.queueVoicemailRecording else { return }
         call.queueVoicemailRecording = false
-        if let samples = call.rtp?.stopRecording() { saveQueueVoicemail(call, samples) }
+        if let samples = call.rtp?.stopRecording() { saveRecording(samples, of: call, suffix: "queue", what: "queue voice message") }
         playQueuePrompts(call, ["goodbye"], then: .hangup(.voiceMessage))
-    }
-
-    /// `<ticket id>-queue.wav` in the recordings directory, off the event loop.
-    private func saveQueueVoicemail(_ call: Call, _ samples: [Int16]) {
-        guard !samples.isEmpty else { return }
-        let name = "\(call.ticketID?.rawValue ?? call.dialog.id.callID)-queue.wav"
-        let path = URL(fileURLWithPath: configuration.recordingsDirectory).appendingPathComponent(name).path
-        let logger = self.logger
-        DispatchQueue.global(qos: .utility).async {
-            do {
-                try FileManager.default.createDirectory(atPath: URL(fileURLWithPath: path).deletingLastPathComponent().path,
-                                                        withIntermediateDirectories: true)
-                try WAVFile(sampleRate: 8000, samples: samples).write(to: path)
-            } catch {
-                logger.error("queue voice message not saved", metadata: ["path": "\(path)", "error": "\(error)"])
-            }
-        }
     }
 
     // MARK: - the ACD's exits

@@ -45,15 +45,8 @@ extension HotlineServer {
         for warning in setup.warnings { logger.warning("\(warning)") }
         let issues = checkDialplan(dialplan, against: setup, queuesPath: queuesPath)
         if !issues.isEmpty { throw .contactCentre(issues.map(\.description).joined(separator: "\n")) }
-        // Every prompt a queued caller or an agent may hear, in every language of the dialplan.
-        var missing: [String] = []
-        for language in dialplan.languages {
-            var names = contactCentrePrompts + SayFormat.number.requiredFragments(in: language)
-                + SayFormat.digits.requiredFragments(in: language)
-            names += setup.queues.queues.compactMap(\.music)
-            for name in Set(names).sorted() where cache.prompt(named: name, language: language.rawValue) == nil {
-                missing.append("\(configuration.promptsPath)/\(language.rawValue)/\(name).wav: missing (needed by the contact centre)")
-            }
+        let missing = missingPrompts(of: setup, for: dialplan, promptsPath: configuration.promptsPath) { name, language in
+            cache.prompt(named: name, language: language.rawValue) != nil
         }
         if !missing.isEmpty { throw .prompts(missing.joined(separator: "\n")) }
         let seatsFile = SeatOverride.url(beside: configuration.databasePath)
@@ -63,6 +56,23 @@ extension HotlineServer {
         }
         return ContactCentreConfiguration(setup: setup, agentsPath: agentsPath, queuesPath: queuesPath,
                                           secret: try nonceSecret(configuration), seatsFile: seatsFile, savedSeats: saved)
+    }
+
+    /// Every prompt a queued caller or an agent may hear (confirmations, announcements with
+    /// their `say` fragments, each queue's music), in every language of the dialplan, that
+    /// `exists` does not find; one line per missing file.
+    static func missingPrompts(of setup: ACDSetup, for dialplan: Dialplan, promptsPath: String,
+                               exists: (String, Language) -> Bool) -> [String] {
+        var missing: [String] = []
+        for language in dialplan.languages {
+            var names = contactCentrePrompts + SayFormat.number.requiredFragments(in: language)
+                + SayFormat.digits.requiredFragments(in: language)
+            names += setup.queues.queues.compactMap(\.music)
+            for name in Set(names).sorted() where !exists(name, language) {
+                missing.append("\(promptsPath)/\(language.rawValue)/\(name).wav: missing (needed by the contact centre)")
+            }
+        }
+        return missing
     }
 
     /// The dialplan's declared queues must all be defined in queues.yaml.

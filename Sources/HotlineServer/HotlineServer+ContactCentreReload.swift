@@ -3,6 +3,7 @@
 // restart. A file with errors is refused with its locations and the live setup stays.
 
 import ACDConfig
+import Dialplan
 import Foundation
 import Logging
 import NIOCore
@@ -49,18 +50,20 @@ final class ContactCentreReloader: Sendable {
     let live: LiveACDSetup
     let link: ACDLink
     let dialplans: DialplanLibrary
-    let promptExists: @Sendable (String, String) -> Bool
+    let promptsPath: String
+    let promptExists: @Sendable (Language, String) -> Bool
     let logger: Logger
     /// One reload at a time: two overlapping ones could apply in either order.
     private let busy = Mutex(false)
 
     init(agentsPath: String, queuesPath: String, live: LiveACDSetup, link: ACDLink, dialplans: DialplanLibrary,
-         promptExists: @escaping @Sendable (String, String) -> Bool, logger: Logger) {
+         promptsPath: String, promptExists: @escaping @Sendable (Language, String) -> Bool, logger: Logger) {
         self.agentsPath = agentsPath
         self.queuesPath = queuesPath
         self.live = live
         self.link = link
         self.dialplans = dialplans
+        self.promptsPath = promptsPath
         self.promptExists = promptExists
         self.logger = logger
     }
@@ -102,10 +105,8 @@ final class ContactCentreReloader: Sendable {
         }
         let dialplan = dialplans.current
         issues += HotlineServer.checkDialplan(dialplan, against: new, queuesPath: queuesPath).map(\.description)
-        for language in dialplan.languages {
-            for music in Set(new.queues.queues.compactMap(\.music)).sorted() where !promptExists(music, language.rawValue) {
-                issues.append("\(queuesPath): music '\(music)' has no prompt in \(language.rawValue)")
-            }
+        issues += HotlineServer.missingPrompts(of: new, for: dialplan, promptsPath: promptsPath) { name, language in
+            promptExists(language, name)
         }
         guard issues.isEmpty else { return .failure(.invalid(issues)) }
         do {

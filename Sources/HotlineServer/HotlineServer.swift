@@ -162,10 +162,13 @@ public final class HotlineServer: Sendable {
         // 5. Published versions of the dialplan, archived beside the ticket database.
         let archive = URL(fileURLWithPath: configuration.databasePath).deletingLastPathComponent().appendingPathComponent("dialplans")
         let liveACD = centre.map { LiveACDSetup($0.setup) }
+        let promptExists: @Sendable (Language, String) -> Bool = { language, name in
+            cache.prompt(named: name, language: language.rawValue) != nil
+        }
         let dialplans: DialplanLibrary
         do {
             dialplans = try DialplanLibrary(livePath: configuration.dialplanPath, archiveRoot: archive, initial: dialplan,
-                                            promptExists: { language, name in cache.prompt(named: name, language: language.rawValue) != nil },
+                                            promptExists: promptExists,
                                             extraCheck: { candidate in
                                                 // A published dialplan may only send callers to queues queues.yaml defines.
                                                 guard let centre, let liveACD else { return [] }
@@ -182,7 +185,7 @@ public final class HotlineServer: Sendable {
         if let centre, let liveACD, let acdLink {
             reloader = ContactCentreReloader(agentsPath: centre.agentsPath, queuesPath: centre.queuesPath, live: liveACD,
                                              link: acdLink, dialplans: dialplans,
-                                             promptExists: { name, language in cache.prompt(named: name, language: language) != nil },
+                                             promptsPath: configuration.promptsPath, promptExists: promptExists,
                                              logger: logger)
         }
         var http: AdminHTTPServer?

@@ -235,11 +235,7 @@ struct BridgeAudioTests {
     }
 
     static func counter(_ metrics: String, direction: String) -> Int {
-        let pattern = "hotline_agent_rtp_packets_total{direction=\"\(direction)\"} "
-        for line in metrics.split(separator: "\n") where line.hasPrefix(pattern) {
-            return Int(line.dropFirst(pattern.count).trimmingCharacters(in: .whitespaces)) ?? -1
-        }
-        return -1
+        prometheusValue(metrics, "hotline_agent_rtp_packets_total{direction=\"\(direction)\"}").map { Int($0) } ?? -1
     }
 
     static func sdp(port: Int, formats: [(UInt8, String)], telephoneEvent: UInt8?) -> String {
@@ -386,17 +382,7 @@ final class LoopbackRTP {
 
     init() throws { udp = try RawUDP() }
 
-    func send(_ bytes: [UInt8], to port: Int) {
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = UInt16(port).bigEndian
-        _ = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                sendto(fd, bytes, bytes.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
-        }
-    }
+    func send(_ bytes: [UInt8], to port: Int) { udp.send(bytes: bytes, to: port) }
 
     /// Every datagram waiting now, without blocking; RTP version 2 packets only.
     func drain(_ handle: (ReceivedRTP) -> Void) {

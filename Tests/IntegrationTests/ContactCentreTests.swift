@@ -53,9 +53,7 @@ struct ContactCentreTests {
     }
 
     static func metric(_ server: ServerProcess, _ name: String) async throws -> Double {
-        let text = try await server.http("/metrics")
-        let line = text.split(separator: "\n").first { $0.hasPrefix(name + " ") }
-        return line.flatMap { Double($0.split(separator: " ").last ?? "") } ?? 0
+        prometheusValue(try await server.http("/metrics"), name) ?? 0
     }
 
     // MARK: - Registration, login, a call answered

@@ -57,6 +57,12 @@ func allocateSIPpMediaPort() -> Int {
     }
 }
 
+/// The value of one sample of Prometheus text (`name{labels} value`; `sample` is the part
+/// before the value), nil if the server did not report it.
+func prometheusValue(_ text: String, _ sample: String) -> Double? {
+    text.split(separator: "\n").first { $0.hasPrefix(sample + " ") }.flatMap { Double($0.dropFirst(sample.count + 1)) }
+}
+
 /// What a finished command printed and how it exited.
 struct CommandResult {
     var status: Int32

@@ -30,7 +30,11 @@ final class RawUDP {
     deinit { close(fd) }
 
     func send(_ text: String, to port: Int) {
-        let bytes = Array(text.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\n", with: "\r\n").utf8)
+        send(bytes: Array(text.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\n", with: "\r\n").utf8), to: port)
+    }
+
+    /// One datagram to 127.0.0.1:`port`.
+    func send(bytes: [UInt8], to port: Int) {
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
