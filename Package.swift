@@ -56,7 +56,7 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),
-        .target(name: "Tickets", dependencies: ["WorkCalendar", "Yams", .product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "Tickets", dependencies: ["WorkCalendar", "Timers", "Yams", .product(name: "GRDB", package: "GRDB.swift")]),
         .target(name: "LoadGen", dependencies: [
             "SIPCore", "SIPTransaction", "SIPDialog", "SIPTransport", "SIPEndpoint", "SDP", "RTP", "Codecs", "Media", "Timers",
             "Tickets", "Yams",

@@ -4,7 +4,9 @@
 # `hotline serve --dialplan Dialplans/bench.yaml` (release build). For each rate it reports
 # calls placed, successful and failed (SIPp's counts), the server's CPU time per call (from
 # /proc/PID/stat, user+system) and its share of one core, and the session request delay
-# (RFC 6076 SRD: INVITE -> 200, SIPp's "setup" timer) average.
+# (RFC 6076 SRD: INVITE -> 200, SIPp's "setup" timer) average and SIPp's per-call p50/p99,
+# beside the server's own share of it (its hotline_call_setup_seconds histogram: INVITE read
+# to 200 written) and how late its 20 ms RTP tick ran (p99), both from /metrics.
 #
 # Usage: Benchmarks/ivr-key3.sh [SECONDS_PER_RATE] RATE...     e.g.  Benchmarks/ivr-key3.sh 30 50 100 200
 # Environment: HOTLINE_BIN (default .build/release/hotline), SERVER_ARGS (extra `serve` flags),
@@ -21,24 +23,28 @@ scenario=${SCENARIO:-ivr-key3-info}
 command -v sipp >/dev/null || { echo "needs sipp (apt-get install sip-tester)" >&2; exit 2; }
 work=$(mktemp -d)
 trap 'kill $server 2>/dev/null || true; rm -rf "$work"' EXIT
-port=$((15060 + RANDOM % 1000))
-"$bin" serve --sip 127.0.0.1:$port --http off --dialplan Dialplans/bench.yaml --db "$work/t.sqlite" \
+port=$((15060 + RANDOM % 1000)); http=$((17060 + RANDOM % 1000))
+"$bin" serve --sip 127.0.0.1:$port --http 127.0.0.1:$http --dialplan Dialplans/bench.yaml --db "$work/t.sqlite" \
   --rtp-ports 20000-39999 --max-calls 5000 --log-level warning ${SERVER_ARGS:-} > "$work/server.out" 2> "$work/server.err" &
 server=$!
 for _ in $(seq 50); do grep -q listening "$work/server.out" 2>/dev/null && break; sleep 0.1; done
 hz=$(getconf CLK_TCK)
 cpu() { awk '{print $14 + $15}' /proc/$server/stat; }
-printf "%-6s %-8s %-8s %-8s %-14s %-12s %-10s %-10s %-10s\n" rate placed ok failed "cpu ms/call" "cpu % core" "SRD avg ms" "SRD p50" "SRD p99"
+metrics() { curl -s --max-time 5 "127.0.0.1:$http/metrics" > "$1" || true; }
+quantiles() { python3 Benchmarks/lib/histogram-quantiles.py "$work/m-before" "$work/m-after" "$@"; }
+printf "%-6s %-8s %-8s %-8s %-12s %-10s %-9s %-8s %-8s %-15s %-13s\n" rate placed ok failed "cpu ms/call" "cpu %core" "SRD avg" "SRD p50" "SRD p99" "server p50/p99" "tick late p99"
 for rate in "${rates[@]}"; do
   calls=$((rate * duration))
-  before=$(cpu); t0=$(date +%s.%N)
+  metrics "$work/m-before"; before=$(cpu); t0=$(date +%s.%N)
   # -trace_rtt: every call's INVITE -> 200 time (whole ms) in $scenario_<pid>_rtt.csv, written to
   # the current directory, hence the subshell in $work.
   (cd "$work" && rm -f "${scenario}"_*_rtt.csv && timeout $((duration + 30)) sipp 127.0.0.1:$port -sf "$root/Tests/IntegrationTests/Scenarios/$scenario.xml" -s 12345 \
     -i 127.0.0.1 -mi 127.0.0.1 -mp $((12000 + (RANDOM % 2000) * 4)) -r "$rate" -m "$calls" -l 20000 \
     -recv_timeout 15000 -timeout_error -max_retrans 3 -nostdin -trace_stat -stf "$work/stat-$rate.csv" -fd 5 \
     -trace_rtt -rtt_freq 200 >/dev/null 2>&1) || true
-  t1=$(date +%s.%N); after=$(cpu)
+  t1=$(date +%s.%N); after=$(cpu); metrics "$work/m-after"
+  server_setup=$(quantiles hotline_call_setup_seconds 0.5 0.99 | tr ' ' /)
+  tick_late=$(quantiles hotline_rtp_tick_lateness_seconds 0.99)
   last=$(tail -n 1 "$work/stat-$rate.csv")
   header=$(head -n 1 "$work/stat-$rate.csv")
   col() { echo "$header" | tr ';' '\n' | grep -n -x "$1" | cut -d: -f1; }
@@ -51,6 +57,6 @@ for rate in "${rates[@]}"; do
   read -r p50 p99 < <(cat "$work/${scenario}"_*_rtt.csv 2>/dev/null | awk -F';' '$3 == "setup" { print $2 }' | sort -n |
     awk '{ v[NR] = $1 } END { if (NR == 0) { print "- -"; exit } i50 = int(NR * 0.50 + 0.999); i99 = int(NR * 0.99 + 0.999); print v[i50], v[i99] }')
   ticks=$((after - before))
-  awk -v t="$ticks" -v hz="$hz" -v n="$placed" -v r="$rate" -v ok="$ok" -v f="$failed" -v s="$srd" -v w0="$t0" -v w1="$t1" -v p50="$p50" -v p99="$p99" \
-    'BEGIN { ms = t * 1000 / hz; printf "%-6s %-8s %-8s %-8s %-14.3f %-12.1f %-10s %-10s %-10s\n", r, n, ok, f, (n > 0 ? ms / n : 0), 100 * ms / 1000 / (w1 - w0), s, p50, p99 }'
+  awk -v t="$ticks" -v hz="$hz" -v n="$placed" -v r="$rate" -v ok="$ok" -v f="$failed" -v s="$srd" -v w0="$t0" -v w1="$t1" -v p50="$p50" -v p99="$p99" -v ss="$server_setup" -v tl="$tick_late" \
+    'BEGIN { ms = t * 1000 / hz; printf "%-6s %-8s %-8s %-8s %-12.3f %-10.1f %-9s %-8s %-8s %-15s %-13s\n", r, n, ok, f, (n > 0 ? ms / n : 0), 100 * ms / 1000 / (w1 - w0), s, p50, p99, ss, tl }'
 done

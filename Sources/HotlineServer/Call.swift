@@ -34,6 +34,8 @@ final class Call {
     var answeredAt: Date?
     /// When the dialplan said answer (monotonic), to measure how long the 200 OK waited.
     var answerStarted: Instant?
+    /// When the read batch that brought the INVITE began, for the setup-time histogram.
+    var inviteReadAt: Instant = .zero
     let caller: String
     let dialled: String
 

@@ -82,6 +82,7 @@ extension CallEngine {
                         arrivedAt: wallClock(), caller: caller, dialled: dialled, sipTimers: endpoint.configuration.timers)
         call.offer = offer
         call.negotiated = negotiated
+        call.inviteReadAt = currentReadAt
         call.isAgentFeature = agentFeature
         guard register(call) else {
             return reject(request, key, .serviceUnavailable, disposition: .rejectedCapacity, reason: "Service Unavailable (max_calls)",
@@ -266,9 +267,11 @@ extension CallEngine {
         let bound = NIOLoopBound(self, eventLoop: eventLoop)
         let callID = call.id
         let loop = eventLoop
+        let submitted = CallEngine.monotonicNow()
         tickets.open(ticket) { result in
             loop.execute {
                 let engine = bound.value
+                engine.metrics.ticketOpenTime.record(CallEngine.monotonicNow() - submitted)
                 guard let call = engine.callsByID[callID] else { return }
                 switch result {
                 case .success:
@@ -302,7 +305,9 @@ extension CallEngine {
         ok.body = Array(sdp.serialize().utf8)
         call.awaitingAnswerInACK = call.offer == nil
         endpoint.respond(ok, to: call.inviteKey)
-        if let started = call.answerStarted { admission.observeAnswerDelay(CallEngine.monotonicNow() - started) }
+        let sent = CallEngine.monotonicNow()
+        if call.inviteReadAt != .zero { metrics.setupTime.record(sent - call.inviteReadAt) }
+        if let started = call.answerStarted { admission.observeAnswerDelay(sent - started) }
         answering.remove(call.id)
         call.phase = .answered
         call.answeredAt = wallClock()

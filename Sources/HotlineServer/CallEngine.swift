@@ -37,6 +37,11 @@ final class CallEngine {
     var answering: Set<UInt64> = []
     var callsByDialog: [SIPDialogID: Call] = [:]
     var nextCallID: UInt64 = 0
+    /// When the current read batch began (the datagram being handled was read then); nil
+    /// between batches.
+    private var readBatchStartedAt: Instant?
+    /// The read time of the datagram being handled now.
+    private(set) var currentReadAt: Instant = .zero
     private var timers = TimerQueue<(UInt64, CallTimer)>()
     var tickTask: Scheduled<Void>?
     private var nextTick: NIODeadline = .now()
@@ -273,12 +278,20 @@ final class CallEngine {
 
 extension CallEngine: DatagramReceiver {
     func received(_ datagram: ByteBuffer, from source: SocketAddress) {
+        let readAt: Instant
+        if let started = readBatchStartedAt {
+            readAt = started
+        } else {
+            readAt = CallEngine.monotonicNow()
+            readBatchStartedAt = readAt
+        }
         let owner = shardCount > 1 ? datagram.withUnsafeReadableBytes { bytes in
             // REGISTERs belong to the registrar, on the control loop, whatever their Call-ID.
             acdLink != nil && SIPMessageParser.startsWithMethod("REGISTER", in: bytes)
                 ? 0 : SIPMessageParser.shard(of: bytes, among: shardCount)
         } : shardIndex
         guard owner != shardIndex, owner < peers.count else {
+            currentReadAt = readAt
             endpoint.receive(datagram, from: source)
             return
         }
@@ -287,12 +300,14 @@ extension CallEngine: DatagramReceiver {
         let peer = peers[owner]
         peer.eventLoop.execute {
             let engine = peer.engine.value
+            engine.currentReadAt = readAt
             engine.endpoint.receive(datagram, from: source)
             engine.transport?.flush()
         }
     }
 
     func readBatchComplete() {
+        readBatchStartedAt = nil
         transport?.flush()
     }
 }
@@ -434,4 +449,8 @@ struct EngineMetrics: Sendable {
     /// RTP packets of agent legs that have ended (open ones are added in the snapshot).
     var agentRTPReceived: UInt64 = 0
     var agentRTPSent: UInt64 = 0
+    /// INVITE read to 200 OK written, answered calls (the server's share of RFC 6076 SRD).
+    var setupTime = LatencyHistogram()
+    /// Ticket open submitted to its commit seen back on the call's loop.
+    var ticketOpenTime = LatencyHistogram()
 }

@@ -92,7 +92,8 @@ public final class HotlineServer: Sendable {
         //     queues and the prompts.
         let centre = try loadContactCentre(configuration, dialplan: dialplan, cache: cache, logger: logger)
         // 3. Tickets: crash recovery happens here.
-        var options = SQLiteTicketStore.Options(durability: configuration.durability, timeZone: configuration.timeZone)
+        var options = SQLiteTicketStore.Options(durability: configuration.durability, timeZone: configuration.timeZone,
+                                                deferral: configuration.ticketDeferral)
         do {
             if FileManager.default.fileExists(atPath: configuration.slaPath) {
                 options.policy = try WorkOrderPolicy.load(contentsOf: configuration.slaPath)

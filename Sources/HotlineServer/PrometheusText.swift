@@ -1,3 +1,5 @@
+import Timers
+
 /// Renders metrics in the Prometheus text exposition format (version 0.0.4).
 struct PrometheusText {
     private(set) var text = ""
@@ -18,6 +20,21 @@ struct PrometheusText {
 
     mutating func add<N: BinaryInteger>(_ name: String, _ kind: Kind, help: String, labels: [(String, String)] = [], value: N) {
         add(name, kind, help: help, labels: labels, value: Double(value))
+    }
+
+    /// A histogram in seconds: cumulative `_bucket{le=...}` series, `_sum` and `_count`.
+    mutating func add(_ name: String, help: String, histogram h: LatencyHistogram) {
+        if declared.insert(name).inserted {
+            text += "# HELP \(name) \(help)\n# TYPE \(name) histogram\n"
+        }
+        var cumulative: UInt64 = 0
+        for (index, bound) in LatencyHistogram.boundsNanoseconds.enumerated() {
+            cumulative += h.counts[index]
+            text += "\(name)_bucket{le=\"\(PrometheusText.format(Double(bound) / 1e9))\"} \(cumulative)\n"
+        }
+        text += "\(name)_bucket{le=\"+Inf\"} \(h.count)\n"
+        text += "\(name)_sum \(PrometheusText.format(Double(h.sumNanoseconds) / 1e9))\n"
+        text += "\(name)_count \(h.count)\n"
     }
 
     static func escape(_ s: String) -> String {

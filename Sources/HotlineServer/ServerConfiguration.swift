@@ -48,6 +48,8 @@ public struct ServerConfiguration: Sendable {
     public var maxCallDuration: Duration = .seconds(4 * 3600)
     /// `.full` (default): a commit survives a power cut; `.normal`: a process crash only.
     public var durability: SQLiteTicketStore.Durability = .full
+    /// How long a ticket write nobody waits for may wait to ride in another commit.
+    public var ticketDeferral: Duration = .milliseconds(20)
     /// SLA clocks and call intake for work orders; used when the file exists.
     public var slaPath: String = "Dialplans/tickets/sla.yaml"
     /// The units work orders are dispatched to; used when the file exists.

@@ -1,10 +1,17 @@
 import NIOCore
 import NIOPosix
 import SDP
+import Timers
 
-/// Owns the RTP sockets of the calls on one event loop and paces their playout on a single
-/// 20 ms tick (scheduled on absolute deadlines, so it does not drift): one timer for all
-/// calls instead of one per call.
+/// Owns the RTP sockets of the calls on one event loop and paces their playout: one timer for
+/// all calls instead of one per call, on absolute deadlines so it does not drift.
+///
+/// The 20 ms frame period is cut into ``phaseCount`` phases 5 ms apart, and each playing
+/// session belongs to one: a tick sends the frames of one phase only. Sending every call's
+/// frame at once held the loop for milliseconds (about 4 µs of kernel time per datagram, 700
+/// calls a loop at 400 calls/s), so a SIP request arriving then waited, and so did the 200 OK
+/// its ticket commit released; a quarter of the calls per tick cuts that wait to a quarter and
+/// spreads the packets evenly on the wire. Each session still sends every 20 ms exactly.
 public final class MediaEngine {
     public let eventLoop: EventLoop
     public let host: String
@@ -12,15 +19,30 @@ public final class MediaEngine {
     /// Totals of closed sessions; add the open ones' for a live figure.
     private var closedStats = RTPStatistics()
     private var sessions: [ObjectIdentifier: RTPSession] = [:]
-    private var playing: [RTPSession] = []
-    private var tickCount: UInt64 = 0
+    /// Playing sessions by phase.
+    private var playing: [[RTPSession]] = Array(repeating: [], count: MediaEngine.phaseCount)
+    private var playingCount = 0
+    /// Ticks since the engine started, one per phase interval: `slot % phaseCount` is the
+    /// phase it serves, `slot / phaseCount` the frame period (what RTP timestamps count).
+    private var slot: UInt64 = 0
+    /// The deadline of `slot`.
     private var nextDeadline: NIODeadline?
     private var tickTask: Scheduled<Void>?
     public private(set) var bindFailures: UInt64 = 0
+    /// How late each 20 ms tick started after its deadline: what outbound RTP spacing loses
+    /// to a busy loop or an unscheduled thread.
+    public private(set) var tickLateness = LatencyHistogram()
+    /// How long each tick took (every playing call's frame sent).
+    public private(set) var tickDuration = LatencyHistogram()
     /// In-band DTMF detection for new sessions.
     public var inbandDTMF: InbandDTMFMode = .auto
     private let allocator = ByteBufferAllocator()
     public static let frameInterval = TimeAmount.milliseconds(20)
+    public static let phaseCount = 4
+    static let phaseInterval = TimeAmount.nanoseconds(frameInterval.nanoseconds / Int64(phaseCount))
+    /// A new session joins the soonest phase unless that one has this many more sessions than
+    /// the emptiest (a burst of calls answered together would otherwise share one phase).
+    static let phaseSlack = 8
 
     public init(eventLoop: EventLoop, host: String, ports: ClosedRange<Int>) {
         self.eventLoop = eventLoop
@@ -30,7 +52,9 @@ public final class MediaEngine {
 
     public var openSessions: Int { sessions.count }
     var sessionsForTesting: [RTPSession] { Array(sessions.values) }
-    public var playingSessions: Int { playing.count }
+    public var playingSessions: Int { playingCount }
+    /// Sessions per phase, for tests.
+    var phaseSizes: [Int] { playing.map(\.count) }
 
     /// Counters over every session, open or closed.
     public var statistics: RTPStatistics {
@@ -124,28 +148,53 @@ public final class MediaEngine {
     // MARK: pacing
 
     func startPlaying(_ session: RTPSession) {
-        if session.playingIndex == nil {
-            session.playingIndex = playing.count
-            playing.append(session)
+        if session.playingPhase == nil {
+            let phase = phase(for: session)
+            session.playingPhase = phase
+            session.lastPhase = phase
+            session.playingIndex = playing[phase].count
+            playing[phase].append(session)
+            playingCount += 1
         }
         armTick()
     }
 
     func stopPlaying(_ session: RTPSession) {
-        guard let index = session.playingIndex else { return }
-        let last = playing.removeLast()
-        if index < playing.count {
-            playing[index] = last
+        guard let phase = session.playingPhase, let index = session.playingIndex else { return }
+        let last = playing[phase].removeLast()
+        if index < playing[phase].count {
+            playing[phase][index] = last
             last.playingIndex = index
         }
+        session.playingPhase = nil
         session.playingIndex = nil
+        playingCount -= 1
+    }
+
+    /// The phase the session played in before, so a prompt following another keeps the
+    /// 20 ms spacing; for a first prompt, the soonest phase to tick (its first frame leaves
+    /// within 5 ms); either unless crowded.
+    private func phase(for session: RTPSession) -> Int {
+        let emptiest = playing.map(\.count).min() ?? 0
+        if let previous = session.lastPhase, playing[previous].count <= emptiest + MediaEngine.phaseSlack { return previous }
+        let first = nextDeadline == nil ? 0 : Int(slot % UInt64(MediaEngine.phaseCount))
+        for offset in 0..<MediaEngine.phaseCount {
+            let phase = (first + offset) % MediaEngine.phaseCount
+            if playing[phase].count <= emptiest + MediaEngine.phaseSlack { return phase }
+        }
+        return first
     }
 
     private func armTick() {
         guard tickTask == nil else { return }
         let now = NIODeadline.now()
-        let deadline = max(nextDeadline ?? now, now)
-        scheduleTick(at: deadline)
+        if let next = nextDeadline, next < now {
+            // Idle since `next`: count the slots that passed, so frame periods keep tracking time.
+            let missed = (now - next).nanoseconds / MediaEngine.phaseInterval.nanoseconds
+            slot &+= UInt64(missed)
+            nextDeadline = next + MediaEngine.phaseInterval * missed
+        }
+        scheduleTick(at: max(nextDeadline ?? now, now))
     }
 
     private func scheduleTick(at deadline: NIODeadline) {
@@ -155,13 +204,20 @@ public final class MediaEngine {
     }
 
     private func runTick() {
+        let started = NIODeadline.now()
+        if let deadline = nextDeadline {
+            tickLateness.record(nanoseconds: Int64(started.uptimeNanoseconds) - Int64(deadline.uptimeNanoseconds))
+        }
+        defer { tickDuration.record(nanoseconds: Int64(NIODeadline.now().uptimeNanoseconds) - Int64(started.uptimeNanoseconds)) }
         tickTask = nil
-        tickCount += 1
+        let phase = Int(slot % UInt64(MediaEngine.phaseCount))
+        let period = slot / UInt64(MediaEngine.phaseCount) + 1 // 0 means "never sent"
+        slot &+= 1
         var finished: [RTPSession] = []
         var i = 0
-        while i < playing.count {
-            let session = playing[i]
-            if session.tick(tickCount) {
+        while i < playing[phase].count {
+            let session = playing[phase][i]
+            if session.tick(period) {
                 i += 1
             } else {
                 stopPlaying(session) // swaps the last one into i
@@ -169,12 +225,15 @@ public final class MediaEngine {
             }
         }
         for session in finished { session.playlistFinished() }
-        guard !playing.isEmpty, var next = nextDeadline else { return }
-        next = next + MediaEngine.frameInterval
+        guard playingCount > 0, var next = nextDeadline else { return }
+        next = next + MediaEngine.phaseInterval
         let now = NIODeadline.now()
         if next < now - MediaEngine.frameInterval * 3 {
-            // Far behind (the loop was blocked): resynchronise rather than burst.
-            next = now
+            // Far behind (the loop was blocked): skip the missed slots rather than burst;
+            // the frame periods still count them, so timestamps jump as time did.
+            let missed = (now - next).nanoseconds / MediaEngine.phaseInterval.nanoseconds
+            slot &+= UInt64(missed)
+            next = next + MediaEngine.phaseInterval * missed
         }
         scheduleTick(at: next)
     }

@@ -68,7 +68,10 @@ public final class RTPSession {
     /// The socket's descriptor for sending (NIO owns and closes it); nil once closed.
     var socket: RTPSocket?
     unowned let engine: MediaEngine
-    /// Position in the engine's list of playing sessions, for O(1) removal.
+    /// The pacing phase this session sends in, and its position in that phase's list (for
+    /// O(1) removal); nil when not playing.
+    var playingPhase: Int?
+    var lastPhase: Int?
     var playingIndex: Int?
 
     // Bridging (RTPSession+Bridge.swift)
@@ -152,16 +155,15 @@ public final class RTPSession {
         engine.stopPlaying(self)
     }
 
-    /// Sends the next frame. Returns false when the playlist is done.
+    /// Sends the next frame. Returns false when the playlist is done: at once after its last
+    /// frame, so a prompt that follows sends its first frame one period later, no gap.
     func tick(_ tick: UInt64) -> Bool {
-        while item < playlist.count, frame >= playlist[item].frameCount {
-            item += 1
-            frame = 0
-        }
+        skipPlayedItems()
         guard item < playlist.count else { return false }
         guard sends, let destination = preparedRemote, let socket else {
             frame += 1 // on hold: time passes, nothing is sent
-            return true
+            skipPlayedItems()
+            return item < playlist.count
         }
         if let last = lastSentTick, tick > last + 1 {
             // RFC 3550 §5.1: the timestamp keeps counting through silence; the next packet
@@ -182,7 +184,15 @@ public final class RTPSession {
         }
         lastSentTick = tick
         frame += 1
-        return true
+        skipPlayedItems()
+        return item < playlist.count
+    }
+
+    private func skipPlayedItems() {
+        while item < playlist.count, frame >= playlist[item].frameCount {
+            item += 1
+            frame = 0
+        }
     }
 
     /// Called by the engine when the playlist ran out during a tick.

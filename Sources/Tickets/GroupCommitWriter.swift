@@ -5,6 +5,7 @@
 import Foundation
 import GRDB
 import Synchronization
+import Timers
 
 /// The single writer of a SQLite ticket database.
 ///
@@ -12,7 +13,15 @@ import Synchronization
 /// the queue to be non-empty, takes everything in it, applies it in one `BEGIN IMMEDIATE`
 /// transaction, commits, then calls each write's callback in submission order. While it
 /// commits, new writes queue up and form the next batch, so batches grow with load without
-/// any timer or batch-size knob, and an idle store commits each write at once.
+/// any batch-size knob.
+///
+/// Writes that nothing waits for — a call's finish, a refused call's record — are deferred:
+/// they wake the writer only once the oldest has waited `deferral` (or `deferredBatch` of
+/// them are queued), and otherwise ride in the commit of the next write someone waits for (a
+/// ticket open holding back a 200 OK, an API request). Each commit costs a WAL append and an
+/// fsync whatever it holds, so under load that saves a third of the commits; the price is a
+/// finish reaching the disk up to `deferral` later (a crash in that window leaves the call
+/// `interrupted`, the disposition every call in progress gets at a crash).
 ///
 /// Each write runs inside its own savepoint: a write the schema refuses is rolled back alone
 /// and reported to its own callback, and the rest of the batch commits.
@@ -51,6 +60,16 @@ final class GroupCommitWriter: @unchecked Sendable {
     private struct Pending {
         var operation: Operation
         var completion: Completion
+        /// Monotonic nanoseconds at submission.
+        var submittedAt: UInt64
+    }
+
+    /// Whether anybody waits on this write's commit (see the type's documentation).
+    private static func isDeferrable(_ operation: Operation) -> Bool {
+        switch operation {
+        case .finish, .record: true
+        case .open, .createWorkOrder, .appendEvent, .linkCall, .syncUnits, .barrier: false
+        }
     }
 
     /// What a write did besides its own row, for the counters.
@@ -65,25 +84,42 @@ final class GroupCommitWriter: @unchecked Sendable {
     /// At most this many operations per transaction (benchmarks' "one commit per ticket");
     /// nil: everything queued.
     private let maxBatch: Int?
+    /// How long a deferrable write may wait for a ride (zero: never deferred).
+    private let deferralNanoseconds: UInt64
+    private let deferredBatch: Int
+    /// Whether commits fsync (durability `full`), so a deferred write may skip its own.
+    private let relaxDeferredSync: Bool
+    // The writer thread's scratch, reused batch after batch.
+    private var urgentIndices: [Int] = []
+    private var deferredIndices: [Int] = []
     private let onStop: @Sendable () -> Void
     private let condition = NSCondition()
     private let policyBox: Mutex<WorkOrderPolicy>
 
     // Guarded by `condition`.
     private var queue: [Pending] = []
+    /// Queued writes somebody waits for: the writer starts a batch as soon as there is one.
+    private var urgentQueued = 0
     private var accepting = true
     private var counters = TicketStoreMetrics()
     private var thread: Thread?
     private var finished = false
 
     /// Starts the writer thread. `onStop` runs on it after the last batch, once closed.
-    init(pool: DatabasePool, policy: WorkOrderPolicy, maxBatch: Int? = nil, onStop: @escaping @Sendable () -> Void) {
+    init(pool: DatabasePool, policy: WorkOrderPolicy, maxBatch: Int? = nil, deferral: Duration = .milliseconds(20),
+         deferredBatch: Int = 256, fsyncsCommits: Bool = false, onStop: @escaping @Sendable () -> Void) {
+        self.relaxDeferredSync = fsyncsCommits
         self.pool = pool
         self.maxBatch = maxBatch
+        self.deferralNanoseconds = UInt64(max(0, deferral.nanosecondsClamped))
+        self.deferredBatch = max(1, deferredBatch)
         self.policyBox = Mutex(policy)
         self.onStop = onStop
-        let thread = Thread { [self] in run() }
-        thread.name = "hotline-tickets-writer"
+        let thread = Thread { [self] in
+            // Set from the thread itself: on Linux that is what names it for top -H and perf.
+            Thread.current.name = "hotline-tickets"
+            run()
+        }
         self.thread = thread
         thread.start()
     }
@@ -101,9 +137,15 @@ final class GroupCommitWriter: @unchecked Sendable {
             completion(.failure(.closed))
             return
         }
-        queue.append(Pending(operation: operation, completion: completion))
+        queue.append(Pending(operation: operation, completion: completion, submittedAt: DispatchTime.now().uptimeNanoseconds))
         if case .barrier = operation {} else { counters.writesSubmitted += 1 }
-        condition.signal()
+        if deferralNanoseconds == 0 || !Self.isDeferrable(operation) {
+            urgentQueued += 1
+            condition.signal()
+        } else if queue.count == 1 || queue.count >= deferredBatch {
+            // The first deferred write sets the writer's deadline; a full batch goes at once.
+            condition.signal()
+        }
         condition.unlock()
     }
 
@@ -171,8 +213,17 @@ final class GroupCommitWriter: @unchecked Sendable {
         var batch: [Pending] = []
         while true {
             condition.lock()
-            while queue.isEmpty && accepting {
-                condition.wait()
+            while accepting {
+                if urgentQueued > 0 || queue.count >= deferredBatch { break }
+                guard let oldest = queue.first?.submittedAt else {
+                    condition.wait()
+                    continue
+                }
+                // Only deferred writes: wait for an urgent one or the oldest's deadline.
+                let now = DispatchTime.now().uptimeNanoseconds
+                let due = oldest &+ deferralNanoseconds
+                if now >= due { break }
+                _ = condition.wait(until: Date(timeIntervalSinceNow: Double(due - now) / 1e9))
             }
             if queue.isEmpty {
                 // Closed and drained.
@@ -183,7 +234,9 @@ final class GroupCommitWriter: @unchecked Sendable {
             if let maxBatch, queue.count > maxBatch {
                 batch.append(contentsOf: queue.prefix(maxBatch))
                 queue.removeFirst(maxBatch)
+                urgentQueued = deferralNanoseconds == 0 ? queue.count : queue.count { !Self.isDeferrable($0.operation) }
             } else {
+                urgentQueued = 0
                 // Swap buffers, so the two arrays' storage is reused batch after batch.
                 swap(&batch, &queue)
             }
@@ -198,80 +251,109 @@ final class GroupCommitWriter: @unchecked Sendable {
         condition.unlock()
     }
 
+    /// Commits a batch: first the writes somebody waits for, in one transaction whose
+    /// callbacks run as soon as it is durable; then the deferred ones in a second. When the
+    /// first was fsynced, the second skips its own fsync (`relaxDeferredSync`): the next
+    /// urgent commit's fsync, or the checkpointer's within half a second, makes it durable
+    /// against power loss, and it is safe from a crash of the process once written. Barriers
+    /// answer last, after both.
     private func execute(_ batch: [Pending]) {
         var results = [Result<WorkOrder?, TicketStoreError>](repeating: .success(nil), count: batch.count)
-        var effects = Effects()
-        let writeCount = batch.count { if case .barrier = $0.operation { false } else { true } }
-        var committed = 0
-        var transactionFailed = false
-        if writeCount > 0 {
-            let policy = self.policy
-            do {
-                try pool.writeWithoutTransaction { db in
-                    try db.inTransaction(.immediate) {
-                        for index in batch.indices {
-                            var writeEffects = Effects()
-                            do {
-                                do {
-                                    try db.inSavepoint {
-                                        try Self.apply(batch[index].operation, policy: policy, intake: true,
-                                                       effects: &writeEffects, in: db)
-                                        return .commit
-                                    }
-                                } catch is IntakeFailure {
-                                    // The call's work order could not be written (it should
-                                    // not happen): write the call alone rather than lose it.
-                                    writeEffects = Effects(intakeFailed: 1)
-                                    try db.inSavepoint {
-                                        try Self.apply(batch[index].operation, policy: policy, intake: false,
-                                                       effects: &writeEffects, in: db)
-                                        return .commit
-                                    }
-                                }
-                                results[index] = .success(writeEffects.workOrder)
-                                effects.opened += writeEffects.opened
-                                effects.linked += writeEffects.linked
-                                effects.intakeFailed += writeEffects.intakeFailed
-                            } catch {
-                                results[index] = .failure(TicketStoreError(error))
-                            }
-                        }
-                        return .commit
-                    }
-                }
-            } catch {
-                // The transaction itself failed (BEGIN, COMMIT, I/O, disk full): none of the
-                // batch is durable, so every write that had not failed on its own fails now.
-                transactionFailed = true
-                let failure = TicketStoreError(error)
-                for index in batch.indices where Self.isWrite(batch[index]) {
-                    if case .success = results[index] { results[index] = .failure(failure) }
-                }
-            }
-            committed = batch.indices.count { index in
-                guard Self.isWrite(batch[index]), case .success = results[index] else { return false }
-                return true
-            }
-        }
-        if writeCount > 0 {
-            condition.lock()
-            counters.writesCommitted += UInt64(committed)
-            counters.writesFailed += UInt64(writeCount - committed)
-            if transactionFailed {
-                counters.failedTransactions += 1
-            } else {
-                counters.workOrdersOpened += UInt64(effects.opened)
-                counters.repeatCallsLinked += UInt64(effects.linked)
-                counters.intakeFailures += UInt64(effects.intakeFailed)
-                counters.commits += 1
-                counters.lastCommitWrites = committed
-                counters.maxCommitWrites = max(counters.maxCommitWrites, committed)
-            }
-            condition.unlock()
-        }
+        urgentIndices.removeAll(keepingCapacity: true)
+        deferredIndices.removeAll(keepingCapacity: true)
         for index in batch.indices {
+            if deferralNanoseconds > 0, Self.isDeferrable(batch[index].operation) {
+                deferredIndices.append(index)
+            } else if Self.isWrite(batch[index]) {
+                urgentIndices.append(index)
+            }
+        }
+        if !urgentIndices.isEmpty {
+            commit(urgentIndices, of: batch, results: &results, relaxedSync: false)
+            for index in urgentIndices { batch[index].completion(results[index]) }
+        }
+        if !deferredIndices.isEmpty {
+            commit(deferredIndices, of: batch, results: &results, relaxedSync: relaxDeferredSync && !urgentIndices.isEmpty)
+            for index in deferredIndices { batch[index].completion(results[index]) }
+        }
+        for index in batch.indices where !Self.isWrite(batch[index]) {
             batch[index].completion(results[index])
         }
+    }
+
+    /// One transaction over `indices` of `batch`, each write in its own savepoint.
+    private func commit(_ indices: [Int], of batch: [Pending], results: inout [Result<WorkOrder?, TicketStoreError>],
+                        relaxedSync: Bool) {
+        var effects = Effects()
+        var transactionFailed = false
+        let began = DispatchTime.now().uptimeNanoseconds
+        let policy = self.policy
+        do {
+            try pool.writeWithoutTransaction { db in
+                if relaxedSync { try db.execute(sql: "PRAGMA synchronous = NORMAL") }
+                defer { if relaxedSync { try? db.execute(sql: "PRAGMA synchronous = FULL") } }
+                try db.inTransaction(.immediate) {
+                    for index in indices {
+                        var writeEffects = Effects()
+                        do {
+                            do {
+                                try db.inSavepoint {
+                                    try Self.apply(batch[index].operation, policy: policy, intake: true,
+                                                   effects: &writeEffects, in: db)
+                                    return .commit
+                                }
+                            } catch is IntakeFailure {
+                                // The call's work order could not be written (it should
+                                // not happen): write the call alone rather than lose it.
+                                writeEffects = Effects(intakeFailed: 1)
+                                try db.inSavepoint {
+                                    try Self.apply(batch[index].operation, policy: policy, intake: false,
+                                                   effects: &writeEffects, in: db)
+                                    return .commit
+                                }
+                            }
+                            results[index] = .success(writeEffects.workOrder)
+                            effects.opened += writeEffects.opened
+                            effects.linked += writeEffects.linked
+                            effects.intakeFailed += writeEffects.intakeFailed
+                        } catch {
+                            results[index] = .failure(TicketStoreError(error))
+                        }
+                    }
+                    return .commit
+                }
+            }
+        } catch {
+            // The transaction itself failed (BEGIN, COMMIT, I/O, disk full): none of it is
+            // durable, so every write that had not failed on its own fails now.
+            transactionFailed = true
+            let failure = TicketStoreError(error)
+            for index in indices {
+                if case .success = results[index] { results[index] = .failure(failure) }
+            }
+        }
+        let committed = indices.count { index in
+            if case .success = results[index] { true } else { false }
+        }
+        let ended = DispatchTime.now().uptimeNanoseconds
+        condition.lock()
+        counters.commitTime.record(nanoseconds: Int64(ended) - Int64(began))
+        if let oldest = indices.first.map({ batch[$0].submittedAt }) {
+            counters.queueWait.record(nanoseconds: Int64(began) - Int64(oldest))
+        }
+        counters.writesCommitted += UInt64(committed)
+        counters.writesFailed += UInt64(indices.count - committed)
+        if transactionFailed {
+            counters.failedTransactions += 1
+        } else {
+            counters.workOrdersOpened += UInt64(effects.opened)
+            counters.repeatCallsLinked += UInt64(effects.linked)
+            counters.intakeFailures += UInt64(effects.intakeFailed)
+            counters.commits += 1
+            counters.lastCommitWrites = committed
+            counters.maxCommitWrites = max(counters.maxCommitWrites, committed)
+        }
+        condition.unlock()
     }
 
     private static func isWrite(_ pending: Pending) -> Bool {

@@ -20,7 +20,7 @@ import GRDB
 /// ``createWorkOrder(_:onCommit:)``, ``linkCall(_:to:at:onCommit:)`` — goes through the same
 /// writer. The reads are ``TicketReading``'s.
 ///
-/// Commit callbacks run on the store's writer thread, `hotline-tickets-writer`.
+/// Commit callbacks run on the store's writer thread, `hotline-tickets`.
 public final class SQLiteTicketStore: TicketStore, TicketReading {
     /// How much a commit must survive before its callback runs.
     public enum Durability: Sendable {
@@ -32,7 +32,10 @@ public final class SQLiteTicketStore: TicketStore, TicketReading {
         /// `PRAGMA synchronous = FULL`: each commit is also fsync'ed before its callback
         /// runs, so it survives a power cut. Costs one fsync per commit, which group commit
         /// shares among all the writes of a batch. The default: a 12345 centre's work orders
-        /// are records it must keep.
+        /// are records it must keep. A write nobody waits for (a finish, a refused call's
+        /// record) that shares a batch with one somebody waits for is committed right after
+        /// it without an fsync of its own: written at once (so safe from a crash), fsynced
+        /// by the next commit that fsyncs or the checkpointer's, within half a second.
         case full
 
         fileprivate var pragma: String {
@@ -63,9 +66,14 @@ public final class SQLiteTicketStore: TicketStore, TicketReading {
         /// queued at once (group commit). For benchmarks only: `1` is the "one commit per
         /// ticket" baseline that `Benchmarks/tickets-throughput.sh` compares group commit with.
         public var maxWritesPerCommit: Int?
+        /// How long a write nobody waits for (a call's finish, a refused call's record) may wait
+        /// to ride in another commit; zero commits every write as soon as the writer is free.
+        public var deferral: Duration
 
         public init(durability: Durability = .full, timeZone: TimeZone = .current, busyTimeout: TimeInterval = 5,
-                    policy: WorkOrderPolicy? = nil, units: UnitDirectory? = nil, maxWritesPerCommit: Int? = nil) {
+                    policy: WorkOrderPolicy? = nil, units: UnitDirectory? = nil, maxWritesPerCommit: Int? = nil,
+                    deferral: Duration = .milliseconds(20)) {
+            self.deferral = deferral
             self.durability = durability
             self.timeZone = timeZone
             self.busyTimeout = busyTimeout
@@ -149,7 +157,8 @@ public final class SQLiteTicketStore: TicketStore, TicketReading {
         self.recoveredTicketCount = recovered
         self.allocator = TicketIDAllocator(timeZone: options.timeZone, lastSequences: lastSequences)
         self.writer = GroupCommitWriter(pool: pool, policy: options.policy ?? .standard(timeZone: options.timeZone),
-                                        maxBatch: options.maxWritesPerCommit) {
+                                        maxBatch: options.maxWritesPerCommit, deferral: options.deferral,
+                                        fsyncsCommits: options.durability == .full) {
             // Connections first, then the lock: the next writer must find the file closed.
             checkpointer.stop()
             try? pool.close()

@@ -3,6 +3,7 @@
 // single-node implementation, and a PostgreSQL one can replace it when nodes sit behind Kamailio.
 
 import Foundation
+import Timers
 
 /// Called once a write is durable, or has failed. Runs on the store's writer thread: keep it
 /// short and hop to your own event loop (`eventLoop.execute { ... }`) before touching call
@@ -111,6 +112,10 @@ public struct TicketStoreMetrics: Sendable, Equatable {
     /// Calls whose intake into a work order failed (their own row committed all the same).
     /// Should stay 0; anything else is a bug worth a look at the logs of the write.
     public var intakeFailures: UInt64 = 0
+    /// How long each group commit took, BEGIN to COMMIT (fsync included).
+    public var commitTime = LatencyHistogram()
+    /// How long each batch waited in the queue before its transaction began (its first write).
+    public var queueWait = LatencyHistogram()
 
     public init() {}
 }

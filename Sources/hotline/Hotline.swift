@@ -3,6 +3,7 @@
 import ArgumentParser
 import Foundation
 import HotlineServer
+import LoadGen
 import Logging
 import Media
 import NIOCore
@@ -61,6 +62,7 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("max-cps-per-source"), help: "New calls per second from one source address (default: unlimited).") var maxCPSPerSource: Double?
     @Option(name: .customLong("shed-lag-ms"), help: "Refuse new calls while the call loop runs this many ms late (0 = never).") var shedLagMS = 60
     @Option(help: "Ticket durability: 'full' survives a power cut, 'normal' only a process crash.") var durability = "full"
+    @Option(name: .customLong("ticket-deferral"), help: "How long a ticket write nobody waits for (a call's finish) may wait to share another's commit; 0 commits each at once.") var ticketDeferral = "20ms"
     @Option(help: "Work-order SLA policy (used if the file exists).") var sla = "Dialplans/tickets/sla.yaml"
     @Option(help: "Units work orders are dispatched to (used if the file exists).") var units = "Dialplans/tickets/units.yaml"
     @Option(help: "Where voice messages are stored (default: recordings/ beside the database).") var recordings: String?
@@ -113,6 +115,11 @@ struct Serve: AsyncParsableCommand {
         case "full": config.durability = .full
         default: throw ValidationError("--durability is 'normal' or 'full'")
         }
+        let parsedDeferral: Duration? = ticketDeferral == "0" ? .zero : DurationSyntax.parse(ticketDeferral)
+        guard let deferral = parsedDeferral, deferral <= .seconds(1) else {
+            throw ValidationError("--ticket-deferral wants a duration up to 1s, such as 20ms or 0")
+        }
+        config.ticketDeferral = deferral
         guard let level = Logger.Level(rawValue: logLevel) else { throw ValidationError("unknown --log-level \(logLevel)") }
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)

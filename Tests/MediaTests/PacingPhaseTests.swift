@@ -1,0 +1,97 @@
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+import SDP
+import Testing
+@testable import Media
+@testable import RTP
+
+/// The pacing tick serves one of four phases every 5 ms: sessions spread over the phases,
+/// and each still sends a whole, gapless stream (consecutive sequence numbers and timestamps).
+@Suite(.serialized) struct PacingPhaseTests {
+    let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+
+    static let frames = PlayoutFrames(bytes: (0..<6).flatMap { Array(repeating: UInt8($0), count: 160) }, frameSize: 160)
+
+    func negotiated(to port: Int) -> NegotiatedMedia {
+        NegotiatedMedia(codec: .pcmu, telephoneEventPayloadType: 101, remoteAddress: "127.0.0.1",
+                        remotePort: UInt16(port), ptime: 20, direction: .sendrecv, mediaIndex: 0)
+    }
+
+    @Test func sessionsStartedTogetherSpreadOverThePhasesAndEachSendsAGaplessStream() async throws {
+        let loop = group.next()
+        let sessionCount = 40
+        let expected = sessionCount * 6 * 2 // two prompts of six frames each
+        let done = loop.makePromise(of: Void.self)
+        let collector = Collector(expected: expected, done: done)
+        let receiver = try await DatagramBootstrap(group: loop)
+            .channelOption(.socketOption(.so_rcvbuf), value: 1 << 20)
+            .channelInitializer { channel in channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(collector) } }
+            .bind(host: "127.0.0.1", port: 0).get()
+        let port = receiver.localAddress!.port!
+        let media = try await loop.submit {
+            NIOLoopBound(MediaEngine(eventLoop: loop, host: "127.0.0.1", ports: 31400...31599), eventLoop: loop)
+        }.get()
+        let allFinished = loop.makePromise(of: Void.self)
+        let delegates = try await loop.submit { NIOLoopBound((0..<sessionCount).map { _ in RecordingDelegate() }, eventLoop: loop) }.get()
+        // Phases of the first and the second prompt, per session.
+        let phases = NIOLockedValueBox<[Int: (Int, Int?)]>([:])
+        let sizes = try await loop.flatSubmit { () -> EventLoopFuture<[Int]> in
+            let allOpened = loop.makePromise(of: [Int].self)
+            var sessions: [RTPSession] = []
+            var finishedCount = 0
+            for (index, delegate) in delegates.value.enumerated() {
+                delegate.onFinished = {
+                    let session = media.value.sessionsForTesting.first { $0.delegate === delegate }!
+                    if delegate.finished.count == 1 {
+                        // The next prompt follows at once: it keeps the phase, so the 20 ms
+                        // spacing holds across prompts.
+                        session.play([Self.frames], id: 2)
+                        phases.withLockedValue { $0[index]!.1 = session.playingPhase }
+                    } else {
+                        finishedCount += 1
+                        if finishedCount == sessionCount { allFinished.succeed() }
+                    }
+                }
+                media.value.openSession(negotiated: self.negotiated(to: port), delegate: delegate) { result in
+                    guard case .success(let session) = result else { return allOpened.fail(MediaEngine.MediaError.noFreePort(0...0)) }
+                    sessions.append(session)
+                    guard sessions.count == sessionCount else { return }
+                    // All answered in the same instant: a burst that must not land in one phase.
+                    for session in sessions {
+                        session.play([Self.frames], id: 1)
+                        phases.withLockedValue { $0[delegates.value.firstIndex { $0 === session.delegate }!] = (session.playingPhase!, nil) }
+                    }
+                    allOpened.succeed(media.value.phaseSizes)
+                }
+            }
+            return allOpened.futureResult
+        }.get()
+        #expect(sizes.count == MediaEngine.phaseCount)
+        #expect(sizes.reduce(0, +) == sessionCount)
+        #expect(sizes.max()! - sizes.min()! <= MediaEngine.phaseSlack + 1, "\(sizes)")
+        try await allFinished.futureResult.get()
+        try await done.futureResult.get()
+        for (index, pair) in phases.withLockedValue({ $0 }) {
+            #expect(pair.1 == pair.0, "session \(index) changed phase between prompts")
+        }
+        // Per SSRC: every packet, in order, one frame apart.
+        let packets = try collector.packets.withLockedValue { $0 }.map { buffer in (try RTPPacketLayout(parsing: buffer), buffer) }
+        let streams = Dictionary(grouping: packets, by: { $0.0.header.ssrc })
+        #expect(streams.count == sessionCount)
+        for (ssrc, stream) in streams {
+            #expect(stream.count == 12, "ssrc \(ssrc)")
+            for (i, (layout, buffer)) in stream.enumerated() {
+                #expect(layout.header.sequenceNumber == stream[0].0.header.sequenceNumber &+ UInt16(i))
+                #expect(layout.header.timestamp == stream[0].0.header.timestamp &+ UInt32(160 * i),
+                        "ssrc \(ssrc) packet \(i): the timestamp advances one frame, no skip between prompts")
+                #expect(Array(buffer: layout.payload(in: buffer)).first == UInt8(i % 6))
+            }
+        }
+        let after = try await loop.submit { (media.value.playingSessions, media.value.phaseSizes) }.get()
+        #expect(after.0 == 0)
+        #expect(after.1 == [0, 0, 0, 0])
+        try await receiver.close()
+        try await group.shutdownGracefully()
+    }
+}
