@@ -76,6 +76,10 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             "Yams", // the admin API's tokens file
         ]),
+        // Benchmarks/sip-instructions.sh: the per-message SIP work in a loop, for callgrind.
+        .executableTarget(name: "hotline-micro", dependencies: [
+            "SIPCore", .product(name: "NIOCore", package: "swift-nio"),
+        ], path: "Benchmarks/Micro"),
         .executableTarget(name: "hotline", dependencies: [
             "HotlineServer", "Dialplan", "Tickets", "LoadGen", "AudioDevice", "Media", "ACDConfig",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -24,39 +24,65 @@ public enum SIPGrammar {
     /// SP, HTAB, CR, LF — and CRLF, which Swift treats as a single Character.
     public static func isWhitespace(_ c: Character) -> Bool { c == " " || c == "\t" || c.isNewline }
 
+    @inline(__always)
+    static func isWhitespaceByte(_ b: UInt8) -> Bool {
+        b == UInt8(ascii: " ") || b == UInt8(ascii: "\t") || b == UInt8(ascii: "\r") || b == UInt8(ascii: "\n")
+    }
+
+    // The grammar is ASCII, so the helpers below work on UTF-8 bytes: a delimiter byte is
+    // never part of a multi-byte character, and bytes are what RFC 3261's ABNF is written
+    // on. (Walking `Character`s instead ran grapheme breaking on every byte of every header:
+    // most of the parser's cost.)
+
     public static func trim(_ s: Substring) -> Substring {
-        var start = s.startIndex, end = s.endIndex
-        while start < end, isWhitespace(s[start]) { start = s.index(after: start) }
-        while end > start, isWhitespace(s[s.index(before: end)]) { end = s.index(before: end) }
+        let utf8 = s.utf8
+        var start = utf8.startIndex, end = utf8.endIndex
+        while start < end, isWhitespaceByte(utf8[start]) { start = utf8.index(after: start) }
+        while end > start {
+            let before = utf8.index(before: end)
+            guard isWhitespaceByte(utf8[before]) else { break }
+            end = before
+        }
         return s[start..<end]
     }
     public static func trim(_ s: String) -> String { String(trim(s[...])) }
 
+    /// `trim` on raw bytes (SP, HTAB, CR, LF at either end).
+    public static func trimBytes(_ bytes: ArraySlice<UInt8>) -> ArraySlice<UInt8> {
+        var start = bytes.startIndex, end = bytes.endIndex
+        while start < end, isWhitespaceByte(bytes[start]) { start += 1 }
+        while end > start, isWhitespaceByte(bytes[end - 1]) { end -= 1 }
+        return bytes[start..<end]
+    }
+
     /// Splits on `separator` outside double quotes and angle brackets; pieces are trimmed
     /// and empty ones dropped. Used for comma lists and for `;` parameters.
     public static func split(_ s: Substring, on separator: Character) -> [Substring] {
+        precondition(separator.isASCII, "SIP separators are ASCII")
+        let separatorByte = separator.asciiValue!
         var parts: [Substring] = []
         var inQuotes = false, angle = 0, escaped = false
-        var start = s.startIndex
-        var i = s.startIndex
-        while i < s.endIndex {
-            let c = s[i]
+        let utf8 = s.utf8
+        var start = utf8.startIndex
+        var i = utf8.startIndex
+        while i < utf8.endIndex {
+            let c = utf8[i]
             if escaped {
                 escaped = false
             } else if inQuotes {
-                if c == "\\" { escaped = true } else if c == "\"" { inQuotes = false }
-            } else if c == "\"" {
+                if c == UInt8(ascii: "\\") { escaped = true } else if c == UInt8(ascii: "\"") { inQuotes = false }
+            } else if c == UInt8(ascii: "\"") {
                 inQuotes = true
-            } else if c == "<" {
+            } else if c == UInt8(ascii: "<") {
                 angle += 1
-            } else if c == ">" {
+            } else if c == UInt8(ascii: ">") {
                 angle = max(0, angle - 1)
-            } else if c == separator, angle == 0 {
+            } else if c == separatorByte, angle == 0 {
                 let piece = trim(s[start..<i])
                 if !piece.isEmpty { parts.append(piece) }
-                start = s.index(after: i)
+                start = utf8.index(after: i)
             }
-            i = s.index(after: i)
+            i = utf8.index(after: i)
         }
         let piece = trim(s[start..<s.endIndex])
         if !piece.isEmpty { parts.append(piece) }
@@ -72,12 +98,12 @@ public enum SIPGrammar {
     public static func parseParameters(_ s: Substring) -> [SIPParameter]? {
         var params: [SIPParameter] = []
         for piece in split(s, on: ";") {
-            if let eq = piece.firstIndex(of: "=") {
+            if let eq = piece.utf8.firstIndex(of: UInt8(ascii: "=")) {
                 let name = trim(piece[piece.startIndex..<eq])
-                let value = trim(piece[piece.index(after: eq)...])
+                let value = trim(piece[piece.utf8.index(after: eq)...])
                 guard isToken(name), !value.isEmpty else { return nil }
-                if value.first == "\"" {
-                    guard value.count >= 2, value.last == "\"" else { return nil }
+                if value.utf8.first == UInt8(ascii: "\"") {
+                    guard value.utf8.count >= 2, value.utf8.last == UInt8(ascii: "\"") else { return nil }
                 } else {
                     guard value.utf8.allSatisfy({ isTokenByte($0) || $0 == UInt8(ascii: ":") || $0 == UInt8(ascii: "[") || $0 == UInt8(ascii: "]") }) else { return nil }
                 }
@@ -93,10 +119,10 @@ public enum SIPGrammar {
     /// Checks that double quotes balance (RFC 4475 §3.1.2.8 `quotbal`).
     public static func quotesBalance(_ s: Substring) -> Bool {
         var inQuotes = false, escaped = false
-        for c in s {
+        for c in s.utf8 {
             if escaped { escaped = false; continue }
-            if inQuotes, c == "\\" { escaped = true; continue }
-            if c == "\"" { inQuotes.toggle() }
+            if inQuotes, c == UInt8(ascii: "\\") { escaped = true; continue }
+            if c == UInt8(ascii: "\"") { inQuotes.toggle() }
         }
         return !inQuotes
     }

@@ -127,14 +127,21 @@ public struct SIPMessageParser: Sendable {
         // Headers.
         var headers = SIPHeaders()
         var headerError: SIPParseError?
-        var current: (name: SIPHeaderName, value: [UInt8], offset: Int)?
+        // The value's bytes on its line; `folded` only once a continuation line appends to it.
+        var current: (name: SIPHeaderName, value: ArraySlice<UInt8>, folded: [UInt8]?, offset: Int)?
         func flush() {
             guard let c = current else { return }
-            guard let value = String(validating: c.value, as: UTF8.self) else {
+            // Trimmed as bytes, then one String: no copy of the line, no second String.
+            let value: String? = if let folded = c.folded {
+                String(validating: SIPGrammar.trimBytes(folded[...]), as: UTF8.self)
+            } else {
+                String(validating: SIPGrammar.trimBytes(c.value), as: UTF8.self)
+            }
+            guard let value else {
                 if headerError == nil { headerError = SIPParseError(offset: c.offset, reason: "header \(c.name) is not valid UTF-8") }
                 return
             }
-            headers.append(c.name, SIPGrammar.trim(value))
+            headers.append(c.name, value)
         }
         for (offset, text) in lines.dropFirst() {
             if let first = text.first, first == UInt8(ascii: " ") || first == UInt8(ascii: "\t") {
@@ -142,8 +149,9 @@ public struct SIPMessageParser: Sendable {
                     if headerError == nil { headerError = SIPParseError(offset: offset, reason: "continuation line before any header") }
                     continue
                 }
-                current!.value.append(UInt8(ascii: " "))
-                current!.value.append(contentsOf: text.drop(while: { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }))
+                if current!.folded == nil { current!.folded = Array(current!.value) }
+                current!.folded!.append(UInt8(ascii: " "))
+                current!.folded!.append(contentsOf: text.drop(while: { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }))
                 continue
             }
             flush()
@@ -159,7 +167,7 @@ public struct SIPMessageParser: Sendable {
                 continue
             }
             let name = SIPHeaderName(String(decoding: nameBytes, as: UTF8.self))
-            current = (name, Array(text[(colon + 1)...]), offset)
+            current = (name, text[(colon + 1)...], nil, offset)
         }
         flush()
 
@@ -226,7 +234,8 @@ public struct SIPMessageParser: Sendable {
         }
         // Request-Line = Method SP Request-URI SP SIP-Version CRLF (§7.1). Extra spaces
         // between elements are tolerated; whitespace inside the URI is not (RFC 4475 §3.1.2.10).
-        let parts = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
+        // Split as bytes (SP and HTAB are ASCII), not Characters.
+        let parts = line.utf8.split(whereSeparator: { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }).map { Substring($0) }
         let answerable = answerableRequest(startLine, headers)
         guard parts.count == 3 else {
             throw SIPParseError(offset: startOffset, reason: "request line must be 'METHOD URI SIP/2.0'", answerable: answerable)

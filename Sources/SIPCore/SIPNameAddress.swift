@@ -47,32 +47,43 @@ public struct SIPNameAddress: Hashable, Sendable, CustomStringConvertible {
         }
         guard SIPGrammar.quotesBalance(s) else { throw .unbalancedQuotes }
         // Find '<' outside quotes: name-addr form.
+        // Bytes, not Characters: the delimiters are ASCII (see SIPGrammar).
         var inQuotes = false, escaped = false
         var lt: Substring.Index?
-        var i = s.startIndex
-        while i < s.endIndex {
-            let c = s[i]
-            if escaped { escaped = false } else if inQuotes, c == "\\" { escaped = true } else if c == "\"" { inQuotes.toggle() } else if c == "<", !inQuotes { lt = i; break }
-            i = s.index(after: i)
+        let utf8 = s.utf8
+        var i = utf8.startIndex
+        while i < utf8.endIndex {
+            let c = utf8[i]
+            if escaped {
+                escaped = false
+            } else if inQuotes, c == UInt8(ascii: "\\") {
+                escaped = true
+            } else if c == UInt8(ascii: "\"") {
+                inQuotes.toggle()
+            } else if c == UInt8(ascii: "<"), !inQuotes {
+                lt = i
+                break
+            }
+            i = utf8.index(after: i)
         }
         if let lt {
-            guard let gt = s[lt...].firstIndex(of: ">") else { throw .unterminatedAngleBracket }
+            guard let gt = s[lt...].utf8.firstIndex(of: UInt8(ascii: ">")) else { throw .unterminatedAngleBracket }
             let display = SIPGrammar.trim(s[s.startIndex..<lt])
-            if !display.isEmpty, display.first != "\"" {
+            if !display.isEmpty, display.utf8.first != UInt8(ascii: "\"") {
                 // Unquoted display name: *(token LWS) (RFC 3261 §25.1).
                 guard display.split(whereSeparator: { $0 == " " || $0 == "\t" }).allSatisfy({ SIPGrammar.isToken($0) }) else {
                     throw .invalidDisplayName
                 }
             }
             let uri: SIPURI
-            do { uri = try SIPURI.parse(s[s.index(after: lt)..<gt]) } catch { throw .invalidURI(error) }
-            guard let params = SIPGrammar.parseParameters(s[s.index(after: gt)...]) else { throw .invalidParameters }
+            do { uri = try SIPURI.parse(s[utf8.index(after: lt)..<gt]) } catch { throw .invalidURI(error) }
+            guard let params = SIPGrammar.parseParameters(s[utf8.index(after: gt)...]) else { throw .invalidParameters }
             return SIPNameAddress(displayName: display.isEmpty ? nil : String(display), uri: uri, parameters: params)
         }
         // addr-spec form: the URI cannot contain ';', so parameters after it are the header's.
         var uriText = s
         var paramsText: Substring = ""
-        if let semi = s.firstIndex(of: ";") {
+        if let semi = utf8.firstIndex(of: UInt8(ascii: ";")) {
             uriText = SIPGrammar.trim(s[s.startIndex..<semi])
             paramsText = s[semi...]
         }

@@ -55,12 +55,14 @@ public struct SIPURI: Hashable, Sendable, CustomStringConvertible {
     /// Parses an absolute URI. SIP/SIPS URIs are checked strictly enough to reject what
     /// RFC 4475 §3.1.2 calls invalid (whitespace, bad ports, bad hosts, bad escapes).
     public static func parse(_ text: Substring) throws(ParseError) -> SIPURI {
-        guard let colon = text.firstIndex(of: ":"), colon > text.startIndex else { throw .missingScheme }
-        let scheme = text[text.startIndex..<colon].lowercased()
-        guard scheme.utf8.allSatisfy({ isSchemeByte($0) }), let first = scheme.utf8.first, isAlpha(first) else {
+        // Bytes, not Characters: the delimiters are ASCII (see SIPGrammar).
+        guard let colon = text.utf8.firstIndex(of: UInt8(ascii: ":")), colon > text.startIndex else { throw .missingScheme }
+        let schemeText = text[text.startIndex..<colon]
+        guard schemeText.utf8.allSatisfy({ isSchemeByte($0) }), let first = schemeText.utf8.first, isAlpha(first) else {
             throw .missingScheme
         }
-        let rest = text[text.index(after: colon)...]
+        let scheme = schemeText.equalsIgnoringASCIICase("sip") ? "sip" : schemeText.equalsIgnoringASCIICase("sips") ? "sips" : schemeText.lowercased()
+        let rest = text[text.utf8.index(after: colon)...]
         // No whitespace or control characters anywhere in a URI (RFC 3986 §2, RFC 4475 lwsruri).
         guard rest.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else { throw .invalidCharacters }
         guard scheme == "sip" || scheme == "sips" else {
@@ -72,24 +74,24 @@ public struct SIPURI: Hashable, Sendable, CustomStringConvertible {
         var remainder = rest
         var user: String?
         var password: String?
-        if let at = remainder.firstIndex(of: "@") {
+        if let at = remainder.utf8.firstIndex(of: UInt8(ascii: "@")) {
             let userinfo = remainder[remainder.startIndex..<at]
             guard !userinfo.isEmpty, validEscapes(userinfo) else { throw .invalidCharacters }
-            if let c = userinfo.firstIndex(of: ":") {
+            if let c = userinfo.utf8.firstIndex(of: UInt8(ascii: ":")) {
                 user = String(userinfo[userinfo.startIndex..<c])
-                password = String(userinfo[userinfo.index(after: c)...])
+                password = String(userinfo[userinfo.utf8.index(after: c)...])
             } else {
                 user = String(userinfo)
             }
-            remainder = remainder[remainder.index(after: at)...]
+            remainder = remainder[remainder.utf8.index(after: at)...]
         }
         var headers: String?
-        if let q = remainder.firstIndex(of: "?") {
-            headers = String(remainder[remainder.index(after: q)...])
+        if let q = remainder.utf8.firstIndex(of: UInt8(ascii: "?")) {
+            headers = String(remainder[remainder.utf8.index(after: q)...])
             remainder = remainder[remainder.startIndex..<q]
         }
         var paramsText: Substring = ""
-        if let semi = remainder.firstIndex(of: ";") {
+        if let semi = remainder.utf8.firstIndex(of: UInt8(ascii: ";")) {
             paramsText = remainder[semi...]
             remainder = remainder[remainder.startIndex..<semi]
         }
@@ -107,22 +109,22 @@ public struct SIPURI: Hashable, Sendable, CustomStringConvertible {
     static func parseHostPort(_ text: Substring) throws(ParseError) -> (String, Int?) {
         var host: Substring
         var portText: Substring?
-        if text.first == "[" {
-            guard let close = text.firstIndex(of: "]") else { throw .invalidHost(String(text)) }
+        if text.utf8.first == UInt8(ascii: "[") {
+            guard let close = text.utf8.firstIndex(of: UInt8(ascii: "]")) else { throw .invalidHost(String(text)) }
             host = text[text.startIndex...close]
-            let after = text[text.index(after: close)...]
+            let after = text[text.utf8.index(after: close)...]
             if !after.isEmpty {
-                guard after.first == ":" else { throw .invalidHost(String(text)) }
-                portText = after.dropFirst()
+                guard after.utf8.first == UInt8(ascii: ":") else { throw .invalidHost(String(text)) }
+                portText = after[after.utf8.index(after: after.startIndex)...]
             }
             let inner = host.dropFirst().dropLast()
             guard !inner.isEmpty, inner.utf8.allSatisfy({ isHexDigit($0) || $0 == UInt8(ascii: ":") || $0 == UInt8(ascii: ".") }) else {
                 throw .invalidHost(String(text))
             }
         } else {
-            if let c = text.firstIndex(of: ":") {
+            if let c = text.utf8.firstIndex(of: UInt8(ascii: ":")) {
                 host = text[text.startIndex..<c]
-                portText = text[text.index(after: c)...]
+                portText = text[text.utf8.index(after: c)...]
             } else {
                 host = text
             }
@@ -130,7 +132,7 @@ public struct SIPURI: Hashable, Sendable, CustomStringConvertible {
         }
         var port: Int?
         if let portText {
-            guard !portText.isEmpty, portText.count <= 5, portText.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }),
+            guard !portText.isEmpty, portText.utf8.count <= 5, portText.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }),
                   let p = Int(portText), p <= 65535 else { throw .invalidPort(String(portText)) }
             port = p
         }
@@ -161,10 +163,10 @@ public struct SIPURI: Hashable, Sendable, CustomStringConvertible {
     /// URI parameters allow more characters than header parameters (§25.1 `paramchar`).
     static func parseURIParameters(_ text: Substring) -> [SIPParameter]? {
         var params: [SIPParameter] = []
-        for piece in text.split(separator: ";", omittingEmptySubsequences: true) {
-            if let eq = piece.firstIndex(of: "=") {
+        for piece in text.utf8.split(separator: UInt8(ascii: ";"), omittingEmptySubsequences: true).map({ Substring($0) }) {
+            if let eq = piece.utf8.firstIndex(of: UInt8(ascii: "=")) {
                 let name = piece[piece.startIndex..<eq]
-                let value = piece[piece.index(after: eq)...]
+                let value = piece[piece.utf8.index(after: eq)...]
                 guard !name.isEmpty else { return nil }
                 params.append(SIPParameter(name: String(name), value: String(value)))
             } else {
@@ -176,17 +178,17 @@ public struct SIPURI: Hashable, Sendable, CustomStringConvertible {
 
     /// Every `%` must start a two-digit hex escape (RFC 3261 §25.1 `escaped`).
     static func validEscapes(_ s: Substring) -> Bool {
-        let bytes = Array(s.utf8)
-        var i = 0
-        while i < bytes.count {
-            if bytes[i] == UInt8(ascii: "%") {
-                guard i + 2 < bytes.count, isHexDigit(bytes[i + 1]), isHexDigit(bytes[i + 2]) else { return false }
-                i += 3
-            } else {
-                i += 1
+        // Pending hex digits after a '%'.
+        var needed = 0
+        for b in s.utf8 {
+            if needed > 0 {
+                guard isHexDigit(b) else { return false }
+                needed -= 1
+            } else if b == UInt8(ascii: "%") {
+                needed = 2
             }
         }
-        return true
+        return needed == 0
     }
 
     public static func percentDecode(_ s: String) -> String {

@@ -41,23 +41,24 @@ public struct SIPVia: Hashable, Sendable, CustomStringConvertible {
         var rest = SIPGrammar.trim(text)
         var parts: [Substring] = []
         for _ in 0..<2 {
-            guard let slash = rest.firstIndex(of: "/") else { throw .invalidProtocol }
+            guard let slash = rest.utf8.firstIndex(of: UInt8(ascii: "/")) else { throw .invalidProtocol }
             parts.append(SIPGrammar.trim(rest[rest.startIndex..<slash]))
-            rest = SIPGrammar.trim(rest[rest.index(after: slash)...])
+            rest = SIPGrammar.trim(rest[rest.utf8.index(after: slash)...])
         }
         guard parts[0].equalsIgnoringASCIICase("SIP"), parts[1] == "2.0" else { throw .invalidProtocol }
-        guard let space = rest.firstIndex(where: { $0 == " " || $0 == "\t" }) else { throw .invalidSentBy }
+        guard let space = rest.utf8.firstIndex(where: { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }) else { throw .invalidSentBy }
         let transport = rest[rest.startIndex..<space]
         guard SIPGrammar.isToken(transport) else { throw .invalidProtocol }
-        rest = SIPGrammar.trim(rest[rest.index(after: space)...])
+        rest = SIPGrammar.trim(rest[rest.utf8.index(after: space)...])
         var sentByText = rest
         var paramsText: Substring = ""
-        if let semi = rest.firstIndex(of: ";") {
+        if let semi = rest.utf8.firstIndex(of: UInt8(ascii: ";")) {
             sentByText = rest[rest.startIndex..<semi]
             paramsText = rest[semi...]
         }
         // LWS is allowed around the ':' of sent-by ("host : 5060").
-        let compact = Substring(sentByText.filter { !SIPGrammar.isWhitespace($0) })
+        let compact = sentByText.utf8.contains(where: SIPGrammar.isWhitespaceByte)
+            ? Substring(sentByText.filter { !SIPGrammar.isWhitespace($0) }) : sentByText
         let host: String, port: Int?
         do { (host, port) = try SIPURI.parseHostPort(compact) } catch { throw .invalidSentBy }
         guard let params = SIPGrammar.parseParameters(paramsText) else { throw .invalidParameters }

@@ -29,8 +29,9 @@ import Testing
             .channelInitializer { channel in channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(collector) } }
             .bind(host: "127.0.0.1", port: 0).get()
         let port = receiver.localAddress!.port!
+        // 32600-32699: below the ephemeral ports, above the integration servers' 21000-32599.
         let media = try await loop.submit {
-            NIOLoopBound(MediaEngine(eventLoop: loop, host: "127.0.0.1", ports: 31400...31599), eventLoop: loop)
+            NIOLoopBound(MediaEngine(eventLoop: loop, host: "127.0.0.1", ports: 32600...32699), eventLoop: loop)
         }.get()
         let allFinished = loop.makePromise(of: Void.self)
         let delegates = try await loop.submit { NIOLoopBound((0..<sessionCount).map { _ in RecordingDelegate() }, eventLoop: loop) }.get()

@@ -281,7 +281,9 @@ import Testing
     }
 
     @Test func aRefusedWriteFailsAloneInItsBatch() throws {
-        let store = try makeStore()
+        // No deferral: the record()s and the open() must share the one transaction under test.
+        let store = try SQLiteTicketStore(path: directory.path("hotline.sqlite"),
+                                          options: .init(durability: .normal, timeZone: shanghai, deferral: .zero))
         defer { store.close() }
         let first = rejectedTicket(store.allocateID(at: noon), at: noon)
         // Hold the writer inside the first write's callback while the next writes queue up,

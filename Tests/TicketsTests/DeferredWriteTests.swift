@@ -1,0 +1,92 @@
+import Foundation
+import Synchronization
+import Testing
+@testable import Tickets
+
+/// Writes nobody waits for (finish, record) ride in the next commit somebody waits for, or go
+/// alone once they have waited `deferral`; they never hold that commit's callbacks back.
+@Suite final class DeferredWriteTests {
+    let directory: TemporaryDirectory
+    let noon = date(2026, 11, 29, 12)
+
+    init() throws {
+        directory = try TemporaryDirectory()
+    }
+
+    @Test func deferredWritesCommitRightAfterTheUrgentOnesOfTheirBatchWithoutTheirFsync() throws {
+        let store = try SQLiteTicketStore(path: directory.path("mixed.sqlite"),
+                                          options: .init(durability: .full, timeZone: shanghai, deferral: .seconds(10)))
+        defer { store.close() }
+        // Hold the writer in a callback so that what follows forms one batch.
+        let writerHeld = DispatchSemaphore(value: 0)
+        let releaseWriter = DispatchSemaphore(value: 0)
+        let first = arrivingTicket(store.allocateID(at: noon), at: noon)
+        store.open(first) { _ in
+            writerHeld.signal()
+            releaseWriter.wait()
+        }
+        writerHeld.wait()
+        let before = store.metrics
+        let order = Mutex<[String]>([])
+        let finished = rejectedTicket(store.allocateID(at: noon), at: noon)
+        let opened = arrivingTicket(store.allocateID(at: noon), at: noon)
+        store.record(finished) { result in order.withLock { $0.append("record \(result.succeeded)") } }
+        store.finish(id: first.id, outcome: CallOutcome(endedAt: noon.addingTimeInterval(5), disposition: .callerHangup)) { result in
+            order.withLock { $0.append("finish \(result.succeeded)") }
+        }
+        store.open(opened) { result in order.withLock { $0.append("open \(result.succeeded)") } }
+        releaseWriter.signal()
+        store.flushAndWait()
+
+        // The open (a 200 OK waits for it) is answered first, though submitted last; the
+        // deferred ones follow in submission order, in a transaction of their own.
+        #expect(order.withLock { $0 } == ["open true", "record true", "finish true"])
+        let after = store.metrics
+        #expect(after.commits == before.commits + 2)
+        #expect(after.lastCommitWrites == 2)
+        #expect(after.writesCommitted == before.writesCommitted + 3)
+        // The relaxed fsync was for that transaction only: the connection is back to FULL.
+        #expect(try store.writerPragma("synchronous") == "2")
+        #expect(try store.ticket(id: first.id)?.disposition == .callerHangup)
+        #expect(try store.ticket(id: finished.id) != nil)
+    }
+
+    @Test func aDeferredWriteAloneWaitsForItsDeadlineThenCommits() async throws {
+        let deferral = Duration.milliseconds(150)
+        let store = try SQLiteTicketStore(path: directory.path("alone.sqlite"),
+                                          options: .init(durability: .normal, timeZone: shanghai, deferral: deferral))
+        defer { store.close() }
+        let ticket = rejectedTicket(store.allocateID(at: noon), at: noon)
+        let submitted = ContinuousClock.now
+        let waited: Duration = try await withCheckedThrowingContinuation { continuation in
+            store.record(ticket) { result in
+                switch result {
+                case .success: continuation.resume(returning: ContinuousClock.now - submitted)
+                case .failure(let error): continuation.resume(throwing: error)
+                }
+            }
+        }
+        // Nothing urgent came along, so it went alone at its deadline, not before.
+        #expect(waited >= deferral, "\(waited)")
+        #expect(store.metrics.commits == 1)
+        #expect(try store.ticket(id: ticket.id) != nil)
+    }
+
+    @Test func anUrgentWriteTakesTheDeferredOnesAlongAtOnce() async throws {
+        let store = try SQLiteTicketStore(path: directory.path("ride.sqlite"),
+                                          options: .init(durability: .normal, timeZone: shanghai, deferral: .seconds(30)))
+        defer { store.close() }
+        let deferred = Mutex<Result<Void, TicketStoreError>?>(nil)
+        let record = rejectedTicket(store.allocateID(at: noon), at: noon)
+        store.record(record) { result in deferred.withLock { $0 = result } }
+        // 30 s deferral: only the urgent open below can have brought the record to disk.
+        let open = arrivingTicket(store.allocateID(at: noon), at: noon)
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, Error>) in
+            store.open(open) { result in continuation.resume(with: result.mapError { $0 as Error }) }
+        }
+        // The deferred write's transaction runs right after the open's, in the same batch.
+        await store.flush()
+        #expect(deferred.withLock { $0 }?.succeeded == true)
+        #expect(store.metrics.writesCommitted == 2)
+    }
+}
