@@ -15,13 +15,16 @@ import Timers
 /// commits, new writes queue up and form the next batch, so batches grow with load without
 /// any batch-size knob.
 ///
-/// Writes that nothing waits for — a call's finish, a refused call's record — are deferred:
-/// they wake the writer only once the oldest has waited `deferral` (or `deferredBatch` of
-/// them are queued), and otherwise ride in the commit of the next write someone waits for (a
-/// ticket open holding back a 200 OK, an API request). Each commit costs a WAL append and an
-/// fsync whatever it holds, so under load that saves a third of the commits; the price is a
-/// finish reaching the disk up to `deferral` later (a crash in that window leaves the call
-/// `interrupted`, the disposition every call in progress gets at a crash).
+/// Writes that nothing waits for — a call's finish, a refused call's record — are deferred,
+/// like PostgreSQL's `synchronous_commit = off`: they queue apart and commit together once
+/// the oldest has waited `deferral` (or `deferredBatch` of them are queued, or a flush asks),
+/// in a transaction that skips its own fsync under `full` durability. Written at once, they
+/// survive a crash of the process from then on; the next fsync'ed commit, or the WAL
+/// checkpointer's sync within half a second, makes them survive a power cut. Every commit
+/// costs a WAL append and (for `full`) an fsync whatever it holds, so this takes half of a
+/// call's commits off the disk and the writer's CPU, and the ticket opens that hold a
+/// caller's 200 OK back never wait behind a batch of finishes. A crash in the window leaves
+/// the call `interrupted`, the disposition every call in progress gets at a crash.
 ///
 /// Each write runs inside its own savepoint: a write the schema refuses is rolled back alone
 /// and reported to its own callback, and the rest of the batch commits.
@@ -97,9 +100,11 @@ final class GroupCommitWriter: @unchecked Sendable {
     private let policyBox: Mutex<WorkOrderPolicy>
 
     // Guarded by `condition`.
+    /// Writes somebody waits for (and barriers): the writer takes them as soon as it is free.
     private var queue: [Pending] = []
-    /// Queued writes somebody waits for: the writer starts a batch as soon as there is one.
-    private var urgentQueued = 0
+    /// Deferred writes, taken when the oldest is due, when there are enough, or at a barrier.
+    private var deferredQueue: [Pending] = []
+    private var barriersQueued = 0
     private var accepting = true
     private var counters = TicketStoreMetrics()
     private var thread: Thread?
@@ -111,7 +116,8 @@ final class GroupCommitWriter: @unchecked Sendable {
         self.relaxDeferredSync = fsyncsCommits
         self.pool = pool
         self.maxBatch = maxBatch
-        self.deferralNanoseconds = UInt64(max(0, deferral.nanosecondsClamped))
+        // A cap on the batch is the benchmarks' "no batching" baseline: no deferral with it.
+        self.deferralNanoseconds = maxBatch == nil ? UInt64(max(0, deferral.nanosecondsClamped)) : 0
         self.deferredBatch = max(1, deferredBatch)
         self.policyBox = Mutex(policy)
         self.onStop = onStop
@@ -137,13 +143,14 @@ final class GroupCommitWriter: @unchecked Sendable {
             completion(.failure(.closed))
             return
         }
-        queue.append(Pending(operation: operation, completion: completion, submittedAt: DispatchTime.now().uptimeNanoseconds))
-        if case .barrier = operation {} else { counters.writesSubmitted += 1 }
-        if deferralNanoseconds == 0 || !Self.isDeferrable(operation) {
-            urgentQueued += 1
-            condition.signal()
-        } else if queue.count == 1 || queue.count >= deferredBatch {
+        let pending = Pending(operation: operation, completion: completion, submittedAt: DispatchTime.now().uptimeNanoseconds)
+        if case .barrier = operation { barriersQueued += 1 } else { counters.writesSubmitted += 1 }
+        if deferralNanoseconds > 0, Self.isDeferrable(operation) {
+            deferredQueue.append(pending)
             // The first deferred write sets the writer's deadline; a full batch goes at once.
+            if deferredQueue.count == 1 || deferredQueue.count >= deferredBatch { condition.signal() }
+        } else {
+            queue.append(pending)
             condition.signal()
         }
         condition.unlock()
@@ -213,33 +220,43 @@ final class GroupCommitWriter: @unchecked Sendable {
         var batch: [Pending] = []
         while true {
             condition.lock()
-            while accepting {
-                if urgentQueued > 0 || queue.count >= deferredBatch { break }
-                guard let oldest = queue.first?.submittedAt else {
-                    condition.wait()
-                    continue
-                }
-                // Only deferred writes: wait for an urgent one or the oldest's deadline.
+            var takeDeferred = false
+            while true {
                 let now = DispatchTime.now().uptimeNanoseconds
-                let due = oldest &+ deferralNanoseconds
-                if now >= due { break }
-                _ = condition.wait(until: Date(timeIntervalSinceNow: Double(due - now) / 1e9))
+                let oldestDeferred = deferredQueue.first?.submittedAt
+                // A barrier must see every write queued before it; closing drains everything.
+                takeDeferred = oldestDeferred != nil
+                    && (!accepting || barriersQueued > 0 || deferredQueue.count >= deferredBatch
+                        || now >= oldestDeferred! &+ deferralNanoseconds)
+                if !queue.isEmpty || takeDeferred || !accepting { break }
+                if let oldestDeferred {
+                    let due = oldestDeferred &+ deferralNanoseconds
+                    _ = condition.wait(until: Date(timeIntervalSinceNow: Double(due - now) / 1e9))
+                } else {
+                    condition.wait()
+                }
             }
-            if queue.isEmpty {
+            if queue.isEmpty && deferredQueue.isEmpty {
                 // Closed and drained.
                 thread = nil
                 condition.unlock()
                 break
             }
+            // Deferred writes first in the batch (they were queued apart, but `execute` splits
+            // them out again); urgent ones after, each list in submission order.
+            if takeDeferred {
+                let n = maxBatch.map { min($0, deferredQueue.count) } ?? deferredQueue.count
+                batch.append(contentsOf: deferredQueue.prefix(n))
+                deferredQueue.removeFirst(n)
+            }
             if let maxBatch, queue.count > maxBatch {
                 batch.append(contentsOf: queue.prefix(maxBatch))
                 queue.removeFirst(maxBatch)
-                urgentQueued = deferralNanoseconds == 0 ? queue.count : queue.count { !Self.isDeferrable($0.operation) }
             } else {
-                urgentQueued = 0
-                // Swap buffers, so the two arrays' storage is reused batch after batch.
-                swap(&batch, &queue)
+                batch.append(contentsOf: queue)
+                queue.removeAll(keepingCapacity: true)
             }
+            barriersQueued = queue.count { if case .barrier = $0.operation { true } else { false } }
             condition.unlock()
             execute(batch)
             batch.removeAll(keepingCapacity: true)
@@ -252,11 +269,9 @@ final class GroupCommitWriter: @unchecked Sendable {
     }
 
     /// Commits a batch: first the writes somebody waits for, in one transaction whose
-    /// callbacks run as soon as it is durable; then the deferred ones in a second. When the
-    /// first was fsynced, the second skips its own fsync (`relaxDeferredSync`): the next
-    /// urgent commit's fsync, or the checkpointer's within half a second, makes it durable
-    /// against power loss, and it is safe from a crash of the process once written. Barriers
-    /// answer last, after both.
+    /// callbacks run as soon as it is durable; then the deferred ones, if the batch has any,
+    /// in a second that skips its own fsync (`relaxDeferredSync`; see the type's
+    /// documentation). Barriers answer last, after both.
     private func execute(_ batch: [Pending]) {
         var results = [Result<WorkOrder?, TicketStoreError>](repeating: .success(nil), count: batch.count)
         urgentIndices.removeAll(keepingCapacity: true)
@@ -273,7 +288,7 @@ final class GroupCommitWriter: @unchecked Sendable {
             for index in urgentIndices { batch[index].completion(results[index]) }
         }
         if !deferredIndices.isEmpty {
-            commit(deferredIndices, of: batch, results: &results, relaxedSync: relaxDeferredSync && !urgentIndices.isEmpty)
+            commit(deferredIndices, of: batch, results: &results, relaxedSync: relaxDeferredSync)
             for index in deferredIndices { batch[index].completion(results[index]) }
         }
         for index in batch.indices where !Self.isWrite(batch[index]) {

@@ -3,8 +3,8 @@ import Synchronization
 import Testing
 @testable import Tickets
 
-/// Writes nobody waits for (finish, record) ride in the next commit somebody waits for, or go
-/// alone once they have waited `deferral`; they never hold that commit's callbacks back.
+/// Writes nobody waits for (finish, record) queue apart and commit together once the oldest
+/// has waited `deferral` or a flush asks; urgent writes never wait for them.
 @Suite final class DeferredWriteTests {
     let directory: TemporaryDirectory
     let noon = date(2026, 11, 29, 12)
@@ -13,7 +13,7 @@ import Testing
         directory = try TemporaryDirectory()
     }
 
-    @Test func deferredWritesCommitRightAfterTheUrgentOnesOfTheirBatchWithoutTheirFsync() throws {
+    @Test func aFlushCommitsTheUrgentWritesFirstThenTheDeferredOnesWithoutTheirFsync() throws {
         let store = try SQLiteTicketStore(path: directory.path("mixed.sqlite"),
                                           options: .init(durability: .full, timeZone: shanghai, deferral: .seconds(10)))
         defer { store.close() }
@@ -72,21 +72,24 @@ import Testing
         #expect(try store.ticket(id: ticket.id) != nil)
     }
 
-    @Test func anUrgentWriteTakesTheDeferredOnesAlongAtOnce() async throws {
+    @Test func anUrgentWriteGoesAloneAndAFlushTakesTheDeferredOnes() async throws {
         let store = try SQLiteTicketStore(path: directory.path("ride.sqlite"),
-                                          options: .init(durability: .normal, timeZone: shanghai, deferral: .seconds(30)))
+                                          options: .init(durability: .full, timeZone: shanghai, deferral: .seconds(30)))
         defer { store.close() }
         let deferred = Mutex<Result<Void, TicketStoreError>?>(nil)
         let record = rejectedTicket(store.allocateID(at: noon), at: noon)
         store.record(record) { result in deferred.withLock { $0 = result } }
-        // 30 s deferral: only the urgent open below can have brought the record to disk.
         let open = arrivingTicket(store.allocateID(at: noon), at: noon)
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, Error>) in
             store.open(open) { result in continuation.resume(with: result.mapError { $0 as Error }) }
         }
-        // The deferred write's transaction runs right after the open's, in the same batch.
+        // The open did not wait for, nor carry, the record queued before it (30 s deferral).
+        #expect(deferred.withLock { $0 } == nil)
+        #expect(store.metrics.pendingWrites == 1)
+        // A flush answers only once everything queued before it is committed.
         await store.flush()
         #expect(deferred.withLock { $0 }?.succeeded == true)
         #expect(store.metrics.writesCommitted == 2)
+        #expect(try store.ticket(id: record.id) != nil)
     }
 }
