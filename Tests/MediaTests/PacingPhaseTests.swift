@@ -1,3 +1,4 @@
+import Foundation
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
@@ -6,7 +7,7 @@ import Testing
 @testable import Media
 @testable import RTP
 
-/// The pacing tick serves one of four phases every 5 ms: sessions spread over the phases,
+/// The pacing tick serves one of the phases every 2.5 ms: sessions spread over the phases,
 /// and each still sends a whole, gapless stream (consecutive sequence numbers and timestamps).
 @Suite(.serialized) struct PacingPhaseTests {
     let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
@@ -91,7 +92,49 @@ import Testing
         }
         let after = try await loop.submit { (media.value.playingSessions, media.value.phaseSizes) }.get()
         #expect(after.0 == 0)
-        #expect(after.1 == [0, 0, 0, 0])
+        #expect(after.1 == Array(repeating: 0, count: MediaEngine.phaseCount))
+        try await receiver.close()
+        try await group.shutdownGracefully()
+    }
+
+    @Test func aBlockedLoopResumesThePromptWithoutATalkspurtBreak() async throws {
+        let loop = group.next()
+        let done = loop.makePromise(of: Void.self)
+        let collector = Collector(expected: 10, done: done)
+        let receiver = try await DatagramBootstrap(group: loop)
+            .channelInitializer { channel in channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(collector) } }
+            .bind(host: "127.0.0.1", port: 0).get()
+        let port = receiver.localAddress!.port!
+        let media = try await loop.submit {
+            NIOLoopBound(MediaEngine(eventLoop: loop, host: "127.0.0.1", ports: 32700...32719), eventLoop: loop)
+        }.get()
+        let delegate = try await loop.submit { NIOLoopBound(RecordingDelegate(), eventLoop: loop) }.get()
+        let frames = PlayoutFrames(bytes: (0..<10).flatMap { Array(repeating: UInt8($0), count: 160) }, frameSize: 160)
+        let threeSent = loop.makePromise(of: Void.self)
+        try await loop.flatSubmit { () -> EventLoopFuture<Void> in
+            let opened = loop.makePromise(of: Void.self)
+            media.value.openSession(negotiated: self.negotiated(to: port), delegate: delegate.value) { result in
+                guard case .success(let session) = result else { return opened.fail(MediaEngine.MediaError.noFreePort(0...0)) }
+                session.play([frames], id: 1)
+                opened.succeed()
+            }
+            return opened.futureResult
+        }.get()
+        // Once three frames are out, hold the loop for 100 ms: more than the 60 ms after
+        // which the pacer resynchronises instead of catching up.
+        Task {
+            while collector.packets.withLockedValue({ $0.count }) < 3 { try await Task.sleep(for: .milliseconds(2)) }
+            threeSent.succeed()
+        }
+        try await threeSent.futureResult.get()
+        try await loop.submit { Thread.sleep(forTimeInterval: 0.1) }.get()
+        try await done.futureResult.get()
+        let packets = try collector.packets.withLockedValue { $0 }.map { try RTPPacketLayout(parsing: $0) }
+        #expect(packets.count == 10)
+        for (i, packet) in packets.enumerated() {
+            #expect(packet.header.timestamp == packets[0].header.timestamp &+ UInt32(160 * i), "frame \(i): no timestamp jump")
+            #expect(packet.header.marker == (i == 0), "frame \(i): one talkspurt")
+        }
         try await receiver.close()
         try await group.shutdownGracefully()
     }
