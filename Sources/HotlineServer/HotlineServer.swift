@@ -94,6 +94,13 @@ public final class HotlineServer: Sendable {
         // 3. Tickets: crash recovery happens here.
         var options = SQLiteTicketStore.Options(durability: configuration.durability, timeZone: configuration.timeZone,
                                                 deferral: configuration.ticketDeferral)
+        if let priority = configuration.realtimePriority {
+            options.onWriterThreadStart = {
+                if let failure = RealtimeScheduling.enableForCurrentThread(priority: priority) {
+                    logger.warning("--realtime: the ticket writer stays time-shared", metadata: ["error": "\(failure)"])
+                }
+            }
+        }
         do {
             if FileManager.default.fileExists(atPath: configuration.slaPath) {
                 options.policy = try WorkOrderPolicy.load(contentsOf: configuration.slaPath)
@@ -128,6 +135,14 @@ public final class HotlineServer: Sendable {
         //    (SO_REUSEPORT) and its own RTP ports; a call lives on the loop its Call-ID hashes to.
         let loops = max(1, configuration.callLoops)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: loops)
+        if let priority = configuration.realtimePriority {
+            for loop in group.makeIterator() {
+                if let failure = try? await loop.submit({ RealtimeScheduling.enableForCurrentThread(priority: priority) }).get() {
+                    logger.warning("--realtime: call loops stay time-shared", metadata: ["error": "\(failure)"])
+                    break
+                }
+            }
+        }
         let library = CachedPrompts(cache: cache)
         var engines: [CallEnginePeer] = []
         var sipAddress: SocketAddress?

@@ -36,6 +36,9 @@ public struct ServerConfiguration: Sendable {
     public var maxCalls: Int = 2000
     /// Event loops sharing the calls (each with its own SIP socket and RTP ports).
     public var callLoops: Int = System.coreCount
+    /// SCHED_RR priority (1–99) for the call loops and the ticket writer; nil: the default
+    /// time-sharing scheduler.
+    public var realtimePriority: Int32?
     /// New calls per second admitted (token bucket, one second of burst); nil = unlimited.
     public var maxCallsPerSecond: Double?
     /// New calls per second admitted from one source address; nil = unlimited.

@@ -112,7 +112,8 @@ final class GroupCommitWriter: @unchecked Sendable {
 
     /// Starts the writer thread. `onStop` runs on it after the last batch, once closed.
     init(pool: DatabasePool, policy: WorkOrderPolicy, maxBatch: Int? = nil, deferral: Duration = .milliseconds(20),
-         deferredBatch: Int = 256, fsyncsCommits: Bool = false, onStop: @escaping @Sendable () -> Void) {
+         deferredBatch: Int = 256, fsyncsCommits: Bool = false, onStart: (@Sendable () -> Void)? = nil,
+         onStop: @escaping @Sendable () -> Void) {
         self.relaxDeferredSync = fsyncsCommits
         self.pool = pool
         self.maxBatch = maxBatch
@@ -124,6 +125,7 @@ final class GroupCommitWriter: @unchecked Sendable {
         let thread = Thread { [self] in
             // Set from the thread itself: on Linux that is what names it for top -H and perf.
             Thread.current.name = "hotline-tickets"
+            onStart?()
             run()
         }
         self.thread = thread

@@ -69,6 +69,8 @@ public final class SQLiteTicketStore: TicketStore, TicketReading {
         /// How long a write nobody waits for (a call's finish, a refused call's record) may wait
         /// to ride in another commit; zero commits every write as soon as the writer is free.
         public var deferral: Duration
+        /// Runs first on the writer thread (the server sets its scheduling there).
+        public var onWriterThreadStart: (@Sendable () -> Void)?
 
         public init(durability: Durability = .full, timeZone: TimeZone = .current, busyTimeout: TimeInterval = 5,
                     policy: WorkOrderPolicy? = nil, units: UnitDirectory? = nil, maxWritesPerCommit: Int? = nil,
@@ -158,7 +160,8 @@ public final class SQLiteTicketStore: TicketStore, TicketReading {
         self.allocator = TicketIDAllocator(timeZone: options.timeZone, lastSequences: lastSequences)
         self.writer = GroupCommitWriter(pool: pool, policy: options.policy ?? .standard(timeZone: options.timeZone),
                                         maxBatch: options.maxWritesPerCommit, deferral: options.deferral,
-                                        fsyncsCommits: options.durability == .full) {
+                                        fsyncsCommits: options.durability == .full,
+                                        onStart: options.onWriterThreadStart) {
             // Connections first, then the lock: the next writer must find the file closed.
             checkpointer.stop()
             try? pool.close()

@@ -58,6 +58,7 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("max-calls"), help: "Concurrent calls before new INVITEs get 503.") var maxCalls = 2000
     @Option(name: .customLong("dtmf-inband"), help: "Listen for DTMF tones in the audio: auto (when no RFC 4733 was negotiated), always, off.") var dtmfInband = "auto"
     @Option(name: .customLong("call-loops"), help: "Event loops sharing the calls (default: one per core).") var callLoops: Int?
+    @Flag(help: "Run the call loops and the ticket writer under real-time scheduling (SCHED_RR; needs CAP_SYS_NICE or an RTPRIO limit).") var realtime = false
     @Option(name: .customLong("max-cps"), help: "New calls per second before INVITEs get 503 (default: unlimited).") var maxCPS: Double?
     @Option(name: .customLong("max-cps-per-source"), help: "New calls per second from one source address (default: unlimited).") var maxCPSPerSource: Double?
     @Option(name: .customLong("shed-lag-ms"), help: "Refuse new calls while the call loop runs this many ms late (0 = never).") var shedLagMS = 60
@@ -101,6 +102,7 @@ struct Serve: AsyncParsableCommand {
         config.keepAliveInterval = .seconds(agentKeepAlive)
         config.rtpPorts = rtpPorts.range
         config.maxCalls = maxCalls
+        if realtime { config.realtimePriority = 10 }
         if let callLoops {
             guard (1...256).contains(callLoops) else { throw ValidationError("--call-loops wants 1 to 256") }
             config.callLoops = callLoops

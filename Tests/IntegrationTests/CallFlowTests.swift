@@ -258,6 +258,40 @@ struct CallFlowTests {
         let sent = metrics.firstMatch(of: /hotline_rtp_packets_total\{direction="out"\} (\d+)/).map { Int($0.1)! } ?? 0
         #expect(sent > 50, "about 1.5 s of menu and 1.5 s of the key-3 prompt went out as 20 ms packets")
         #expect(metrics.contains("hotline_ticket_writes_total{outcome=\"committed\"}"))
+        // Latency histograms: the one answered call's setup and ticket open, the pacer's ticks.
+        #expect(metrics.contains("# TYPE hotline_call_setup_seconds histogram"))
+        #expect(metrics.contains("hotline_call_setup_seconds_count 1"), "\(metrics)")
+        #expect(metrics.contains("hotline_call_setup_seconds_bucket{le=\"+Inf\"} 1"))
+        #expect(metrics.contains("hotline_ticket_open_seconds_count 1"))
+        let ticks = metrics.firstMatch(of: /hotline_rtp_tick_duration_seconds_count (\d+)/).map { Int($0.1)! } ?? 0
+        #expect(ticks >= sent / 2, "a tick sent each frame (several calls' frames share a tick, one call's never)")
+        #expect(await server.stop() == 0, "clean shutdown")
+    }
+
+    /// `--realtime`: the call loops and the ticket writer run under SCHED_RR (as root here;
+    /// without the privilege the server says so and carries on time-shared).
+    @Test func realtimeSchedulingAppliesToTheCallLoopsAndTheTicketWriter() async throws {
+        let server = try await ServerProcess(extra: ["--realtime"])
+        _ = try await server.sipp("ivr-key3-info")
+        // /proc/PID/task/TID/stat: field 41 (policy) after the ")" that ends the thread name.
+        func policies() throws -> [String: Int] {
+            var byName: [String: Int] = [:]
+            let tasks = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(server.pid)/task")
+            for tid in tasks {
+                let stat = try String(contentsOfFile: "/proc/\(server.pid)/task/\(tid)/stat", encoding: .utf8)
+                let name = String(stat[stat.index(after: stat.firstIndex(of: "(")!)..<stat.lastIndex(of: ")")!])
+                let fields = stat[stat.index(after: stat.lastIndex(of: ")")!)...].split(separator: " ")
+                byName[name] = Int(fields[38]) // field 41, counted from field 3 (state)
+            }
+            return byName
+        }
+        let byName = try policies()
+        let loops = byName.filter { $0.key.hasPrefix("NIO-ELT") }
+        #expect(!loops.isEmpty, "\(byName)")
+        if getuid() == 0 {
+            #expect(loops.values.allSatisfy { $0 == Int(SCHED_RR) }, "\(byName)")
+            #expect(byName["hotline-tickets"] == Int(SCHED_RR), "\(byName)")
+        }
         #expect(await server.stop() == 0, "clean shutdown")
     }
 }
