@@ -116,6 +116,27 @@ public enum SIPGrammar {
         return params
     }
 
+    /// The first `byte` outside double-quoted strings (quoted-pairs skipped), e.g. the `<` that
+    /// opens a name-addr's URI after a display name that may itself contain one.
+    public static func firstIndex(ofUnquoted byte: UInt8, in s: Substring) -> Substring.Index? {
+        var inQuotes = false, escaped = false
+        var i = s.utf8.startIndex
+        while i < s.utf8.endIndex {
+            let c = s.utf8[i]
+            if escaped {
+                escaped = false
+            } else if inQuotes {
+                if c == UInt8(ascii: "\\") { escaped = true } else if c == UInt8(ascii: "\"") { inQuotes = false }
+            } else if c == UInt8(ascii: "\"") {
+                inQuotes = true
+            } else if c == byte {
+                return i
+            }
+            i = s.utf8.index(after: i)
+        }
+        return nil
+    }
+
     /// Checks that double quotes balance (RFC 4475 §3.1.2.8 `quotbal`).
     public static func quotesBalance(_ s: Substring) -> Bool {
         var inQuotes = false, escaped = false

@@ -48,24 +48,8 @@ public struct SIPNameAddress: Hashable, Sendable, CustomStringConvertible {
         guard SIPGrammar.quotesBalance(s) else { throw .unbalancedQuotes }
         // Find '<' outside quotes: name-addr form.
         // Bytes, not Characters: the delimiters are ASCII (see SIPGrammar).
-        var inQuotes = false, escaped = false
-        var lt: Substring.Index?
         let utf8 = s.utf8
-        var i = utf8.startIndex
-        while i < utf8.endIndex {
-            let c = utf8[i]
-            if escaped {
-                escaped = false
-            } else if inQuotes, c == UInt8(ascii: "\\") {
-                escaped = true
-            } else if c == UInt8(ascii: "\"") {
-                inQuotes.toggle()
-            } else if c == UInt8(ascii: "<"), !inQuotes {
-                lt = i
-                break
-            }
-            i = utf8.index(after: i)
-        }
+        let lt = SIPGrammar.firstIndex(ofUnquoted: UInt8(ascii: "<"), in: s)
         if let lt {
             guard let gt = s[lt...].utf8.firstIndex(of: UInt8(ascii: ">")) else { throw .unterminatedAngleBracket }
             let display = SIPGrammar.trim(s[s.startIndex..<lt])

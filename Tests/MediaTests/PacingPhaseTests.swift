@@ -14,6 +14,21 @@ import Testing
 
     static let frames = PlayoutFrames(bytes: (0..<6).flatMap { Array(repeating: UInt8($0), count: 160) }, frameSize: 160)
 
+    /// A receiving socket for the collector and an engine on `ports` (below the ephemeral
+    /// ports, above the integration servers' 21000-32599).
+    func setUp(_ collector: Collector, on loop: EventLoop, ports: ClosedRange<Int>) async throws
+        -> (Channel, Int, NIOLoopBound<MediaEngine>)
+    {
+        let receiver = try await DatagramBootstrap(group: loop)
+            .channelOption(.socketOption(.so_rcvbuf), value: 1 << 20)
+            .channelInitializer { channel in channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(collector) } }
+            .bind(host: "127.0.0.1", port: 0).get()
+        let media = try await loop.submit {
+            NIOLoopBound(MediaEngine(eventLoop: loop, host: "127.0.0.1", ports: ports), eventLoop: loop)
+        }.get()
+        return (receiver, receiver.localAddress!.port!, media)
+    }
+
     func negotiated(to port: Int) -> NegotiatedMedia {
         NegotiatedMedia(codec: .pcmu, telephoneEventPayloadType: 101, remoteAddress: "127.0.0.1",
                         remotePort: UInt16(port), ptime: 20, direction: .sendrecv, mediaIndex: 0)
@@ -25,15 +40,7 @@ import Testing
         let expected = sessionCount * 6 * 2 // two prompts of six frames each
         let done = loop.makePromise(of: Void.self)
         let collector = Collector(expected: expected, done: done)
-        let receiver = try await DatagramBootstrap(group: loop)
-            .channelOption(.socketOption(.so_rcvbuf), value: 1 << 20)
-            .channelInitializer { channel in channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(collector) } }
-            .bind(host: "127.0.0.1", port: 0).get()
-        let port = receiver.localAddress!.port!
-        // 32600-32699: below the ephemeral ports, above the integration servers' 21000-32599.
-        let media = try await loop.submit {
-            NIOLoopBound(MediaEngine(eventLoop: loop, host: "127.0.0.1", ports: 32600...32699), eventLoop: loop)
-        }.get()
+        let (receiver, port, media) = try await setUp(collector, on: loop, ports: 32600...32699)
         let allFinished = loop.makePromise(of: Void.self)
         let delegates = try await loop.submit { NIOLoopBound((0..<sessionCount).map { _ in RecordingDelegate() }, eventLoop: loop) }.get()
         // Phases of the first and the second prompt, per session.
@@ -101,13 +108,7 @@ import Testing
         let loop = group.next()
         let done = loop.makePromise(of: Void.self)
         let collector = Collector(expected: 10, done: done)
-        let receiver = try await DatagramBootstrap(group: loop)
-            .channelInitializer { channel in channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(collector) } }
-            .bind(host: "127.0.0.1", port: 0).get()
-        let port = receiver.localAddress!.port!
-        let media = try await loop.submit {
-            NIOLoopBound(MediaEngine(eventLoop: loop, host: "127.0.0.1", ports: 32700...32719), eventLoop: loop)
-        }.get()
+        let (receiver, port, media) = try await setUp(collector, on: loop, ports: 32700...32719)
         let delegate = try await loop.submit { NIOLoopBound(RecordingDelegate(), eventLoop: loop) }.get()
         let frames = PlayoutFrames(bytes: (0..<10).flatMap { Array(repeating: UInt8($0), count: 160) }, frameSize: 160)
         let threeSent = loop.makePromise(of: Void.self)
