@@ -29,7 +29,7 @@ public final class MediaEngine {
     private var nextDeadline: NIODeadline?
     private var tickTask: Scheduled<Void>?
     public private(set) var bindFailures: UInt64 = 0
-    /// How late each 20 ms tick started after its deadline: what outbound RTP spacing loses
+    /// How late each pacing tick started after its deadline: what outbound RTP spacing loses
     /// to a busy loop or an unscheduled thread.
     public private(set) var tickLateness = LatencyHistogram()
     /// How long each tick took (every playing call's frame sent).

@@ -6,7 +6,7 @@ import Darwin
 import NIOCore
 
 /// The sending side of a call's RTP socket. NIO owns the descriptor (it reads, and closes it
-/// with the channel); the 20 ms tick sends on it directly with one `sendto`, skipping the
+/// with the channel); the pacing tick sends on it directly with one `sendto`, skipping the
 /// channel pipeline: the pipeline write, the pending-writes queue and the address conversion
 /// cost as much CPU as the system call itself, 50 times a second for every call.
 struct RTPSocket {
