@@ -61,18 +61,15 @@ public enum SIPGrammar {
         precondition(separator.isASCII, "SIP separators are ASCII")
         let separatorByte = separator.asciiValue!
         var parts: [Substring] = []
-        var inQuotes = false, angle = 0, escaped = false
+        var quotes = QuotedStrings()
+        var angle = 0
         let utf8 = s.utf8
         var start = utf8.startIndex
         var i = utf8.startIndex
         while i < utf8.endIndex {
             let c = utf8[i]
-            if escaped {
-                escaped = false
-            } else if inQuotes {
-                if c == UInt8(ascii: "\\") { escaped = true } else if c == UInt8(ascii: "\"") { inQuotes = false }
-            } else if c == UInt8(ascii: "\"") {
-                inQuotes = true
+            if quotes.consume(c) {
+                // inside a quoted string: nothing here separates
             } else if c == UInt8(ascii: "<") {
                 angle += 1
             } else if c == UInt8(ascii: ">") {
@@ -119,19 +116,11 @@ public enum SIPGrammar {
     /// The first `byte` outside double-quoted strings (quoted-pairs skipped), e.g. the `<` that
     /// opens a name-addr's URI after a display name that may itself contain one.
     public static func firstIndex(ofUnquoted byte: UInt8, in s: Substring) -> Substring.Index? {
-        var inQuotes = false, escaped = false
+        var quotes = QuotedStrings()
         var i = s.utf8.startIndex
         while i < s.utf8.endIndex {
             let c = s.utf8[i]
-            if escaped {
-                escaped = false
-            } else if inQuotes {
-                if c == UInt8(ascii: "\\") { escaped = true } else if c == UInt8(ascii: "\"") { inQuotes = false }
-            } else if c == UInt8(ascii: "\"") {
-                inQuotes = true
-            } else if c == byte {
-                return i
-            }
+            if !quotes.consume(c), c == byte { return i }
             i = s.utf8.index(after: i)
         }
         return nil
@@ -139,13 +128,35 @@ public enum SIPGrammar {
 
     /// Checks that double quotes balance (RFC 4475 §3.1.2.8 `quotbal`).
     public static func quotesBalance(_ s: Substring) -> Bool {
-        var inQuotes = false, escaped = false
-        for c in s.utf8 {
-            if escaped { escaped = false; continue }
-            if inQuotes, c == UInt8(ascii: "\\") { escaped = true; continue }
-            if c == UInt8(ascii: "\"") { inQuotes.toggle() }
+        var quotes = QuotedStrings()
+        for c in s.utf8 { _ = quotes.consume(c) }
+        return !quotes.isOpen
+    }
+}
+
+/// Follows double-quoted strings through a byte scan (RFC 3261 §25.1 quoted-string, with its
+/// quoted-pairs), so separators and brackets inside them are not taken for syntax.
+struct QuotedStrings {
+    /// Inside a quoted string after the last byte consumed.
+    private(set) var isOpen = false
+    private var escaped = false
+
+    /// Consumes the next byte; true when it belongs to a quoted string, its quotes included.
+    @inline(__always)
+    mutating func consume(_ c: UInt8) -> Bool {
+        if escaped {
+            escaped = false
+            return true
         }
-        return !inQuotes
+        if isOpen {
+            if c == UInt8(ascii: "\\") { escaped = true } else if c == UInt8(ascii: "\"") { isOpen = false }
+            return true
+        }
+        if c == UInt8(ascii: "\"") {
+            isOpen = true
+            return true
+        }
+        return false
     }
 }
 
