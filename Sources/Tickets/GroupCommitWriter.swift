@@ -92,9 +92,6 @@ final class GroupCommitWriter: @unchecked Sendable {
     private let deferredBatch: Int
     /// Whether commits fsync (durability `full`), so a deferred write may skip its own.
     private let relaxDeferredSync: Bool
-    // The writer thread's scratch, reused batch after batch.
-    private var urgentIndices: [Int] = []
-    private var deferredIndices: [Int] = []
     private let onStop: @Sendable () -> Void
     private let condition = NSCondition()
     private let policyBox: Mutex<WorkOrderPolicy>
@@ -104,7 +101,6 @@ final class GroupCommitWriter: @unchecked Sendable {
     private var queue: [Pending] = []
     /// Deferred writes, taken when the oldest is due, when there are enough, or at a barrier.
     private var deferredQueue: [Pending] = []
-    private var barriersQueued = 0
     private var accepting = true
     private var counters = TicketStoreMetrics()
     private var thread: Thread?
@@ -146,7 +142,7 @@ final class GroupCommitWriter: @unchecked Sendable {
             return
         }
         let pending = Pending(operation: operation, completion: completion, submittedAt: DispatchTime.now().uptimeNanoseconds)
-        if case .barrier = operation { barriersQueued += 1 } else { counters.writesSubmitted += 1 }
+        if case .barrier = operation {} else { counters.writesSubmitted += 1 }
         if deferralNanoseconds > 0, Self.isDeferrable(operation) {
             deferredQueue.append(pending)
             // The first deferred write sets the writer's deadline; a full batch goes at once.
@@ -219,24 +215,21 @@ final class GroupCommitWriter: @unchecked Sendable {
     // MARK: - Writer thread
 
     private func run() {
-        var batch: [Pending] = []
+        // Two lists, as queued; their storage is reused batch after batch.
+        var urgent: [Pending] = []
+        var deferred: [Pending] = []
         while true {
             condition.lock()
-            var takeDeferred = false
-            while true {
-                let now = DispatchTime.now().uptimeNanoseconds
-                let oldestDeferred = deferredQueue.first?.submittedAt
-                // A barrier must see every write queued before it; closing drains everything.
-                takeDeferred = oldestDeferred != nil
-                    && (!accepting || barriersQueued > 0 || deferredQueue.count >= deferredBatch
-                        || now >= oldestDeferred! &+ deferralNanoseconds)
-                if !queue.isEmpty || takeDeferred || !accepting { break }
-                if let oldestDeferred {
-                    let due = oldestDeferred &+ deferralNanoseconds
-                    _ = condition.wait(until: Date(timeIntervalSinceNow: Double(due - now) / 1e9))
-                } else {
+            while queue.isEmpty && accepting {
+                // Only deferred writes (or none): wait for an urgent one or the oldest's deadline.
+                guard let oldest = deferredQueue.first?.submittedAt else {
                     condition.wait()
+                    continue
                 }
+                let now = DispatchTime.now().uptimeNanoseconds
+                let due = oldest &+ deferralNanoseconds
+                if now >= due || deferredQueue.count >= deferredBatch { break }
+                _ = condition.wait(until: Date(timeIntervalSinceNow: Double(due - now) / 1e9))
             }
             if queue.isEmpty && deferredQueue.isEmpty {
                 // Closed and drained.
@@ -244,24 +237,24 @@ final class GroupCommitWriter: @unchecked Sendable {
                 condition.unlock()
                 break
             }
-            // Deferred writes first in the batch (they were queued apart, but `execute` splits
-            // them out again); urgent ones after, each list in submission order.
-            if takeDeferred {
-                let n = maxBatch.map { min($0, deferredQueue.count) } ?? deferredQueue.count
-                batch.append(contentsOf: deferredQueue.prefix(n))
-                deferredQueue.removeFirst(n)
-            }
             if let maxBatch, queue.count > maxBatch {
-                batch.append(contentsOf: queue.prefix(maxBatch))
+                urgent.append(contentsOf: queue.prefix(maxBatch))
                 queue.removeFirst(maxBatch)
             } else {
-                batch.append(contentsOf: queue)
-                queue.removeAll(keepingCapacity: true)
+                swap(&urgent, &queue)
             }
-            barriersQueued = queue.count { if case .barrier = $0.operation { true } else { false } }
+            // Deferred writes go when due or numerous enough, with a barrier (which must see
+            // every write queued before it), and when closing. (No cap: a cap disables deferral.)
+            if let oldest = deferredQueue.first?.submittedAt,
+               !accepting || deferredQueue.count >= deferredBatch
+                || DispatchTime.now().uptimeNanoseconds >= oldest &+ deferralNanoseconds
+                || urgent.contains(where: { !Self.isWrite($0) }) {
+                swap(&deferred, &deferredQueue)
+            }
             condition.unlock()
-            execute(batch)
-            batch.removeAll(keepingCapacity: true)
+            execute(urgent: urgent, deferred: deferred)
+            urgent.removeAll(keepingCapacity: true)
+            deferred.removeAll(keepingCapacity: true)
         }
         onStop()
         condition.lock()
@@ -271,36 +264,28 @@ final class GroupCommitWriter: @unchecked Sendable {
     }
 
     /// Commits a batch: first the writes somebody waits for, in one transaction whose
-    /// callbacks run as soon as it is durable; then the deferred ones, if the batch has any,
-    /// in a second that skips its own fsync (`relaxDeferredSync`; see the type's
-    /// documentation). Barriers answer last, after both.
-    private func execute(_ batch: [Pending]) {
-        var results = [Result<WorkOrder?, TicketStoreError>](repeating: .success(nil), count: batch.count)
-        urgentIndices.removeAll(keepingCapacity: true)
-        deferredIndices.removeAll(keepingCapacity: true)
-        for index in batch.indices {
-            if deferralNanoseconds > 0, Self.isDeferrable(batch[index].operation) {
-                deferredIndices.append(index)
-            } else if Self.isWrite(batch[index]) {
-                urgentIndices.append(index)
-            }
+    /// callbacks run as soon as it is durable; then the deferred ones, if any, in a second
+    /// that skips its own fsync (`relaxDeferredSync`; see the type's documentation). Barriers
+    /// answer last, after both.
+    private func execute(urgent: [Pending], deferred: [Pending]) {
+        if urgent.contains(where: Self.isWrite) {
+            let results = commit(urgent, relaxedSync: false)
+            for (pending, result) in zip(urgent, results) where Self.isWrite(pending) { pending.completion(result) }
         }
-        if !urgentIndices.isEmpty {
-            commit(urgentIndices, of: batch, results: &results, relaxedSync: false)
-            for index in urgentIndices { batch[index].completion(results[index]) }
+        if !deferred.isEmpty {
+            let results = commit(deferred, relaxedSync: relaxDeferredSync)
+            for (pending, result) in zip(deferred, results) { pending.completion(result) }
         }
-        if !deferredIndices.isEmpty {
-            commit(deferredIndices, of: batch, results: &results, relaxedSync: relaxDeferredSync)
-            for index in deferredIndices { batch[index].completion(results[index]) }
-        }
-        for index in batch.indices where !Self.isWrite(batch[index]) {
-            batch[index].completion(results[index])
+        for pending in urgent where !Self.isWrite(pending) {
+            pending.completion(.success(nil))
         }
     }
 
-    /// One transaction over `indices` of `batch`, each write in its own savepoint.
-    private func commit(_ indices: [Int], of batch: [Pending], results: inout [Result<WorkOrder?, TicketStoreError>],
-                        relaxedSync: Bool) {
+    /// One transaction over the writes of `batch` (barriers skipped), each in its own
+    /// savepoint; the results line up with `batch`.
+    private func commit(_ batch: [Pending], relaxedSync: Bool) -> [Result<WorkOrder?, TicketStoreError>] {
+        var results = [Result<WorkOrder?, TicketStoreError>](repeating: .success(nil), count: batch.count)
+        let indices = batch.indices.filter { Self.isWrite(batch[$0]) }
         var effects = Effects()
         var transactionFailed = false
         let began = DispatchTime.now().uptimeNanoseconds
@@ -371,6 +356,7 @@ final class GroupCommitWriter: @unchecked Sendable {
             counters.maxCommitWrites = max(counters.maxCommitWrites, committed)
         }
         condition.unlock()
+        return results
     }
 
     private static func isWrite(_ pending: Pending) -> Bool {
