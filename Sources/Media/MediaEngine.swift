@@ -21,7 +21,6 @@ public final class MediaEngine {
     private var sessions: [ObjectIdentifier: RTPSession] = [:]
     /// Playing sessions by phase.
     private var playing: [[RTPSession]] = Array(repeating: [], count: MediaEngine.phaseCount)
-    private var playingCount = 0
     /// Ticks since the engine started, one per phase interval: `slot % phaseCount` is the
     /// phase it serves, `slot / phaseCount` the frame period (what RTP timestamps count).
     private var slot: UInt64 = 0
@@ -52,7 +51,7 @@ public final class MediaEngine {
 
     public var openSessions: Int { sessions.count }
     var sessionsForTesting: [RTPSession] { Array(sessions.values) }
-    public var playingSessions: Int { playingCount }
+    public var playingSessions: Int { playing.reduce(0) { $0 + $1.count } }
     /// Sessions per phase, for tests.
     var phaseSizes: [Int] { playing.map(\.count) }
 
@@ -148,27 +147,23 @@ public final class MediaEngine {
     // MARK: pacing
 
     func startPlaying(_ session: RTPSession) {
-        if session.playingPhase == nil {
+        if session.playingIndex == nil {
             let phase = phase(for: session)
-            session.playingPhase = phase
-            session.lastPhase = phase
+            session.phase = phase
             session.playingIndex = playing[phase].count
             playing[phase].append(session)
-            playingCount += 1
         }
         armTick()
     }
 
     func stopPlaying(_ session: RTPSession) {
-        guard let phase = session.playingPhase, let index = session.playingIndex else { return }
+        guard let phase = session.phase, let index = session.playingIndex else { return }
         let last = playing[phase].removeLast()
         if index < playing[phase].count {
             playing[phase][index] = last
             last.playingIndex = index
         }
-        session.playingPhase = nil
         session.playingIndex = nil
-        playingCount -= 1
     }
 
     /// The phase the session played in before, so a prompt following another keeps the
@@ -176,7 +171,7 @@ public final class MediaEngine {
     /// within 2.5 ms); either unless crowded.
     private func phase(for session: RTPSession) -> Int {
         let emptiest = playing.map(\.count).min() ?? 0
-        if let previous = session.lastPhase, playing[previous].count <= emptiest + MediaEngine.phaseSlack { return previous }
+        if let previous = session.phase, playing[previous].count <= emptiest + MediaEngine.phaseSlack { return previous }
         let first = nextDeadline == nil ? 0 : Int(slot % UInt64(MediaEngine.phaseCount))
         for offset in 0..<MediaEngine.phaseCount {
             let phase = (first + offset) % MediaEngine.phaseCount
@@ -225,7 +220,7 @@ public final class MediaEngine {
             }
         }
         for session in finished { session.playlistFinished() }
-        guard playingCount > 0, var next = nextDeadline else { return }
+        guard playing.contains(where: { !$0.isEmpty }), var next = nextDeadline else { return }
         next = next + MediaEngine.phaseInterval
         let now = NIODeadline.now()
         if next < now - MediaEngine.frameInterval * 3 {

@@ -68,10 +68,9 @@ public final class RTPSession {
     /// The socket's descriptor for sending (NIO owns and closes it); nil once closed.
     var socket: RTPSocket?
     unowned let engine: MediaEngine
-    /// The pacing phase this session sends in, and its position in that phase's list (for
-    /// O(1) removal); nil when not playing.
-    var playingPhase: Int?
-    var lastPhase: Int?
+    /// The pacing phase this session sends in, or sent in last (a prompt that follows keeps
+    /// it); and its position in that phase's list (for O(1) removal), nil when not playing.
+    var phase: Int?
     var playingIndex: Int?
 
     // Bridging (RTPSession+Bridge.swift)

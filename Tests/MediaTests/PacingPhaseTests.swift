@@ -56,7 +56,7 @@ import Testing
                         // The next prompt follows at once: it keeps the phase, so the 20 ms
                         // spacing holds across prompts.
                         session.play([Self.frames], id: 2)
-                        phases.withLockedValue { $0[index]!.1 = session.playingPhase }
+                        phases.withLockedValue { $0[index]!.1 = session.phase }
                     } else {
                         finishedCount += 1
                         if finishedCount == sessionCount { allFinished.succeed() }
@@ -69,7 +69,7 @@ import Testing
                     // All answered in the same instant: a burst that must not land in one phase.
                     for session in sessions {
                         session.play([Self.frames], id: 1)
-                        phases.withLockedValue { $0[delegates.value.firstIndex { $0 === session.delegate }!] = (session.playingPhase!, nil) }
+                        phases.withLockedValue { $0[delegates.value.firstIndex { $0 === session.delegate }!] = (session.phase!, nil) }
                     }
                     allOpened.succeed(media.value.phaseSizes)
                 }
