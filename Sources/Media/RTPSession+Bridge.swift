@@ -133,6 +133,21 @@ extension RTPSession {
             transcoder = nil
         }
         relayedEvents = [:]
+        // RFC 4733 §2.5.1.4: an event's end packet is sent three times, and a long key press
+        // keeps sending updates; those of a key pressed before the bridge (the menu choice
+        // that queued the caller) must not reach the agent as a fresh tone.
+        relayEventsAfter = newestReceivedTimestamp
+    }
+
+    /// Keeps the newest timestamp seen on this leg, and forgets the pre-bridge mark once
+    /// the audio is ten seconds past it: no old event can arrive any more, and timestamp
+    /// comparisons must not wrap on a bridge that lasts for days.
+    func noteReceived(timestamp: UInt32) {
+        if let newest = newestReceivedTimestamp, Int32(bitPattern: timestamp &- newest) <= 0 { return }
+        newestReceivedTimestamp = timestamp
+        if let mark = relayEventsAfter, Int32(bitPattern: timestamp &- mark) > Int32(clockRate * 10) {
+            relayEventsAfter = nil
+        }
     }
 
     private func detach() {
@@ -162,6 +177,8 @@ extension RTPSession {
     /// the duration is rescaled to the other leg's clock).
     func relayEvent(_ payload: ByteBuffer, timestamp: UInt32, marker: Bool) {
         guard let peer, let pt = peer.telephoneEventType, var event = try? TelephoneEvent(decoding: payload) else { return }
+        // RFC 4733 §2.5: the timestamp is the event's start; one that began before the bridge stays behind.
+        if let mark = relayEventsAfter, Int32(bitPattern: timestamp &- mark) <= 0 { return }
         let scale = Double(peer.clockRate) / Double(max(1, clockRate))
         event.duration = UInt16(clamping: Int(Double(event.duration) * scale))
         let start = relayedEvents[timestamp] ?? peer.currentTimestamp

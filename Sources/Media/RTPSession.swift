@@ -79,6 +79,11 @@ public final class RTPSession {
     var lastRelayedTimestamp: UInt32?
     /// Event start timestamps received on this leg → the ones used on the other leg.
     var relayedEvents: [UInt32: UInt32] = [:]
+    /// The newest RTP timestamp received on this leg, audio or event.
+    var newestReceivedTimestamp: UInt32?
+    /// While set, key events that began at or before this timestamp are not relayed: they began
+    /// before the bridge (the menu key that chose the queue repeats its end packets after it).
+    var relayEventsAfter: UInt32?
     private var relayBuffer: ByteBuffer
     public private(set) var encodingName: String
     public private(set) var clockRate: Int = 8000
@@ -302,6 +307,7 @@ public final class RTPSession {
         if layout.header.payloadType == payloadType, listensForTones {
             detectTones(layout.payload(in: buffer))
         }
+        defer { noteReceived(timestamp: layout.header.timestamp) }
         if peer != nil {
             if layout.header.payloadType == payloadType {
                 relayAudio(layout.payload(in: buffer), timestamp: layout.header.timestamp)

@@ -136,6 +136,69 @@ import Testing
         try await toAgent.close()
         try await group.shutdownGracefully()
     }
+
+    /// A packet as a caller's phone sends it, with an explicit timestamp.
+    static func packet(pt: UInt8, seq: UInt16, timestamp: UInt32, marker: Bool = false, event: TelephoneEvent? = nil) -> ByteBuffer {
+        var buffer = ByteBuffer()
+        _ = RTPHeader(marker: marker, payloadType: RTPPayloadType(pt), sequenceNumber: seq, timestamp: timestamp, ssrc: 9).write(to: &buffer)
+        if let event { _ = event.write(to: &buffer) } else { buffer.writeBytes([UInt8](repeating: 0xFF, count: 160)) }
+        return buffer
+    }
+
+    /// Linphone as caller: the menu key that queued the caller ends with its end packet three
+    /// times (RFC 4733 §2.5.1.4), and the last ones can land after the agent's leg is bridged.
+    /// The agent must hear only keys pressed after the bridge.
+    @Test func aKeyPressedBeforeTheBridgeIsNotRelayedToTheAgent() async throws {
+        let (toCaller, callerSide, _) = try await collector(.max)
+        // The agent gets one audio frame and the four packets of the key pressed after the bridge.
+        let (toAgent, agentSide, agentGot) = try await collector(5)
+        let loop = group.next()
+        let from = try SocketAddress(ipAddress: "127.0.0.1", port: toCaller.localAddress!.port!)
+        let callerLeg = leg(.pcmu, event: 101, to: toCaller.localAddress!.port!)
+        let agentLeg = leg(.pcmu, event: 96, to: toAgent.localAddress!.port!)
+        try await loop.flatSubmit { () -> EventLoopFuture<Void> in
+            let engine = MediaEngine(eventLoop: loop, host: "127.0.0.1", ports: 32720...32739)
+            let delegate = RecordingDelegate()
+            let promise = loop.makePromise(of: Void.self)
+            engine.openSession(negotiated: callerLeg, delegate: delegate) { ra in
+                engine.openSession(negotiated: agentLeg, delegate: delegate) { rb in
+                    guard case .success(let caller) = ra, case .success(let agent) = rb else {
+                        return promise.fail(MediaEngine.MediaError.noFreePort(32720...32739))
+                    }
+                    keepAlive.append((engine, delegate))
+                    func event(_ key: DTMFKey, seq: UInt16, at timestamp: UInt32, start: Bool = false, end: Bool = false,
+                               duration: UInt16) -> ByteBuffer {
+                        Self.packet(pt: 101, seq: seq, timestamp: timestamp, marker: start,
+                                    event: TelephoneEvent(key: key, isEnd: end, duration: duration))
+                    }
+                    // Before the bridge: audio, then key 3 (start and end) in the IVR menu.
+                    caller.received(Self.packet(pt: 0, seq: 1, timestamp: 1000), from: from)
+                    caller.received(event(.three, seq: 2, at: 1160, start: true, duration: 160), from: from)
+                    caller.received(event(.three, seq: 3, at: 1160, end: true, duration: 800), from: from)
+                    do { try caller.bridge(to: agent) } catch { return promise.fail(error) }
+                    // After it: key 3's repeated end packets, audio, then key 5 pressed while talking.
+                    caller.received(event(.three, seq: 4, at: 1160, end: true, duration: 800), from: from)
+                    caller.received(event(.three, seq: 5, at: 1160, end: true, duration: 800), from: from)
+                    caller.received(Self.packet(pt: 0, seq: 6, timestamp: 2000), from: from)
+                    for (i, duration) in [UInt16(160), 320, 480, 480].enumerated() {
+                        caller.received(event(.five, seq: UInt16(7 + i), at: 2160, start: i == 0, end: i >= 2, duration: duration), from: from)
+                    }
+                    promise.succeed(())
+                }
+            }
+            return promise.futureResult
+        }.get()
+        try await agentGot.get()
+        let packets = try agentSide.packets.withLockedValue { $0 }.map { ($0, try RTPPacketLayout(parsing: $0)) }
+        let events = try packets.filter { $0.1.header.payloadType == RTPPayloadType(96) }
+            .map { try TelephoneEvent(decoding: $0.1.payload(in: $0.0)) }
+        #expect(events.map(\.key) == [.five, .five, .five, .five], "only the key pressed after the bridge")
+        #expect(packets.filter { $0.1.header.payloadType == RTPPayloadType(0) }.count == 1)
+        callerSide.done.succeed()
+        try await toCaller.close()
+        try await toAgent.close()
+        try await group.shutdownGracefully()
+    }
 }
 
 /// Engines and delegates the bridged sessions need for the test's lifetime.
