@@ -59,11 +59,11 @@ def upsample(pcm8, factor=6):
     return np.interp(x, np.arange(len(pcm8)), pcm8.astype(np.float64)).astype(np.int16)
 
 
-def encoder(rate, complexity=None, max_bandwidth=None):
+def encoder(rate, complexity=None, max_bandwidth=None, bitrate=24000):
     err = ctypes.c_int()
     enc = opus.opus_encoder_create(rate, 1, VOIP, ctypes.byref(err))
     assert err.value == 0 and enc, err.value
-    for request, value in [(SET_BITRATE, 24000), (SET_INBAND_FEC, 1), (SET_PACKET_LOSS_PERC, 5)]:
+    for request, value in [(SET_BITRATE, bitrate), (SET_INBAND_FEC, 1), (SET_PACKET_LOSS_PERC, 5)]:
         assert opus.opus_encoder_ctl(ctypes.c_void_p(enc), request, ctypes.c_int(value)) == 0
     if complexity is not None:
         assert opus.opus_encoder_ctl(ctypes.c_void_p(enc), SET_COMPLEXITY, ctypes.c_int(complexity)) == 0
@@ -128,3 +128,34 @@ for name, rate, pcm, options in cases:
 for name, rate in [("decode to 48 kHz, as the server", 48000), ("decode to 8 kHz (no resampler needed)", 8000)]:
     times = [decode_all(rate, server_packets) for _ in range(repeats)]
     print(f"  {name:52s} {statistics.median(times):7.1f} us")
+
+# The change "Opus agent legs at 8 kHz and complexity 5" moved three settings at once: the codec
+# rate (48 -> 8 kHz), the complexity (default -> 5) and the bitrate (24 -> 16 kbit/s). Each one
+# alone, from the old settings and back from the new ones; the cases interleave within each pass
+# so they share the machine's noise.
+old = {"rate": 48000, "complexity": None, "bitrate": 24000}
+new = {"rate": 8000, "complexity": 5, "bitrate": 16000}
+factors = [
+    ("old: 48 kHz, default complexity, 24 kbit/s", old),
+    ("old + 8 kHz only", {**old, "rate": 8000}),
+    ("old + complexity 5 only", {**old, "complexity": 5}),
+    ("old + 16 kbit/s only", {**old, "bitrate": 16000}),
+    ("new - 8 kHz (48 kHz, complexity 5, 16 kbit/s)", {**new, "rate": 48000}),
+    ("new - complexity 5 (8 kHz, default, 16 kbit/s)", {**new, "complexity": None}),
+    ("new - 16 kbit/s (8 kHz, complexity 5, 24 kbit/s)", {**new, "bitrate": 24000}),
+    ("new: 8 kHz, complexity 5, 16 kbit/s", new),
+]
+times = {name: [] for name, _ in factors}
+sizes = {}
+for _ in range(repeats):
+    for name, f in factors:
+        enc = encoder(f["rate"], complexity=f["complexity"], bitrate=f["bitrate"])
+        us, packets = encode_all(enc, pcm8 if f["rate"] == 8000 else pcm48, f["rate"] // 50)
+        opus.opus_encoder_destroy(enc)
+        times[name].append(us)
+        sizes[name] = sum(map(len, packets)) / len(packets)
+base = statistics.median(times[factors[0][0]])
+print("the three settings of the 8 kHz change, one at a time (encode, CPU per 20 ms frame, ratio to old):")
+for name, _ in factors:
+    m = statistics.median(times[name])
+    print(f"  {name:52s} {m:7.1f} us  x{m / base:4.2f}  ({sizes[name]:.0f}-byte packets)")
