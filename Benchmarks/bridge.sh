@@ -68,22 +68,7 @@ trap 'echo "FAILED: line $LINENO: $BASH_COMMAND" >&2' ERR
 fail() { echo "FAILED: $*" >&2; echo "(logs: $work; set KEEP=1 to keep them)" >&2; exit 1; }
 
 # Agents (password pw-<sip_username>), queues that take callers with nobody logged in, the talk.
-{
-  echo "realm: hotline"
-  echo "licensed_seats: $agents"
-  echo "digest_algorithms: [md5, sha256]   # SIPp 3.6 answers only the first challenge, in MD5"
-  echo "agents:"
-  for i in $(seq "$agents"); do
-    user=$((3000 + i)); pass="pw-$user"
-    echo "  - id: a$user"
-    echo "    name: Bench Agent $i"
-    echo "    sip_username: \"$user\""
-    echo "    seat: on_site"
-    echo "    skills: {general: 2}"
-    echo "    ha1_md5: $(printf '%s' "$user:hotline:$pass" | md5sum | cut -d' ' -f1)"
-    echo "    ha1_sha256: $(printf '%s' "$user:hotline:$pass" | sha256sum | cut -d' ' -f1)"
-  done
-} > "$work/agents.yaml"
+Benchmarks/lib/agents-yaml.sh "$agents" on_site > "$work/agents.yaml"
 sed 's/^\(    wrap_up: 0s\)$/\1\n    join_when_empty: true/' Tests/IntegrationTests/Dialplans/acd/queues.yaml > "$work/queues.yaml"
 grep -q join_when_empty "$work/queues.yaml" || fail "could not add join_when_empty to the test queues"
 python3 "$here/pcap20.py" "$work/talk.pcap" $((talk + 1))

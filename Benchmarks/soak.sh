@@ -64,22 +64,7 @@ trap cleanup EXIT
 fail() { echo "FAILED: $*" >&2; exit 1; }
 
 # Agents (as Benchmarks/bridge.sh makes them) and their registration for the whole run.
-{
-  echo "realm: hotline"
-  echo "licensed_seats: $agents"
-  echo "digest_algorithms: [md5, sha256]   # SIPp 3.6 answers only the first challenge, in MD5"
-  echo "agents:"
-  for i in $(seq "$agents"); do
-    user=$((3000 + i)); pass="pw-$user"
-    echo "  - id: a$user"
-    echo "    name: Soak Agent $i"
-    echo "    sip_username: \"$user\""
-    echo "    seat: home"
-    echo "    skills: {general: 2}"
-    echo "    ha1_md5: $(printf '%s' "$user:hotline:$pass" | md5sum | cut -d' ' -f1)"
-    echo "    ha1_sha256: $(printf '%s' "$user:hotline:$pass" | sha256sum | cut -d' ' -f1)"
-  done
-} > "$work/agents.yaml"
+Benchmarks/lib/agents-yaml.sh "$agents" home > "$work/agents.yaml"
 sed 's/Expires: 600/Expires: 3600/' Benchmarks/bridge/agent-register.xml > "$work/agent-register.xml"
 [ "$minutes" -le 55 ] || echo "note: registrations last 3600 s (the registrar's maximum); agents expire after 60 min" >&2
 python3 Benchmarks/bridge/pcap20.py "$work/talk.pcap" $((talk + 1))
