@@ -19,7 +19,8 @@ port=$((16060 + RANDOM % 1000)); http=$((18060 + RANDOM % 1000))
 server=$!
 for _ in $(seq 50); do grep -q listening "$work/out" 2>/dev/null && break; sleep 0.1; done
 rss() { awk '/VmRSS/ {print $2}' /proc/$server/status; }
-metric() { curl -s "127.0.0.1:$http/metrics" | awk -v m="$1" '$1 == m {print $2}'; }
+# Integer part: gauges print as floats ("3.0"), which bash arithmetic refuses.
+metric() { curl -s "127.0.0.1:$http/metrics" | awk -v m="$1" '$1 == m {printf "%d\n", $2}'; }
 idle=$(rss)
 timeout 120 sipp 127.0.0.1:$port -sf Tests/IntegrationTests/Scenarios/no-input.xml -s 12345 -i 127.0.0.1 -mi 127.0.0.1 \
   -mp $((40000 + RANDOM % 10000)) -r "$rate" -m "$calls" -l 20000 -recv_timeout 60000 -timeout_error -max_retrans 3 \

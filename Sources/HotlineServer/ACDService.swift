@@ -509,7 +509,7 @@ struct ContactCentreSnapshot: Sendable {
     var waitingByQueue: [String: Int]
     var bindings: Int
 
-    func prometheus(into p: inout PrometheusText) {
+    func prometheus(into p: inout MetricsPublisher) {
         p.add("hotline_agent_registrations_total", .counter, help: "Agent phones registered (new bindings).", value: metrics.registrations)
         p.add("hotline_agent_authentication_failures_total", .counter, help: "Refused digest credentials (REGISTER and feature codes).",
               value: metrics.authenticationFailures)

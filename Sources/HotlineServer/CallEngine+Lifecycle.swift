@@ -35,8 +35,8 @@ extension CallEngine {
                                       rtp: media.statistics, rtpSessions: media.openSessions, rtpPortsFree: media.ports.available,
                                       rejections: admission.rejections, loopLag: admission.smoothedLag, shedding: admission.shedding)
         snapshot.agentLegsUp = agentLegs.values.count { $0.state == .answered }
-        snapshot.rtpTickLateness = media.tickLateness
-        snapshot.rtpTickDuration = media.tickDuration
+        snapshot.timersPending = timers.count + endpoint.timerCount
+        snapshot.timersStored = timers.storedCount + endpoint.timerStoredCount
         if let contactCentre { snapshot.contactCentre = contactCentre.metricsSnapshot() }
         return snapshot
     }
@@ -57,8 +57,10 @@ struct EngineSnapshot: Sendable {
     var loopLag: Duration = .zero
     var shedding = false
     var agentLegsUp = 0
-    var rtpTickLateness = LatencyHistogram()
-    var rtpTickDuration = LatencyHistogram()
+    /// Live timers of the call engine's and the SIP endpoint's queues.
+    var timersPending = 0
+    /// Their heap entries, cancelled ones not yet removed included.
+    var timersStored = 0
     /// From the control loop only.
     var contactCentre: ContactCentreSnapshot?
 
@@ -77,10 +79,8 @@ struct EngineSnapshot: Sendable {
         s.engine.agentRTPReceived += b.engine.agentRTPReceived
         s.engine.agentRTPSent += b.engine.agentRTPSent
         s.agentLegsUp += b.agentLegsUp
-        s.engine.setupTime = a.engine.setupTime + b.engine.setupTime
-        s.engine.ticketOpenTime = a.engine.ticketOpenTime + b.engine.ticketOpenTime
-        s.rtpTickLateness = a.rtpTickLateness + b.rtpTickLateness
-        s.rtpTickDuration = a.rtpTickDuration + b.rtpTickDuration
+        s.timersPending += b.timersPending
+        s.timersStored += b.timersStored
         s.contactCentre = a.contactCentre ?? b.contactCentre
         s.engine.callsByDisposition = add(a.engine.callsByDisposition, b.engine.callsByDisposition)
         s.engine.rejectedByStatus = add(a.engine.rejectedByStatus, b.engine.rejectedByStatus)
@@ -109,10 +109,10 @@ struct EngineSnapshot: Sendable {
         return s
     }
 
-    /// Prometheus text: calls, SIP traffic, RTP, admission and the ticket writer.
-    func prometheus(tickets: TicketStoreMetrics, loops: Int) -> String {
+    /// Publishes calls, SIP traffic, RTP, admission, timers and the ticket writer (the latency
+    /// histograms are recorded into the registry as they happen).
+    func publish(into p: inout MetricsPublisher, tickets: TicketStoreMetrics, loops: Int) {
         let metrics = engine
-        var p = PrometheusText()
         p.add("hotline_active_calls", .gauge, help: "Calls in progress.", value: activeCalls)
         p.add("hotline_call_loops", .gauge, help: "Event loops sharing the calls.", value: loops)
         p.add("hotline_calls_accepted_total", .counter, help: "INVITEs that passed admission and routing.", value: metrics.callsAccepted)
@@ -154,17 +154,6 @@ struct EngineSnapshot: Sendable {
         }
         p.add("hotline_event_loop_lag_seconds", .gauge, help: "How late the call loops' 10 ms tick runs (smoothed, worst loop).",
               value: Double(loopLag.nanosecondsClamped) / 1e9)
-        p.add("hotline_call_setup_seconds", help: "Answered calls: from reading the INVITE to writing the 200 OK (the server's share of the setup time).",
-              histogram: metrics.setupTime)
-        p.add("hotline_ticket_open_seconds", help: "Answered calls: from the ticket open to its commit seen on the call's loop (part of the setup time).",
-              histogram: metrics.ticketOpenTime)
-        p.add("hotline_ticket_commit_seconds", help: "Ticket writer: how long each group commit took, BEGIN to COMMIT (fsync included).",
-              histogram: tickets.commitTime)
-        p.add("hotline_ticket_queue_wait_seconds", help: "Ticket writer: how long each batch's first write waited before its transaction began.",
-              histogram: tickets.queueWait)
-        p.add("hotline_rtp_tick_lateness_seconds", help: "How late the 20 ms RTP pacing tick started after its deadline.",
-              histogram: rtpTickLateness)
-        p.add("hotline_rtp_tick_duration_seconds", help: "How long one RTP pacing tick took.", histogram: rtpTickDuration)
         p.add("hotline_overload_shedding", .gauge, help: "1 while new calls are refused because a call loop is late.",
               value: shedding ? 1 : 0)
         p.add("hotline_ticket_writes_total", .counter, help: "Ticket writes by outcome.", labels: [("outcome", "committed")], value: tickets.writesCommitted)
@@ -185,7 +174,9 @@ struct EngineSnapshot: Sendable {
               value: metrics.agentRTPReceived)
         p.add("hotline_agent_rtp_packets_total", .counter, help: "RTP packets on agent legs, by direction.", labels: [("direction", "out")],
               value: metrics.agentRTPSent)
+        p.add("hotline_timers_pending", .gauge, help: "Timers scheduled and not cancelled (call engines and SIP endpoints of every loop).",
+              value: timersPending)
+        p.add("hotline_timers_stored", .gauge, help: "Timer heap entries, cancelled ones not yet removed included.", value: timersStored)
         contactCentre?.prometheus(into: &p)
-        return p.text
     }
 }

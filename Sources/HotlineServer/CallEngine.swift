@@ -1,4 +1,5 @@
 import ACD
+import CoreMetrics
 import Dialplan
 import Foundation
 import Logging
@@ -42,7 +43,7 @@ final class CallEngine {
     private var readBatchStartedAt: Instant?
     /// The read time of the datagram being handled now.
     private(set) var currentReadAt: Instant = .zero
-    private var timers = TimerQueue<(UInt64, CallTimer)>()
+    private(set) var timers = TimerQueue<(UInt64, CallTimer)>()
     var tickTask: Scheduled<Void>?
     private var nextTick: NIODeadline = .now()
     var metrics = EngineMetrics()
@@ -92,7 +93,7 @@ final class CallEngine {
 
     init(eventLoop: EventLoop, configuration: ServerConfiguration, logger: Logger, tickets: TicketStore,
          prompts: PromptLibrary, dialplan: Dialplan, shardIndex: Int = 0, shardCount: Int = 1,
-         callCount: SharedCallCount = SharedCallCount(),
+         callCount: SharedCallCount = SharedCallCount(), serverMetrics: ServerMetrics = ServerMetrics(),
          wallClock: @escaping @Sendable () -> Date = { Date() }) {
         self.callCount = callCount
         self.shardIndex = shardIndex
@@ -107,6 +108,10 @@ final class CallEngine {
         self.media = MediaEngine(eventLoop: eventLoop, host: configuration.contactHost,
                                  ports: CallEngine.share(of: configuration.rtpPorts, shard: shardIndex, of: shardCount))
         media.inbandDTMF = configuration.inbandDTMF
+        media.tickLateness = serverMetrics.rtpTickLateness
+        media.tickDuration = serverMetrics.rtpTickDuration
+        metrics.setupTime = serverMetrics.setupTime
+        metrics.ticketOpenTime = serverMetrics.ticketOpenTime
         // Calls spread evenly over the loops (Call-ID hash), so each loop admits its share.
         let n = Double(shardCount)
         var limits = AdmissionControl.Limits(maxCalls: configuration.maxCalls,
@@ -449,8 +454,9 @@ struct EngineMetrics: Sendable {
     /// RTP packets of agent legs that have ended (open ones are added in the snapshot).
     var agentRTPReceived: UInt64 = 0
     var agentRTPSent: UInt64 = 0
-    /// INVITE read to 200 OK written, answered calls (the server's share of RFC 6076 SRD).
-    var setupTime = LatencyHistogram()
+    /// INVITE read to 200 OK written, answered calls (the server's share of RFC 6076 SRD):
+    /// the server's histogram, shared by the loops (see ``ServerMetrics``).
+    var setupTime = CoreMetrics.Timer(label: "call_setup", dimensions: [], handler: NOOPMetricsHandler.instance)
     /// Ticket open submitted to its commit seen back on the call's loop.
-    var ticketOpenTime = LatencyHistogram()
+    var ticketOpenTime = CoreMetrics.Timer(label: "ticket_open", dimensions: [], handler: NOOPMetricsHandler.instance)
 }

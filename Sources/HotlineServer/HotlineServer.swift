@@ -92,8 +92,11 @@ public final class HotlineServer: Sendable {
         //     queues and the prompts.
         let centre = try loadContactCentre(configuration, dialplan: dialplan, cache: cache, logger: logger)
         // 3. Tickets: crash recovery happens here.
+        // This server's own metrics registry: the ticket writer, the call loops and /metrics share it.
+        let metrics = ServerMetrics()
         var options = SQLiteTicketStore.Options(durability: configuration.durability, timeZone: configuration.timeZone,
                                                 deferral: configuration.ticketDeferral)
+        options.writerTimers = metrics.ticketWriter
         if let priority = configuration.realtimePriority {
             options.onWriterThreadStart = {
                 if let failure = RealtimeScheduling.enableForCurrentThread(priority: priority) {
@@ -154,7 +157,7 @@ public final class HotlineServer: Sendable {
                 let (engine, address) = try await loop.flatSubmit {
                     let engine = CallEngine(eventLoop: loop, configuration: configuration, logger: logger, tickets: store,
                                             prompts: library, dialplan: dialplan, shardIndex: index, shardCount: loops,
-                                            callCount: callCount)
+                                            callCount: callCount, serverMetrics: metrics)
                     let bound = NIOLoopBound(engine, eventLoop: loop)
                     return engine.start(port: port).map { (bound, $0) }
                 }.get()
@@ -210,7 +213,7 @@ public final class HotlineServer: Sendable {
         if let host = configuration.httpHost {
             let ticketRoutes = TicketRoutes.routes(.init(store: store, auth: auth, pool: readers, units: units,
                                                          timeZone: configuration.timeZone))
-            let routes = routes(engines: engines, tickets: store)
+            let routes = routes(engines: engines, tickets: store, metrics: metrics)
                 .merging(DialplanRoutes.routes(library: dialplans, install: install, auth: auth)) { a, _ in a }
                 .merging(ticketRoutes) { a, _ in a }
                 .merging(ContactCentreRoutes.routes(link: acdLink, auth: auth)) { a, _ in a }
@@ -284,7 +287,7 @@ public final class HotlineServer: Sendable {
         return EventLoopFuture.reduce(EngineSnapshot(), futures, on: engines[0].eventLoop, +)
     }
 
-    private static func routes(engines: [CallEnginePeer], tickets: SQLiteTicketStore) -> [String: AdminRoute] {
+    private static func routes(engines: [CallEnginePeer], tickets: SQLiteTicketStore, metrics: ServerMetrics) -> [String: AdminRoute] {
         [
             "GET /health": { _, _ in
                 snapshot(engines).map { s in
@@ -294,7 +297,10 @@ public final class HotlineServer: Sendable {
             "GET /metrics": { _, _ in
                 snapshot(engines).map { s in
                     AdminResponse(contentType: "text/plain; version=0.0.4; charset=utf-8",
-                                  body: s.prometheus(tickets: tickets.metrics, loops: engines.count))
+                                  body: metrics.exposition { p in
+                                      s.publish(into: &p, tickets: tickets.metrics, loops: engines.count)
+                                      ProcessStatistics.current().publish(into: &p)
+                                  })
                 }
             },
         ]

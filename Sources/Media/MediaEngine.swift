@@ -1,3 +1,4 @@
+import CoreMetrics
 import NIOCore
 import NIOPosix
 import SDP
@@ -28,11 +29,12 @@ public final class MediaEngine {
     private var nextDeadline: NIODeadline?
     private var tickTask: Scheduled<Void>?
     public private(set) var bindFailures: UInt64 = 0
-    /// How late each pacing tick started after its deadline: what outbound RTP spacing loses
-    /// to a busy loop or an unscheduled thread.
-    public private(set) var tickLateness = LatencyHistogram()
-    /// How long each tick took (every playing call's frame sent).
-    public private(set) var tickDuration = LatencyHistogram()
+    /// Where each pacing tick's lateness goes: how late it started after its deadline, what
+    /// outbound RTP spacing loses to a busy loop or an unscheduled thread. The owner picks the
+    /// metrics backend (the server's Prometheus registry); the default records nothing.
+    public var tickLateness = CoreMetrics.Timer(label: "rtp_tick_lateness", dimensions: [], handler: NOOPMetricsHandler.instance)
+    /// Where each tick's duration goes (every playing call's frame of the phase sent).
+    public var tickDuration = CoreMetrics.Timer(label: "rtp_tick_duration", dimensions: [], handler: NOOPMetricsHandler.instance)
     /// In-band DTMF detection for new sessions.
     public var inbandDTMF: InbandDTMFMode = .auto
     private let allocator = ByteBufferAllocator()
@@ -201,9 +203,10 @@ public final class MediaEngine {
     private func runTick() {
         let started = NIODeadline.now()
         if let deadline = nextDeadline {
-            tickLateness.record(nanoseconds: Int64(started.uptimeNanoseconds) - Int64(deadline.uptimeNanoseconds))
+            // Clamped: a tick cannot start early, but readers of two clocks could say so.
+            tickLateness.recordNanoseconds(max(0, Int64(started.uptimeNanoseconds) - Int64(deadline.uptimeNanoseconds)))
         }
-        defer { tickDuration.record(nanoseconds: Int64(NIODeadline.now().uptimeNanoseconds) - Int64(started.uptimeNanoseconds)) }
+        defer { tickDuration.recordNanoseconds(max(0, Int64(NIODeadline.now().uptimeNanoseconds) - Int64(started.uptimeNanoseconds))) }
         tickTask = nil
         let phase = Int(slot % UInt64(MediaEngine.phaseCount))
         let period = slot / UInt64(MediaEngine.phaseCount) + 1 // 0 means "never sent"

@@ -48,6 +48,10 @@ public final class SIPEndpoint {
     private let transmit: (ByteBuffer, SocketAddress) -> Void
     private let allocator = ByteBufferAllocator()
     private var timers = TimerQueue<TimerKey>()
+    /// Transaction timers scheduled and not cancelled, for /metrics.
+    public var timerCount: Int { timers.count }
+    /// Their heap entries, cancelled ones not yet removed included.
+    public var timerStoredCount: Int { timers.storedCount }
     private var servers: [SIPTransactionKey: ServerTransaction] = [:]
     private var clients: [SIPTransactionKey: ClientTransaction] = [:]
     private var identifiers = SIPIdentifierGenerator()

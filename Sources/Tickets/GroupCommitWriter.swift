@@ -103,13 +103,15 @@ final class GroupCommitWriter: @unchecked Sendable {
     private var deferredQueue: [Pending] = []
     private var accepting = true
     private var counters = TicketStoreMetrics()
+    private let timers: TicketWriterTimers
     private var thread: Thread?
     private var finished = false
 
     /// Starts the writer thread. `onStop` runs on it after the last batch, once closed.
     init(pool: DatabasePool, policy: WorkOrderPolicy, maxBatch: Int? = nil, deferral: Duration = .milliseconds(20),
-         deferredBatch: Int = 256, fsyncsCommits: Bool = false, onStart: (@Sendable () -> Void)? = nil,
-         onStop: @escaping @Sendable () -> Void) {
+         deferredBatch: Int = 256, fsyncsCommits: Bool = false, timers: TicketWriterTimers = TicketWriterTimers(),
+         onStart: (@Sendable () -> Void)? = nil, onStop: @escaping @Sendable () -> Void) {
+        self.timers = timers
         self.relaxDeferredSync = fsyncsCommits
         self.pool = pool
         self.maxBatch = maxBatch
@@ -338,11 +340,12 @@ final class GroupCommitWriter: @unchecked Sendable {
             if case .success = results[index] { true } else { false }
         }
         let ended = DispatchTime.now().uptimeNanoseconds
-        condition.lock()
-        counters.commitTime.record(nanoseconds: Int64(ended) - Int64(began))
+        // The timers have their own lock: recorded outside the queue's, which submitters wait for.
+        timers.commitTime.recordNanoseconds(max(0, Int64(ended) - Int64(began)))
         if let oldest = indices.first.map({ batch[$0].submittedAt }) {
-            counters.queueWait.record(nanoseconds: Int64(began) - Int64(oldest))
+            timers.queueWait.recordNanoseconds(max(0, Int64(began) - Int64(oldest)))
         }
+        condition.lock()
         counters.writesCommitted += UInt64(committed)
         counters.writesFailed += UInt64(indices.count - committed)
         if transactionFailed {

@@ -71,6 +71,9 @@ public final class SQLiteTicketStore: TicketStore, TicketReading {
         public var deferral: Duration
         /// Runs first on the writer thread (the server sets its scheduling there).
         public var onWriterThreadStart: (@Sendable () -> Void)?
+        /// Where the writer records its latencies; the server hands in its own registry's
+        /// histograms (no global metrics system), the default records nothing.
+        public var writerTimers = TicketWriterTimers()
 
         public init(durability: Durability = .full, timeZone: TimeZone = .current, busyTimeout: TimeInterval = 5,
                     policy: WorkOrderPolicy? = nil, units: UnitDirectory? = nil, maxWritesPerCommit: Int? = nil,
@@ -160,7 +163,7 @@ public final class SQLiteTicketStore: TicketStore, TicketReading {
         self.allocator = TicketIDAllocator(timeZone: options.timeZone, lastSequences: lastSequences)
         self.writer = GroupCommitWriter(pool: pool, policy: options.policy ?? .standard(timeZone: options.timeZone),
                                         maxBatch: options.maxWritesPerCommit, deferral: options.deferral,
-                                        fsyncsCommits: options.durability == .full,
+                                        fsyncsCommits: options.durability == .full, timers: options.writerTimers,
                                         onStart: options.onWriterThreadStart) {
             // Connections first, then the lock: the next writer must find the file closed.
             checkpointer.stop()

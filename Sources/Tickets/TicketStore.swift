@@ -3,6 +3,7 @@
 // single-node implementation, and a PostgreSQL one can replace it when nodes sit behind Kamailio.
 
 import Foundation
+import CoreMetrics
 import Timers
 
 /// Called once a write is durable, or has failed. Runs on the store's writer thread: keep it
@@ -112,10 +113,25 @@ public struct TicketStoreMetrics: Sendable, Equatable {
     /// Calls whose intake into a work order failed (their own row committed all the same).
     /// Should stay 0; anything else is a bug worth a look at the logs of the write.
     public var intakeFailures: UInt64 = 0
-    /// How long each group commit took, BEGIN to COMMIT (fsync included).
-    public var commitTime = LatencyHistogram()
-    /// How long each batch waited in the queue before its transaction began (its first write).
-    public var queueWait = LatencyHistogram()
 
     public init() {}
+}
+
+/// The ticket writer's latency timers (swift-metrics), recorded on the writer thread.
+public struct TicketWriterTimers: Sendable {
+    /// How long each group commit took, BEGIN to COMMIT (fsync included).
+    public var commitTime: CoreMetrics.Timer
+    /// How long each batch waited in the queue before its transaction began (its first write).
+    public var queueWait: CoreMetrics.Timer
+
+    /// Timers that record nothing.
+    public init() {
+        self.init(commitTime: CoreMetrics.Timer(label: "ticket_commit", dimensions: [], handler: NOOPMetricsHandler.instance),
+                  queueWait: CoreMetrics.Timer(label: "ticket_queue_wait", dimensions: [], handler: NOOPMetricsHandler.instance))
+    }
+
+    public init(commitTime: CoreMetrics.Timer, queueWait: CoreMetrics.Timer) {
+        self.commitTime = commitTime
+        self.queueWait = queueWait
+    }
 }

@@ -2,6 +2,8 @@
 // periodic tick instead of scheduling an event-loop task per timer ("timers batched").
 // Pure: time is an input (`Instant`), nothing here reads a clock.
 
+import HeapModule
+
 /// A point on a monotonic clock, in nanoseconds (e.g. `NIODeadline.uptimeNanoseconds`).
 public struct Instant: Comparable, Hashable, Sendable, CustomStringConvertible {
     public var nanoseconds: UInt64
@@ -35,30 +37,44 @@ public struct TimerID: Hashable, Sendable {
     public let rawValue: UInt64
 }
 
-/// A min-heap of deadlines with O(log n) schedule and lazy O(1) cancellation.
+/// A min-heap of deadlines with O(log n) schedule and O(1) cancellation whose storage stays
+/// O(live timers).
 ///
-/// Cancelled entries stay in the heap until they reach the top; a generation set keeps the
-/// live ones, so cancelling never searches the heap.
+/// Cancelling only forgets the id (the heap is not searched); the dead entry goes when it
+/// reaches the top, or when dead entries outnumber live ones and the heap is rebuilt from the
+/// live ones. Each rebuild follows at least half as many cancellations as it keeps entries, so
+/// it costs O(1) amortised per cancel. Without it, a 4-hour call limit scheduled and cancelled
+/// per call would keep every ended call's timer for 4 hours.
 public struct TimerQueue<Payload> {
-    private struct Entry {
+    private struct Entry: Comparable {
         var deadline: Instant
+        /// Scheduling order: ties on the deadline fire in it.
         var id: UInt64
         var payload: Payload
+
+        static func < (a: Entry, b: Entry) -> Bool { a.deadline == b.deadline ? a.id < b.id : a.deadline < b.deadline }
+        static func == (a: Entry, b: Entry) -> Bool { a.deadline == b.deadline && a.id == b.id }
     }
-    private var heap: [Entry] = []
+    private var heap = Heap<Entry>()
     private var live: Set<UInt64> = []
     private var nextID: UInt64 = 1
+
+    /// Below this many entries a queue is never rebuilt: a small heap costs little whatever it holds.
+    static var compactionFloor: Int { 64 }
 
     public init() {}
 
     /// Number of timers that are scheduled and not cancelled.
     public var count: Int { live.count }
     public var isEmpty: Bool { live.isEmpty }
+    /// Entries held, cancelled ones not yet removed included: at most `2 × count` plus a small
+    /// constant (``compactionFloor``).
+    public var storedCount: Int { heap.count }
 
     /// The earliest live deadline, if any.
     public mutating func nextDeadline() -> Instant? {
         dropCancelledTop()
-        return heap.first?.deadline
+        return heap.min?.deadline
     }
 
     @discardableResult
@@ -66,8 +82,7 @@ public struct TimerQueue<Payload> {
         let id = nextID
         nextID &+= 1
         live.insert(id)
-        heap.append(Entry(deadline: deadline, id: id, payload: payload))
-        siftUp(heap.count - 1)
+        heap.insert(Entry(deadline: deadline, id: id, payload: payload))
         return TimerID(rawValue: id)
     }
 
@@ -75,7 +90,9 @@ public struct TimerQueue<Payload> {
     /// - Returns: whether the timer was still pending.
     @discardableResult
     public mutating func cancel(_ id: TimerID) -> Bool {
-        live.remove(id.rawValue) != nil
+        guard live.remove(id.rawValue) != nil else { return false }
+        compactIfMostlyDead()
+        return true
     }
 
     public func isScheduled(_ id: TimerID) -> Bool { live.contains(id.rawValue) }
@@ -84,49 +101,23 @@ public struct TimerQueue<Payload> {
     /// Ties fire in scheduling order.
     public mutating func popExpired(now: Instant) -> (TimerID, Payload)? {
         dropCancelledTop()
-        guard let top = heap.first, top.deadline <= now else { return nil }
-        removeTop()
+        guard let top = heap.min, top.deadline <= now else { return nil }
+        heap.removeMin()
         live.remove(top.id)
+        // Firing lowers the live count, so the dead may now be the majority.
+        compactIfMostlyDead()
         return (TimerID(rawValue: top.id), top.payload)
     }
 
     private mutating func dropCancelledTop() {
-        while let top = heap.first, !live.contains(top.id) { removeTop() }
+        while let top = heap.min, !live.contains(top.id) { heap.removeMin() }
     }
 
-    private mutating func removeTop() {
-        let last = heap.removeLast()
-        if !heap.isEmpty {
-            heap[0] = last
-            siftDown(0)
-        }
-    }
-
-    private func less(_ a: Entry, _ b: Entry) -> Bool {
-        a.deadline == b.deadline ? a.id < b.id : a.deadline < b.deadline
-    }
-
-    private mutating func siftUp(_ index: Int) {
-        var child = index
-        while child > 0 {
-            let parent = (child - 1) / 2
-            guard less(heap[child], heap[parent]) else { return }
-            heap.swapAt(child, parent)
-            child = parent
-        }
-    }
-
-    private mutating func siftDown(_ index: Int) {
-        var parent = index
-        let n = heap.count
-        while true {
-            let left = 2 * parent + 1, right = left + 1
-            var smallest = parent
-            if left < n, less(heap[left], heap[smallest]) { smallest = left }
-            if right < n, less(heap[right], heap[smallest]) { smallest = right }
-            if smallest == parent { return }
-            heap.swapAt(parent, smallest)
-            parent = smallest
-        }
+    /// Rebuilds the heap from its live entries (O(n) heapify) once the dead outnumber them.
+    private mutating func compactIfMostlyDead() {
+        let dead = heap.count - live.count
+        guard heap.count > Self.compactionFloor, dead > live.count else { return }
+        let kept = heap.unordered.filter { live.contains($0.id) }
+        heap = Heap(kept)
     }
 }

@@ -1,25 +1,6 @@
 import Testing
 @testable import HotlineServer
 
-@Suite struct PrometheusTextTests {
-    @Test func declaresEachFamilyOnceAndEscapesLabels() {
-        var p = PrometheusText()
-        p.add("calls_total", .counter, help: "Calls.", labels: [("disposition", "a\"b\\c\nd")], value: 3)
-        p.add("calls_total", .counter, help: "Calls.", labels: [("disposition", "x")], value: UInt64(4))
-        p.add("ratio", .gauge, help: "A ratio.", value: 0.25)
-        #expect(p.text == """
-        # HELP calls_total Calls.
-        # TYPE calls_total counter
-        calls_total{disposition="a\\"b\\\\c\\nd"} 3
-        calls_total{disposition="x"} 4
-        # HELP ratio A ratio.
-        # TYPE ratio gauge
-        ratio 0.25
-
-        """)
-    }
-}
-
 @Suite struct ServerConfigurationTests {
     @Test func defaultsAreValidAndServeTheHotlineFromTheRepoRoot() throws {
         let config = ServerConfiguration()

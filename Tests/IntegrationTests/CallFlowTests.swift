@@ -254,7 +254,7 @@ struct CallFlowTests {
         #expect(metrics.contains("hotline_sip_requests_total{direction=\"in\",method=\"INVITE\"} 1"))
         #expect(metrics.contains("hotline_sip_responses_total{direction=\"out\",status=\"200\"}"))
         #expect(metrics.contains("hotline_sip_requests_total{direction=\"out\",method=\"BYE\"} 1"))
-        #expect(metrics.contains("hotline_active_calls 0"))
+        #expect(prometheusValue(metrics, "hotline_active_calls") == 0)
         let sent = metrics.firstMatch(of: /hotline_rtp_packets_total\{direction="out"\} (\d+)/).map { Int($0.1)! } ?? 0
         #expect(sent > 50, "about 1.5 s of menu and 1.5 s of the key-3 prompt went out as 20 ms packets")
         #expect(metrics.contains("hotline_ticket_writes_total{outcome=\"committed\"}"))
@@ -265,6 +265,12 @@ struct CallFlowTests {
         #expect(metrics.contains("hotline_ticket_open_seconds_count 1"))
         let ticks = metrics.firstMatch(of: /hotline_rtp_tick_duration_seconds_count (\d+)/).map { Int($0.1)! } ?? 0
         #expect(ticks >= sent / 2, "a tick sent each frame (several calls' frames share a tick, one call's never)")
+        // What a soak watches: timers (live, and heap entries with the cancelled), descriptors, memory.
+        let pending = try #require(prometheusValue(metrics, "hotline_timers_pending"))
+        let stored = try #require(prometheusValue(metrics, "hotline_timers_stored"))
+        #expect(stored >= pending)
+        #expect(try #require(prometheusValue(metrics, "hotline_open_fds")) >= 3)
+        #expect(try #require(prometheusValue(metrics, "hotline_resident_memory_bytes")) > 1_048_576)
         #expect(await server.stop() == 0, "clean shutdown")
     }
 
