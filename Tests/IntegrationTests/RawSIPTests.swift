@@ -3,7 +3,7 @@ import Testing
 import Tickets
 
 /// Behaviour SIPp cannot show: malformed input, a withheld ACK, and a kill -9.
-@Suite(.serialized, .enabled(if: Repo.sippAvailable, "needs sipp (Debian package sip-tester): make test installs it"))
+@Suite(.serialized)
 struct RawSIPTests {
     static func invite(port: Int, callID: String, branch: String, sdpPort: Int = 49170) -> String {
         let sdp = "v=0\r\no=raw 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio \(sdpPort) RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:101 telephone-event/8000\r\n"
