@@ -16,12 +16,18 @@ struct DialplanPublishingTests {
     }
 
     @Test func aVersionPublishedUnderLoadTakesNewCallsAndLeavesCallsInProgressAlone() async throws {
+        _ = try SIPp.require() // before the flood runs unawaited
         let live = try Self.privateBench()
         let server = try await ServerProcess(dialplan: live)
         let original = try String(contentsOfFile: live, encoding: .utf8)
         // 120 key-3 calls over 6 s; each lasts about 3 s, so calls are always in flight.
         async let flood = server.sipp("ivr-key3-info", calls: 120, rate: 20, timeout: .seconds(120))
-        try await Task.sleep(for: .seconds(2.5))
+        // Publish once calls of the first version are up (their tickets are open), however
+        // long the machine's load makes SIPp take to get going.
+        try await waitUntil("calls in progress on the first version", timeout: .seconds(30)) {
+            let calls = (try? SQLiteTicketReader(path: server.database).list(limit: 10_000, since: nil)) ?? []
+            return calls.count { $0.disposition == nil } >= 5
+        }
         let (status, body) = try await server.http("PUT", "/api/dialplans/bench", body: original + "\n# version 2: same flow, new words in a comment\n")
         #expect(status == 200, "\(body)")
         let result = try await flood
