@@ -61,8 +61,9 @@ enum SIPp {
 // bound to port 0 (a server's SIP socket, an HTTP client) may already sit.
 
 /// RTP port ranges for servers started by one test run: 400 ports each, reused cyclically
-/// over 21000-32599 (29 servers apart; never that many run at once).
-let nextRTPBase = Mutex(0)
+/// over 21000-32599 (29 servers apart; never that many run at once). The cycle starts at a
+/// random slot, so two test runs sharing a machine seldom hand out the same ranges.
+let nextRTPBase = Mutex(Int.random(in: 0..<29))
 func allocateRTPRange() -> String {
     nextRTPBase.withLock { slot in
         defer { slot = (slot + 1) % 29 }
@@ -72,8 +73,8 @@ func allocateRTPRange() -> String {
 }
 
 /// SIPp media ports (SIPp binds the port and the next ones for RTCP and video): 8 apart over
-/// 10000-20999, cyclically.
-let nextSIPpMediaPort = Mutex(0)
+/// 10000-20999, cyclically, from a random start (as above).
+let nextSIPpMediaPort = Mutex(Int.random(in: 0..<1375))
 func allocateSIPpMediaPort() -> Int {
     nextSIPpMediaPort.withLock { slot in
         defer { slot = (slot + 1) % 1375 }
