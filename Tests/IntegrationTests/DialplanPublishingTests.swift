@@ -85,6 +85,44 @@ struct DialplanPublishingTests {
         try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: live).deletingLastPathComponent().path)
     }
 
+    /// Eight PUTs at once: published one at a time, each replacing the one before (no lost
+    /// update), listed in that order, and the last one is live, in memory and on disk.
+    @Test func eightConcurrentPublishesGetConsecutiveVersionsAndTheLastIsLive() async throws {
+        let live = try Self.privateBench()
+        let server = try await ServerProcess(dialplan: live)
+        let original = try String(contentsOfFile: live, encoding: .utf8)
+        let (_, before) = try await server.http("GET", "/api/dialplans")
+        let initial = try #require(before.firstMatch(of: /"version" : "([^"]+)"/)).1
+        let texts = (0..<8).map { original + "\n# concurrent version \($0)\n" }
+        let answers = try await withThrowingTaskGroup(of: (Int, String, Int).self) { group in
+            for (i, text) in texts.enumerated() {
+                group.addTask { let (status, body) = try await server.http("PUT", "/api/dialplans/bench", body: text); return (i, body, status) }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(answers.allSatisfy { $0.2 == 200 }, "\(answers)")
+        struct Published: Decodable { var version: String; var previous: String }
+        let published = try answers.map { try JSONDecoder().decode(Published.self, from: Data($0.1.utf8)) }
+        #expect(Set(published.map(\.version)).count == 8, "distinct versions")
+        let next = Dictionary(published.map { ($0.previous, $0.version) }, uniquingKeysWith: { a, _ in a })
+        #expect(next.count == 8, "no two publishes replaced the same version: \(published.map(\.previous))")
+        var chain = [String(initial)]
+        while let following = next[chain.last!], chain.count <= 8 { chain.append(following) }
+        #expect(chain.count == 9, "the initial version, then the eight, each after the one before: \(chain)")
+
+        let (_, versions) = try await server.http("GET", "/api/dialplans/bench/versions")
+        struct Listed: Decodable { var version: String; var active: Bool }
+        let listed = try JSONDecoder().decode([Listed].self, from: Data(versions.utf8))
+        #expect(listed.map(\.version) == chain, "listed in publication order")
+        #expect(listed.filter(\.active).map(\.version) == [chain.last!])
+        let (_, after) = try await server.http("GET", "/api/dialplans")
+        #expect(after.contains("\"\(chain.last!)\""), "the last one is live: \(after)")
+        let lastIndex = try #require(zip(published, answers).first { $0.0.version == chain.last }?.1.0)
+        #expect(try String(contentsOfFile: live, encoding: .utf8) == texts[lastIndex], "and on disk")
+        #expect(await server.stop() == 0)
+        try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: live).deletingLastPathComponent().path)
+    }
+
     @Test func rollbackMakesThePreviousVersionLiveAgain() async throws {
         let live = try Self.privateBench()
         let server = try await ServerProcess(dialplan: live)
