@@ -123,7 +123,10 @@ let package = Package(
         .testTarget(name: "SIPEndpointTests", dependencies: [
             "SIPEndpoint", "SIPCore", "SIPTransaction", "Timers", .product(name: "NIOCore", package: "swift-nio"),
         ]),
-        .testTarget(name: "HotlineServerTests", dependencies: ["HotlineServer", "SIPCore", "Tickets", "ACD", "ACDConfig"]),
+        .testTarget(name: "HotlineServerTests", dependencies: [
+            "HotlineServer", "SIPCore", "Tickets", "ACD", "ACDConfig", "Dialplan",
+            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+        ]),
         .testTarget(name: "IntegrationTests", dependencies: ["Tickets", "Yams", "Codecs", "SIPAuth"], exclude: ["Dialplans"], resources: [.copy("Scenarios")]),
     ]
 )

@@ -10,6 +10,9 @@ public final class ALSAPlayback {
     /// Interleaved channels.
     public let channels: Int
     var pcm: OpaquePointer?
+    /// Frames ALSA has accepted since the device opened: what a caller (or a test on a
+    /// device it cannot hear) can check was actually played.
+    public private(set) var framesWritten = 0
 
     /// Opens `device` for playback of signed 16-bit little-endian interleaved
     /// PCM. ALSA's plug layer resamples if the hardware cannot do `sampleRate`.
@@ -58,6 +61,7 @@ public final class ALSAPlayback {
                 continue
             }
             remaining -= Int(written)
+            framesWritten += Int(written)
             next += Int(written) * channels
         }
     }

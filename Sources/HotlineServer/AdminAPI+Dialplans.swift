@@ -61,9 +61,10 @@ enum DialplanRoutes {
         }
     }
 
-    /// The routes; `install` hands a newly live dialplan to every call loop.
-    static func routes(library: DialplanLibrary, install: @escaping @Sendable (Dialplan) -> EventLoopFuture<Void>,
-                       auth: AdminAuth) -> [String: AdminRoute] {
+    /// The routes; changes go through `publisher` (off the call loops, one at a time), which
+    /// hands a newly live dialplan to every call loop.
+    static func routes(publisher: DialplanPublisher, auth: AdminAuth) -> [String: AdminRoute] {
+        let library = publisher.library
         /// Reads are for admins and auditors, changes for admins (see ``AdminRole``).
         @Sendable func guarded(_ access: AdminAccess = .readConfiguration,
                                _ body: @escaping @Sendable (AdminRequest, EventLoop) -> EventLoopFuture<AdminResponse>) -> AdminRoute {
@@ -78,15 +79,16 @@ enum DialplanRoutes {
             }
             return nil
         }
-        @Sendable func publishing(_ loop: EventLoop, _ change: () throws(DialplanLibrary.PublishError) -> Dialplan) -> EventLoopFuture<AdminResponse> {
-            let previous = library.current.version
-            do {
-                let dialplan = try change()
-                return install(dialplan).hop(to: loop).map {
-                    json(Published(name: dialplan.name, version: dialplan.version, previous: previous))
+        @Sendable func publishing(_ loop: EventLoop,
+                                  _ change: @escaping @Sendable (DialplanLibrary) throws(DialplanLibrary.PublishError) -> Dialplan)
+            -> EventLoopFuture<AdminResponse> {
+            publisher.publish(on: loop, change).map { result in
+                switch result {
+                case .success(let outcome):
+                    json(Published(name: outcome.dialplan.name, version: outcome.dialplan.version, previous: outcome.previous))
+                case .failure(let error):
+                    failure(error)
                 }
-            } catch {
-                return loop.makeSucceededFuture(failure(error))
             }
         }
         return [
@@ -103,7 +105,7 @@ enum DialplanRoutes {
             "PUT /api/dialplans/{name}": guarded(.changeConfiguration) { request, loop in
                 if let refusal = named(request, loop) { return refusal }
                 let text = request.bodyText
-                return publishing(loop) { () throws(DialplanLibrary.PublishError) in try library.publish(text) }
+                return publishing(loop) { library throws(DialplanLibrary.PublishError) in try library.publish(text) }
             },
             "GET /api/dialplans/{name}/versions": guarded { request, loop in
                 if let refusal = named(request, loop) { return refusal }
@@ -112,11 +114,11 @@ enum DialplanRoutes {
             "POST /api/dialplans/{name}/rollback": guarded(.changeConfiguration) { request, loop in
                 if let refusal = named(request, loop) { return refusal }
                 let version = request.query["version"]
-                return publishing(loop) { () throws(DialplanLibrary.PublishError) in try library.rollback(to: version) }
+                return publishing(loop) { library throws(DialplanLibrary.PublishError) in try library.rollback(to: version) }
             },
             "POST /api/dialplans/{name}/reload": guarded(.changeConfiguration) { request, loop in
                 if let refusal = named(request, loop) { return refusal }
-                return publishing(loop) { () throws(DialplanLibrary.PublishError) in try library.reload() }
+                return publishing(loop) { library throws(DialplanLibrary.PublishError) in try library.reload() }
             },
         ]
     }

@@ -15,8 +15,9 @@ import Timers
 extension CallEngine {
     // MARK: new calls
 
-    /// An initial INVITE: checks in the order RFC 3261 §8.2 gives, admission control before
-    /// any per-call state, then the dialplan decides (ring, answer, play...).
+    /// An initial INVITE (its Request-URI scheme already checked, §8.2.2.1, where requests are
+    /// dispatched): checks in the order RFC 3261 §8.2 gives, admission control before any
+    /// per-call state, then the dialplan decides (ring, answer, play...).
     func newCall(_ request: SIPRequest, _ key: SIPTransactionKey, _ source: SocketAddress) {
         // Admission control first: a flood gets clean, cheap 503s, never a collapse.
         if case .reject(let reason) = admission.admit(source: source.ipAddress ?? "", activeCalls: callCount.current,
@@ -24,10 +25,6 @@ extension CallEngine {
             return reject(request, key, .serviceUnavailable, disposition: .rejectedCapacity,
                           reason: "Service Unavailable (\(reason.rawValue))",
                           extra: [(.retryAfter, String(configuration.retryAfterSeconds))])
-        }
-        // §8.2.2.1: a Request-URI scheme we do not understand.
-        guard request.uri.isSIP else {
-            return reject(request, key, .unsupportedURIScheme, disposition: .rejected)
         }
         // §8.2.2.3: extensions the caller requires and we lack.
         let unsupported = request.required.filter { !$0.isEmpty }

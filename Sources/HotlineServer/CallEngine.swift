@@ -322,6 +322,15 @@ extension CallEngine: DatagramReceiver {
 extension CallEngine: SIPEndpointDelegate {
     func endpoint(_ endpoint: SIPEndpoint, received request: SIPRequest, transaction key: SIPTransactionKey, from source: SocketAddress) {
         let inDialog = request.to?.tag != nil
+        // §8.2.2.1, once for every method we serve, in or out of a dialog (the method check of
+        // §8.2.1 comes first: an unsupported method keeps its 405/501 below). An INVITE that
+        // would have started a call is rejected with its ticket, as newCall's other refusals are.
+        if !request.uri.isSIP, Self.servedMethods.contains(request.method) {
+            if request.method == .invite, !inDialog {
+                return reject(request, key, .unsupportedURIScheme, disposition: .rejected)
+            }
+            return respond(request, on: key, .unsupportedURIScheme)
+        }
         if inDialog, let id = SIPDialogID(incoming: request), let leg = agentLegsByDialog[id] {
             return agentLegRequest(leg, request, key)
         }
@@ -390,6 +399,9 @@ extension CallEngine: SIPEndpointDelegate {
     func endpoint(_ endpoint: SIPEndpoint, ackTimedOut invite: SIPTransactionKey) {
         // A failure response was never ACKed: the call is already over on our side.
     }
+
+    /// The methods the switch above serves; ACK and CANCEL are never answered here.
+    static let servedMethods: Set<SIPMethod> = [.register, .invite, .bye, .info, .options, .notify]
 
     private func capabilityHeaders() -> SIPHeaders {
         var headers = SIPHeaders()

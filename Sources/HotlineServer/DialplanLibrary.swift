@@ -60,7 +60,8 @@ final class DialplanLibrary: Sendable {
     var current: Dialplan { state.withLock { $0 } }
     var name: String { current.name }
 
-    /// Checks `text` as the dialplan's new content; on success makes it live.
+    /// Checks `text` as the dialplan's new content; on success makes it live. Runs off the
+    /// call loops, one publish at a time (``DialplanPublisher``).
     func publish(_ text: String) throws(PublishError) -> Dialplan {
         let result = Dialplan.check(yaml: text, file: livePath)
         let errors = result.issues.filter { $0.severity == .error }
@@ -121,8 +122,16 @@ final class DialplanLibrary: Sendable {
 
     private func archiveText(_ text: String, version: String) throws {
         if versions().contains(where: { $0.version == version }) { return }
-        let ms = Int64(Date().timeIntervalSince1970 * 1000)
+        // Versions list in file-name order, so each stamp is above the newest one even when
+        // two publishes fall in one millisecond (they run one at a time, so this cannot race).
+        let ms = max(Int64(Date().timeIntervalSince1970 * 1000), newestArchivedStamp() + 1)
         let url = archive.appendingPathComponent(String(format: "%013lld-%@.yaml", ms, version))
         try text.write(to: url, atomically: true, encoding: .utf8)
+    }
+
+    /// The stamp of the newest archived file, 0 if none.
+    private func newestArchivedStamp() -> Int64 {
+        let files = (try? FileManager.default.contentsOfDirectory(atPath: archive.path)) ?? []
+        return files.compactMap { file in file.split(separator: "-").first.flatMap { Int64($0) } }.max() ?? 0
     }
 }

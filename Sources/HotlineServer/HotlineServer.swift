@@ -22,7 +22,10 @@ public final class HotlineServer: Sendable {
     private let tickets: SQLiteTicketStore
     private let http: AdminHTTPServer?
     private let logger: Logger
-    private let dialplans: DialplanLibrary
+    private let dialplans: DialplanPublisher
+    /// Runs the admin API on a loop of its own, so requests (and their JSON, file reads) never
+    /// take time from calls on the call loops.
+    private let adminGroup: MultiThreadedEventLoopGroup?
     /// Runs the admin API's SQLite reads off the event loops.
     private let readers: NIOThreadPool
     /// Re-reads agents.yaml and queues.yaml; nil without a contact centre.
@@ -50,8 +53,8 @@ public final class HotlineServer: Sendable {
 
     private init(configuration: ServerConfiguration, sipAddress: SocketAddress, httpAddress: SocketAddress?,
                  group: MultiThreadedEventLoopGroup, engines: [CallEnginePeer],
-                 tickets: SQLiteTicketStore, http: AdminHTTPServer?, logger: Logger, dialplans: DialplanLibrary,
-                 readers: NIOThreadPool, contactCentreReloader: ContactCentreReloader?) {
+                 tickets: SQLiteTicketStore, http: AdminHTTPServer?, adminGroup: MultiThreadedEventLoopGroup?,
+                 logger: Logger, dialplans: DialplanPublisher, readers: NIOThreadPool, contactCentreReloader: ContactCentreReloader?) {
         self.configuration = configuration
         self.sipAddress = sipAddress
         self.httpAddress = httpAddress
@@ -59,6 +62,7 @@ public final class HotlineServer: Sendable {
         self.engines = engines
         self.tickets = tickets
         self.http = http
+        self.adminGroup = adminGroup
         self.logger = logger
         self.dialplans = dialplans
         self.readers = readers
@@ -199,7 +203,7 @@ public final class HotlineServer: Sendable {
             try? await group.shutdownGracefully()
             throw StartError.dialplan("cannot archive dialplan versions in \(archive.path): \(error)")
         }
-        let install = HotlineServer.installer(engines: engines, logger: logger)
+        let publisher = DialplanPublisher(library: dialplans, install: HotlineServer.installer(engines: engines, logger: logger))
         var reloader: ContactCentreReloader?
         if let centre, let liveACD, let acdLink {
             reloader = ContactCentreReloader(agentsPath: centre.agentsPath, queuesPath: centre.queuesPath, live: liveACD,
@@ -208,21 +212,26 @@ public final class HotlineServer: Sendable {
                                              logger: logger)
         }
         var http: AdminHTTPServer?
+        var adminGroup: MultiThreadedEventLoopGroup?
         let readers = NIOThreadPool(numberOfThreads: 2)
         readers.start()
         if let host = configuration.httpHost {
             let ticketRoutes = TicketRoutes.routes(.init(store: store, auth: auth, pool: readers, units: units,
                                                          timeZone: configuration.timeZone))
             let routes = routes(engines: engines, tickets: store, metrics: metrics)
-                .merging(DialplanRoutes.routes(library: dialplans, install: install, auth: auth)) { a, _ in a }
+                .merging(DialplanRoutes.routes(publisher: publisher, auth: auth)) { a, _ in a }
                 .merging(ticketRoutes) { a, _ in a }
                 .merging(ContactCentreRoutes.routes(link: acdLink, auth: auth)) { a, _ in a }
                 .merging(reloadRoute(reloader, auth: auth)) { a, _ in a }
+            let admin = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+            adminGroup = admin
             do {
-                http = try await AdminHTTPServer.start(host: host, port: configuration.httpPort, group: group, routes: routes)
+                http = try await AdminHTTPServer.start(host: host, port: configuration.httpPort, group: admin, routes: routes)
             } catch {
                 store.close()
+                await publisher.shutdown()
                 try? await readers.shutdownGracefully()
+                try? await admin.shutdownGracefully()
                 try? await group.shutdownGracefully()
                 throw StartError.bind("HTTP \(host):\(configuration.httpPort)", error)
             }
@@ -239,7 +248,7 @@ public final class HotlineServer: Sendable {
             "db": "\(configuration.databasePath)",
         ])
         return HotlineServer(configuration: configuration, sipAddress: sip, httpAddress: http?.localAddress,
-                             group: group, engines: engines, tickets: store, http: http, logger: logger, dialplans: dialplans,
+                             group: group, engines: engines, tickets: store, http: http, adminGroup: adminGroup, logger: logger, dialplans: publisher,
                              readers: readers, contactCentreReloader: reloader)
     }
 
@@ -250,6 +259,8 @@ public final class HotlineServer: Sendable {
         // Give the BYEs a moment on the wire before the sockets close.
         try? await Task.sleep(for: .milliseconds(200))
         try? await http?.close()
+        try? await adminGroup?.shutdownGracefully()
+        await dialplans.shutdown() // after the admin API: no publish starts once the loops stop
         try? await readers.shutdownGracefully()
         for peer in engines { try? await peer.eventLoop.flatSubmit { peer.engine.value.stop() }.get() }
         await tickets.flush()
@@ -271,11 +282,10 @@ public final class HotlineServer: Sendable {
     /// Re-reads the dialplan file (SIGHUP). A file with errors is refused and the live
     /// version stays; the errors are returned (and logged) with their locations.
     public func reloadDialplan() async -> Result<String, Error> {
-        do {
-            let dialplan = try dialplans.reload()
-            try await HotlineServer.installer(engines: engines, logger: logger)(dialplan).get()
-            return .success(dialplan.version)
-        } catch {
+        switch await dialplans.publish({ library throws(DialplanLibrary.PublishError) in try library.reload() }) {
+        case .success(let outcome):
+            return .success(outcome.dialplan.version)
+        case .failure(let error):
             logger.error("dialplan reload refused; the live version stays", metadata: ["errors": "\(error)"])
             return .failure(error)
         }

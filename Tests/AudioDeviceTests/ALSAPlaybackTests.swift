@@ -9,6 +9,7 @@ import Testing
         let tone = (0..<8000).map { n in Int16(8000 * sin(2 * Double.pi * 440 * Double(n) / 8000)) }
         try playback.write(tone)
         try playback.drain()
+        #expect(playback.framesWritten == 8000, "every frame was taken")
         #expect(!playback.isClosed)
         playback.close()
         #expect(playback.isClosed)
@@ -21,7 +22,9 @@ import Testing
     @Test func stereoNeedsWholeFrames() throws {
         let playback = try ALSAPlayback(device: "null", sampleRate: 48000, channels: 2)
         try playback.write([Int16](repeating: 0, count: 960 * 2))
+        #expect(playback.framesWritten == 960, "two samples make one stereo frame")
         #expect(throws: ALSAError.self) { try playback.write([1, 2, 3]) }
+        #expect(playback.framesWritten == 960, "a refused write plays nothing")
     }
 
     @Test func unknownDeviceGivesAClearError() {
@@ -39,15 +42,25 @@ import Testing
     }
 
     /// On a machine with no sound card (CI, servers) a hardware device fails
-    /// with the same clear text; with a card it opens. Either way, no crash.
-    @Test func hardwareDeviceOpensOrExplainsWhyNot() {
+    /// with the same clear text; with a card it opens and plays 20 ms of silence.
+    @Test func hardwareDeviceOpensAndPlaysOrExplainsWhyNot() throws {
+        let playback: ALSAPlayback
         do {
-            let playback = try ALSAPlayback(device: "plughw:0")
-            playback.close()
+            playback = try ALSAPlayback(device: "plughw:0")
         } catch {
-            #expect(error.description.contains("plughw:0"))
+            #expect(error.device == "plughw:0")
+            #expect(error.operation == "open" || error.operation.hasPrefix("set parameters"))
             #expect(error.code < 0)
+            #expect(!error.message.isEmpty)
+            #expect(error.description.hasPrefix("ALSA playback device 'plughw:0': "))
+            return
         }
+        try playback.write([Int16](repeating: 0, count: 160))
+        try playback.drain()
+        #expect(playback.framesWritten == 160)
+        playback.close()
+        #expect(playback.isClosed)
+        #expect(throws: ALSAError.self) { try playback.write([0]) }
     }
 }
 

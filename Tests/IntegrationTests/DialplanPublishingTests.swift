@@ -4,7 +4,7 @@ import Tickets
 
 /// Publishing a dialplan while calls are up: checked first, archived, live for new calls,
 /// and never disturbing a call in progress.
-@Suite(.serialized, .enabled(if: Repo.sippAvailable, "needs sipp (Debian package sip-tester): make test installs it"))
+@Suite(.serialized)
 struct DialplanPublishingTests {
     /// A private copy of bench.yaml, since publishing rewrites the live file.
     static func privateBench() throws -> String {
@@ -16,12 +16,18 @@ struct DialplanPublishingTests {
     }
 
     @Test func aVersionPublishedUnderLoadTakesNewCallsAndLeavesCallsInProgressAlone() async throws {
+        _ = try SIPp.require() // before the flood runs unawaited
         let live = try Self.privateBench()
         let server = try await ServerProcess(dialplan: live)
         let original = try String(contentsOfFile: live, encoding: .utf8)
         // 120 key-3 calls over 6 s; each lasts about 3 s, so calls are always in flight.
         async let flood = server.sipp("ivr-key3-info", calls: 120, rate: 20, timeout: .seconds(120))
-        try await Task.sleep(for: .seconds(2.5))
+        // Publish once calls of the first version are up (their tickets are open), however
+        // long the machine's load makes SIPp take to get going.
+        try await waitUntil("calls in progress on the first version", timeout: .seconds(30)) {
+            let calls = (try? SQLiteTicketReader(path: server.database).list(limit: 10_000, since: nil)) ?? []
+            return calls.count { $0.disposition == nil } >= 5
+        }
         let (status, body) = try await server.http("PUT", "/api/dialplans/bench", body: original + "\n# version 2: same flow, new words in a comment\n")
         #expect(status == 200, "\(body)")
         let result = try await flood
@@ -75,6 +81,44 @@ struct DialplanPublishingTests {
         let (_, after) = try await server.http("GET", "/api/dialplans")
         #expect(before != after)
         #expect(result.stdout.contains("\"previous\""))
+        #expect(await server.stop() == 0)
+        try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: live).deletingLastPathComponent().path)
+    }
+
+    /// Eight PUTs at once: published one at a time, each replacing the one before (no lost
+    /// update), listed in that order, and the last one is live, in memory and on disk.
+    @Test func eightConcurrentPublishesGetConsecutiveVersionsAndTheLastIsLive() async throws {
+        let live = try Self.privateBench()
+        let server = try await ServerProcess(dialplan: live)
+        let original = try String(contentsOfFile: live, encoding: .utf8)
+        let (_, before) = try await server.http("GET", "/api/dialplans")
+        let initial = try #require(before.firstMatch(of: /"version" : "([^"]+)"/)).1
+        let texts = (0..<8).map { original + "\n# concurrent version \($0)\n" }
+        let answers = try await withThrowingTaskGroup(of: (Int, String, Int).self) { group in
+            for (i, text) in texts.enumerated() {
+                group.addTask { let (status, body) = try await server.http("PUT", "/api/dialplans/bench", body: text); return (i, body, status) }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(answers.allSatisfy { $0.2 == 200 }, "\(answers)")
+        struct Published: Decodable { var version: String; var previous: String }
+        let published = try answers.map { try JSONDecoder().decode(Published.self, from: Data($0.1.utf8)) }
+        #expect(Set(published.map(\.version)).count == 8, "distinct versions")
+        let next = Dictionary(published.map { ($0.previous, $0.version) }, uniquingKeysWith: { a, _ in a })
+        #expect(next.count == 8, "no two publishes replaced the same version: \(published.map(\.previous))")
+        var chain = [String(initial)]
+        while let following = next[chain.last!], chain.count <= 8 { chain.append(following) }
+        #expect(chain.count == 9, "the initial version, then the eight, each after the one before: \(chain)")
+
+        let (_, versions) = try await server.http("GET", "/api/dialplans/bench/versions")
+        struct Listed: Decodable { var version: String; var active: Bool }
+        let listed = try JSONDecoder().decode([Listed].self, from: Data(versions.utf8))
+        #expect(listed.map(\.version) == chain, "listed in publication order")
+        #expect(listed.filter(\.active).map(\.version) == [chain.last!])
+        let (_, after) = try await server.http("GET", "/api/dialplans")
+        #expect(after.contains("\"\(chain.last!)\""), "the last one is live: \(after)")
+        let lastIndex = try #require(zip(published, answers).first { $0.0.version == chain.last }?.1.0)
+        #expect(try String(contentsOfFile: live, encoding: .utf8) == texts[lastIndex], "and on disk")
         #expect(await server.stop() == 0)
         try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: live).deletingLastPathComponent().path)
     }

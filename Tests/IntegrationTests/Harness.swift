@@ -22,10 +22,8 @@ enum Repo {
         return root.appendingPathComponent(".build/debug/hotline").path
     }()
 
-    static var sippAvailable: Bool { which("sipp") != nil }
-
-    static func which(_ command: String) -> String? {
-        for dir in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":") {
+    static func which(_ command: String, path: String? = ProcessInfo.processInfo.environment["PATH"]) -> String? {
+        for dir in (path ?? "/usr/bin:/bin").split(separator: ":") {
             let path = "\(dir)/\(command)"
             if FileManager.default.isExecutableFile(atPath: path) { return path }
         }
@@ -33,12 +31,39 @@ enum Repo {
     }
 }
 
+/// Where SIPp is, found one way for every test that runs it: `HOTLINE_SIPP` if set (and
+/// then only there), else `sipp` on `PATH`, else /usr/bin/sipp (Debian's sip-tester).
+/// `make test` installs it, so a missing SIPp fails the tests that need it instead of
+/// skipping them.
+enum SIPp {
+    struct NotFound: Error, CustomStringConvertible {
+        var looked: String
+        var description: String { "sipp not found: make test installs it (Debian sip-tester); looked at \(looked)" }
+    }
+
+    static func locate(environment: [String: String] = ProcessInfo.processInfo.environment) -> Result<String, NotFound> {
+        if let override = environment["HOTLINE_SIPP"] {
+            return FileManager.default.isExecutableFile(atPath: override) ? .success(override) : .failure(NotFound(looked: "HOTLINE_SIPP=\(override)"))
+        }
+        if let found = Repo.which("sipp", path: environment["PATH"]) { return .success(found) }
+        let debian = "/usr/bin/sipp"
+        if FileManager.default.isExecutableFile(atPath: debian) { return .success(debian) }
+        return .failure(NotFound(looked: "PATH=\(environment["PATH"] ?? "") and \(debian)"))
+    }
+
+    /// SIPp's path, or a recorded failure naming what to install.
+    static func require() throws -> String {
+        try locate().get()
+    }
+}
+
 // Fixed ports stay below Linux's ephemeral range (32768-60999 by default), where any socket
 // bound to port 0 (a server's SIP socket, an HTTP client) may already sit.
 
 /// RTP port ranges for servers started by one test run: 400 ports each, reused cyclically
-/// over 21000-32599 (29 servers apart; never that many run at once).
-let nextRTPBase = Mutex(0)
+/// over 21000-32599 (29 servers apart; never that many run at once). The cycle starts at a
+/// random slot, so two test runs sharing a machine seldom hand out the same ranges.
+let nextRTPBase = Mutex(Int.random(in: 0..<29))
 func allocateRTPRange() -> String {
     nextRTPBase.withLock { slot in
         defer { slot = (slot + 1) % 29 }
@@ -48,8 +73,8 @@ func allocateRTPRange() -> String {
 }
 
 /// SIPp media ports (SIPp binds the port and the next ones for RTCP and video): 8 apart over
-/// 10000-20999, cyclically.
-let nextSIPpMediaPort = Mutex(0)
+/// 10000-20999, cyclically, from a random start (as above).
+let nextSIPpMediaPort = Mutex(Int.random(in: 0..<1375))
 func allocateSIPpMediaPort() -> Int {
     nextSIPpMediaPort.withLock { slot in
         defer { slot = (slot + 1) % 1375 }
@@ -72,7 +97,8 @@ struct CommandResult {
 
 /// Runs a command to completion off the cooperative pool, with a hard time limit. Output
 /// goes to temporary files, so a chatty child never blocks on a full pipe.
-func run(_ executable: String, _ arguments: [String], timeout: Duration = .seconds(120)) async throws -> CommandResult {
+func run(_ executable: String, _ arguments: [String], environment: [String: String]? = nil,
+         timeout: Duration = .seconds(120)) async throws -> CommandResult {
     try await withCheckedThrowingContinuation { continuation in
         DispatchQueue.global().async {
             let base = FileManager.default.temporaryDirectory.appendingPathComponent("hotline-run-\(UUID().uuidString)")
@@ -86,6 +112,7 @@ func run(_ executable: String, _ arguments: [String], timeout: Duration = .secon
             let process = Process()
             process.executableURL = URL(fileURLWithPath: executable)
             process.arguments = arguments
+            if let environment { process.environment = environment }
             // Foundation's waitUntilExit spins a run loop on Linux (a core at 100 %, stolen
             // from the server under test); the termination handler does not.
             let exited = DispatchSemaphore(value: 0)
@@ -223,10 +250,11 @@ final class ServerProcess: @unchecked Sendable {
     /// Runs one SIPp scenario against this server.
     func sipp(_ scenario: String, service: String = "12345", calls: Int = 1, rate: Int = 1,
               extra: [String] = [], timeout: Duration = .seconds(90)) async throws -> CommandResult {
+        let sipp = try SIPp.require()
         let mediaPort = allocateSIPpMediaPort()
         let logs = directory.appendingPathComponent("sipp-\(scenario)-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: logs, withIntermediateDirectories: true)
-        var result = try await run("/usr/bin/sipp", [
+        var result = try await run(sipp, [
             "127.0.0.1:\(sipPort)", "-sf", Repo.scenario(scenario), "-s", service, "-i", "127.0.0.1",
             "-mi", "127.0.0.1", "-mp", String(mediaPort), "-m", String(calls), "-r", String(rate), "-l", "500",
             "-recv_timeout", "60000", "-timeout_error", "-max_retrans", "3", "-nostdin",

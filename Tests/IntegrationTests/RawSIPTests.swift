@@ -3,7 +3,7 @@ import Testing
 import Tickets
 
 /// Behaviour SIPp cannot show: malformed input, a withheld ACK, and a kill -9.
-@Suite(.serialized, .enabled(if: Repo.sippAvailable, "needs sipp (Debian package sip-tester): make test installs it"))
+@Suite(.serialized)
 struct RawSIPTests {
     static func invite(port: Int, callID: String, branch: String, sdpPort: Int = 49170) -> String {
         let sdp = "v=0\r\no=raw 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio \(sdpPort) RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:101 telephone-event/8000\r\n"
@@ -33,6 +33,53 @@ struct RawSIPTests {
         #expect(metrics.contains("hotline_sip_parse_errors_total 3"), "\(metrics)")
         #expect(metrics.contains("hotline_sip_dropped_total 1"))
         #expect(await server.stop() == 0, "clean shutdown")
+    }
+
+    static func request(_ method: String, uri: String, port: Int, callID: String, branch: String, toTag: String? = nil, cseq: Int = 1) -> String {
+        "\(method) \(uri) SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:\(port);branch=\(branch);rport\r\n"
+            + "From: <sip:13800000000@127.0.0.1:\(port)>;tag=raw1\r\nTo: <sip:12345@127.0.0.1>\(toTag.map { ";tag=" + $0 } ?? "")\r\n"
+            + "Call-ID: \(callID)\r\nCSeq: \(cseq) \(method)\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n"
+    }
+
+    /// RFC 3261 §8.2.2.1: a Request-URI scheme we do not understand gets 416 whatever the
+    /// method, out of a dialog and in one; a method we do not serve keeps its 405 (§8.2.1
+    /// inspects the method first).
+    @Test func anUnsupportedURISchemeGets416ForEveryMethod() async throws {
+        let server = try await ServerProcess()
+        let udp = try RawUDP()
+        for (i, method) in ["OPTIONS", "INVITE", "INFO", "BYE", "NOTIFY"].enumerated() {
+            udp.send(Self.request(method, uri: "zzz:12345@x", port: udp.port, callID: "scheme-\(i)@127.0.0.1", branch: "z9hG4bKscheme\(i)"), to: server.sipPort)
+            // The final answer (an INVITE may get its 100 Trying first).
+            let answer = try #require(udp.receive(startingWith: "SIP/2.0 4", timeout: .seconds(5)), "\(method): no final answer")
+            #expect(answer.hasPrefix("SIP/2.0 416 Unsupported URI Scheme"), "\(method): \(answer)")
+            #expect(answer.sipHeader("CSeq") == "1 \(method)")
+            if method == "INVITE" { // a final failure response is ACKed
+                let toTag = try #require(answer.sipHeader("To")?.firstMatch(of: /tag=([^;>\s]+)/)).1
+                udp.send(Self.request("ACK", uri: "zzz:12345@x", port: udp.port, callID: "scheme-\(i)@127.0.0.1", branch: "z9hG4bKscheme\(i)", toTag: String(toTag)), to: server.sipPort)
+            }
+        }
+        udp.send(Self.request("MESSAGE", uri: "zzz:12345@x", port: udp.port, callID: "scheme-m@127.0.0.1", branch: "z9hG4bKschemem"), to: server.sipPort)
+        #expect(udp.receive(startingWith: "SIP/2.0", timeout: .seconds(5))?.hasPrefix("SIP/2.0 405") == true, "MESSAGE: method first")
+        udp.send(Self.request("OPTIONS", uri: "sip:12345@127.0.0.1", port: udp.port, callID: "scheme-ok@127.0.0.1", branch: "z9hG4bKschemeok"), to: server.sipPort)
+        #expect(udp.receive(startingWith: "SIP/2.0", timeout: .seconds(5))?.hasPrefix("SIP/2.0 200") == true, "a sip: URI still gets 200")
+
+        // In a dialog: a call up, then OPTIONS and INFO to a zzz: URI, then the BYE that ends it.
+        udp.send(Self.invite(port: udp.port, callID: "scheme-call@127.0.0.1", branch: "z9hG4bKschemecall"), to: server.sipPort)
+        let ok = try #require(udp.receive(startingWith: "SIP/2.0 200", timeout: .seconds(5)))
+        let toTag = String(try #require(ok.sipHeader("To")?.firstMatch(of: /tag=([^;>\s]+)/)).1)
+        udp.send(Self.request("ACK", uri: "sip:12345@127.0.0.1:\(server.sipPort)", port: udp.port, callID: "scheme-call@127.0.0.1", branch: "z9hG4bKschemeack", toTag: toTag), to: server.sipPort)
+        for (cseq, method) in [(2, "OPTIONS"), (3, "INFO")] {
+            udp.send(Self.request(method, uri: "zzz:raw@127.0.0.1", port: udp.port, callID: "scheme-call@127.0.0.1", branch: "z9hG4bKschemein\(cseq)", toTag: toTag, cseq: cseq), to: server.sipPort)
+            let answer = try #require(udp.receive(startingWith: "SIP/2.0 416", timeout: .seconds(5)), "in-dialog \(method)")
+            #expect(answer.sipHeader("CSeq") == "\(cseq) \(method)")
+        }
+        udp.send(Self.request("BYE", uri: "sip:raw@127.0.0.1", port: udp.port, callID: "scheme-call@127.0.0.1", branch: "z9hG4bKschemebye", toTag: toTag, cseq: 4), to: server.sipPort)
+        #expect(udp.receive(startingWith: "SIP/2.0 200", timeout: .seconds(5))?.sipHeader("CSeq") == "4 BYE")
+        #expect(await server.stop() == 0, "clean shutdown")
+        let tickets = try server.tickets()
+        #expect(tickets.first { $0.callID == "scheme-1@127.0.0.1" }?.sipStatus == 416, "the refused INVITE has its ticket")
+        #expect(tickets.first { $0.callID == "scheme-call@127.0.0.1" }?.disposition == .callerHangup)
+        #expect(tickets.count == 2, "no other request made a ticket: \(tickets.map(\.callID))")
     }
 
     @Test func okIsRetransmittedUntilTheACKArrives() async throws {

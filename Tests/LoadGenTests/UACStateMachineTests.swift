@@ -44,6 +44,25 @@ import Timers
         return bye
     }
 
+    /// Starts the call and returns the INVITE it sends; a test whose machine sends anything
+    /// else first fails here instead of passing without checking.
+    static func start(_ m: inout UACStateMachine, sourceLocation: SourceLocation = #_sourceLocation) throws -> SIPRequest {
+        let actions = m.event(.start(now: at(0)))
+        guard case .sendInvite(let invite) = actions.first else {
+            Issue.record("the first action is not an INVITE: \(actions)", sourceLocation: sourceLocation)
+            throw UnexpectedAction()
+        }
+        return invite
+    }
+
+    /// The request a `.sendRequest` action carries, nil for any other action.
+    static func request(_ action: UACStateMachine.Action?) -> SIPRequest? {
+        guard case .sendRequest(let request) = action else { return nil }
+        return request
+    }
+
+    struct UnexpectedAction: Error {}
+
     static let byeKey = SIPTransactionKey(branch: "z9hG4bKsrvbye", sentBy: "127.0.0.1:5060", method: .bye)
 
     func sent(_ actions: [UACStateMachine.Action]) -> [SIPRequest] {
@@ -83,7 +102,7 @@ import Timers
     /// and the outcome.
     @Test func theKey3FlowByInfoEndsWithTheServersBye() throws {
         var m = Self.machine()
-        guard case .sendInvite(let invite) = m.event(.start(now: Self.at(0))).first else { return }
+        let invite = try Self.start(&m)
         #expect(m.event(.inviteResponse(Self.response(to: invite, .trying), now: Self.at(1))).isEmpty)
         #expect(m.state == .inviting(provisional: true))
 
@@ -126,10 +145,10 @@ import Timers
         #expect(m.state == .ended)
     }
 
-    @Test func rfc4733AndInbandKeysAreMediaActions() {
+    @Test func rfc4733AndInbandKeysAreMediaActions() throws {
         for mode in [DTMFMode.rfc4733, .inband] {
             var m = Self.machine(CallerBehaviour(keys: [.one, .pound], keyDelay: .seconds(1), dtmf: mode))
-            guard case .sendInvite(let invite) = m.event(.start(now: Self.at(0))).first else { return }
+            let invite = try Self.start(&m)
             _ = m.event(.inviteResponse(Self.response(to: invite, .ok), now: Self.at(2)))
             #expect(m.event(.timerFired(.key, now: Self.at(1002))) == [.sendDigit(.one, mode), .startTimer(.key, .seconds(1))])
             #expect(m.event(.timerFired(.key, now: Self.at(2002))) == [.sendDigit(.pound, mode)])
@@ -137,9 +156,9 @@ import Timers
         }
     }
 
-    @Test func callerHangsUpAfterItsHoldTime() {
+    @Test func callerHangsUpAfterItsHoldTime() throws {
         var m = Self.machine(CallerBehaviour(hangup: .caller), hold: .milliseconds(2500))
-        guard case .sendInvite(let invite) = m.event(.start(now: Self.at(0))).first else { return }
+        let invite = try Self.start(&m)
         let answered = m.event(.inviteResponse(Self.response(to: invite, .ok), now: Self.at(3)))
         #expect(answered.contains(.startTimer(.hangup, .milliseconds(2500))))
         #expect(!answered.contains { if case .startTimer(.key, _) = $0 { true } else { false } })
@@ -155,9 +174,9 @@ import Timers
         #expect(outcome.failure == nil)
     }
 
-    @Test func aMissingByeIsAFailureAndWeHangUpOurselves() {
+    @Test func aMissingByeIsAFailureAndWeHangUpOurselves() throws {
         var m = Self.machine(CallerBehaviour(hangup: .server, byeTimeout: .seconds(10)))
-        guard case .sendInvite(let invite) = m.event(.start(now: Self.at(0))).first else { return }
+        let invite = try Self.start(&m)
         _ = m.event(.inviteResponse(Self.response(to: invite, .ok), now: Self.at(3)))
         let late = m.event(.timerFired(.byeTimeout, now: Self.at(10_003)))
         guard case .sendRequest(let bye) = late.last, bye.method == .bye else { Issue.record("no BYE: \(late)"); return }
@@ -167,9 +186,9 @@ import Timers
     }
 
     @Test(arguments: [486, 503, 404])
-    func aFailureResponseEndsTheCallWithItsCode(code: Int) {
+    func aFailureResponseEndsTheCallWithItsCode(code: Int) throws {
         var m = Self.machine()
-        guard case .sendInvite(let invite) = m.event(.start(now: Self.at(0))).first else { return }
+        let invite = try Self.start(&m)
         let actions = m.event(.inviteResponse(Self.response(to: invite, SIPStatus(code)), now: Self.at(2)))
         guard case .finished(let outcome) = actions.last else { Issue.record("not finished: \(actions)"); return }
         #expect(outcome.failure == .rejected(code))
@@ -180,7 +199,7 @@ import Timers
         #expect(!actions.contains(.stopMedia))
     }
 
-    @Test func timerBIsATimeout() {
+    @Test func timerBIsATimeout() throws {
         var m = Self.machine()
         _ = m.event(.start(now: Self.at(0)))
         let actions = m.event(.inviteTimedOut(now: Self.at(32_000)))
@@ -189,9 +208,9 @@ import Timers
         #expect(outcome.failure?.description == "timeout")
     }
 
-    @Test func aByeForAnotherDialogGets481AndTheCallGoesOn() {
+    @Test func aByeForAnotherDialogGets481AndTheCallGoesOn() throws {
         var m = Self.machine()
-        guard case .sendInvite(let invite) = m.event(.start(now: Self.at(0))).first else { return }
+        let invite = try Self.start(&m)
         _ = m.event(.inviteResponse(Self.response(to: invite, .ok), now: Self.at(2)))
         var stranger = Self.serverBye()
         stranger.headers.set(.from, "<sip:12345@127.0.0.1:5060>;tag=other")
@@ -202,18 +221,18 @@ import Timers
         #expect(m.state == .answered)
     }
 
-    @Test func a200WithoutSDPIsABadAnswerAndIsHungUp() {
+    @Test func a200WithoutSDPIsABadAnswerAndIsHungUp() throws {
         var m = Self.machine()
-        guard case .sendInvite(let invite) = m.event(.start(now: Self.at(0))).first else { return }
+        let invite = try Self.start(&m)
         let actions = m.event(.inviteResponse(Self.response(to: invite, .ok, sdp: false), now: Self.at(2)))
         #expect(sent(actions).map(\.method) == [.ack, .bye])
         #expect(m.outcome.failure == .badAnswer)
     }
 
     /// Abort before the answer: CANCEL once a provisional came (§9.1), and the 487 ends it.
-    @Test func abortWhileRingingCancels() {
+    @Test func abortWhileRingingCancels() throws {
         var m = Self.machine()
-        guard case .sendInvite(let invite) = m.event(.start(now: Self.at(0))).first else { return }
+        let invite = try Self.start(&m)
         _ = m.event(.inviteResponse(Self.response(to: invite, .ringing), now: Self.at(1)))
         let abort = m.event(.abort(now: Self.at(5)))
         guard case .sendRequest(let cancel) = abort.first else { Issue.record("no CANCEL: \(abort)"); return }
@@ -226,7 +245,7 @@ import Timers
         #expect(outcome.failure == .unfinished)
     }
 
-    @Test func abortBeforeAnyResponseEndsAtOnceWithoutCancel() {
+    @Test func abortBeforeAnyResponseEndsAtOnceWithoutCancel() throws {
         var m = Self.machine()
         _ = m.event(.start(now: Self.at(0)))
         let abort = m.event(.abort(now: Self.at(5)))
@@ -236,9 +255,9 @@ import Timers
     }
 
     /// Glare: our BYE and the server's cross. We answer theirs and are done.
-    @Test func crossingByes() {
+    @Test func crossingByes() throws {
         var m = Self.machine(CallerBehaviour(hangup: .caller), hold: .seconds(1))
-        guard case .sendInvite(let invite) = m.event(.start(now: Self.at(0))).first else { return }
+        let invite = try Self.start(&m)
         _ = m.event(.inviteResponse(Self.response(to: invite, .ok), now: Self.at(2)))
         _ = m.event(.timerFired(.hangup, now: Self.at(1002)))
         let actions = m.event(.request(Self.serverBye(), transaction: Self.byeKey, now: Self.at(1003)))
@@ -250,20 +269,20 @@ import Timers
         #expect(m.event(.response(SIPResponse(status: .callOrTransactionDoesNotExist), method: .bye, now: Self.at(1004))).isEmpty)
     }
 
-    @Test func aFailedInfoIsRecordedButTheCallGoesOn() {
+    @Test func aFailedInfoIsRecordedButTheCallGoesOn() throws {
         var m = Self.machine()
-        guard case .sendInvite(let invite) = m.event(.start(now: Self.at(0))).first else { return }
+        let invite = try Self.start(&m)
         _ = m.event(.inviteResponse(Self.response(to: invite, .ok), now: Self.at(2)))
-        guard case .sendRequest(let info) = m.event(.timerFired(.key, now: Self.at(1502))).first else { return }
+        let info = try #require(Self.request(m.event(.timerFired(.key, now: Self.at(1502))).first), "no INFO")
         _ = m.event(.response(SIPResponse(to: info, status: .unsupportedMediaType), method: .info, now: Self.at(1503)))
         #expect(m.state == .answered)
         #expect(m.outcome.failure == .infoFailed(415))
         #expect(m.outcome.failure?.description == "info_415")
     }
 
-    @Test func optionsInTheDialogIsAnswered() {
+    @Test func optionsInTheDialogIsAnswered() throws {
         var m = Self.machine()
-        guard case .sendInvite(let invite) = m.event(.start(now: Self.at(0))).first else { return }
+        let invite = try Self.start(&m)
         _ = m.event(.inviteResponse(Self.response(to: invite, .ok), now: Self.at(2)))
         var options = Self.serverBye(cseq: 1)
         options.method = .options
@@ -274,9 +293,9 @@ import Timers
         #expect(m.state == .answered)
     }
 
-    @Test func theConsoleCanPressKeysAndHangUp() {
+    @Test func theConsoleCanPressKeysAndHangUp() throws {
         var m = Self.machine(CallerBehaviour(dtmf: .rfc4733, byeTimeout: .seconds(3600)))
-        guard case .sendInvite(let invite) = m.event(.start(now: Self.at(0))).first else { return }
+        let invite = try Self.start(&m)
         _ = m.event(.inviteResponse(Self.response(to: invite, .ok), now: Self.at(2)))
         #expect(m.event(.pressKey(.five, now: Self.at(100))) == [.sendDigit(.five, .rfc4733)])
         let hangup = m.event(.hangUp(now: Self.at(200)))

@@ -124,7 +124,12 @@ import Testing
         // Once three frames are out, hold the loop for 100 ms: more than the 60 ms after
         // which the pacer resynchronises instead of catching up.
         Task {
-            while collector.packets.withLockedValue({ $0.count }) < 3 { try await Task.sleep(for: .milliseconds(2)) }
+            // Bounded: a pacer that never sends fails the test instead of hanging it.
+            let deadline = ContinuousClock.now + .seconds(5)
+            while collector.packets.withLockedValue({ $0.count }) < 3 {
+                guard ContinuousClock.now < deadline else { return threeSent.fail(CancellationError()) }
+                try await Task.sleep(for: .milliseconds(2))
+            }
             threeSent.succeed()
         }
         try await threeSent.futureResult.get()
