@@ -18,6 +18,7 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
     ],
     targets: [
         // MARK: pure cores
@@ -29,7 +30,7 @@ let package = Package(
         .target(name: "RTP", dependencies: [.product(name: "NIOCore", package: "swift-nio")]),
         .target(name: "WorkCalendar"),
         .target(name: "Dialplan", dependencies: ["Yams", "WorkCalendar"]),
-        .target(name: "SIPAuth", dependencies: ["SIPCore"]),
+        .target(name: "SIPAuth", dependencies: ["SIPCore", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "SIPRegistrar", dependencies: ["SIPCore", "SIPAuth"]),
         .target(name: "ACD"),
         .target(name: "ACDConfig", dependencies: ["ACD", "SIPAuth", "Yams"]),
@@ -74,6 +75,7 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "Crypto", package: "swift-crypto"),
             "Yams", // the admin API's tokens file
         ]),
         // Benchmarks/sip-instructions.sh: the per-message SIP work in a loop, for callgrind.
@@ -115,7 +117,11 @@ let package = Package(
         .testTarget(name: "SIPEndpointTests", dependencies: [
             "SIPEndpoint", "SIPCore", "SIPTransaction", "Timers", .product(name: "NIOCore", package: "swift-nio"),
         ]),
-        .testTarget(name: "HotlineServerTests", dependencies: ["HotlineServer", "SIPCore", "Tickets", "ACD", "ACDConfig"]),
+        .testTarget(name: "HotlineServerTests", dependencies: [
+            "HotlineServer", "SIPCore", "Tickets", "ACD", "ACDConfig", "SIPAuth", "SIPDialog", "SIPTransaction", "Dialplan",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ]),
         .testTarget(name: "IntegrationTests", dependencies: ["Tickets", "Yams", "Codecs", "SIPAuth"], exclude: ["Dialplans"], resources: [.copy("Scenarios")]),
     ]
 )
