@@ -20,6 +20,7 @@ let package = Package(
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
     ],
     targets: [
         // MARK: pure cores
@@ -31,7 +32,7 @@ let package = Package(
         .target(name: "RTP", dependencies: [.product(name: "NIOCore", package: "swift-nio")]),
         .target(name: "WorkCalendar"),
         .target(name: "Dialplan", dependencies: ["Yams", "WorkCalendar"]),
-        .target(name: "SIPAuth", dependencies: ["SIPCore"]),
+        .target(name: "SIPAuth", dependencies: ["SIPCore", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "SIPRegistrar", dependencies: ["SIPCore", "SIPAuth"]),
         .target(name: "ACD"),
         .target(name: "ACDConfig", dependencies: ["ACD", "SIPAuth", "Yams"]),
@@ -82,6 +83,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "CoreMetrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "Crypto", package: "swift-crypto"),
             "Yams", // the admin API's tokens file
         ]),
         // Benchmarks/sip-instructions.sh: the per-message SIP work in a loop, for callgrind.
@@ -124,8 +126,9 @@ let package = Package(
             "SIPEndpoint", "SIPCore", "SIPTransaction", "Timers", .product(name: "NIOCore", package: "swift-nio"),
         ]),
         .testTarget(name: "HotlineServerTests", dependencies: [
-            "HotlineServer", "SIPCore", "Tickets", "ACD", "ACDConfig", "Dialplan",
-            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+            "HotlineServer", "SIPCore", "Tickets", "ACD", "ACDConfig", "SIPAuth", "SIPDialog", "SIPTransaction", "Dialplan",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
         ]),
         .testTarget(name: "IntegrationTests", dependencies: ["Tickets", "Yams", "Codecs", "SIPAuth"], exclude: ["Dialplans"], resources: [.copy("Scenarios")]),
     ]

@@ -1,8 +1,10 @@
 // HotlineServer: the composition root.
 // This file: who may use the admin API — bearer tokens with roles, from a tokens file and
 // HOTLINE_ADMIN_TOKEN, or loopback clients only when no token is configured.
+import Crypto
 import Foundation
 import NIOHTTP1
+import SIPAuth
 import Tickets
 import Yams
 
@@ -115,7 +117,12 @@ public struct AdminAuth: Sendable {
             }
         }
         if let adminToken, !adminToken.isEmpty {
-            entries.append(Entry(digest: SHA256.hash(Array(adminToken.utf8)), principal: AdminPrincipal(name: "admin", role: .admin)))
+            // The same floor as a file's tokens: the variable is no weaker a way in.
+            guard adminToken.count >= minimumTokenLength else {
+                throw AdminTokensError(issues: ["HOTLINE_ADMIN_TOKEN is too short (\(adminToken.count) characters): "
+                    + "use at least \(minimumTokenLength) (e.g. openssl rand -hex 24)"])
+            }
+            entries.append(Entry(digest: digest(of: adminToken), principal: AdminPrincipal(name: "admin", role: .admin)))
         }
         return (AdminAuth(entries: entries), warnings)
     }
@@ -193,13 +200,13 @@ public struct AdminAuth: Sendable {
             let digest: [UInt8]
             switch (fields["token"]?.string, fields["sha256"]?.string) {
             case (let token?, nil):
-                guard token.count >= 16 else {
-                    issue(fields["token"], "token '\(name)' is too short: use at least 16 characters (e.g. openssl rand -hex 24)")
+                guard token.count >= minimumTokenLength else {
+                    issue(fields["token"], "token '\(name)' is too short: use at least \(minimumTokenLength) characters (e.g. openssl rand -hex 24)")
                     continue
                 }
-                digest = SHA256.hash(Array(token.utf8))
+                digest = Self.digest(of: token)
             case (nil, let hex?):
-                guard let bytes = Self.bytes(hex: hex), bytes.count == 32 else {
+                guard let bytes = DigestHashing.bytes(fromHex: hex), bytes.count == 32 else {
                     issue(fields["sha256"], "sha256 of '\(name)' is not 64 hex digits")
                     continue
                 }
@@ -216,23 +223,11 @@ public struct AdminAuth: Sendable {
         return entries
     }
 
-    static func bytes(hex: String) -> [UInt8]? {
-        let digits = Array(hex.lowercased().utf8)
-        guard digits.count % 2 == 0 else { return nil }
-        func value(_ c: UInt8) -> UInt8? {
-            switch c {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): c - UInt8(ascii: "0")
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): c - UInt8(ascii: "a") + 10
-            default: nil
-            }
-        }
-        var bytes: [UInt8] = []
-        for i in stride(from: 0, to: digits.count, by: 2) {
-            guard let high = value(digits[i]), let low = value(digits[i + 1]) else { return nil }
-            bytes.append(high << 4 | low)
-        }
-        return bytes
-    }
+    /// Tokens shorter than this (in the file or `HOTLINE_ADMIN_TOKEN`) are refused at start-up.
+    static let minimumTokenLength = 16
+
+    /// A token as it is kept: its SHA-256, never the token itself.
+    static func digest(of token: some StringProtocol) -> [UInt8] { Array(SHA256.hash(data: Array(token.utf8))) }
 
     /// Who sent `request`, or the response refusing it (401 without a valid token, 403 for a
     /// client off loopback when no token is configured).
@@ -248,10 +243,10 @@ public struct AdminAuth: Sendable {
             return .refused(.error(.unauthorized, code: "unauthorized", "send Authorization: Bearer TOKEN",
                                    headers: [("WWW-Authenticate", "Bearer realm=\"hotline\"")]))
         }
-        let presented = SHA256.hash(Array(header.dropFirst(7).trimmingCharacters(in: .whitespaces).utf8))
+        let presented = Self.digest(of: header.dropFirst(7).trimmingCharacters(in: .whitespaces))
         // Every entry is compared, whichever matches, so the time taken says nothing about which.
         var found: AdminPrincipal?
-        for entry in entries where SHA256.constantTimeEqual(entry.digest, presented) {
+        for entry in entries where DigestHashing.constantTimeEquals(entry.digest, presented) {
             found = entry.principal
         }
         guard let found else {

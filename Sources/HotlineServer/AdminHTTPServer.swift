@@ -77,19 +77,40 @@ final class AdminHTTPHandler: ChannelInboundHandler {
     private let routes: [String: AdminRoute]
     private var head: HTTPRequestHead?
     private var body: ByteBuffer?
-    private static let maxBody = 1 << 20
+    /// Set once a request's body is refused with 413: the rest of it is read and dropped (at
+    /// most ``maxDrain`` bytes), then the connection closes. Closing at once, with the body
+    /// still arriving, would make the kernel reset the connection and could lose the 413.
+    private var discarding: (bytes: Int, responded: EventLoopFuture<Void>)?
+    static let maxBody = 1 << 20
+    /// How much of a refused body is drained before the connection is cut regardless.
+    static let maxDrain = 8 << 20
 
     init(routes: [String: AdminRoute]) { self.routes = routes }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch unwrapInboundIn(data) {
+        let part = unwrapInboundIn(data)
+        if let drained = discarding {
+            // One 413 per request: whatever else of it arrives is dropped, never answered.
+            switch part {
+            case .head, .end:
+                closeAfter(drained.responded, context: context)
+            case .body(let chunk):
+                discarding!.bytes += chunk.readableBytes
+                if discarding!.bytes > Self.maxDrain { closeAfter(drained.responded, context: context) }
+            }
+            return
+        }
+        switch part {
         case .head(let h):
             head = h
             body = nil
+            // A declared length over the limit is refused before any of the body is buffered.
+            if let length = h.headers.first(name: "Content-Length").flatMap(Int.init), length > Self.maxBody {
+                refuseBody(context: context)
+            }
         case .body(var chunk):
             if (body?.readableBytes ?? 0) + chunk.readableBytes > Self.maxBody {
-                respond(context: context, keepAlive: false, AdminResponse(status: .payloadTooLarge, body: "request body too large\n"))
-                head = nil
+                refuseBody(context: context)
                 return
             }
             if body == nil { body = chunk } else { body!.writeBuffer(&chunk) }
@@ -125,7 +146,26 @@ final class AdminHTTPHandler: ChannelInboundHandler {
         }
     }
 
+    /// Answers 413 once and starts discarding the rest of the request.
+    private func refuseBody(context: ChannelHandlerContext) {
+        head = nil
+        body = nil
+        let responded = write(context: context, keepAlive: false,
+                              AdminResponse(status: .payloadTooLarge, body: "request body too large\n"))
+        discarding = (0, responded)
+    }
+
+    private func closeAfter(_ responded: EventLoopFuture<Void>, context: ChannelHandlerContext) {
+        let channel = context.channel
+        responded.whenComplete { _ in channel.close(promise: nil) }
+    }
+
     private func respond(context: ChannelHandlerContext, keepAlive: Bool, _ response: AdminResponse) {
+        let done = write(context: context, keepAlive: keepAlive, response)
+        if !keepAlive { closeAfter(done, context: context) }
+    }
+
+    private func write(context: ChannelHandlerContext, keepAlive: Bool, _ response: AdminResponse) -> EventLoopFuture<Void> {
         var headers = HTTPHeaders()
         headers.add(name: "Content-Type", value: response.contentType)
         headers.add(name: "Content-Length", value: String(response.body.utf8.count))
@@ -133,11 +173,7 @@ final class AdminHTTPHandler: ChannelInboundHandler {
         for (name, value) in response.headers { headers.add(name: name, value: value) }
         context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: response.status, headers: headers))), promise: nil)
         context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(string: response.body)))), promise: nil)
-        let done = context.writeAndFlush(wrapOutboundOut(.end(nil)))
-        if !keepAlive {
-            let channel = context.channel
-            done.whenComplete { _ in channel.close(promise: nil) }
-        }
+        return context.writeAndFlush(wrapOutboundOut(.end(nil)))
     }
 
     /// The route for `METHOD path`: an exact key, else a pattern with `{name}` segments.

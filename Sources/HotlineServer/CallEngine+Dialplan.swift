@@ -170,11 +170,12 @@ extension CallEngine {
         return .recordingFinished(id, duration)
     }
 
-    /// Writes `<ticket id>-<suffix>.wav` in the recordings directory, off the event loop;
+    /// Writes `<ticket id>-<suffix>.wav` (``Call/recordingFileName(loop:suffix:)``) in the
+    /// recordings directory, off the event loop;
     /// nothing for an empty recording. `what` names it in the error log.
     func saveRecording(_ samples: [Int16], of call: Call, suffix: String, what: String) {
         guard !samples.isEmpty else { return }
-        let name = "\(call.ticketID?.rawValue ?? call.dialog.id.callID)-\(suffix).wav"
+        let name = call.recordingFileName(loop: shardIndex, suffix: suffix)
         let path = URL(fileURLWithPath: configuration.recordingsDirectory).appendingPathComponent(name).path
         let logger = self.logger
         DispatchQueue.global(qos: .utility).async {

@@ -80,19 +80,24 @@ extension HotlineServer {
         setup.checkDialplanQueues(dialplan.queues, dialplanName: dialplan.name, queuesFile: queuesPath)
     }
 
-    /// The HMAC key of digest nonces: SHA-256 of `--nonce-secret FILE`'s contents or of
-    /// `HOTLINE_NONCE_SECRET`, so servers sharing it accept each other's nonces; else random.
+    /// The HMAC key of digest nonces: SHA-256 of `--nonce-secret-file`'s contents, so servers
+    /// sharing the file accept each other's nonces; without a file, 32 bytes from the system's
+    /// secure random source. Never a fixed or time-derived value: whoever can predict the key
+    /// can mint nonces.
     static func nonceSecret(_ configuration: ServerConfiguration) throws(StartError) -> [UInt8] {
-        if let path = configuration.nonceSecretPath {
-            guard let data = FileManager.default.contents(atPath: path), !data.isEmpty else {
-                throw .contactCentre("\(path): cannot read the nonce secret (or it is empty)")
-            }
-            return DigestHashing.sha256(Array(data))
+        guard let path = configuration.nonceSecretPath else { return DigestAuthenticator.randomSecret() }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw .contactCentre("\(path): cannot read the nonce secret file (--nonce-secret-file)")
         }
-        if let text = configuration.nonceSecret, !text.isEmpty { return DigestHashing.sha256(Array(text.utf8)) }
-        var generator = SystemRandomNumberGenerator()
-        return DigestAuthenticator.randomSecret(using: &generator)
+        guard data.count >= minimumNonceSecretBytes else {
+            throw .contactCentre("\(path): the nonce secret has \(data.count) bytes; use at least "
+                + "\(minimumNonceSecretBytes) random ones (e.g. openssl rand -hex 32 > \(path))")
+        }
+        return DigestHashing.sha256(Array(data))
     }
+
+    /// A shared nonce secret shorter than this is guessable offline from one captured nonce.
+    static let minimumNonceSecretBytes = 16
 
     /// Creates the ACD service on engine 0's loop and links every engine to it.
     static func attachContactCentre(_ centre: ContactCentreConfiguration, engines: [CallEnginePeer], dialplan: Dialplan,

@@ -71,12 +71,11 @@ public struct ServerConfiguration: Sendable {
     public var agentsPath: String?
     /// The agent queues (`--queues`); nil: `Dialplans/acd/queues.yaml` if it exists.
     public var queuesPath: String?
-    /// A file whose contents key the digest nonces (`--nonce-secret`), so several servers
-    /// behind one address accept each other's nonces; `HOTLINE_NONCE_SECRET` does the same.
-    /// Without either, 32 random bytes are drawn at start (phones then re-register after a
-    /// restart with a `stale=true` challenge, without asking their user).
+    /// A file whose contents (at least 16 bytes) key the digest nonces (`--nonce-secret-file`),
+    /// so several servers behind one address accept each other's nonces. Without it, 32 bytes
+    /// are drawn from the system's secure random source at start (phones then re-register after
+    /// a restart with a `stale=true` challenge, without asking their user).
     public var nonceSecretPath: String?
-    public var nonceSecret: String? = ProcessInfo.processInfo.environment["HOTLINE_NONCE_SECRET"]
     /// How often registered agent phones are sent an OPTIONS keep-alive, and how many may go
     /// unanswered before the phone counts as unreachable.
     public var keepAliveInterval: Duration = .seconds(30)

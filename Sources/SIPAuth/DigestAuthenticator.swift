@@ -1,6 +1,7 @@
 // SIPAuth: SIP digest authentication. This file: the server side — challenges, stateless
 // nonces, and verification of Authorization against stored HA1.
 
+import Crypto
 import SIPCore
 
 /// Issues digest challenges and verifies the answers (RFC 7616 §3.3–3.5, RFC 8760).
@@ -50,8 +51,8 @@ public struct DigestAuthenticator: Sendable {
     private var serial: UInt32 = 0
     public private(set) var nonceCounts: NonceCountTracker
 
-    /// - Parameter secret: The HMAC key for nonces; the server draws 32 random bytes at start
-    ///   (``randomSecret(using:)``). Anyone holding it can mint nonces, so it is not logged.
+    /// - Parameter secret: The HMAC key for nonces: from a file shared by the servers behind one
+    ///   address, or ``randomSecret()`` at start. Anyone holding it can mint nonces, so it is not logged.
     public init(secret: [UInt8], configuration: Configuration = Configuration()) {
         precondition(!secret.isEmpty, "a nonce secret is required")
         self.secret = secret
@@ -59,9 +60,11 @@ public struct DigestAuthenticator: Sendable {
         self.nonceCounts = NonceCountTracker(capacity: configuration.nonceCountCapacity)
     }
 
-    /// 32 bytes from `generator` (the server passes `SystemRandomNumberGenerator`).
-    public static func randomSecret<G: RandomNumberGenerator>(using generator: inout G) -> [UInt8] {
-        (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
+    /// 32 bytes from the system's cryptographically secure source (swift-crypto's
+    /// `SymmetricKey(size:)`), never from a seedable or time-derived generator: whoever could
+    /// predict the secret could mint nonces.
+    public static func randomSecret() -> [UInt8] {
+        SymmetricKey(size: .bits256).withUnsafeBytes { Array($0) }
     }
 
     // MARK: - challenges

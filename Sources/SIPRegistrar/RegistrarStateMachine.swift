@@ -79,7 +79,7 @@ public struct RegistrarStateMachine: Sendable {
     public private(set) var statistics = Statistics()
 
     /// - Parameters:
-    ///   - secret: The nonce HMAC key (``DigestAuthenticator/randomSecret(using:)``).
+    ///   - secret: The nonce HMAC key (``DigestAuthenticator/randomSecret()``).
     ///   - credentials: Stored HA1 values by username (from `agents.yaml`).
     public init(configuration: RegistrarConfiguration = .init(), secret: [UInt8], credentials: [String: DigestCredentials]) {
         self.configuration = configuration

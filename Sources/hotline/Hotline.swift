@@ -72,7 +72,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Agent queues (default: Dialplans/acd/queues.yaml if it exists).") var queues: String?
     @Option(name: .customLong("agent-keepalive"), help: "Seconds between OPTIONS keep-alives to agents' phones; two unanswered (5 s each) make an agent unreachable.")
     var agentKeepAlive = 30
-    @Option(name: .customLong("nonce-secret"), help: "File keying digest nonces, shared by servers behind one address (or HOTLINE_NONCE_SECRET; default: random at start).")
+    @Option(name: .customLong("nonce-secret-file"), help: "File (at least 16 bytes, e.g. openssl rand -hex 32) keying digest nonces, shared by servers behind one address (default: 32 secure random bytes drawn at start).")
     var nonceSecret: String?
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error.") var logLevel = "info"
 

@@ -1,5 +1,6 @@
 import Foundation
 import NIOHTTP1
+import SIPAuth
 import Testing
 import Tickets
 @testable import HotlineServer
@@ -20,7 +21,7 @@ import Tickets
           - name: xingqing-desk
             role: unit_staff
             unit: yinchuan.xingqing
-            sha256: \(SHA256.hex("unit-token-0123456789"))
+            sha256: \(DigestHashing.hex(AdminAuth.digest(of: "unit-token-0123456789")))
           - name: inspector
             role: auditor
             token: "auditor-token-0123456789"
@@ -33,15 +34,13 @@ import Tickets
         return request
     }
 
-    @Test func sha256MatchesTheStandardVectors() {
-        #expect(SHA256.hex("") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
-        #expect(SHA256.hex("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
-        #expect(SHA256.hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq")
+    @Test func tokenDigestsMatchTheStandardSHA256Vectors() {
+        func hex(_ token: String) -> String { DigestHashing.hex(AdminAuth.digest(of: token)) }
+        #expect(hex("") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        #expect(hex("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        #expect(hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq")
             == "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
-        #expect(SHA256.hex(String(repeating: "a", count: 1000)) == "41edece42d63e8d9bf515a9ba6932e1c20cbc9f5a5d134645adb5db1b9737ea3")
-        #expect(SHA256.constantTimeEqual([1, 2, 3], [1, 2, 3]))
-        #expect(!SHA256.constantTimeEqual([1, 2, 3], [1, 2, 4]))
-        #expect(!SHA256.constantTimeEqual([1, 2], [1, 2, 3]))
+        #expect(hex(String(repeating: "a", count: 1000)) == "41edece42d63e8d9bf515a9ba6932e1c20cbc9f5a5d134645adb5db1b9737ea3")
     }
 
     @Test func eachTokenAuthenticatesAsItsNameAndRole() throws {
@@ -113,6 +112,17 @@ import Tickets
         }
         #expect(principal == AdminPrincipal(name: "admin", role: .admin))
         #expect(try !AdminAuth.load(tokensFile: nil, adminToken: "", units: .empty).auth.requiresToken)
+    }
+
+    @Test func aShortEnvironmentTokenStopsStartUpNamingTheVariable() throws {
+        // 15 characters: one short of the floor the tokens file has always had.
+        let error = #expect(throws: AdminTokensError.self) {
+            try AdminAuth.load(tokensFile: nil, adminToken: "fifteen-chars-x", units: .empty)
+        }
+        #expect(error?.description.contains("HOTLINE_ADMIN_TOKEN is too short (15 characters)") == true)
+        #expect(error?.description.contains("at least 16") == true)
+        // Exactly 16 is enough.
+        #expect(try AdminAuth.load(tokensFile: nil, adminToken: "sixteen-chars-xx", units: .empty).auth.requiresToken)
     }
 
     @Test func aPlainTextFileOthersCanReadIsWarnedAbout() throws {
