@@ -33,7 +33,7 @@ final class ServerMetrics: Sendable {
     init() {
         let registry = self.registry
         func timer(_ name: String, _ help: String) -> CoreMetrics.Timer {
-            let histogram = registry.makeDurationHistogram(name: name, buckets: Self.latencyBuckets, help: help)
+            let histogram = registry.makeDurationHistogram(descriptor: .named(name, help: help), buckets: Self.latencyBuckets)
             return CoreMetrics.Timer(label: name, dimensions: [], handler: histogram)
         }
         setupTime = timer("hotline_call_setup_seconds",
@@ -109,7 +109,7 @@ struct MetricsPublisher: Sendable {
         case .gauge:
             let series = Series(name, labels)
             reported.insert(series)
-            let gauge = gauges[series] ?? registry.makeGauge(name: name, labels: labels, help: help)
+            let gauge = gauges[series] ?? registry.makeGauge(descriptor: .named(name, help: help), labels: labels)
             gauges[series] = gauge
             gauge.set(value)
         }
@@ -117,7 +117,7 @@ struct MetricsPublisher: Sendable {
 
     private mutating func count(_ name: String, help: String, labels: [(String, String)], total: UInt64) {
         let series = Series(name, labels)
-        let known = counters[series] ?? (registry.makeCounter(name: name, labels: labels, help: help), 0)
+        let known = counters[series] ?? (registry.makeCounter(descriptor: .named(name, help: help), labels: labels), 0)
         if total >= known.total {
             known.counter.increment(by: Int64(clamping: total - known.total))
         } else {
@@ -125,6 +125,13 @@ struct MetricsPublisher: Sendable {
             known.counter.increment(by: Int64(clamping: total))
         }
         counters[series] = (known.counter, total)
+    }
+}
+
+extension MetricNameDescriptor {
+    /// A whole metric name as it appears in the output (Prometheus joins the non-empty parts).
+    static func named(_ name: String, help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(metricName: name, unitName: "", helpText: help)
     }
 }
 

@@ -167,6 +167,20 @@ func invite(branch: String = "z9hG4bKinv1", method: String = "INVITE", cseq: Str
         #expect(h.endpoint.serverTransactionCount == 0, "Timer J ended it")
     }
 
+    @Test("the endpoint reports its timers for /metrics: Timer J pending, then gone")
+    func timerCountsForMetrics() {
+        let h = Harness()
+        #expect(h.endpoint.timerCount == 0 && h.endpoint.timerStoredCount == 0)
+        h.deliver(invite(method: "OPTIONS", cseq: "1 OPTIONS"))
+        let (req, key) = h.tu.requests[0]
+        h.endpoint.respond(SIPResponse(to: req, status: .ok), to: key)
+        #expect(h.endpoint.timerCount == 1, "Timer J keeps the completed transaction")
+        #expect(h.endpoint.timerStoredCount >= h.endpoint.timerCount)
+        h.advance(to: 33_000)
+        #expect(h.endpoint.timerCount == 0)
+        #expect(h.endpoint.timerStoredCount == 0)
+    }
+
     @Test func clientRequestIsRetransmittedUntilAnswered() throws {
         let h = Harness()
         var request = SIPRequest(method: .bye, uri: try SIPURI.parse("sip:caller@127.0.0.1:5070"))
