@@ -31,11 +31,14 @@ let package = Package(
         .target(name: "SIPDialog", dependencies: ["SIPCore", "SIPTransaction"]),
         .target(name: "RTP", dependencies: [.product(name: "NIOCore", package: "swift-nio")]),
         .target(name: "WorkCalendar"),
-        .target(name: "Dialplan", dependencies: ["Yams", "WorkCalendar"]),
+        // Admin-edited files read with located issues, and the duration syntax, shared by the
+        // dialplan, the ACD and ticket configuration and the CLI.
+        .target(name: "ConfigFiles", dependencies: ["Yams"]),
+        .target(name: "Dialplan", dependencies: ["Yams", "WorkCalendar", "ConfigFiles"]),
         .target(name: "SIPAuth", dependencies: ["SIPCore", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "SIPRegistrar", dependencies: ["SIPCore", "SIPAuth"]),
         .target(name: "ACD"),
-        .target(name: "ACDConfig", dependencies: ["ACD", "SIPAuth", "Yams"]),
+        .target(name: "ACDConfig", dependencies: ["ACD", "SIPAuth", "Yams", "ConfigFiles"]),
 
         // MARK: system libraries
         .systemLibrary(name: "COpus", pkgConfig: "opus", providers: [.apt(["libopus-dev"])]),
@@ -61,12 +64,12 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),
         .target(name: "Tickets", dependencies: [
-            "WorkCalendar", "Timers", "Yams", .product(name: "GRDB", package: "GRDB.swift"),
+            "WorkCalendar", "Timers", "Yams", "ConfigFiles", .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "CoreMetrics", package: "swift-metrics"),
         ]),
         .target(name: "LoadGen", dependencies: [
             "SIPCore", "SIPTransaction", "SIPDialog", "SIPTransport", "SIPEndpoint", "SDP", "RTP", "Codecs", "Media", "Timers",
-            "Tickets", "Yams",
+            "Tickets", "Yams", "ConfigFiles",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Histogram", package: "hdrhistogram-swift"),
@@ -91,7 +94,7 @@ let package = Package(
             "SIPCore", .product(name: "NIOCore", package: "swift-nio"),
         ], path: "Benchmarks/Micro"),
         .executableTarget(name: "hotline", dependencies: [
-            "HotlineServer", "Dialplan", "Tickets", "LoadGen", "AudioDevice", "Media", "ACDConfig",
+            "HotlineServer", "Dialplan", "Tickets", "LoadGen", "AudioDevice", "Media", "ACDConfig", "ConfigFiles",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
@@ -101,7 +104,7 @@ let package = Package(
         .testTarget(name: "TimersTests", dependencies: ["Timers"]),
         .testTarget(name: "WorkCalendarTests", dependencies: ["WorkCalendar"]),
         .testTarget(name: "LoadGenTests", dependencies: [
-            "LoadGen", "SIPCore", "SIPTransaction", "SIPDialog", "SDP", "RTP", "Codecs", "Media", "Timers", "Tickets",
+            "LoadGen", "SIPCore", "SIPTransaction", "SIPDialog", "SDP", "RTP", "Codecs", "Media", "Timers", "Tickets", "ConfigFiles",
             .product(name: "NIOCore", package: "swift-nio"),
         ]),
         .testTarget(name: "SIPCoreTests", dependencies: ["SIPCore"], resources: [.copy("Fixtures")]),
@@ -111,7 +114,7 @@ let package = Package(
         .testTarget(name: "RTPTests", dependencies: ["RTP"]),
         .testTarget(name: "CodecsTests", dependencies: ["Codecs"]),
         .testTarget(name: "AudioDeviceTests", dependencies: ["AudioDevice"]),
-        .testTarget(name: "DialplanTests", dependencies: ["Dialplan"], exclude: ["Fixtures"]),
+        .testTarget(name: "DialplanTests", dependencies: ["Dialplan", "ConfigFiles"], exclude: ["Fixtures"]),
         .testTarget(name: "TicketsTests", dependencies: ["Tickets"]),
         .testTarget(name: "SIPAuthTests", dependencies: ["SIPAuth", "SIPCore"]),
         .testTarget(name: "ACDTests", dependencies: ["ACD", "ACDConfig", "SIPAuth", "Dialplan"]),

@@ -2,6 +2,7 @@
 // what the server builds the ACD and the registrar from.
 
 import ACD
+import ConfigFiles
 import SIPAuth
 import Yams
 
@@ -32,9 +33,9 @@ public struct ACDSetup: Sendable {
 
     /// Loads both files; throws every issue if any is an error.
     public static func load(agentsPath: String, queuesPath: String) throws(ACDConfigError) -> ACDSetup {
-        var agentsReader = YAMLReader(file: agentsPath)
+        var agentsReader = LocatedYAMLReader(file: agentsPath)
         let agentsRoot = agentsReader.compose(contentsOf: agentsPath)
-        var queuesReader = YAMLReader(file: queuesPath)
+        var queuesReader = LocatedYAMLReader(file: queuesPath)
         let queuesRoot = queuesReader.compose(contentsOf: queuesPath)
         return try build(agentsRoot, &agentsReader, queuesRoot, &queuesReader)
     }
@@ -42,15 +43,15 @@ public struct ACDSetup: Sendable {
     /// Parses both files' text; the file names label issues.
     public static func parse(agentsYAML: String, agentsFile: String = "agents.yaml", queuesYAML: String,
                              queuesFile: String = "queues.yaml") throws(ACDConfigError) -> ACDSetup {
-        var agentsReader = YAMLReader(file: agentsFile)
+        var agentsReader = LocatedYAMLReader(file: agentsFile)
         let agentsRoot = agentsReader.compose(agentsYAML)
-        var queuesReader = YAMLReader(file: queuesFile)
+        var queuesReader = LocatedYAMLReader(file: queuesFile)
         let queuesRoot = queuesReader.compose(queuesYAML)
         return try build(agentsRoot, &agentsReader, queuesRoot, &queuesReader)
     }
 
-    private static func build(_ agentsRoot: Node?, _ agentsReader: inout YAMLReader, _ queuesRoot: Node?,
-                              _ queuesReader: inout YAMLReader) throws(ACDConfigError) -> ACDSetup {
+    private static func build(_ agentsRoot: Node?, _ agentsReader: inout LocatedYAMLReader, _ queuesRoot: Node?,
+                              _ queuesReader: inout LocatedYAMLReader) throws(ACDConfigError) -> ACDSetup {
         let agents = agentsRoot.flatMap { AgentsFile.parse($0, reader: &agentsReader) }
         let queues = queuesRoot.flatMap { QueuesFile.parse($0, reader: &queuesReader) }
         if let agents, let queues, !agentsReader.hasErrors { crossCheck(agents, queues, reader: &queuesReader) }
@@ -62,7 +63,7 @@ public struct ACDSetup: Sendable {
     }
 
     /// Warnings for requirements no configured agent meets (a queue nobody can ever serve).
-    private static func crossCheck(_ agents: AgentsFile, _ queues: QueuesFile, reader: inout YAMLReader) {
+    private static func crossCheck(_ agents: AgentsFile, _ queues: QueuesFile, reader: inout LocatedYAMLReader) {
         let profiles = agents.agents.map(\.profile)
         for queue in queues.queues {
             let site = queues.locations[queue.name] ?? (1, 1)
@@ -83,7 +84,7 @@ public struct ACDSetup: Sendable {
         return declared.filter { !defined.contains($0) }.map { name in
             ACDConfigIssue(file: queuesFile, line: 1, column: 1, keyPath: "queues",
                            message: "dialplan '\(dialplanName)' sends callers to queue '\(name)', which queues.yaml does not define",
-                           hint: YAMLReader.closest(to: name, among: defined).map { "did you mean '\($0)'?" })
+                           hint: LocatedYAMLReader.closest(to: name, among: defined).map { "did you mean '\($0)'?" })
         }
     }
 }

@@ -2,6 +2,7 @@
 // skills and seats, and their passwords as digest HA1 only.
 
 import ACD
+import ConfigFiles
 import SIPAuth
 import Yams
 
@@ -48,7 +49,7 @@ public struct AgentsFile: Hashable, Sendable {
         return "ha1_md5: \(credentials.ha1[.md5]!)\nha1_sha256: \(credentials.ha1[.sha256]!)\n"
     }
 
-    static func parse(_ root: Node?, reader: inout YAMLReader) -> AgentsFile? {
+    static func parse(_ root: Node?, reader: inout LocatedYAMLReader) -> AgentsFile? {
         guard let root, let entries = reader.mapping(root, path: "", allowed: topKeys) else { return nil }
         let fields = Dictionary(entries.map { ($0.key, ($0.keyNode, $0.value)) }, uniquingKeysWith: { a, _ in a })
         var file = AgentsFile(realm: "hotline", licensedSeats: 0, digestAlgorithms: DigestAlgorithm.supported,
@@ -113,7 +114,7 @@ public struct AgentsFile: Hashable, Sendable {
         return file
     }
 
-    private static func parseAgent(_ node: Node, path: String, realm: String, reader: inout YAMLReader) -> AgentDefinition? {
+    private static func parseAgent(_ node: Node, path: String, realm: String, reader: inout LocatedYAMLReader) -> AgentDefinition? {
         guard let entries = reader.mapping(node, path: path, allowed: agentKeys, advice: ["password": passwordAdvice]) else { return nil }
         let fields = Dictionary(entries.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
         var ok = true
@@ -173,13 +174,13 @@ public struct AgentsFile: Hashable, Sendable {
     }
 
     /// `{skill: level, ...}` with levels 1–5.
-    static func parseSkills(_ node: Node, path: String, reader: inout YAMLReader) -> [Skill: Int]? {
+    static func parseSkills(_ node: Node, path: String, reader: inout LocatedYAMLReader) -> [Skill: Int]? {
         guard let entries = reader.mapping(node, path: path) else { return nil }
         var skills: [Skill: Int] = [:]
         var ok = true
         for entry in entries {
             let skillPath = reader.join(path, entry.key)
-            guard YAMLReader.isName(entry.key) else {
+            guard LocatedYAMLReader.isName(entry.key) else {
                 reader.issue("'\(entry.key)' is not a valid skill name", at: entry.keyNode, path: skillPath,
                              hint: "lower-case letters, digits and '_', starting with a letter")
                 ok = false

@@ -2,6 +2,7 @@
 // name, their skills, strategy, timeouts, limits and overflow, and the cross-queue rules.
 
 import ACD
+import ConfigFiles
 import Yams
 
 /// `queues.yaml`:
@@ -48,7 +49,7 @@ public struct QueuesFile: Hashable, Sendable {
         "join_when_empty", "widen", "music", "announce_every", "service_level", "average_handle_time",
     ]
 
-    static func parse(_ root: Node?, reader: inout YAMLReader) -> QueuesFile? {
+    static func parse(_ root: Node?, reader: inout LocatedYAMLReader) -> QueuesFile? {
         guard let root, let entries = reader.mapping(root, path: "", allowed: topKeys) else { return nil }
         var file = QueuesFile(routing: RoutingSettings(), queues: [], locations: [:])
         for entry in entries where entry.key == "routing" {
@@ -70,7 +71,7 @@ public struct QueuesFile: Hashable, Sendable {
         var overflowSites: [QueueName: Node] = [:]
         for queue in queues {
             let path = "queues.\(queue.key)"
-            guard YAMLReader.isName(queue.key) else {
+            guard LocatedYAMLReader.isName(queue.key) else {
                 reader.issue("'\(queue.key)' is not a valid queue name", at: queue.keyNode, path: path,
                              hint: "lower-case letters, digits and '_', starting with a letter")
                 continue
@@ -84,7 +85,7 @@ public struct QueuesFile: Hashable, Sendable {
         return file
     }
 
-    private static func parseQueue(_ name: QueueName, _ node: Node, path: String, reader: inout YAMLReader)
+    private static func parseQueue(_ name: QueueName, _ node: Node, path: String, reader: inout LocatedYAMLReader)
         -> (QueueConfiguration, Node?)?
     {
         guard let entries = reader.mapping(node, path: path, allowed: queueKeys) else { return nil }
@@ -100,7 +101,7 @@ public struct QueuesFile: Hashable, Sendable {
                 guard let text = reader.text(v, path: p) else { continue }
                 if let strategy = RoutingStrategy(rawValue: text) { q.strategy = strategy } else {
                     reader.issue("unknown strategy '\(text)'", at: v, path: p,
-                                 hint: YAMLReader.closest(to: text, among: RoutingStrategy.allCases.map(\.rawValue)).map { "did you mean '\($0)'?" }
+                                 hint: LocatedYAMLReader.closest(to: text, among: RoutingStrategy.allCases.map(\.rawValue)).map { "did you mean '\($0)'?" }
                                      ?? "longest_idle, least_calls or best_skill")
                 }
             case "ring_timeout": if let d = reader.duration(v, path: p) { q.ringTimeout = d }
@@ -156,7 +157,7 @@ public struct QueuesFile: Hashable, Sendable {
         return (q, overflowNode)
     }
 
-    private static func parseOverflow(_ node: Node, path: String, reader: inout YAMLReader) -> OverflowTarget? {
+    private static func parseOverflow(_ node: Node, path: String, reader: inout LocatedYAMLReader) -> OverflowTarget? {
         if case .scalar(let scalar) = node {
             switch scalar.string {
             case "voicemail": return .voicemail
@@ -178,14 +179,14 @@ public struct QueuesFile: Hashable, Sendable {
     }
 
     /// Overflow targets must exist, differ from their queue, and not chain back into a loop.
-    private static func checkOverflow(_ file: QueuesFile, sites: [QueueName: Node], reader: inout YAMLReader) {
+    private static func checkOverflow(_ file: QueuesFile, sites: [QueueName: Node], reader: inout LocatedYAMLReader) {
         let byName = Dictionary(file.queues.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         for queue in file.queues {
             guard case .queue(let target) = queue.overflow else { continue }
             let path = "queues.\(queue.name).overflow"
             guard byName[target] != nil else {
                 reader.issue("overflow queue '\(target)' is not defined", at: sites[queue.name], path: path,
-                             hint: YAMLReader.closest(to: target.rawValue, among: byName.keys.map(\.rawValue)).map { "did you mean '\($0)'?" })
+                             hint: LocatedYAMLReader.closest(to: target.rawValue, among: byName.keys.map(\.rawValue)).map { "did you mean '\($0)'?" })
                 continue
             }
             var seen: [QueueName] = [queue.name]

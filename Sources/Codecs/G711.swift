@@ -1,3 +1,6 @@
+// Codecs: G.711 in Swift, Opus on libopus, WAV files and in-band DTMF (Goertzel). Per-frame
+// calls work in caller-provided buffers and do not allocate.
+
 /// ITU-T G.711 companding, table-driven, after the reference algorithm of
 /// Sun Microsystems' public-domain g711.c (the one every open-source stack
 /// reuses), so our bytes match theirs.

@@ -1,5 +1,7 @@
 /// What a ``DialplanExecution`` asks the call controller to do. Imperative: carry these out in
 /// the order given.
+
+import ConfigFiles
 public enum DialplanCommand: Sendable, Hashable, CustomStringConvertible {
     /// Send 180 Ringing (the entry has `ring:`); `.answer` follows when the ring timer fires.
     case ring

@@ -1,4 +1,6 @@
 /// What the call controller tells a ``DialplanExecution``. Past tense: these have happened.
+
+import ConfigFiles
 public enum DialplanEvent: Sendable, Hashable, CustomStringConvertible {
     /// Every prompt of the `.play` command with this id has been played out. Not required for a
     /// playback the execution stopped; if sent anyway it is ignored.

@@ -1,3 +1,4 @@
+import ConfigFiles
 import Foundation
 
 /// One call walking through a dialplan: a sans-IO state machine.

@@ -4,6 +4,8 @@
 /// what takes them (menu keys, branch conditions, `no input`, ...). Nodes of an included file are
 /// drawn in a cluster labelled with the file. Output is deterministic (source order), so it can
 /// be kept as a golden file.
+
+import ConfigFiles
 public enum DialplanGraph {
     /// The DOT text of `dialplan`.
     public static func dot(_ dialplan: Dialplan) -> String {

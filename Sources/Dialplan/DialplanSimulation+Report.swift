@@ -1,4 +1,5 @@
 import Foundation
+import WorkCalendar
 
 extension DialplanSimulation.Result {
     /// The outcome, for people: a header, every step, then the final action, ticket fields, keys,
@@ -144,7 +145,7 @@ extension DialplanSimulation {
     public static func parseTime(_ text: String, defaultZone zone: TimeZone) -> Date? {
         let characters = Array(text)
         guard characters.count >= 16, characters[10] == "T" || characters[10] == " ",
-            SayFormat.date(in: String(characters[0..<10])) != nil, let (year, month, day) = SayFormat.date(in: String(characters[0..<10])),
+            let date = SayFormat.date(in: String(characters[0..<10])),
             characters[13] == ":", let hour = Int(String(characters[11..<13])), let minute = Int(String(characters[14..<16])),
             characters[11..<13].allSatisfy(\.isASCIIDigit), characters[14..<16].allSatisfy(\.isASCIIDigit),
             hour < 24, minute < 60
@@ -173,6 +174,7 @@ extension DialplanSimulation {
         }
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = timeZone
-        return calendar.date(from: DateComponents(year: year, month: month, day: day, hour: hour, minute: minute, second: second))
+        return calendar.date(from: DateComponents(year: date.year, month: date.month, day: date.day, hour: hour, minute: minute,
+                                                  second: second))
     }
 }

@@ -1,3 +1,4 @@
+import ConfigFiles
 import Foundation
 
 /// Runs a ``DialplanExecution`` against a virtual clock and a scripted caller, producing a

@@ -1,3 +1,5 @@
+import WorkCalendar
+
 /// How a `say` node reads a value aloud, by stringing recorded fragments together
 /// (`digit_3`, `num_100`, `month_12`, ...). Readers exist for Mandarin (`zh`) and English (`en`);
 /// the loader refuses a `say` node in a dialplan declaring any other language.
@@ -55,8 +57,9 @@ public enum SayFormat: String, Sendable, CaseIterable, CustomStringConvertible {
             else { return .failure(.notANumber(value)) }
             return .success(zh ? SayFormat.mandarin(number) : SayFormat.english(number))
         case .date, .weekday:
-            guard let (year, month, day) = SayFormat.date(in: value) else { return .failure(.notADate(value)) }
-            if self == .weekday { return .success(["weekday_\(SayFormat.weekday(year: year, month: month, day: day))"]) }
+            guard let date = SayFormat.date(in: value) else { return .failure(.notADate(value)) }
+            if self == .weekday { return .success(["weekday_\(date.weekday.rawValue)"]) }
+            let (year, month, day) = (date.year, date.month, date.day)
             if zh {
                 return .success(String(year).map { "digit_\($0)" } + ["date_year", "month_\(month)"]
                     + SayFormat.mandarin(day) + ["date_day"])
@@ -207,15 +210,15 @@ public enum SayFormat: String, Sendable, CaseIterable, CustomStringConvertible {
 
     // MARK: - Values
 
-    /// `YYYY-MM-DD` at the start of `value` (so `2026-12-01T20:00:00+08:00` reads its date as written).
-    static func date(in value: String) -> (year: Int, month: Int, day: Int)? {
+    /// `YYYY-MM-DD` at the start of `value` (so `2026-12-01T20:00:00+08:00` reads its date as
+    /// written); the calendar arithmetic (month lengths, weekday) is WorkCalendar's.
+    static func date(in value: String) -> LocalDate? {
         let text = Array(value.trimmingWhitespace)
         guard text.count >= 10, text[4] == "-", text[7] == "-", text.count == 10 || text[10] == "T" || text[10] == " ",
-            let year = Int(String(text[0..<4])), let month = Int(String(text[5..<7])), let day = Int(String(text[8..<10])),
             text[0..<4].allSatisfy(\.isASCIIDigit), text[5..<7].allSatisfy(\.isASCIIDigit), text[8..<10].allSatisfy(\.isASCIIDigit),
-            (1...12).contains(month), (1...daysIn(month: month, year: year)).contains(day)
+            let year = Int(String(text[0..<4])), let month = Int(String(text[5..<7])), let day = Int(String(text[8..<10]))
         else { return nil }
-        return (year, month, day)
+        return LocalDate(year: year, month: month, day: day)
     }
 
     /// `HH:MM` alone, or after the `T` of an ISO date-time.
@@ -230,25 +233,6 @@ public enum SayFormat: String, Sendable, CaseIterable, CustomStringConvertible {
         else { return nil }
         return (hour, minute)
     }
-
-    /// ISO weekday, Monday 1 ... Sunday 7.
-    static func weekday(year: Int, month: Int, day: Int) -> Int {
-        // Days since 1970-01-01 (a Thursday), civil-from-days arithmetic.
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let doy = (153 * ((month + 9) % 12) + 2) / 5 + day - 1
-        let days = era * 146_097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719_468
-        return ((days % 7 + 7) % 7 + 3) % 7 + 1
-    }
-
-    static func daysIn(month: Int, year: Int) -> Int {
-        switch month {
-        case 2: (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
-        case 4, 6, 9, 11: 30
-        default: 31
-        }
-    }
 }
 
 extension String {
@@ -259,4 +243,8 @@ extension String {
         while let last = scalars.last, last == " " || last == "\t" { scalars.removeLast() }
         return String(scalars)
     }
+}
+
+extension Character {
+    var isASCIIDigit: Bool { ("0"..."9").contains(self) }
 }

@@ -1,3 +1,4 @@
+import ConfigFiles
 import RTP
 
 /// How keys reach the server.
@@ -39,13 +40,13 @@ public enum HoldTime: Sendable, Equatable, CustomStringConvertible {
         if s.lowercased().hasPrefix("uniform:") {
             let range = s.dropFirst("uniform:".count)
             let bounds = range.split(separator: "-", maxSplits: 1)
-            guard bounds.count == 2, let low = DurationSyntax.parse(String(bounds[0])), let high = DurationSyntax.parse(String(bounds[1])),
+            guard bounds.count == 2, let low = DurationSyntax.parse(String(bounds[0]), .commandLine), let high = DurationSyntax.parse(String(bounds[1]), .commandLine),
                   low <= high else {
                 throw FloodSyntaxError(text, expected: "uniform:LOW-HIGH, e.g. uniform:2s-5s")
             }
             return .uniform(low, high)
         }
-        guard let d = DurationSyntax.parse(s) else { throw FloodSyntaxError(text, expected: "a duration (3s) or uniform:2s-5s") }
+        guard let d = DurationSyntax.parse(s, .commandLine) else { throw FloodSyntaxError(text, expected: "a duration (3s) or uniform:2s-5s") }
         return .fixed(d)
     }
 

@@ -1,3 +1,4 @@
+import ConfigFiles
 import Synchronization
 
 /// Everything a run needs, validated by ``FloodConfiguration/validate()``.

@@ -17,40 +17,6 @@ public struct FloodSyntaxError: Error, Sendable, Equatable, CustomStringConverti
     public var description: String { "'\(value)': expected \(expected)" }
 }
 
-/// Durations as people type them: `1.5s`, `500ms`, `250us`, `2m`, `1h`, or bare seconds (`3`).
-public enum DurationSyntax {
-    /// The duration, or nil when `text` is not one. Negative durations are refused.
-    public static func parse(_ text: String) -> Duration? {
-        let s = text.trimmingWhitespace().lowercased()
-        guard !s.isEmpty else { return nil }
-        let units: [(String, Double)] = [("ms", 1e-3), ("us", 1e-6), ("µs", 1e-6), ("s", 1), ("m", 60), ("h", 3600)]
-        var number = Substring(s)
-        var scale = 1.0
-        for (suffix, factor) in units where s.hasSuffix(suffix) {
-            number = s.dropLast(suffix.count)
-            scale = factor
-            break
-        }
-        guard let value = Double(number), value.isFinite, value >= 0 else { return nil }
-        let nanoseconds = value * scale * 1e9
-        guard nanoseconds < 1e18 else { return nil }
-        return .nanoseconds(Int64(nanoseconds.rounded()))
-    }
-
-    /// `1.5s`, `250ms`, `2m30s`-free compact text for reports.
-    public static func format(_ duration: Duration) -> String {
-        let ms = duration.millisecondsDouble
-        if ms >= 1000 { return trimmed(ms / 1000) + "s" }
-        if ms >= 1 { return trimmed(ms) + "ms" }
-        return trimmed(ms * 1000) + "us"
-    }
-
-    private static func trimmed(_ v: Double) -> String {
-        let rounded = (v * 1000).rounded() / 1000
-        return rounded == rounded.rounded() ? String(Int(rounded)) : String(rounded)
-    }
-}
-
 extension Duration {
     /// Milliseconds as a `Double`.
     var millisecondsDouble: Double {

@@ -4,6 +4,8 @@
 ///
 /// Calls are spaced evenly, as SIPp does: call `n` (from 0) starts at the instant `t` where
 /// the integral of the rate from 0 to `t` reaches `n`. Pure arithmetic, no clock.
+
+import ConfigFiles
 public struct RateSchedule: Sendable, Equatable, CustomStringConvertible {
     /// One corner of the ramp: from `at` on, the rate moves linearly to the next point's.
     public struct Point: Sendable, Equatable {
@@ -57,7 +59,7 @@ public struct RateSchedule: Sendable, Equatable, CustomStringConvertible {
         var points: [Point] = []
         for part in text.split(separator: ",") {
             let pieces = part.split(separator: ":", maxSplits: 1)
-            guard pieces.count == 2, let at = DurationSyntax.parse(String(pieces[0])),
+            guard pieces.count == 2, let at = DurationSyntax.parse(String(pieces[0]), .commandLine),
                   let rate = Double(pieces[1].trimmingWhitespace()) else {
                 throw FloodSyntaxError(String(part), expected: "TIME:RATE, e.g. 30s:400")
             }

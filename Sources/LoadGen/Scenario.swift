@@ -1,3 +1,4 @@
+import ConfigFiles
 import Foundation
 import RTP
 import Yams
@@ -94,7 +95,7 @@ public struct Scenario: Sendable, Equatable {
                         weight = w
                     case "keys": behaviour.keys = try CallerBehaviour.parse(keys: text)
                     case "key_delay":
-                        guard let d = DurationSyntax.parse(text) else { throw fail(value, "key_delay is a duration such as 1.5s") }
+                        guard let d = DurationSyntax.parse(text, .commandLine) else { throw fail(value, "key_delay is a duration such as 1.5s") }
                         behaviour.keyDelay = d
                     case "dtmf":
                         guard let m = DTMFMode(rawValue: text) else { throw fail(value, "dtmf is rfc4733, info or inband") }
@@ -107,7 +108,7 @@ public struct Scenario: Sendable, Equatable {
                         behaviour.hangup = m
                     case "hold": behaviour.hold = try HoldTime.parse(text)
                     case "bye_timeout":
-                        guard let d = DurationSyntax.parse(text) else { throw fail(value, "bye_timeout is a duration such as 30s") }
+                        guard let d = DurationSyntax.parse(text, .commandLine) else { throw fail(value, "bye_timeout is a duration such as 30s") }
                         behaviour.byeTimeout = d
                     case "expect_prompts":
                         guard let names = value.sequence?.compactMap(\.string) else { throw fail(value, "expect_prompts is a list of prompt names") }

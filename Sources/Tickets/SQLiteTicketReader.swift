@@ -8,7 +8,7 @@ import GRDB
 /// Reads a ticket database without writing it: no migration, no crash recovery, no writer
 /// lock, so it can run beside the server that writes the file. Each read sees the last
 /// committed state (a WAL snapshot) and does not wait for the writer.
-public final class SQLiteTicketReader: TicketReading {
+public final class SQLiteTicketReader: SQLiteTicketReads {
     /// The database file.
     public let path: String
     private let queue: DatabaseQueue
@@ -47,52 +47,8 @@ public final class SQLiteTicketReader: TicketReading {
         }
     }
 
-    /// Same as ``TicketStore/list(limit:since:)``: newest first.
-    public func list(limit: Int, since: Date? = nil) throws(TicketStoreError) -> [CallTicket] {
-        try read { db in try TicketSchema.list(limit: limit, since: since, in: db) }
-    }
-
-    /// The ticket with this number, if it is committed.
-    public func ticket(id: TicketID) throws(TicketStoreError) -> CallTicket? {
-        try read { db in try TicketSchema.ticket(id: id, in: db) }
-    }
-
-    public func workOrders(_ query: WorkOrderQuery) throws(TicketStoreError) -> WorkOrderPage {
-        try read { db in try WorkOrderQueries.list(query, in: db) }
-    }
-
-    public func countWorkOrders(_ query: WorkOrderQuery) throws(TicketStoreError) -> Int {
-        try read { db in try WorkOrderQueries.count(query, in: db) }
-    }
-
-    public func workOrder(id: TicketID) throws(TicketStoreError) -> WorkOrder? {
-        try read { db in try WorkOrderQueries.workOrder(id: id, in: db) }
-    }
-
-    public func workOrderDetail(id: TicketID, within unit: UnitID?) throws(TicketStoreError) -> WorkOrderDetail? {
-        try read { db in try WorkOrderQueries.detail(id: id, scope: unit, in: db) }
-    }
-
-    public func workOrders(ofCall call: TicketID) throws(TicketStoreError) -> [TicketID] {
-        try read { db in try WorkOrderQueries.workOrders(ofCall: call, in: db) }
-    }
-
-    public func kpis(_ query: KPIQuery) throws(TicketStoreError) -> KPIReport {
-        try read { db in try KPIQueries.report(query, in: db) }
-    }
-
-    public func units() throws(TicketStoreError) -> [UnitRecord] {
-        try read { db in try WorkOrderQueries.units(in: db) }
-    }
-
-    public func exportWorkOrders(_ query: WorkOrderQuery, maskCallers: Bool,
-                                 to sink: (String) throws -> Void) throws(TicketStoreError) {
-        try WorkOrderCSV.export(query, maskCallers: maskCallers, to: sink) { page throws(TicketStoreError) in
-            try workOrders(page)
-        }
-    }
-
-    private func read<T>(_ body: (Database) throws -> T) throws(TicketStoreError) -> T {
+    /// A WAL snapshot: the last committed state, without waiting for the writer.
+    public func readSnapshot<T>(_ body: (Database) throws -> T) throws(TicketStoreError) -> T {
         do {
             return try queue.read(body)
         } catch {

@@ -21,7 +21,7 @@ import GRDB
 /// writer. The reads are ``TicketReading``'s.
 ///
 /// Commit callbacks run on the store's writer thread, `hotline-tickets`.
-public final class SQLiteTicketStore: TicketStore, TicketReading {
+public final class SQLiteTicketStore: TicketStore, SQLiteTicketReads {
     /// How much a commit must survive before its callback runs.
     public enum Durability: Sendable {
         /// `PRAGMA synchronous = NORMAL`: each commit is written to the WAL file (handed to
@@ -195,14 +195,6 @@ public final class SQLiteTicketStore: TicketStore, TicketReading {
         writer.submit(.record(ticket), completion: onCommit)
     }
 
-    public func list(limit: Int, since: Date?) throws(TicketStoreError) -> [CallTicket] {
-        try read { db in try TicketSchema.list(limit: limit, since: since, in: db) }
-    }
-
-    public func ticket(id: TicketID) throws(TicketStoreError) -> CallTicket? {
-        try read { db in try TicketSchema.ticket(id: id, in: db) }
-    }
-
     // MARK: - Work orders: writes
 
     /// Appends an event to a work order's log (`POST /api/tickets/{id}/events`). In the
@@ -265,43 +257,6 @@ public final class SQLiteTicketStore: TicketStore, TicketReading {
         set { writer.policy = newValue }
     }
 
-    // MARK: - Work orders: reads
-
-    public func workOrders(_ query: WorkOrderQuery) throws(TicketStoreError) -> WorkOrderPage {
-        try read { db in try WorkOrderQueries.list(query, in: db) }
-    }
-
-    public func countWorkOrders(_ query: WorkOrderQuery) throws(TicketStoreError) -> Int {
-        try read { db in try WorkOrderQueries.count(query, in: db) }
-    }
-
-    public func workOrder(id: TicketID) throws(TicketStoreError) -> WorkOrder? {
-        try read { db in try WorkOrderQueries.workOrder(id: id, in: db) }
-    }
-
-    public func workOrderDetail(id: TicketID, within unit: UnitID?) throws(TicketStoreError) -> WorkOrderDetail? {
-        try read { db in try WorkOrderQueries.detail(id: id, scope: unit, in: db) }
-    }
-
-    public func workOrders(ofCall call: TicketID) throws(TicketStoreError) -> [TicketID] {
-        try read { db in try WorkOrderQueries.workOrders(ofCall: call, in: db) }
-    }
-
-    public func kpis(_ query: KPIQuery) throws(TicketStoreError) -> KPIReport {
-        try read { db in try KPIQueries.report(query, in: db) }
-    }
-
-    public func units() throws(TicketStoreError) -> [UnitRecord] {
-        try read { db in try WorkOrderQueries.units(in: db) }
-    }
-
-    public func exportWorkOrders(_ query: WorkOrderQuery, maskCallers: Bool,
-                                 to sink: (String) throws -> Void) throws(TicketStoreError) {
-        try WorkOrderCSV.export(query, maskCallers: maskCallers, to: sink) { page throws(TicketStoreError) in
-            try workOrders(page)
-        }
-    }
-
     /// Opens the database for writing once — migrating it, recovering it, copying the units —
     /// and closes it. For tools that find an older database (``TicketStoreError/schemaTooOld(path:)``)
     /// while no server is running; fails with ``TicketStoreError/locked(path:)`` while one is.
@@ -330,7 +285,8 @@ public final class SQLiteTicketStore: TicketStore, TicketReading {
         writer.metrics
     }
 
-    private func read<T>(_ body: (Database) throws -> T) throws(TicketStoreError) -> T {
+    /// A snapshot from the pool's readers, beside the writer; ``TicketStoreError/closed`` once closed.
+    public func readSnapshot<T>(_ body: (Database) throws -> T) throws(TicketStoreError) -> T {
         guard writer.isAccepting else { throw .closed }
         do {
             return try pool.read(body)

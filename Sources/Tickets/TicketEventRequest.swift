@@ -2,6 +2,7 @@
 // This file: an event as a client sends it (the body of `POST /api/tickets/{id}/events`,
 // the arguments of `hotline tickets dispatch ...`), checked into a ``TicketEvent``.
 
+import ConfigFiles
 import Foundation
 
 /// `{"kind": "dispatched", "unit": "yinchuan.xingqing", "note": "...", "at": "2026-11-02T11:00:00+08:00"}`.
@@ -31,7 +32,7 @@ public struct TicketEventRequest: Decodable, Sendable, Equatable {
     /// The event, by `actor`, at ``at`` or else `now`.
     public func event(actor: String, now: Date) throws(TicketEventRequestError) -> TicketEvent {
         guard TicketEvent.Kind.names.contains(kind) else {
-            throw .unknownKind(kind, hint: ConfigReader.closest(to: kind, among: TicketEvent.Kind.names))
+            throw .unknownKind(kind, hint: LocatedYAMLReader.closest(to: kind, among: TicketEvent.Kind.names))
         }
         let unitID = unit.map(UnitID.init(rawValue:))
         if kind == "dispatched" || kind == "signed" {

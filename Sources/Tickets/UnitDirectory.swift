@@ -2,6 +2,7 @@
 // This file: the hierarchy of handling units (region → city → county → township, and
 // departments), checked, and loaded from `Dialplans/tickets/units.yaml`.
 
+import ConfigFiles
 import Foundation
 import Yams
 
@@ -133,19 +134,19 @@ extension UnitDirectory {
     ///
     /// Every issue is reported with its `file:line:column`.
     public static func load(contentsOf path: String) throws(TicketsConfigError) -> UnitDirectory {
-        var reader = ConfigReader(file: path)
+        var reader = LocatedYAMLReader(file: path)
         let root = reader.compose(contentsOf: path)
         return try parse(root, reader: &reader)
     }
 
     /// Parses the text of a units file; `file` names it in issues.
     public static func parse(yaml: String, file: String = "units.yaml") throws(TicketsConfigError) -> UnitDirectory {
-        var reader = ConfigReader(file: file)
+        var reader = LocatedYAMLReader(file: file)
         let root = reader.compose(yaml)
         return try parse(root, reader: &reader)
     }
 
-    private static func parse(_ root: Node?, reader: inout ConfigReader) throws(TicketsConfigError) -> UnitDirectory {
+    private static func parse(_ root: Node?, reader: inout LocatedYAMLReader) throws(TicketsConfigError) -> UnitDirectory {
         var units: [Unit] = []
         var nodes: [UnitID: Node] = [:]
         if let root, let top = reader.mapping(root, path: "", allowed: ["units"]) {
@@ -173,7 +174,7 @@ extension UnitDirectory {
     }
 
     private static func parseList(_ node: Node, parent: UnitID?, path: String, into units: inout [Unit],
-                                  nodes: inout [UnitID: Node], reader: inout ConfigReader) {
+                                  nodes: inout [UnitID: Node], reader: inout LocatedYAMLReader) {
         guard let items = reader.sequence(node, path: path) else { return }
         for (position, item) in items.enumerated() {
             let itemPath = "\(path).\(position)"
@@ -198,7 +199,7 @@ extension UnitDirectory {
                         kind = UnitKind(text)
                     } else {
                         reader.issue("unknown unit kind '\(text)'", at: entry.value, path: keyPath,
-                                     hint: ConfigReader.closest(to: text, among: UnitKind.known.map(\.rawValue))
+                                     hint: LocatedYAMLReader.closest(to: text, among: UnitKind.known.map(\.rawValue))
                                          .map { "did you mean '\($0)'?" } ?? "one of region, city, county, township, department")
                     }
                 default:

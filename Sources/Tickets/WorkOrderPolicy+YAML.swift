@@ -1,6 +1,7 @@
 // Tickets: calls, and the 12345 work orders they open, in SQLite behind intention-named APIs.
 // This file: loading `Dialplans/tickets/sla.yaml` — SLA rules, the working calendar, call intake.
 
+import ConfigFiles
 import Foundation
 import WorkCalendar
 import Yams
@@ -32,7 +33,7 @@ extension WorkOrderPolicy {
     /// - Parameter calendar: The centre's calendar when it comes from elsewhere (the
     ///   dialplan's holiday calendar); it replaces the file's `calendar:`.
     public static func load(contentsOf path: String, calendar: WorkCalendar? = nil) throws(TicketsConfigError) -> WorkOrderPolicy {
-        var reader = ConfigReader(file: path)
+        var reader = LocatedYAMLReader(file: path)
         let root = reader.compose(contentsOf: path)
         return try parse(root, calendar: calendar, reader: &reader)
     }
@@ -41,12 +42,12 @@ extension WorkOrderPolicy {
     public static func parse(yaml: String, file: String = "sla.yaml", calendar: WorkCalendar? = nil)
         throws(TicketsConfigError) -> WorkOrderPolicy
     {
-        var reader = ConfigReader(file: file)
+        var reader = LocatedYAMLReader(file: file)
         let root = reader.compose(yaml)
         return try parse(root, calendar: calendar, reader: &reader)
     }
 
-    private static func parse(_ root: Node?, calendar given: WorkCalendar?, reader: inout ConfigReader)
+    private static func parse(_ root: Node?, calendar given: WorkCalendar?, reader: inout LocatedYAMLReader)
         throws(TicketsConfigError) -> WorkOrderPolicy
     {
         guard let root, let entries = reader.mapping(root, path: "", allowed: topKeys) else {
@@ -101,7 +102,7 @@ extension WorkOrderPolicy {
                                intake: intake)
     }
 
-    private static func parseRule(_ node: Node, keyNode: Node, path: String, reader: inout ConfigReader) -> SLARule? {
+    private static func parseRule(_ node: Node, keyNode: Node, path: String, reader: inout LocatedYAMLReader) -> SLARule? {
         guard let entries = reader.mapping(node, path: path, allowed: ["sign_in", "completion"]) else { return nil }
         var signIn: SLADuration?, completion: SLADuration?
         for entry in entries {
@@ -115,7 +116,7 @@ extension WorkOrderPolicy {
         return SLARule(signIn: signIn, completion: completion)
     }
 
-    private static func parseDuration(_ node: Node, path: String, reader: inout ConfigReader) -> SLADuration? {
+    private static func parseDuration(_ node: Node, path: String, reader: inout LocatedYAMLReader) -> SLADuration? {
         guard let text = reader.text(node, path: path) else { return nil }
         guard let duration = SLADuration(parsing: text) else {
             reader.issue("'\(text)' is not a time limit", at: node, path: path,
@@ -125,7 +126,7 @@ extension WorkOrderPolicy {
         return duration
     }
 
-    private static func parseIntake(_ node: Node, reader: inout ConfigReader) -> IntakePolicy {
+    private static func parseIntake(_ node: Node, reader: inout LocatedYAMLReader) -> IntakePolicy {
         var intake = IntakePolicy()
         let keys = ["direct_answer_categories", "direct_answer_business_lines", "repeat_call_window"]
         guard let entries = reader.mapping(node, path: "intake", allowed: keys) else { return intake }
@@ -161,7 +162,7 @@ extension WorkOrderPolicy {
     /// can be copied between the two: `hours:` (weekday or weekday range → list of
     /// `HH:MM-HH:MM`), `holidays:` and `working_days:` (make-up working days; dates
     /// `YYYY-MM-DD` or ranges `YYYY-MM-DD..YYYY-MM-DD`), and an optional `time_zone:`.
-    private static func parseCalendar(_ node: Node, timeZone: TimeZone, reader: inout ConfigReader) -> WorkCalendar? {
+    private static func parseCalendar(_ node: Node, timeZone: TimeZone, reader: inout LocatedYAMLReader) -> WorkCalendar? {
         guard let entries = reader.mapping(node, path: "calendar",
                                            allowed: ["time_zone", "hours", "holidays", "working_days"])
         else { return nil }

@@ -4,6 +4,7 @@
 // the sound card.
 import ArgumentParser
 import AudioDevice
+import ConfigFiles
 import Foundation
 import LoadGen
 import RTP
@@ -30,7 +31,7 @@ struct ConsoleCommand: AsyncParsableCommand {
     func run() async throws {
         guard let address = HostPort(argument: target) else { throw ValidationError("--target wants HOST:PORT") }
         guard let mode = DTMFMode(rawValue: dtmf) else { throw ValidationError("--dtmf is rfc4733, info or inband") }
-        guard let limit = DurationSyntax.parse(maxCallTime) else { throw ValidationError("--max-call-time wants a duration") }
+        guard let limit = DurationSyntax.parse(maxCallTime, .commandLine) else { throw ValidationError("--max-call-time wants a duration") }
         // The sound card first: no point in calling if we cannot play.
         let speaker: Speaker
         do {

@@ -1,5 +1,6 @@
 // `hotline flood`: the call-flood generator. Option parsing only; the generator is LoadGen.
 import ArgumentParser
+import ConfigFiles
 import Foundation
 import LoadGen
 
@@ -96,7 +97,7 @@ struct FloodCommand: AsyncParsableCommand {
         case (_?, _?): throw FloodSyntaxError("--rate and --ramp", expected: "one of --rate or --ramp")
         }
         var runFor = try duration.map { text throws(FloodSyntaxError) in
-            guard let d = DurationSyntax.parse(text) else { throw FloodSyntaxError(text, expected: "a duration such as 60s") }
+            guard let d = DurationSyntax.parse(text, .commandLine) else { throw FloodSyntaxError(text, expected: "a duration such as 60s") }
             return d
         }
         if runFor == nil, calls == nil, ramp != nil, schedule.lastCorner > .zero { runFor = schedule.lastCorner }
@@ -104,9 +105,9 @@ struct FloodCommand: AsyncParsableCommand {
         guard let dtmfMode = DTMFMode(rawValue: dtmf) else { throw FloodSyntaxError(dtmf, expected: "rfc4733, info or inband") }
         guard let audioMode = AudioMode(rawValue: audio) else { throw FloodSyntaxError(audio, expected: "silence, tone or none") }
         guard let hangupMode = HangupMode(rawValue: hangup) else { throw FloodSyntaxError(hangup, expected: "caller or server") }
-        guard let delay = DurationSyntax.parse(keyDelay) else { throw FloodSyntaxError(keyDelay, expected: "a duration such as 1.5s") }
-        guard let byeWait = DurationSyntax.parse(byeTimeout) else { throw FloodSyntaxError(byeTimeout, expected: "a duration such as 60s") }
-        guard let maxCall = DurationSyntax.parse(maxCallTime) else { throw FloodSyntaxError(maxCallTime, expected: "a duration such as 300s") }
+        guard let delay = DurationSyntax.parse(keyDelay, .commandLine) else { throw FloodSyntaxError(keyDelay, expected: "a duration such as 1.5s") }
+        guard let byeWait = DurationSyntax.parse(byeTimeout, .commandLine) else { throw FloodSyntaxError(byeTimeout, expected: "a duration such as 60s") }
+        guard let maxCall = DurationSyntax.parse(maxCallTime, .commandLine) else { throw FloodSyntaxError(maxCallTime, expected: "a duration such as 300s") }
         let behaviour = CallerBehaviour(
             keys: try CallerBehaviour.parse(keys: keys), keyDelay: delay, dtmf: dtmfMode, audio: audioMode, hangup: hangupMode,
             hold: try HoldTime.parse(hold), byeTimeout: byeWait,
@@ -125,7 +126,7 @@ struct FloodCommand: AsyncParsableCommand {
         default: throw FloodSyntaxError(rtpRead, expected: "precise or batched")
         }
         if let drainTimeout {
-            guard let d = DurationSyntax.parse(drainTimeout) else { throw FloodSyntaxError(drainTimeout, expected: "a duration such as 30s") }
+            guard let d = DurationSyntax.parse(drainTimeout, .commandLine) else { throw FloodSyntaxError(drainTimeout, expected: "a duration such as 30s") }
             configuration.drainTimeout = d
         }
         try configuration.validate()

@@ -1,6 +1,7 @@
 // `hotline`: the one executable. A thin ArgumentParser front over HotlineServer and the
 // stores; every subcommand's logic lives in a library target.
 import ArgumentParser
+import ConfigFiles
 import Foundation
 import HotlineServer
 import LoadGen
@@ -117,7 +118,7 @@ struct Serve: AsyncParsableCommand {
         case "full": config.durability = .full
         default: throw ValidationError("--durability is 'normal' or 'full'")
         }
-        let parsedDeferral: Duration? = ticketDeferral == "0" ? .zero : DurationSyntax.parse(ticketDeferral)
+        let parsedDeferral: Duration? = ticketDeferral == "0" ? .zero : DurationSyntax.parse(ticketDeferral, .commandLine)
         guard let deferral = parsedDeferral, deferral <= .seconds(1) else {
             throw ValidationError("--ticket-deferral wants a duration up to 1s, such as 20ms or 0")
         }

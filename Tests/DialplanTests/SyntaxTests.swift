@@ -1,3 +1,4 @@
+import ConfigFiles
 import Testing
 
 @testable import Dialplan

@@ -1,17 +1,18 @@
+import ConfigFiles
 import RTP
 import Testing
 @testable import LoadGen
 
 @Suite struct SyntaxTests {
     @Test func durations() {
-        #expect(DurationSyntax.parse("1.5s") == .milliseconds(1500))
-        #expect(DurationSyntax.parse("500ms") == .milliseconds(500))
-        #expect(DurationSyntax.parse("250us") == .microseconds(250))
-        #expect(DurationSyntax.parse("2m") == .seconds(120))
-        #expect(DurationSyntax.parse("1h") == .seconds(3600))
-        #expect(DurationSyntax.parse("3") == .seconds(3))
-        #expect(DurationSyntax.parse(" 30s ") == .seconds(30))
-        for bad in ["", "s", "-1s", "1.5x", "abc", "1e30s"] { #expect(DurationSyntax.parse(bad) == nil, "\(bad)") }
+        #expect(DurationSyntax.parse("1.5s", .commandLine) == .milliseconds(1500))
+        #expect(DurationSyntax.parse("500ms", .commandLine) == .milliseconds(500))
+        #expect(DurationSyntax.parse("250us", .commandLine) == .microseconds(250))
+        #expect(DurationSyntax.parse("2m", .commandLine) == .seconds(120))
+        #expect(DurationSyntax.parse("1h", .commandLine) == .seconds(3600))
+        #expect(DurationSyntax.parse("3", .commandLine) == .seconds(3))
+        #expect(DurationSyntax.parse(" 30s ", .commandLine) == .seconds(30))
+        for bad in ["", "s", "-1s", "1.5x", "abc", "1e30s"] { #expect(DurationSyntax.parse(bad, .commandLine) == nil, "\(bad)") }
         #expect(DurationSyntax.format(.milliseconds(1500)) == "1.5s")
         #expect(DurationSyntax.format(.milliseconds(20)) == "20ms")
     }

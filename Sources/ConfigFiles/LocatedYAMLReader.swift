@@ -1,31 +1,36 @@
-// ACDConfig: agents.yaml and queues.yaml. This file: walking a composed YAML document with
-// locations, collecting issues instead of stopping at the first.
+// ConfigFiles: reading admin-edited files with located issues.
+// This file: walking a composed YAML document with line:column kept, collecting every issue
+// instead of stopping at the first.
 
 import Foundation
 import Yams
 
-struct YAMLReader {
-    let file: String
-    private(set) var issues: [ACDConfigIssue] = []
+/// Walks a composed YAML document, recording issues with their locations instead of stopping
+/// at the first one. Each loader asks it for mappings, sequences and scalars by key path.
+public struct LocatedYAMLReader {
+    public let file: String
+    public private(set) var issues: [ConfigIssue] = []
 
-    init(file: String) { self.file = file }
+    public init(file: String) { self.file = file }
 
-    mutating func compose(contentsOf path: String) -> Node? {
+    /// Reads and composes `path`; nil (with an issue) if the file cannot be read or parsed.
+    public mutating func compose(contentsOf path: String) -> Node? {
         guard let data = FileManager.default.contents(atPath: path) else {
-            issues.append(ACDConfigIssue(file: file, line: 1, column: 1, keyPath: "", message: "cannot read the file"))
+            issue("cannot read the file", line: 1, column: 1, path: "")
             return nil
         }
         guard let text = String(data: data, encoding: .utf8) else {
-            issues.append(ACDConfigIssue(file: file, line: 1, column: 1, keyPath: "", message: "the file is not UTF-8"))
+            issue("the file is not UTF-8", line: 1, column: 1, path: "")
             return nil
         }
         return compose(text)
     }
 
-    mutating func compose(_ text: String) -> Node? {
+    /// Composes `text`; nil (with an issue) if it is not well-formed YAML or is empty.
+    public mutating func compose(_ text: String) -> Node? {
         do {
             guard let node = try Yams.compose(yaml: text) else {
-                issues.append(ACDConfigIssue(file: file, line: 1, column: 1, keyPath: "", message: "the file is empty"))
+                issue("the file is empty", line: 1, column: 1, path: "")
                 return nil
             }
             return node
@@ -41,20 +46,26 @@ struct YAMLReader {
         return nil
     }
 
-    mutating func issue(_ message: String, at node: Node?, path: String, hint: String? = nil, severity: ACDConfigIssue.Severity = .error) {
+    public mutating func issue(_ message: String, at node: Node?, path: String, hint: String? = nil,
+                               severity: ConfigIssue.Severity = .error) {
         issue(message, line: node?.mark?.line ?? 1, column: node?.mark?.column ?? 1, path: path, hint: hint, severity: severity)
     }
 
-    mutating func issue(_ message: String, line: Int, column: Int, path: String, hint: String? = nil,
-                        severity: ACDConfigIssue.Severity = .error) {
-        issues.append(ACDConfigIssue(severity: severity, file: file, line: line, column: column, keyPath: path, message: message,
-                                     hint: hint))
+    public mutating func issue(_ message: String, line: Int, column: Int, path: String, hint: String? = nil,
+                               severity: ConfigIssue.Severity = .error) {
+        issues.append(ConfigIssue(severity: severity, file: file, line: line, column: column, keyPath: path, message: message,
+                                  hint: hint))
     }
 
-    var hasErrors: Bool { issues.contains { $0.severity == .error } }
+    public var hasErrors: Bool { issues.contains { $0.severity == .error } }
 
-    /// Entries of a mapping in file order; keys outside `allowed` are reported with a hint.
-    mutating func mapping(_ node: Node, path: String, allowed: [String]? = nil, advice: [String: String] = [:])
+    /// Every issue as an error to throw, or nil when there is none.
+    public func error() -> ConfigError? { issues.isEmpty ? nil : ConfigError(issues: issues) }
+
+    /// The entries of a mapping in file order, with key nodes for locations; nil (and an
+    /// issue) if `node` is not a mapping. Keys outside `allowed` are reported with `advice[key]`
+    /// or a "did you mean", unless `allowed` is nil (free keys, e.g. category names).
+    public mutating func mapping(_ node: Node, path: String, allowed: [String]? = nil, advice: [String: String] = [:])
         -> [(key: String, keyNode: Node, value: Node)]?
     {
         guard case .mapping(let mapping) = node else {
@@ -77,7 +88,8 @@ struct YAMLReader {
         return entries
     }
 
-    mutating func sequence(_ node: Node, path: String) -> [Node]? {
+    /// The items of a sequence; nil (and an issue) if `node` is not one.
+    public mutating func sequence(_ node: Node, path: String) -> [Node]? {
         guard case .sequence(let sequence) = node else {
             issue("expected a list", at: node, path: path)
             return nil
@@ -85,7 +97,8 @@ struct YAMLReader {
         return Array(sequence)
     }
 
-    mutating func text(_ node: Node, path: String) -> String? {
+    /// A scalar's text; nil (and an issue) if `node` is not a scalar or is blank.
+    public mutating func text(_ node: Node, path: String) -> String? {
         guard case .scalar(let scalar) = node else {
             issue("expected a text value", at: node, path: path)
             return nil
@@ -98,7 +111,7 @@ struct YAMLReader {
         return value
     }
 
-    mutating func integer(_ node: Node, path: String, range: ClosedRange<Int>) -> Int? {
+    public mutating func integer(_ node: Node, path: String, range: ClosedRange<Int>) -> Int? {
         guard let text = text(node, path: path) else { return nil }
         guard let value = Int(text) else {
             issue("'\(text)' is not a whole number", at: node, path: path)
@@ -111,7 +124,7 @@ struct YAMLReader {
         return value
     }
 
-    mutating func boolean(_ node: Node, path: String) -> Bool? {
+    public mutating func boolean(_ node: Node, path: String) -> Bool? {
         guard let text = text(node, path: path) else { return nil }
         switch text {
         case "true": return true
@@ -122,10 +135,10 @@ struct YAMLReader {
         }
     }
 
-    /// `500ms`, `20s`, `1.5s`, `5m` — the dialplan's duration syntax.
-    mutating func duration(_ node: Node, path: String, positive: Bool = true) -> Duration? {
+    /// `500ms`, `20s`, `1.5s`, `5m`: ``DurationSyntax``, as in the dialplan.
+    public mutating func duration(_ node: Node, path: String, positive: Bool = true) -> Duration? {
         guard let text = text(node, path: path) else { return nil }
-        guard let value = Self.parseDuration(text) else {
+        guard let value = DurationSyntax.parse(text) else {
             issue("'\(text)' is not a duration", at: node, path: path,
                   hint: Int(text) != nil ? "add a unit: '\(text)s'" : "a number and ms, s or m, e.g. 20s")
             return nil
@@ -138,7 +151,7 @@ struct YAMLReader {
     }
 
     /// A name of lower-case letters, digits and `_` (skills, queues, reasons, prompts).
-    mutating func name(_ node: Node, path: String, what: String) -> String? {
+    public mutating func name(_ node: Node, path: String, what: String) -> String? {
         guard let text = text(node, path: path) else { return nil }
         guard Self.isName(text) else {
             issue("'\(text)' is not a valid \(what)", at: node, path: path, hint: "lower-case letters, digits and '_', starting with a letter")
@@ -147,33 +160,15 @@ struct YAMLReader {
         return text
     }
 
-    static func isName(_ text: String) -> Bool {
+    public static func isName(_ text: String) -> Bool {
         guard let first = text.unicodeScalars.first, ("a"..."z").contains(first) else { return false }
         return text.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "_" }
     }
 
-    static func parseDuration(_ text: String) -> Duration? {
-        let units: [(suffix: String, milliseconds: Int64)] = [("ms", 1), ("s", 1000), ("m", 60_000)]
-        guard let unit = units.first(where: { text.hasSuffix($0.suffix) }) else { return nil }
-        let number = text.dropLast(unit.suffix.count)
-        let parts = number.split(separator: ".", omittingEmptySubsequences: false)
-        guard (1...2).contains(parts.count),
-              parts.allSatisfy({ !$0.isEmpty && $0.count <= 9 && $0.allSatisfy { $0.isASCII && $0.isNumber } })
-        else { return nil }
-        var milliseconds = Int64(parts[0])! * unit.milliseconds
-        if parts.count == 2 {
-            var scale: Int64 = 1
-            for _ in parts[1] { scale *= 10 }
-            let scaled = Int64(parts[1])! * unit.milliseconds
-            guard scaled % scale == 0 else { return nil }
-            milliseconds += scaled / scale
-        }
-        return .milliseconds(milliseconds)
-    }
+    public func join(_ path: String, _ key: String) -> String { path.isEmpty ? key : path + "." + key }
 
-    func join(_ path: String, _ key: String) -> String { path.isEmpty ? key : path + "." + key }
-
-    static func closest(to word: String, among candidates: some Sequence<String>) -> String? {
+    /// The candidate within two edits of `word` (one for short words), if any.
+    public static func closest(to word: String, among candidates: some Sequence<String>) -> String? {
         let target = Array(word.lowercased())
         var best: (String, Int)?
         for candidate in candidates where candidate != word {
