@@ -1,4 +1,5 @@
 import Dialplan
+import Foundation
 import NIOCore
 import NIOPosix
 
@@ -26,6 +27,7 @@ final class DialplanPublisher: Sendable {
         self.install = install
         thread = NIOThreadPool(numberOfThreads: 1)
         thread.start()
+        thread.submit { _ in Thread.current.name = "hotline-publish" } // for ps/top and the --realtime test
     }
 
     /// Runs `change` (a publish, rollback or reload of the library) on the admin thread and

@@ -225,6 +225,8 @@ public final class HotlineServer: Sendable {
                 .merging(reloadRoute(reloader, auth: auth)) { a, _ in a }
             let admin = MultiThreadedEventLoopGroup(numberOfThreads: 1)
             adminGroup = admin
+            // Named so ps/top (and the --realtime test) tell it from the call loops.
+            try? await admin.next().submit { Thread.current.name = "hotline-admin" }.get()
             do {
                 http = try await AdminHTTPServer.start(host: host, port: configuration.httpPort, group: admin, routes: routes)
             } catch {

@@ -275,7 +275,8 @@ struct CallFlowTests {
     }
 
     /// `--realtime`: the call loops and the ticket writer run under SCHED_RR (as root here;
-    /// without the privilege the server says so and carries on time-shared).
+    /// without the privilege the server says so and carries on time-shared); the admin API's
+    /// loop and the dialplan publisher stay time-shared.
     @Test func realtimeSchedulingAppliesToTheCallLoopsAndTheTicketWriter() async throws {
         let server = try await ServerProcess(extra: ["--realtime"])
         _ = try await server.sipp("ivr-key3-info")
@@ -298,6 +299,8 @@ struct CallFlowTests {
             #expect(loops.values.allSatisfy { $0 == Int(SCHED_RR) }, "\(byName)")
             #expect(byName["hotline-tickets"] == Int(SCHED_RR), "\(byName)")
         }
+        #expect(byName["hotline-admin"] == Int(SCHED_OTHER), "\(byName)")
+        #expect(byName["hotline-publish"] == Int(SCHED_OTHER), "\(byName)")
         #expect(await server.stop() == 0, "clean shutdown")
     }
 }
