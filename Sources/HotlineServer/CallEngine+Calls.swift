@@ -263,7 +263,7 @@ extension CallEngine {
         let ticket = CallTicket(id: id, callID: call.dialog.id.callID, caller: call.caller, dialled: call.dialled,
                                 arrivedAt: call.arrivedAt, answeredAt: now, endedAt: nil, keys: "", menuPath: [],
                                 businessLine: nil, category: nil, disposition: nil, sipStatus: 200,
-                                dialplanVersion: dialplan.version)
+                                dialplanVersion: call.execution.dialplan.version) // the call's, not the engine's newest
         let bound = NIOLoopBound(self, eventLoop: eventLoop)
         let callID = call.id
         let loop = eventLoop

@@ -135,7 +135,7 @@ extension CallEngine {
                                     dialled: call.dialled, arrivedAt: call.arrivedAt, answeredAt: nil, endedAt: now,
                                     keys: call.execution.keysPressed, menuPath: call.execution.menuPath,
                                     businessLine: call.businessLine, category: category, disposition: disposition,
-                                    sipStatus: status, dialplanVersion: dialplan.version, queue: queueOutcome)
+                                    sipStatus: status, dialplanVersion: call.execution.dialplan.version, queue: queueOutcome)
             tickets.record(ticket, onCommit: ticketCallback(context: "record"))
         }
         metrics.callsByDisposition[disposition.rawValue, default: 0] += 1
