@@ -3,6 +3,7 @@
 // caller hears while waiting (music, position and estimated wait), the ACD's exits (overflow,
 // voicemail, callback), and the B2BUA agent leg: INVITE the agent, CANCEL, ACK, bridge, BYE.
 import ACD
+import CallControl
 import Codecs
 import Dialplan
 import Foundation
@@ -56,23 +57,18 @@ extension CallEngine {
         return true
     }
 
-    /// The queue record for the ticket, and the ACD told how the call ended. Called once by
-    /// `end(_:)`, before the call is forgotten.
+    /// A queue voice message being recorded when the call ends: keep it.
+    func stopQueueVoicemail(_ call: Call) {
+        guard call.queueVoicemailRecording else { return }
+        call.queueVoicemailRecording = false
+        if let samples = call.rtp?.stopRecording() { saveRecording(samples, of: call, suffix: "queue", what: "queue voice message") }
+    }
+
+    /// The queue record for the ticket, and the ACD told how the call ended. Carries out the
+    /// machine's `.leaveQueue`, once, after its agent leg was stopped.
     func finishQueue(_ call: Call, now: Date) -> QueueOutcome? {
-        if let leg = call.agentLeg {
-            call.agentLeg = nil
-            switch leg.state {
-            case .answered: hangUpAgentLeg(leg)
-            case .opening, .inviting: withdraw(leg)
-            case .cancelling, .ended: break
-            }
-        }
         guard let visit = call.queue else { return nil }
         if visit.playback != nil { visit.playback = nil }
-        if call.queueVoicemailRecording {
-            call.queueVoicemailRecording = false
-            if let samples = call.rtp?.stopRecording() { saveRecording(samples, of: call, suffix: "queue", what: "queue voice message") }
-        }
         switch visit.phase {
         case .waiting:
             visit.abandoned = !visit.callback
@@ -152,9 +148,9 @@ extension CallEngine {
         case .music:
             if visit.phase == .waiting { startMusic(call, visit) }
         case .hangup(let disposition):
-            end(call, disposition: disposition, sendBye: true)
+            end(call, disposition: disposition)
         case .recordVoicemail:
-            guard let rtp = call.rtp else { return end(call, disposition: .voiceMessage, sendBye: true) }
+            guard let rtp = call.rtp else { return end(call, disposition: .voiceMessage) }
             let seconds = Int(Self.voicemailLimit.components.seconds)
             rtp.startRecording(maxSamples: seconds * 8000)
             call.queueVoicemailRecording = true
@@ -244,7 +240,10 @@ extension CallEngine {
         nextLegID += 1
         let leg = AgentLeg(id: nextLegID, agent: target.agent, acdID: acdID, callNumber: callNumber, target: target,
                            isCallback: callback != nil, offeredAt: wallClock())
-        call?.agentLeg = leg
+        if let call {
+            call.agentLeg = leg
+            drive(call, .agentLegOffered)
+        }
         agentLegs[leg.id] = leg
         let placeholder = NegotiatedMedia(codec: RTPMap(payloadType: 0, encodingName: "PCMU", clockRate: 8000),
                                           telephoneEventPayloadType: 101, remoteAddress: "0.0.0.0", remotePort: 0, ptime: 20,
@@ -264,7 +263,10 @@ extension CallEngine {
                 let wasOpening = leg.state == .opening
                 finishLeg(leg)
                 if wasOpening {
-                    if let call = callsByID[callNumber], call.agentLeg === leg { call.agentLeg = nil }
+                    if let call = callsByID[callNumber], call.agentLeg === leg {
+                        call.agentLeg = nil
+                        drive(call, .agentLegFailed)
+                    }
                     let agent = leg.agent
                     acdLink?.send { $0.offerFailed(acdID, agent: agent, .unreachable) }
                 }
@@ -337,7 +339,10 @@ extension CallEngine {
         case 408?, 480?, 487?: failure = .noAnswer
         default: failure = .unreachable
         }
-        if let call = callsByID[leg.callNumber], call.agentLeg === leg { call.agentLeg = nil }
+        if let call = callsByID[leg.callNumber], call.agentLeg === leg {
+            call.agentLeg = nil
+            drive(call, .agentLegFailed)
+        }
         let id = leg.acdID, agent = leg.agent
         logger.info("agent leg failed", metadata: ["agent.id": "\(agent)", "status": "\(status.map(String.init) ?? "timeout")"])
         acdLink?.send { $0.offerFailed(id, agent: agent, failure) }
@@ -363,19 +368,27 @@ extension CallEngine {
             }
             return // .answered: a retransmitted 2xx, ACKed again above
         }
-        let call = callsByID[leg.callNumber]
-        let stillWanted = leg.isCallback || (call?.agentLeg === leg && call?.queue?.phase == .waiting && call?.phase == .answered)
-        guard stillWanted, let answer = try? SessionDescription.parse(response.bodyText), let ours = leg.localSDP,
-              let negotiated = try? Self.agentNegotiator.negotiateAnswer(answer: answer, toOffer: ours), let agentRTP = leg.rtp
-        else {
-            logger.notice(stillWanted ? "agent answered with no usable SDP; hanging up" : "agent answered an offer no longer wanted",
-                          metadata: ["agent.id": "\(leg.agent)"])
+        let call = callsByID[leg.callNumber].flatMap { $0.agentLeg === leg ? $0 : nil }
+        func notWanted(_ why: String) {
+            logger.notice("\(why)", metadata: ["agent.id": "\(leg.agent)"])
             sendAgentBYE(leg)
             finishLeg(leg)
-            if let call, call.agentLeg === leg { call.agentLeg = nil }
+            if let call {
+                call.agentLeg = nil
+                drive(call, .agentLegFailed)
+            }
             let id = leg.acdID, agent = leg.agent
             acdLink?.send { $0.offerFailed(id, agent: agent, .unreachable) }
-            return
+        }
+        let stillWanted = leg.isCallback || call?.queue?.phase == .waiting
+        guard stillWanted else { return notWanted("agent answered an offer no longer wanted") }
+        guard let answer = try? SessionDescription.parse(response.bodyText), let ours = leg.localSDP,
+              let negotiated = try? Self.agentNegotiator.negotiateAnswer(answer: answer, toOffer: ours), let agentRTP = leg.rtp
+        else { return notWanted("agent answered with no usable SDP; hanging up") }
+        // The caller's machine has the last word: only a call still answered and waiting for
+        // this leg is bridged.
+        if !leg.isCallback, let call, call.machine.event(.agentLegAnswered, now: wallClock()) != [.bridgeAgentLeg] {
+            return notWanted("agent answered an offer no longer wanted")
         }
         leg.negotiated = negotiated
         agentRTP.update(negotiated)
@@ -449,7 +462,7 @@ extension CallEngine {
 
     /// Withdraws a leg that has not been answered: CANCEL once a provisional response has come
     /// (else as soon as one does), and forget it if the phone never ends the INVITE.
-    private func withdraw(_ leg: AgentLeg) {
+    func withdraw(_ leg: AgentLeg) {
         switch leg.state {
         case .opening:
             finishLeg(leg) // the socket's completion closes it
@@ -471,7 +484,10 @@ extension CallEngine {
     func cancelAgentLeg(_ callNumber: UInt64, agent: AgentID) {
         let leg = callsByID[callNumber]?.agentLeg ?? agentLegs.values.first { $0.callNumber == callNumber && $0.agent == agent && $0.isCallback }
         guard let leg, leg.agent == agent else { return }
-        if let call = callsByID[callNumber], call.agentLeg === leg { call.agentLeg = nil }
+        if let call = callsByID[callNumber], call.agentLeg === leg {
+            call.agentLeg = nil
+            drive(call, .agentLegEnded)
+        }
         if leg.state == .answered { return hangUpAgentLeg(leg) }
         withdraw(leg)
     }
@@ -482,6 +498,7 @@ extension CallEngine {
         if let call = callsByID[callNumber], call.agentLeg === leg {
             call.agentLeg = nil
             call.rtp?.unbridge()
+            drive(call, .agentLegEnded)
         }
         hangUpAgentLeg(leg)
     }
@@ -522,7 +539,7 @@ extension CallEngine {
         if let call = callsByID[leg.callNumber], call.agentLeg === leg {
             call.agentLeg = nil
             call.rtp?.unbridge()
-            end(call, disposition: .agentHangup, sendBye: true)
+            drive(call, .agentHungUp)
         }
     }
 
