@@ -61,10 +61,9 @@ extension CallEngine {
             case .retransmitAnswer(let response):
                 endpoint.retransmit(response, to: call.answerKey, fallback: call.source)
             case .runDialplanCommands(let commands):
-                for command in commands {
-                    guard call.phase != .ended else { break }
-                    runCommand(command, for: call, queued: &queued)
-                }
+                // The machine has already taken the whole batch (its phase may be past these
+                // commands, e.g. ended by a hangup after them): run them as given.
+                for command in commands { runCommand(command, for: call, queued: &queued) }
             case .answerReinvite, .rejectReinvite, .bridgeAgentLeg:
                 break // carried out where the request or the leg is at hand
             case .cancelAgentLeg, .hangUpAgentLeg:
