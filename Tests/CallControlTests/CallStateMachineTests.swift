@@ -247,6 +247,19 @@ import Testing
         #expect(call.phase == .answered)
     }
 
+    /// A new offer after one the machine was not told had ended (the server owns the legs)
+    /// is still bridged when its agent answers.
+    @Test func aNewOfferReplacesAStaleOne() {
+        var call = answeredCall()
+        _ = call.event(.receivedACK, now: Self.at(40))
+        _ = call.event(.agentLegOffered, now: Self.at(1000))
+        _ = call.event(.agentLegOffered, now: Self.at(20_000))
+        #expect(call.event(.agentLegAnswered, now: Self.at(25_000)) == [.bridgeAgentLeg])
+        #expect(call.phase == .bridged)
+        #expect(call.event(.agentLegOffered, now: Self.at(26_000)) == [], "no offer while bridged")
+        #expect(call.agentLeg == .bridged)
+    }
+
     @Test func theMaximumDurationEndsAnAnsweredCallWithBYE() {
         var call = answeredCall()
         _ = call.event(.receivedACK, now: Self.at(40))
