@@ -39,6 +39,7 @@ let package = Package(
         .target(name: "SIPRegistrar", dependencies: ["SIPCore", "SIPAuth"]),
         .target(name: "ACD"),
         .target(name: "ACDConfig", dependencies: ["ACD", "SIPAuth", "Yams", "ConfigFiles"]),
+        .target(name: "CallControl", dependencies: ["SIPCore", "SIPTransaction", "SIPDialog", "Dialplan"]),
 
         // MARK: system libraries
         .systemLibrary(name: "COpus", pkgConfig: "opus", providers: [.apt(["libopus-dev"])]),
@@ -79,7 +80,7 @@ let package = Package(
         .target(name: "HotlineServer", dependencies: [
             "SIPCore", "SDP", "SIPTransaction", "SIPDialog", "SIPTransport", "SIPEndpoint",
             "RTP", "Codecs", "Media", "Dialplan", "Tickets", "Timers", "AudioDevice",
-            "ACD", "ACDConfig", "SIPAuth", "SIPRegistrar",
+            "ACD", "ACDConfig", "SIPAuth", "SIPRegistrar", "CallControl",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -117,6 +118,7 @@ let package = Package(
         .testTarget(name: "DialplanTests", dependencies: ["Dialplan", "ConfigFiles"], exclude: ["Fixtures"]),
         .testTarget(name: "TicketsTests", dependencies: ["Tickets"]),
         .testTarget(name: "SIPAuthTests", dependencies: ["SIPAuth", "SIPCore"]),
+        .testTarget(name: "CallControlTests", dependencies: ["CallControl", "Dialplan", "SIPCore"]),
         .testTarget(name: "ACDTests", dependencies: ["ACD", "ACDConfig", "SIPAuth", "Dialplan"]),
         .testTarget(name: "SIPRegistrarTests", dependencies: ["SIPRegistrar", "SIPAuth", "SIPCore"]),
         .testTarget(name: "MediaTests", dependencies: [

@@ -1,7 +1,9 @@
 // HotlineServer: the composition root.
-// This file: the contact centre's one home — the ACD state machine and the agents' registrar,
-// confined to the control loop (engine 0's event loop). Calls live on every loop; they reach
-// the ACD by hopping here with events, and the ACD's actions for a call hop back to its loop.
+// This file: the contact centre's one home on the control loop (engine 0's event loop): the ACD
+// state machine and its dispatch to the call loops, agent requests, seats and its counters; it
+// owns the agents' registrar (AgentRegistrar.swift), the feature-code authenticator and the
+// security log. Calls live on every loop; they reach the ACD by hopping here with events, and
+// the ACD's actions for a call hop back to its loop.
 import ACD
 import ACDConfig
 import Dialplan
@@ -73,12 +75,6 @@ enum FeatureCodeVerdict: Sendable {
     case outcome(AgentID, AgentRequestOutcome)
 }
 
-/// Whether a keep-alive probe has been decided (answer, transaction timeout or watchdog),
-/// so it is counted once. Touched only on the control loop.
-private final class ProbeOutcome: @unchecked Sendable {
-    var settled = false
-}
-
 /// Counters for /metrics.
 struct ContactCentreMetrics: Sendable {
     var registrations: UInt64 = 0
@@ -101,33 +97,29 @@ final class ACDService {
     var peers: [CallEnginePeer] = []
     private(set) var setup: ACDSetup
     private(set) var acd: ACDMachine
-    private(set) var registrar: RegistrarStateMachine
-    /// Checks feature-code INVITEs (the registrar's own authenticator is its business); same
-    /// secret and realm, so a phone's credentials work for both.
-    private var authenticator: DigestAuthenticator
-    private var agentsByUsername: [String: AgentID]
+    let registrar: AgentRegistrar
+    /// Checks feature-code INVITEs (the registrar's own authenticator is its business).
+    private var featureCodes: FeatureCodeAuthenticator
+    private let securityLog: SecurityLog
     private var acdDeadline: ACDInstant?
-    private var registrarDeadline: UnixTime?
     private(set) var metrics = ContactCentreMetrics()
     /// Start time of `GET /api/queues` durations and the tick.
     let clock = ContinuousClock()
 
-    /// How long a keep-alive OPTIONS may go unanswered before it counts as failed.
-    let keepAliveTimeout: Duration
-
     init(engine: CallEngine, setup: ACDSetup, secret: [UInt8], keepAlive: KeepAlivePolicy, keepAliveTimeout: Duration = .seconds(5),
          logger: Logger) {
-        self.keepAliveTimeout = keepAliveTimeout
         self.engine = engine
         self.eventLoop = engine.eventLoop
         self.logger = logger
         self.setup = setup
         let digest = DigestAuthenticator.Configuration(realm: setup.agents.realm, algorithms: setup.agents.digestAlgorithms)
-        self.authenticator = DigestAuthenticator(secret: secret, configuration: digest)
-        self.registrar = RegistrarStateMachine(configuration: RegistrarConfiguration(digest: digest, keepAlive: keepAlive),
-                                               secret: secret, credentials: setup.credentials)
+        self.featureCodes = FeatureCodeAuthenticator(secret: secret, configuration: digest)
+        self.registrar = AgentRegistrar(engine: engine, configuration: RegistrarConfiguration(digest: digest, keepAlive: keepAlive),
+                                        secret: secret, credentials: setup.credentials, agentsByUsername: setup.agentsBySIPUsername,
+                                        keepAliveTimeout: keepAliveTimeout, logger: logger)
+        self.securityLog = SecurityLog(logger: logger)
         self.acd = ACDMachine(configuration: setup.configuration, now: ContinuousClock.now)
-        self.agentsByUsername = setup.agentsBySIPUsername
+        registrar.onReport = { [unowned self] report in registrarReported(report) }
     }
 
     /// The shard of the loop that owns an ACD call id (`<shard>-<call number>`).
@@ -138,8 +130,6 @@ final class ACDService {
         return (shard, call)
     }
 
-    static func wallClock() -> UnixTime { UnixTime(milliseconds: Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))) }
-
     // MARK: - time
 
     /// The control loop's 10 ms tick: fires the ACD's and the registrar's one timer each.
@@ -149,132 +139,35 @@ final class ACDService {
             acdDeadline = nil
             perform(acd.event(.tick, now: now))
         }
-        let wall = Self.wallClock()
-        if let deadline = registrarDeadline, deadline <= wall {
-            registrarDeadline = nil
-            perform(registrar.event(.tick, now: wall))
-        }
+        registrar.tick()
     }
 
     // MARK: - the registrar
 
     /// A REGISTER, already annotated with `received`/`rport` (RFC 3581) by the endpoint.
     func receivedRegister(_ request: SIPRequest, key: SIPTransactionKey, source: SocketAddress) {
-        let from = SIPSourceAddress(host: source.ipAddress ?? "?", port: source.port ?? 0, transport: "UDP")
-        for action in registrar.event(.receivedRegister(request, from: from), now: Self.wallClock()) {
-            if case .respond(var response) = action {
-                if !response.headers.contains(.server) { response.headers.append(.server, engine.configuration.userAgent) }
-                engine.endpoint.respond(response, to: key)
-            } else {
-                perform([action])
-            }
+        registrar.receivedRegister(request, key: key, source: source)
+    }
+
+    private func registrarReported(_ report: AgentRegistrar.Report) {
+        switch report {
+        case .registered:
+            metrics.registrations += 1
+        case .reachabilityChanged(let agent, let reachable):
+            perform(acd.event(.agentReachabilityChanged(agent, reachable: reachable), now: ContinuousClock.now))
+        case .security(let event):
+            security(event)
         }
     }
 
-    private func perform(_ actions: [RegistrarStateMachine.Action]) {
-        for action in actions {
-            switch action {
-            case .respond:
-                break // only for REGISTER, answered in receivedRegister
-            case .sendOptions(let probe):
-                sendKeepAlive(probe)
-            case .registered(let binding):
-                metrics.registrations += 1
-                logger.info("agent phone registered", metadata: bindingMetadata(binding))
-            case .refreshed(let binding):
-                logger.debug("agent phone registration refreshed", metadata: bindingMetadata(binding))
-            case .unregistered(let binding, let reason):
-                var metadata = bindingMetadata(binding)
-                metadata["reason"] = "\(reason.rawValue)"
-                logger.info("agent phone unregistered", metadata: metadata)
-            case .reachabilityChanged(let user, let reachable):
-                guard let agent = agentsByUsername[user] else { continue }
-                logger.info(reachable ? "agent reachable" : "agent unreachable", metadata: ["agent.id": "\(agent)"])
-                perform(acd.event(.agentReachabilityChanged(agent, reachable: reachable), now: ContinuousClock.now))
-            case .security(let event):
-                security(event)
-            case .scheduleTick(let at):
-                registrarDeadline = at
-            case .cancelTick:
-                registrarDeadline = nil
-            }
-        }
-    }
-
-    private func bindingMetadata(_ binding: RegistrationBinding) -> Logger.Metadata {
-        ["agent.id": "\(agentsByUsername[binding.user].map(\.rawValue) ?? "?")", "sip.username": "\(binding.user)",
-         "sip.source": "\(binding.source)", "sip.contact": "\(binding.contact)"]
-    }
-
-    /// Security events go to the log at warning, tagged `security`, without passwords or
-    /// digests (only what the client claimed and where it came from).
+    /// Counted, then logged (SecurityLog.swift).
     private func security(_ event: SecurityEvent) {
         switch event {
-        case .authenticationFailed(let username, let aor, let source, let reason):
-            metrics.authenticationFailures += 1
-            logger.warning("security: authentication failed", metadata: [
-                "security.event": "authentication_failed", "sip.username": "\(username)", "sip.aor": "\(aor)",
-                "sip.source": "\(source)", "reason": "\(reason)",
-            ])
-        case .lockedOut(let subject, let until):
-            metrics.lockouts += 1
-            logger.warning("security: locked out after repeated failures", metadata: [
-                "security.event": "locked_out", "subject": "\(subject)", "until": "\(SIPDate.format(until))",
-            ])
-        case .addressOfRecordMismatch(let username, let aor, let source):
-            logger.warning("security: authenticated user tried to register another address-of-record", metadata: [
-                "security.event": "aor_mismatch", "sip.username": "\(username)", "sip.aor": "\(aor)", "sip.source": "\(source)",
-            ])
-        case .malformedCredentials(let source, let error):
-            logger.warning("security: malformed credentials", metadata: [
-                "security.event": "malformed_credentials", "sip.source": "\(source)", "error": "\(error)",
-            ])
+        case .authenticationFailed: metrics.authenticationFailures += 1
+        case .lockedOut: metrics.lockouts += 1
+        case .addressOfRecordMismatch, .malformedCredentials: break
         }
-    }
-
-    /// An OPTIONS to a binding's source address in a client transaction; its outcome feeds
-    /// the registrar. The Call-ID hashes to this loop, so the response comes back here.
-    private func sendKeepAlive(_ probe: OptionsProbe) {
-        guard let destination = try? SocketAddress(ipAddress: probe.destination.host, port: probe.destination.port) else {
-            perform(registrar.event(.optionsFailed(probe.binding), now: Self.wallClock()))
-            return
-        }
-        let endpoint = engine.endpoint!
-        var headers = SIPHeaders()
-        headers.append(.via, endpoint.makeVia().description)
-        headers.append(.maxForwards, "70")
-        headers.append(.from, "<sip:hotline@\(engine.hostForURI):\(endpoint.configuration.port)>;tag=\(endpoint.makeTag())")
-        headers.append(.to, "<\(probe.requestURI)>")
-        headers.append(.callID, engine.makeCallID())
-        headers.append(.cseq, SIPCSeq(1, .options).description)
-        headers.append(.accept, "application/sdp")
-        let request = SIPRequest(method: .options, uri: probe.requestURI, headers: headers)
-        let binding = probe.binding
-        // A probe fails after `keepAliveTimeout` (several retransmissions at T1 doubling), not
-        // at Timer F's 32 s: a home agent whose NAT binding or phone is gone should stop being
-        // offered calls within about one interval plus this.
-        let outcome = ProbeOutcome()
-        let service = NIOLoopBound(self, eventLoop: eventLoop)
-        let watchdog = eventLoop.scheduleTask(in: TimeAmount(keepAliveTimeout)) {
-            guard !outcome.settled else { return }
-            outcome.settled = true
-            service.value.perform(service.value.registrar.event(.optionsFailed(binding), now: Self.wallClock()))
-        }
-        endpoint.send(request: request, to: destination) { [weak self] event in
-            guard let self, !outcome.settled else { return }
-            switch event {
-            case .response(let response) where response.status.isProvisional:
-                return
-            case .response(let response):
-                outcome.settled = true
-                watchdog.cancel()
-                self.perform(self.registrar.event(.optionsAnswered(binding, status: response.status), now: Self.wallClock()))
-            case .timeout:
-                outcome.settled = true
-                watchdog.cancel()
-                self.perform(self.registrar.event(.optionsFailed(binding), now: Self.wallClock()))
-            }
-        }
+        securityLog.record(event)
     }
 
     // MARK: - feature codes (*21 … *24)
@@ -283,36 +176,25 @@ final class ACDService {
     /// and, once it is an agent's, carries the code out.
     func featureCode(_ code: AgentFeatureCode, request: SIPRequest, source: SIPSourceAddress) -> FeatureCodeVerdict {
         metrics.featureCodes += 1
-        let now = Self.wallClock()
-        if registrar.lockout(of: .address(source.host), now: now) != nil {
-            return .forbidden("address locked out")
+        let now = AgentRegistrar.wallClock()
+        let verdict = featureCodes.check(request, source: source, realm: setup.agents.realm, credentials: setup.credentials, now: now) {
+            registrar.machine.lockout(of: $0, now: now) != nil
         }
-        let authorization = request.headers.values(.authorization).compactMap { try? DigestAuthorization.parse($0) }
-            .first { $0.realm == setup.agents.realm }
-        guard let authorization else { return .challenge(challenges(stale: false, now: now)) }
-        if registrar.lockout(of: .user(authorization.username), now: now) != nil {
-            return .forbidden("user locked out")
-        }
-        let verdict = authenticator.verify(authorization, method: request.method.rawValue, requestURI: request.uri.description,
-                                           credentials: setup.credentials[authorization.username], now: now)
         switch verdict {
-        case .stale:
-            return .challenge(challenges(stale: true, now: now))
-        case .rejected(let reason):
-            security(.authenticationFailed(username: authorization.username, addressOfRecord: request.uri.decodedUser ?? "",
-                                           source: source, reason: reason))
-            return .challenge(challenges(stale: false, now: now))
-        case .authenticated(let username, _):
-            guard let agent = agentsByUsername[username] else { return .forbidden("not an agent") }
+        case .challenge(let challenges):
+            return .challenge(challenges)
+        case .rejected(let event, let challenges):
+            security(event)
+            return .challenge(challenges)
+        case .forbidden(let why):
+            return .forbidden(why)
+        case .authenticated(let username):
+            guard let agent = registrar.agentsByUsername[username] else { return .forbidden("not an agent") }
             let (request, reason) = Self.request(for: code, pauseReasons: setup.agents.pauseReasons)
             let outcome = agentRequest(agent, request, reason: reason)
             logger.info("agent feature code", metadata: ["agent.id": "\(agent)", "code": "\(code)", "outcome": "\(outcome)"])
             return .outcome(agent, outcome)
         }
-    }
-
-    private func challenges(stale: Bool, now: UnixTime) -> [String] {
-        authenticator.challenges(now: now, stale: stale).map(\.description)
     }
 
     static func request(for code: AgentFeatureCode, pauseReasons: [String: PauseReason]) -> (AgentRequest, PauseReason?) {
@@ -368,8 +250,7 @@ final class ACDService {
     /// count saved by `hotline seats set`.
     func reconfigure(_ new: ACDSetup) {
         perform(acd.reconfigure(new.configuration, now: ContinuousClock.now))
-        perform(registrar.updateCredentials(new.credentials, now: Self.wallClock()))
-        agentsByUsername = new.agentsBySIPUsername
+        registrar.update(credentials: new.credentials, agentsByUsername: new.agentsBySIPUsername)
         let seatsEdited = new.agents.licensedSeats != setup.agents.licensedSeats
         setup = new
         if seatsEdited {
@@ -465,7 +346,7 @@ final class ACDService {
     /// Where to ring an agent: their newest reachable binding.
     private func target(for agent: AgentID) -> AgentTarget? {
         guard let profile = setup.agents.agents.first(where: { $0.profile.id == agent })?.profile,
-              let binding = registrar.preferredBinding(of: profile.sipUsername),
+              let binding = registrar.machine.preferredBinding(of: profile.sipUsername),
               let destination = try? SocketAddress(ipAddress: binding.source.host, port: binding.source.port)
         else { return nil }
         return AgentTarget(agent: agent, name: profile.name, sipUsername: profile.sipUsername, contact: binding.contact,
@@ -493,7 +374,7 @@ final class ACDService {
     func agentStatuses() -> [AgentStatus] { acd.agentStatuses(now: .now) }
     func bindings(of agent: AgentID) -> [RegistrationBinding] {
         guard let username = setup.agents.agents.first(where: { $0.profile.id == agent })?.profile.sipUsername else { return [] }
-        return registrar.bindings(of: username)
+        return registrar.machine.bindings(of: username)
     }
     func knows(_ agent: AgentID) -> Bool { acd.state(of: agent) != nil }
     var pauseReasons: [String: PauseReason] { setup.agents.pauseReasons }
@@ -542,6 +423,6 @@ extension ACDService {
         var waiting: [String: Int] = [:]
         for queue in queueStatistics() { waiting[queue.queue.rawValue] = queue.waiting }
         return ContactCentreSnapshot(metrics: metrics, seats: seats, agentsByState: states, waitingByQueue: waiting,
-                                     bindings: registrar.allBindings.count)
+                                     bindings: registrar.machine.allBindings.count)
     }
 }

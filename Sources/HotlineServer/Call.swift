@@ -1,3 +1,4 @@
+import CallControl
 import Dialplan
 import Foundation
 import Media
@@ -10,28 +11,17 @@ import Tickets
 import Timers
 
 /// One inbound call: the glue between its SIP dialog, its RTP session, its dialplan
-/// execution and its ticket. Owned by the engine, confined to the engine's event loop.
+/// execution and its ticket. Owned by the engine, confined to the engine's event loop. Its
+/// `machine` decides the call's phases and its ending; the engine carries out its actions.
 final class Call {
-    enum Phase: Equatable {
-        /// INVITE received, not answered (maybe ringing).
-        case setup
-        /// The dialplan said answer; waiting for the ticket commit and the RTP socket.
-        case answering
-        /// 200 OK sent.
-        case answered
-        /// Ended; kept only until the engine forgets it.
-        case ended
-    }
-
     let id: UInt64
     let inviteKey: SIPTransactionKey
     let invite: SIPRequest
     let source: SocketAddress
     var dialog: SIPDialog
-    var phase: Phase = .setup
+    var machine: CallStateMachine
     var execution: DialplanExecution
     let arrivedAt: Date
-    var answeredAt: Date?
     /// When the dialplan said answer (monotonic), to measure how long the 200 OK waited.
     var answerStarted: Instant?
     /// When the read batch that brought the INVITE began, for the setup-time histogram.
@@ -44,27 +34,21 @@ final class Call {
     var negotiated: NegotiatedMedia?
     var localSDP: SessionDescription?
     var rtp: RTPSession?
-    var mediaError: Error?
     var currentPlayback: PlaybackID?
     /// Whether our last 2xx to an INVITE carried an offer (delayed offer): the ACK answers it.
     var awaitingAnswerInACK = false
 
     // Signalling
-    var answerRetransmission: UASAnswerRetransmission
     var answerResponse: SIPResponse?
     /// The INVITE (initial or re-INVITE) whose 2xx is being kept alive until its ACK.
     var answerKey: SIPTransactionKey
-    /// Dialplan commands that came after `.answer`: run once the 200 has left.
-    var deferredCommands: [DialplanCommand] = []
 
     // Ticket
     var ticketID: TicketID?
-    var ticketOpened = false
-    var ticketCommitted = false
     var businessLine: String?
     var category: String?
-    var disposition: CallDisposition?
-    var finalStatus: Int?
+    /// What the queues did with the call, taken when it left them (the ending's `.leaveQueue`).
+    var queueOutcome: QueueOutcome?
 
     // Recording and transfer
     /// The recording running, if any.
@@ -84,10 +68,11 @@ final class Call {
     /// A queue voicemail is being recorded (after a queue overflowed to voicemail).
     var queueVoicemailRecording = false
     /// An agent's feature-code call (`*21`…): no ticket, it is not a citizen's call.
-    var isAgentFeature = false
+    let isAgentFeature: Bool
 
     init(id: UInt64, inviteKey: SIPTransactionKey, invite: SIPRequest, source: SocketAddress, dialog: SIPDialog,
-         execution: DialplanExecution, arrivedAt: Date, caller: String, dialled: String, sipTimers: SIPTimerConfiguration) {
+         execution: DialplanExecution, arrivedAt: Date, caller: String, dialled: String, sipTimers: SIPTimerConfiguration,
+         maxDuration: Duration, isAgentFeature: Bool) {
         self.id = id
         self.inviteKey = inviteKey
         self.invite = invite
@@ -97,15 +82,28 @@ final class Call {
         self.arrivedAt = arrivedAt
         self.caller = caller
         self.dialled = dialled
-        self.answerRetransmission = UASAnswerRetransmission(timers: sipTimers)
         self.answerKey = inviteKey
+        self.isAgentFeature = isAgentFeature
+        // The dialplan the call started with names its tickets, whatever is published meanwhile.
+        self.machine = CallStateMachine(configuration: .init(maxDuration: maxDuration, sipTimers: sipTimers,
+                                                             dialplanVersion: execution.dialplan.version,
+                                                             keepsTicket: !isAgentFeature))
     }
 
-    var isAnswered: Bool { phase == .answered }
+    var phase: CallStateMachine.Phase { machine.phase }
+    var isAnswered: Bool { machine.isAnswered }
 }
 
 /// The timers a call can have armed, keyed so each kind has at most one.
 enum CallTimer: Hashable {
+    init(_ timer: CallStateMachine.Timer) {
+        switch timer {
+        case .answerRetransmit: self = .answerRetransmit
+        case .ackTimeout: self = .ackTimeout
+        case .maxDuration: self = .maxDuration
+        }
+    }
+
     case dialplan(DialplanTimerID)
     case answerRetransmit
     case ackTimeout

@@ -1,4 +1,5 @@
 import ACD
+import CallControl
 import Dialplan
 import Foundation
 import Media
@@ -76,16 +77,16 @@ extension CallEngine {
         let context = CallContext(caller: caller, dialledNumber: dialled, callID: dialog.id.callID)
         let call = Call(id: nextID(), inviteKey: key, invite: request, source: source, dialog: dialog,
                         execution: DialplanExecution(dialplan: dialplan, entry: entry, context: context),
-                        arrivedAt: wallClock(), caller: caller, dialled: dialled, sipTimers: endpoint.configuration.timers)
+                        arrivedAt: wallClock(), caller: caller, dialled: dialled, sipTimers: endpoint.configuration.timers,
+                        maxDuration: configuration.maxCallDuration, isAgentFeature: agentFeature)
         call.offer = offer
         call.negotiated = negotiated
         call.inviteReadAt = currentReadAt
-        call.isAgentFeature = agentFeature
         guard register(call) else {
             return reject(request, key, .serviceUnavailable, disposition: .rejectedCapacity, reason: "Service Unavailable (max_calls)",
                           extra: [(.retryAfter, String(configuration.retryAfterSeconds))])
         }
-        startTimer(.maxDuration, after: configuration.maxCallDuration, for: call)
+        drive(call, .receivedInvite)
         logger.debug("call arrived", metadata: ["sip.call_id": "\(dialog.id.callID)", "call.dialled": "\(dialled)"])
         openMedia(call)
         run(call.execution.start(now: wallClock()), for: call)
@@ -143,13 +144,17 @@ extension CallEngine {
                 session.ownerID = call.id
                 call.rtp = session
                 buildLocalSDP(call, port: session.localPort)
+                if call.localSDP != nil {
+                    drive(call, .mediaOpened)
+                } else {
+                    // Cannot happen after the INVITE's offer negotiated; without our SDP there
+                    // is nothing to answer with.
+                    logger.error("no SDP answer with the bound RTP port", metadata: ["sip.call_id": "\(call.dialog.id.callID)"])
+                    drive(call, .mediaFailed)
+                }
             case .failure(let error):
-                call.mediaError = error
                 logger.error("RTP socket failed", metadata: ["sip.call_id": "\(call.dialog.id.callID)", "error": "\(error)"])
-            }
-            if call.phase == .answering { tryToSendAnswer(call) }
-            if call.mediaError != nil, call.phase == .setup, !call.isAnswered {
-                end(call, disposition: .mediaError, sendBye: false, finalStatus: .serviceUnavailable)
+                drive(call, .mediaFailed)
             }
             transport?.flush()
         }
@@ -174,7 +179,7 @@ extension CallEngine {
               let negotiated = try? negotiator.negotiateAnswer(answer: answer, toOffer: ours) else {
             // RFC 3261 §13.3.1.4 leaves us with a session we cannot set up: end it.
             logger.notice("ACK carried no usable SDP answer to our offer", metadata: ["sip.call_id": "\(call.dialog.id.callID)"])
-            end(call, disposition: .mediaError, sendBye: true)
+            end(call, disposition: .mediaError)
             return
         }
         call.negotiated = negotiated
@@ -192,11 +197,18 @@ extension CallEngine {
             respond(request, on: key, .serverInternalError, toTag: id.localTag, reason: "CSeq out of order")
             return
         }
-        // §14.2: one INVITE transaction at a time per dialog.
-        if call.answerRetransmission.state == .waitingForACK {
-            respond(request, on: key, .requestPending, toTag: id.localTag)
-            return
+        for action in call.machine.event(.receivedReinvite, now: wallClock()) {
+            switch action {
+            case .rejectReinvite(let status): respond(request, on: key, status, toTag: id.localTag)
+            case .answerReinvite: answerReinvite(request, key, call)
+            default: perform([action], for: call)
+            }
         }
+    }
+
+    /// 200 OK to a re-INVITE: our current SDP, or our answer to its offer (RFC 3264 §8).
+    private func answerReinvite(_ request: SIPRequest, _ key: SIPTransactionKey, _ call: Call) {
+        let id = call.dialog.id
         var body = call.localSDP
         if !request.body.isEmpty {
             guard request.contentType == "application/sdp", let offer = try? SessionDescription.parse(request.bodyText) else {
@@ -231,36 +243,22 @@ extension CallEngine {
         }
         endpoint.respond(ok, to: key)
         call.answerKey = key
-        call.answerRetransmission = UASAnswerRetransmission(timers: endpoint.configuration.timers)
         call.answerResponse = ok
-        perform(call.answerRetransmission.event(.sent(ok)), for: call)
+        drive(call, .answerSent(ok))
     }
 
     // MARK: answering
 
-    /// `.answer` from the dialplan: open the ticket, and send 200 once it is committed and
-    /// the RTP socket is bound, never before (so `kill -9` cannot lose an answered call).
-    func beginAnswer(_ call: Call) {
-        guard call.phase == .setup else { return }
-        call.phase = .answering
-        call.answerStarted = CallEngine.monotonicNow()
-        answering.insert(call.id)
-        let now = wallClock()
-        call.answeredAt = now
-        if call.isAgentFeature {
-            // Not a citizen's call: no ticket to commit first.
-            call.ticketCommitted = true
-            tryToSendAnswer(call)
-            return
-        }
+    /// `.openTicket` from the call's machine: open the ticket as answered; the 200 OK waits
+    /// for its commit (so `kill -9` cannot lose an answered call).
+    func openTicket(_ call: Call, _ opening: CallStateMachine.TicketOpening) {
         let id = tickets.allocateID(at: call.arrivedAt)
         call.ticketID = id
         call.execution.assignTicketID(id.rawValue) // ${ticket_id} in the dialplan
-        call.ticketOpened = true
         let ticket = CallTicket(id: id, callID: call.dialog.id.callID, caller: call.caller, dialled: call.dialled,
-                                arrivedAt: call.arrivedAt, answeredAt: now, endedAt: nil, keys: "", menuPath: [],
+                                arrivedAt: call.arrivedAt, answeredAt: opening.answeredAt, endedAt: nil, keys: "", menuPath: [],
                                 businessLine: nil, category: nil, disposition: nil, sipStatus: 200,
-                                dialplanVersion: dialplan.version)
+                                dialplanVersion: opening.dialplanVersion)
         let bound = NIOLoopBound(self, eventLoop: eventLoop)
         let callID = call.id
         let loop = eventLoop
@@ -272,26 +270,20 @@ extension CallEngine {
                 guard let call = engine.callsByID[callID] else { return }
                 switch result {
                 case .success:
-                    call.ticketCommitted = true
-                    engine.tryToSendAnswer(call)
+                    engine.drive(call, .ticketCommitted)
                 case .failure(let error):
                     engine.metrics.ticketErrors += 1
                     engine.logger.error("ticket open failed; refusing the call", metadata: ["error": "\(error)"])
-                    call.ticketOpened = false
-                    engine.end(call, disposition: .rejected, sendBye: false, finalStatus: .serverInternalError)
+                    engine.drive(call, .ticketFailed)
                 }
                 engine.transport?.flush()
             }
         }
     }
 
-    func tryToSendAnswer(_ call: Call) {
-        guard call.phase == .answering, call.ticketCommitted else { return }
-        if call.mediaError != nil {
-            end(call, disposition: .mediaError, sendBye: false, finalStatus: .serviceUnavailable)
-            return
-        }
-        guard call.rtp != nil, let sdp = call.localSDP else { return } // the socket is still binding
+    /// `.sendAnswer` from the call's machine: the ticket is committed and the RTP socket bound.
+    func sendAnswer(_ call: Call) {
+        guard let sdp = call.localSDP else { return } // the machine asks only once media is open
         var ok = SIPResponse(to: call.invite, status: .ok, toTag: call.dialog.id.localTag)
         ok.headers.append(.contact, contactHeader(user: call.dialled))
         ok.headers.append(.allow, CallEngine.allow)
@@ -306,29 +298,8 @@ extension CallEngine {
         if call.inviteReadAt != .zero { metrics.setupTime.record(sent - call.inviteReadAt) }
         if let started = call.answerStarted { admission.observeAnswerDelay(sent - started) }
         answering.remove(call.id)
-        call.phase = .answered
-        call.answeredAt = wallClock()
         call.answerResponse = ok
         metrics.answered += 1
-        perform(call.answerRetransmission.event(.sent(ok)), for: call)
-        let deferred = call.deferredCommands
-        call.deferredCommands = []
-        run(deferred, for: call)
-    }
-
-    func perform(_ actions: [UASAnswerRetransmission.Action], for call: Call) {
-        for action in actions {
-            switch action {
-            case .send(let response):
-                endpoint.retransmit(response, to: call.answerKey, fallback: call.source)
-            case .startTimer(.retransmit, let d): startTimer(.answerRetransmit, after: d, for: call)
-            case .startTimer(.ackTimeout, let d): startTimer(.ackTimeout, after: d, for: call)
-            case .cancelTimer(.retransmit): cancelTimer(.answerRetransmit, for: call)
-            case .cancelTimer(.ackTimeout): cancelTimer(.ackTimeout, for: call)
-            case .reportACKTimeout:
-                logger.notice("no ACK for our 200 OK; ending the call", metadata: ["sip.call_id": "\(call.dialog.id.callID)"])
-                end(call, disposition: .noACK, sendBye: true)
-            }
-        }
+        drive(call, .answerSent(ok))
     }
 }

@@ -1,3 +1,4 @@
+import CallControl
 import Dialplan
 import Foundation
 import Media
@@ -17,130 +18,161 @@ extension CallEngine {
         run(call.execution.event(event, now: wallClock()), for: call)
     }
 
-    /// Carries out dialplan commands. Everything after `.answer` waits until the 200 OK has
-    /// left, so the caller never misses the start of a prompt.
+    /// Carries out dialplan commands, through the call's machine: it binds ring, answer and
+    /// hangup to SIP and holds everything after `.answer` until the 200 OK has left.
     func run(_ commands: [DialplanCommand], for call: Call) {
+        drive(call, .dialplanIssued(commands))
+    }
+
+    /// Ends the call (BYE once answered; `finalStatus`, 487 if nil, before).
+    func end(_ call: Call, disposition: CallDisposition, finalStatus: SIPStatus? = nil) {
+        drive(call, .hangupRequested(Disposition(rawValue: disposition.rawValue), finalStatus: finalStatus))
+    }
+
+    /// Feeds the call's state machine and carries out what it says.
+    func drive(_ call: Call, _ event: CallStateMachine.Event) {
+        let before = call.phase
+        let actions = call.machine.event(event, now: wallClock())
+        if before == .setup, call.phase != .setup, call.phase != .ended {
+            call.answerStarted = CallEngine.monotonicNow() // how long the 200 OK waits
+            if call.phase == .answering { answering.insert(call.id) }
+        }
+        perform(actions, for: call)
+    }
+
+    /// Carries out the call machine's actions, in order; events the dialplan commands raise at
+    /// once (nothing to play, no queue) go back to the dialplan after them.
+    func perform(_ actions: [CallStateMachine.Action], for call: Call) {
         var queued: [DialplanEvent] = []
-        for command in commands {
-            guard call.phase != .ended else { return }
-            if call.phase == .answering {
-                call.deferredCommands.append(command)
-                continue
-            }
-            switch command {
-            case .ring:
-                guard call.phase == .setup else { continue }
+        for action in actions {
+            switch action {
+            case .startTimer(let timer, let duration):
+                startTimer(CallTimer(timer), after: duration, for: call)
+            case .cancelTimer(let timer):
+                cancelTimer(CallTimer(timer), for: call)
+            case .sendRinging:
                 var ringing = SIPResponse(to: call.invite, status: .ringing, toTag: call.dialog.id.localTag)
                 ringing.headers.append(.contact, contactHeader(user: call.dialled))
                 endpoint.respond(ringing, to: call.inviteKey)
-            case .answer:
-                beginAnswer(call)
-            case .play(let id, let refs):
-                let frames = refs.compactMap { ref in
-                    prompts.frames(name: ref.name, language: ref.language.rawValue, payloadType: call.negotiated?.codec.payloadType ?? 0)
+            case .openTicket(let opening):
+                openTicket(call, opening)
+            case .sendAnswer:
+                sendAnswer(call)
+            case .retransmitAnswer(let response):
+                endpoint.retransmit(response, to: call.answerKey, fallback: call.source)
+            case .runDialplanCommands(let commands):
+                // The machine has already taken the whole batch (its phase may be past these
+                // commands, e.g. ended by a hangup after them): run them as given.
+                for command in commands { runCommand(command, for: call, queued: &queued) }
+            case .answerReinvite, .rejectReinvite, .bridgeAgentLeg:
+                break // carried out where the request or the leg is at hand
+            case .cancelAgentLeg, .hangUpAgentLeg:
+                guard let leg = call.agentLeg else { break }
+                call.agentLeg = nil
+                switch leg.state {
+                case .answered: hangUpAgentLeg(leg)
+                case .opening, .inviting: withdraw(leg)
+                case .cancelling, .ended: break
                 }
-                call.currentPlayback = id
-                if frames.isEmpty || call.rtp == nil {
-                    // Nothing to play (checked at start-up, so only on a broken install):
-                    // the dialplan must not hang waiting for it.
-                    queued.append(.playbackFinished(id))
-                } else {
-                    call.rtp?.play(frames, id: id.rawValue)
+            case .stopRecordings:
+                if let id = call.recording { _ = finishRecording(call, id) } // keep what the caller said
+                stopQueueVoicemail(call)
+            case .leaveQueue:
+                call.queueOutcome = finishQueue(call, now: wallClock())
+            case .closeMedia:
+                if let rtp = call.rtp {
+                    rtp.unbridge()
+                    media.close(rtp)
+                    call.rtp = nil
                 }
-            case .stopPlayback(let id):
-                if call.currentPlayback == id {
-                    call.rtp?.stopPlayback()
-                    call.currentPlayback = nil
+            case .sendFinalResponse(let status):
+                if endpoint.isAwaitingFinalResponse(call.inviteKey) {
+                    respond(call.invite, on: call.inviteKey, status, toTag: call.dialog.id.localTag)
                 }
-            case .startTimer(let id, let duration):
-                startTimer(.dialplan(id), after: duration, for: call)
-            case .cancelTimer(let id):
-                cancelTimer(.dialplan(id), for: call)
-            case .setLanguage:
-                break // the execution resolves prompt languages itself
-            case .annotateTicket(let annotation):
-                if let line = annotation.businessLine { call.businessLine = line }
-                if let category = annotation.category { call.category = category }
-            case .enqueue(let request):
-                // Without an ACD (or a call that cannot wait) the dialplan decides what an
-                // unavailable queue means.
-                if !enqueue(call, request) {
-                    logger.info("queue unavailable", metadata: ["queue": "\(request.queue)", "sip.call_id": "\(call.dialog.id.callID)"])
-                    queued.append(.queueUnavailable)
-                }
-            case .transfer(let target):
-                if !startTransfer(call, to: target) { queued.append(.transferFailed) }
-            case .startRecording(let id, let maxDuration):
-                guard let rtp = call.rtp else {
-                    queued.append(.recordingFinished(id, .zero))
-                    continue
-                }
-                let seconds = Double(maxDuration.components.seconds) + Double(maxDuration.components.attoseconds) / 1e18
-                rtp.startRecording(maxSamples: Int(seconds * 8000))
-                call.recording = id
-                startTimer(.recordingLimit(id), after: maxDuration, for: call)
-            case .stopRecording(let id):
-                if let finished = finishRecording(call, id) { queued.append(finished) }
-            case .hangup(let disposition):
-                end(call, disposition: CallDisposition(rawValue: disposition.rawValue), sendBye: true)
+            case .sendBye:
+                sendBYE(call)
+            case .finishTicket(let finish):
+                guard let id = call.ticketID else { break }
+                let annotation = call.execution.ticket
+                let outcome = CallOutcome(answeredAt: finish.answeredAt, unanswered: finish.answeredAt == nil, endedAt: finish.endedAt,
+                                          keys: call.execution.keysPressed, menuPath: call.execution.menuPath,
+                                          businessLine: call.businessLine, category: call.category.map { TicketCategory(rawValue: $0) },
+                                          disposition: CallDisposition(rawValue: finish.disposition.rawValue), sipStatus: finish.sipStatus,
+                                          resolution: annotation.resolution.flatMap(CallResolution.init(dialplanName:)),
+                                          summary: annotation.summary, queue: call.queueOutcome)
+                tickets.finish(id: id, outcome: outcome, onCommit: ticketCallback(context: "finish"))
+                metrics.callsByDisposition[finish.disposition.rawValue, default: 0] += 1
+            case .recordTicket(let record):
+                let ticket = CallTicket(id: tickets.allocateID(at: call.arrivedAt), callID: call.dialog.id.callID, caller: call.caller,
+                                        dialled: call.dialled, arrivedAt: call.arrivedAt, answeredAt: nil, endedAt: record.endedAt,
+                                        keys: call.execution.keysPressed, menuPath: call.execution.menuPath,
+                                        businessLine: call.businessLine, category: call.category.map { TicketCategory(rawValue: $0) },
+                                        disposition: CallDisposition(rawValue: record.disposition.rawValue), sipStatus: record.sipStatus,
+                                        dialplanVersion: record.dialplanVersion, queue: call.queueOutcome)
+                tickets.record(ticket, onCommit: ticketCallback(context: "record"))
+                metrics.callsByDisposition[record.disposition.rawValue, default: 0] += 1
+            case .forget:
+                forget(call)
             }
         }
         for event in queued { feed(event, to: call) }
     }
 
-    // MARK: ending
-
-    /// Ends a call once: stops media, answers or hangs up on the SIP side, and finishes or
-    /// records its ticket.
-    func end(_ call: Call, disposition: CallDisposition, sendBye: Bool, finalStatus: SIPStatus? = nil) {
-        guard call.phase != .ended else { return }
-        if let id = call.recording { _ = finishRecording(call, id) } // keep what the caller said
-        let wasAnswered = call.isAnswered
-        // The agent leg (BYE or CANCEL) and the ACD (hung up, or call ended) first.
-        let queueOutcome = finishQueue(call, now: wallClock())
-        call.phase = .ended
-        call.disposition = disposition
-        if let rtp = call.rtp {
-            rtp.unbridge()
-            media.close(rtp)
-            call.rtp = nil
-        }
-        var status = 200
-        if !wasAnswered {
-            let final = finalStatus ?? .requestTerminated
-            status = final.rawValue
-            if endpoint.isAwaitingFinalResponse(call.inviteKey) {
-                respond(call.invite, on: call.inviteKey, final, toTag: call.dialog.id.localTag)
+    /// One dialplan command the machine passed on (ring, answer and hangup it binds itself).
+    private func runCommand(_ command: DialplanCommand, for call: Call, queued: inout [DialplanEvent]) {
+        switch command {
+        case .ring, .answer, .hangup:
+            break // bound to SIP by the call's machine
+        case .play(let id, let refs):
+            let frames = refs.compactMap { ref in
+                prompts.frames(name: ref.name, language: ref.language.rawValue, payloadType: call.negotiated?.codec.payloadType ?? 0)
             }
-        } else if sendBye {
-            sendBYE(call)
+            call.currentPlayback = id
+            if frames.isEmpty || call.rtp == nil {
+                // Nothing to play (checked at start-up, so only on a broken install):
+                // the dialplan must not hang waiting for it.
+                queued.append(.playbackFinished(id))
+            } else {
+                call.rtp?.play(frames, id: id.rawValue)
+            }
+        case .stopPlayback(let id):
+            if call.currentPlayback == id {
+                call.rtp?.stopPlayback()
+                call.currentPlayback = nil
+            }
+        case .startTimer(let id, let duration):
+            startTimer(.dialplan(id), after: duration, for: call)
+        case .cancelTimer(let id):
+            cancelTimer(.dialplan(id), for: call)
+        case .setLanguage:
+            break // the execution resolves prompt languages itself
+        case .annotateTicket(let annotation):
+            if let line = annotation.businessLine { call.businessLine = line }
+            if let category = annotation.category { call.category = category }
+        case .enqueue(let request):
+            // Without an ACD (or a call that cannot wait) the dialplan decides what an
+            // unavailable queue means.
+            if !enqueue(call, request) {
+                logger.info("queue unavailable", metadata: ["queue": "\(request.queue)", "sip.call_id": "\(call.dialog.id.callID)"])
+                queued.append(.queueUnavailable)
+            }
+        case .transfer(let target):
+            if !startTransfer(call, to: target) { queued.append(.transferFailed) }
+        case .startRecording(let id, let maxDuration):
+            guard let rtp = call.rtp else {
+                queued.append(.recordingFinished(id, .zero))
+                return
+            }
+            let seconds = Double(maxDuration.components.seconds) + Double(maxDuration.components.attoseconds) / 1e18
+            rtp.startRecording(maxSamples: Int(seconds * 8000))
+            call.recording = id
+            startTimer(.recordingLimit(id), after: maxDuration, for: call)
+        case .stopRecording(let id):
+            if let finished = finishRecording(call, id) { queued.append(finished) }
         }
-        let now = wallClock()
-        let category = call.category.map { TicketCategory(rawValue: $0) }
-        if call.isAgentFeature {
-            forget(call) // an agent's feature code: not a citizen's call, no ticket
-            return
-        }
-        if call.ticketOpened, let id = call.ticketID {
-            let annotation = call.execution.ticket
-            let outcome = CallOutcome(answeredAt: wasAnswered ? call.answeredAt : nil, endedAt: now,
-                                      keys: call.execution.keysPressed, menuPath: call.execution.menuPath,
-                                      businessLine: call.businessLine, category: category,
-                                      disposition: disposition, sipStatus: status,
-                                      resolution: annotation.resolution.flatMap(CallResolution.init(dialplanName:)),
-                                      summary: annotation.summary, queue: queueOutcome)
-            tickets.finish(id: id, outcome: outcome, onCommit: ticketCallback(context: "finish"))
-        } else {
-            let ticket = CallTicket(id: tickets.allocateID(at: call.arrivedAt), callID: call.dialog.id.callID, caller: call.caller,
-                                    dialled: call.dialled, arrivedAt: call.arrivedAt, answeredAt: nil, endedAt: now,
-                                    keys: call.execution.keysPressed, menuPath: call.execution.menuPath,
-                                    businessLine: call.businessLine, category: category, disposition: disposition,
-                                    sipStatus: status, dialplanVersion: dialplan.version, queue: queueOutcome)
-            tickets.record(ticket, onCommit: ticketCallback(context: "record"))
-        }
-        metrics.callsByDisposition[disposition.rawValue, default: 0] += 1
-        forget(call)
     }
+
+    // MARK: ending
 
     /// BYE in the dialog (RFC 3261 §15.1.1).
     private func sendBYE(_ call: Call) {

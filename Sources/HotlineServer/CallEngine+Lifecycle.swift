@@ -10,7 +10,7 @@ extension CallEngine {
     func drain() {
         draining = true
         for call in callsByID.values.sorted(by: { $0.id < $1.id }) {
-            end(call, disposition: .serverShutdown, sendBye: true, finalStatus: .serviceUnavailable)
+            end(call, disposition: .serverShutdown, finalStatus: .serviceUnavailable)
         }
         transport?.flush()
     }

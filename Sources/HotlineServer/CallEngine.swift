@@ -1,4 +1,5 @@
 import ACD
+import CallControl
 import CoreMetrics
 import Dialplan
 import Foundation
@@ -227,9 +228,12 @@ final class CallEngine {
         case .dialplan(let id):
             feed(.timerFired(id), to: call)
         case .answerRetransmit:
-            perform(call.answerRetransmission.event(.timerFired(.retransmit)), for: call)
+            drive(call, .timerFired(.answerRetransmit))
         case .ackTimeout:
-            perform(call.answerRetransmission.event(.timerFired(.ackTimeout)), for: call)
+            if call.machine.answerRetransmission.state == .waitingForACK {
+                logger.notice("no ACK for our 200 OK; ending the call", metadata: ["sip.call_id": "\(call.dialog.id.callID)"])
+            }
+            drive(call, .timerFired(.ackTimeout))
         case .recordingLimit(let id):
             if let finished = finishRecording(call, id) { feed(finished, to: call) }
         case .transferOutcome:
@@ -238,7 +242,7 @@ final class CallEngine {
             queueVoicemailTimedOut(call)
         case .maxDuration:
             logger.warning("call exceeded the maximum duration; hanging up", metadata: ["sip.call_id": "\(call.dialog.id.callID)"])
-            end(call, disposition: CallDisposition(rawValue: "max_duration"), sendBye: true)
+            drive(call, .timerFired(.maxDuration))
         }
     }
 
@@ -346,8 +350,7 @@ extension CallEngine: SIPEndpointDelegate {
         case .bye:
             guard let call = dialogCall(for: request, key) else { return }
             respond(request, on: key, .ok, toTag: call.dialog.id.localTag)
-            let disposition = call.execution.disposition.map { CallDisposition(rawValue: $0.rawValue) } ?? .callerHangup
-            end(call, disposition: disposition, sendBye: false)
+            drive(call, .receivedBye(dialplanDisposition: call.execution.disposition))
         case .info:
             guard let call = dialogCall(for: request, key) else { return }
             info(request, key, call)
@@ -384,7 +387,7 @@ extension CallEngine: SIPEndpointDelegate {
         }
         _ = call.dialog.receive(ack)
         call.dialog.confirm()
-        perform(call.answerRetransmission.event(.receivedACK), for: call)
+        drive(call, .receivedACK)
         if call.awaitingAnswerInACK {
             call.awaitingAnswerInACK = false
             applyAnswerFromACK(ack, call)
@@ -392,8 +395,8 @@ extension CallEngine: SIPEndpointDelegate {
     }
 
     func endpoint(_ endpoint: SIPEndpoint, cancelled invite: SIPTransactionKey) {
-        guard let call = callsByInvite[invite], !call.isAnswered, call.phase != .ended else { return }
-        end(call, disposition: .cancelled, sendBye: false, finalStatus: .requestTerminated)
+        guard let call = callsByInvite[invite] else { return }
+        drive(call, .receivedCancel)
     }
 
     func endpoint(_ endpoint: SIPEndpoint, ackTimedOut invite: SIPTransactionKey) {

@@ -88,10 +88,15 @@ public struct CallTicket: Sendable, Equatable, Hashable, CustomStringConvertible
     public var isInProgress: Bool { disposition == nil }
 
     /// This ticket as ``TicketStore/finish(id:outcome:onCommit:)`` leaves it: the outcome's
-    /// fields replace the ticket's, except a nil `answeredAt` or `queue`, which keep the ticket's.
+    /// fields replace the ticket's, except a nil `answeredAt` or `queue`, which keep the ticket's
+    /// (an `unanswered` outcome clears `answeredAt`).
     public func finished(with outcome: CallOutcome) -> CallTicket {
         var ticket = self
-        if let answeredAt = outcome.answeredAt { ticket.answeredAt = answeredAt }
+        if outcome.unanswered {
+            ticket.answeredAt = nil
+        } else if let answeredAt = outcome.answeredAt {
+            ticket.answeredAt = answeredAt
+        }
         ticket.endedAt = outcome.endedAt
         ticket.keys = outcome.keys
         ticket.menuPath = outcome.menuPath
@@ -114,6 +119,10 @@ public struct CallTicket: Sendable, Equatable, Hashable, CustomStringConvertible
 public struct CallOutcome: Sendable, Equatable, Hashable {
     /// When we sent 200 OK. nil keeps the value the ticket was opened with.
     public var answeredAt: Date? { didSet { answeredAt = answeredAt.map(TicketTimestamp.normalized) } }
+    /// The 200 OK never left (CANCEL, BYE or a failure while the ticket was being opened as
+    /// answered): clears the `answeredAt` the ticket was opened with, so the call counts as
+    /// unanswered. Overrides ``answeredAt``.
+    public var unanswered: Bool
     /// When the call ended.
     public var endedAt: Date { didSet { endedAt = TicketTimestamp.normalized(endedAt) } }
     /// The DTMF keys pressed, in order.
@@ -140,6 +149,7 @@ public struct CallOutcome: Sendable, Equatable, Hashable {
 
     public init(
         answeredAt: Date? = nil,
+        unanswered: Bool = false,
         endedAt: Date,
         keys: String = "",
         menuPath: [String] = [],
@@ -152,6 +162,7 @@ public struct CallOutcome: Sendable, Equatable, Hashable {
         queue: QueueOutcome? = nil
     ) {
         self.answeredAt = answeredAt.map(TicketTimestamp.normalized)
+        self.unanswered = unanswered
         self.endedAt = TicketTimestamp.normalized(endedAt)
         self.keys = keys
         self.menuPath = menuPath

@@ -151,12 +151,12 @@ enum TicketSchema {
     static func finish(id: TicketID, outcome: CallOutcome, in db: Database) throws -> Bool {
         let statement = try db.cachedStatement(sql: """
             UPDATE calls SET
-                answered_at = coalesce(?, answered_at), ended_at = ?, keys = ?, menu_path = ?,
+                answered_at = CASE WHEN ? THEN NULL ELSE coalesce(?, answered_at) END, ended_at = ?, keys = ?, menu_path = ?,
                 business_line = ?, category = ?, disposition = ?, sip_status = ?
             WHERE id = ? AND disposition IS NULL
             """)
         try statement.execute(arguments: [
-            outcome.answeredAt.map(TicketTimestamp.format), TicketTimestamp.format(outcome.endedAt),
+            outcome.unanswered, outcome.answeredAt.map(TicketTimestamp.format), TicketTimestamp.format(outcome.endedAt),
             outcome.keys, try menuPathJSON(outcome.menuPath),
             outcome.businessLine, outcome.category?.rawValue, outcome.disposition.rawValue,
             outcome.sipStatus, id.rawValue,

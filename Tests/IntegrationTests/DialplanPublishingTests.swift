@@ -48,6 +48,39 @@ struct DialplanPublishingTests {
         try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: live).deletingLastPathComponent().path)
     }
 
+    /// A call ringing (12346 rings 2 s before answering) when a new version is published runs
+    /// on, and is filed under, the version it started on: the ticket opened at the answer,
+    /// after the publish, must not name the new one.
+    @Test func aCallRingingAcrossAPublishIsFiledUnderTheVersionItRunsOn() async throws {
+        let live = try Self.privateBench()
+        let server = try await ServerProcess(dialplan: live)
+        let original = try String(contentsOfFile: live, encoding: .utf8)
+        let udp = try RawUDP()
+        let port = udp.port
+        let sdp = "v=0\r\no=raw 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 49170 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n"
+        let dialog = "From: <sip:13800000000@127.0.0.1:\(port)>;tag=pub1\r\nCall-ID: ringing-publish@127.0.0.1\r\nMax-Forwards: 70\r\n"
+        udp.send("INVITE sip:12346@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:\(port);branch=z9hG4bKpub1;rport\r\n\(dialog)"
+            + "To: <sip:12346@127.0.0.1>\r\nCSeq: 1 INVITE\r\nContact: <sip:raw@127.0.0.1:\(port)>\r\n"
+            + "Content-Type: application/sdp\r\nContent-Length: \(sdp.utf8.count)\r\n\r\n\(sdp)", to: server.sipPort)
+        #expect(udp.receive(startingWith: "SIP/2.0 180", timeout: .seconds(5)) != nil, "ringing")
+        let (status, body) = try await server.http("PUT", "/api/dialplans/bench", body: original + "\n# version 2, published while 12346 rings\n")
+        #expect(status == 200, "\(body)")
+        let published = try JSONDecoder().decode([String: String].self, from: Data(body.utf8))
+        let ok = try #require(udp.receive(startingWith: "SIP/2.0 200", timeout: .seconds(5)), "answered after the ring")
+        let toTag = try #require(ok.sipHeader("To")?.firstMatch(of: /tag=([^;>\s]+)/)).1
+        udp.send("ACK sip:raw@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:\(port);branch=z9hG4bKpub2;rport\r\n\(dialog)"
+            + "To: <sip:12346@127.0.0.1>;tag=\(toTag)\r\nCSeq: 1 ACK\r\nContent-Length: 0\r\n\r\n", to: server.sipPort)
+        udp.send("BYE sip:raw@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:\(port);branch=z9hG4bKpub3;rport\r\n\(dialog)"
+            + "To: <sip:12346@127.0.0.1>;tag=\(toTag)\r\nCSeq: 2 BYE\r\nContent-Length: 0\r\n\r\n", to: server.sipPort)
+        #expect(udp.receive(startingWith: "SIP/2.0 200", timeout: .seconds(5))?.sipHeader("CSeq") == "2 BYE")
+        #expect(await server.stop() == 0, "clean shutdown")
+        let ticket = try #require(try server.tickets().first { $0.callID == "ringing-publish@127.0.0.1" })
+        #expect(ticket.answeredAt != nil)
+        #expect(published["previous"] != published["version"])
+        #expect(ticket.dialplanVersion == published["previous"], "filed under \(ticket.dialplanVersion), published \(published)")
+        try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: live).deletingLastPathComponent().path)
+    }
+
     @Test func aBadVersionIsRefusedWithItsLocationsAndTheGoodOneStays() async throws {
         let live = try Self.privateBench()
         let server = try await ServerProcess(dialplan: live)

@@ -120,6 +120,20 @@ func invite(branch: String = "z9hG4bKinv1", method: String = "INVITE", cseq: Str
         #expect(ok.cseq?.method == .cancel)
     }
 
+    /// A CANCEL that crosses our 200 OK (RFC 3261 §9.2): 200 to the CANCEL, and the TU is not
+    /// told, so the answered call goes on.
+    @Test func cancelCrossingOurTwoHundredIs200AndTheCallGoesOn() {
+        let h = Harness()
+        h.deliver(invite())
+        let key = h.tu.requests[0].1
+        h.endpoint.respond(SIPResponse(to: h.tu.requests[0].0, status: .ok, toTag: "srv"), to: key)
+        h.deliver(invite(method: "CANCEL", cseq: "1 CANCEL"))
+        #expect(h.statuses == [100, 200, 200])
+        #expect(h.tu.cancelled.isEmpty, "nothing to cancel once answered")
+        guard case .response(let ok) = h.wire.last!.0 else { Issue.record(); return }
+        #expect(ok.cseq?.method == .cancel)
+    }
+
     @Test func cancelWithoutItsInviteIs481() {
         let h = Harness()
         h.deliver(invite(branch: "z9hG4bKother", method: "CANCEL", cseq: "1 CANCEL"))

@@ -45,6 +45,25 @@ import Testing
         #expect(try store.list(limit: 10) == [finished])
     }
 
+    /// A call opened as answered whose 200 OK never left (CANCEL or BYE during the commit):
+    /// its ticket must not count it as answered.
+    @Test func anUnansweredOutcomeClearsTheAnswerTheTicketWasOpenedWith() async throws {
+        let store = try makeStore()
+        defer { store.close() }
+        let id = store.allocateID(at: noon)
+        var ticket = arrivingTicket(id, at: noon)
+        ticket.answeredAt = noon.addingTimeInterval(0.120)
+        #expect(await store.openAndWait(ticket).succeeded)
+
+        let outcome = CallOutcome(unanswered: true, endedAt: noon.addingTimeInterval(0.2), disposition: .cancelled, sipStatus: 487)
+        #expect(await store.finishAndWait(id: id, outcome: outcome).succeeded)
+        let finished = try #require(try store.ticket(id: id))
+        #expect(finished.answeredAt == nil)
+        #expect(finished.disposition == .cancelled)
+        #expect(finished.sipStatus == 487)
+        #expect(finished == ticket.finished(with: outcome))
+    }
+
     @Test func keepsWhatTheQueuesDidWithACall() async throws {
         let store = try makeStore()
         defer { store.close() }
