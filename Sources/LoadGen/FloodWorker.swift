@@ -2,6 +2,7 @@ import Codecs
 import Foundation
 import NIOCore
 import NIOPosix
+import Randomness
 import RTP
 import SDP
 import SIPCore
@@ -34,7 +35,7 @@ final class FloodWorker {
     var timers = TimerQueue<(UInt64, UACTimer)>()
     var statistics: FloodStatistics
     var scratch = PromptScratch()
-    var rng: SeededRandom
+    var rng: SplitMix64
     var picker: WeightedRoundRobin
     let negotiator = SDPNegotiator(originUsername: "flood", sessionName: "hotline flood")
 
@@ -64,7 +65,7 @@ final class FloodWorker {
         requestURI = SIPURI(user: configuration.number, host: configuration.targetHost, port: configuration.targetPort)
         maxActive = configuration.maxConcurrent.map { max(1, ($0 + workerCount - 1 - index) / workerCount) } ?? .max
         statistics = FloodStatistics(keepCallIDs: configuration.verifyDatabase != nil)
-        rng = SeededRandom(seed: configuration.seed &+ UInt64(index) &* 0x9E37_79B9_7F4A_7C15)
+        rng = SplitMix64(seed: configuration.seed &+ UInt64(index) &* 0x9E37_79B9_7F4A_7C15)
         picker = WeightedRoundRobin(weights: configuration.scenario.entries.map(\.weight))
         nextCall = index
         completion = eventLoop.makePromise()
@@ -418,18 +419,5 @@ final class FloodWorker {
         let now = FloodWorker.monotonicNow()
         for call in calls.values { drive(call, .hangUp(now: now)) }
         for source in sources { source.flush() }
-    }
-}
-
-/// A small seeded generator for draws that should repeat between runs (hold times, SSRCs).
-struct SeededRandom: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -1,18 +1,6 @@
 @testable import ACD
+import Randomness
 import Testing
-
-/// SplitMix64: a small seeded generator, so a failing run can be replayed from its seed.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 /// Random event sequences against the ACD, checked against a model built only from the
 /// events sent and the actions received:
@@ -31,7 +19,7 @@ struct ACDPropertyTests {
     static let reofferDelay = Duration.seconds(20)
     static let priorityStep = Duration.seconds(45)
 
-    static func configuration(_ rng: inout SeededGenerator) -> ACDConfiguration {
+    static func configuration(_ rng: inout SplitMix64) -> ACDConfiguration {
         let strategies = RoutingStrategy.allCases
         var a = QueueConfiguration(name: "qa", skills: ["a": 1], strategy: strategies.randomElement(using: &rng)!,
                                    ringTimeout: .seconds(15), autoPauseAfterMisses: 3, wrapUp: .seconds(5))
@@ -205,7 +193,7 @@ struct ACDPropertyTests {
 
     @Test("random sequences keep the invariants", arguments: 0..<60)
     func randomSequences(seed: Int) {
-        var rng = SeededGenerator(seed: UInt64(seed) &* 7919 &+ 17)
+        var rng = SplitMix64(seed: UInt64(seed) &* 7919 &+ 17)
         let configuration = Self.configuration(&rng)
         var machine = Machine(configuration: configuration, now: TestInstant())
         var model = Model(configuration)

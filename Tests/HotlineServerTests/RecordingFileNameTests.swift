@@ -37,7 +37,7 @@ import Tickets
                     execution: DialplanExecution(dialplan: dialplan, entry: entry,
                                                  context: CallContext(caller: "13800000000", dialledNumber: "12345", callID: callID)),
                     arrivedAt: Date(timeIntervalSince1970: 1_800_000_000), caller: "13800000000", dialled: "12345",
-                    sipTimers: .rfc3261)
+                    sipTimers: .rfc3261, maxDuration: .seconds(14_400), isAgentFeature: false)
     }
 
     @Test(arguments: ["../../etc/x", "a/b", "/tmp/evil", "..", "x\u{0}y"])

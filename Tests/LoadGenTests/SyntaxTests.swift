@@ -1,5 +1,6 @@
 import ConfigFiles
 import RTP
+import Randomness
 import Testing
 @testable import LoadGen
 
@@ -62,7 +63,7 @@ import Testing
         #expect(try HoldTime.parse("uniform:2s-5s") == .uniform(.seconds(2), .seconds(5)))
         #expect(throws: FloodSyntaxError.self) { try HoldTime.parse("uniform:5s-2s") }
         #expect(throws: FloodSyntaxError.self) { try HoldTime.parse("normal:3s") }
-        var rng = SeededRandom(seed: 42)
+        var rng = SplitMix64(seed: 42)
         let draws = (0..<1000).map { _ in HoldTime.uniform(.seconds(2), .seconds(5)).sample(using: &rng) }
         #expect(draws.allSatisfy { $0 >= .seconds(2) && $0 <= .seconds(5) })
         let mean = draws.map(\.secondsDouble).reduce(0, +) / 1000

@@ -1,6 +1,7 @@
 import Codecs
 import Foundation
 @testable import LoadGen
+import Randomness
 
 /// The repository root, found from this file.
 enum Repo {
@@ -13,21 +14,10 @@ enum Repo {
     static let references: PromptReferences = try! PromptReferences(directory: prompts)
 }
 
-/// A deterministic generator (SplitMix64), so noisy tests always see the same noise.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    /// A seed from text that is the same in every process (unlike `hashValue`): FNV-1a.
-    static func seed(_ text: String) -> UInt64 {
-        text.utf8.reduce(0xCBF2_9CE4_8422_2325) { ($0 ^ UInt64($1)) &* 0x100_0000_01B3 }
-    }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+/// Noisy tests always see the same noise.
+typealias SeededGenerator = SplitMix64
+
+extension SplitMix64 {
     /// A standard normal draw (Box–Muller).
     mutating func gaussian() -> Double {
         let u1 = max(Double.leastNonzeroMagnitude, Double.random(in: 0..<1, using: &self))

@@ -1,3 +1,4 @@
+import Randomness
 import Testing
 @testable import Timers
 
@@ -142,18 +143,5 @@ import Testing
         #expect(t == at(1500))
         #expect(t - at(1000) == .milliseconds(500))
         #expect(Duration.seconds(2).nanosecondsClamped == 2_000_000_000)
-    }
-}
-
-/// A small seeded generator (SplitMix64), so randomised tests replay.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE5_E4B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1334_11EB
-        return z ^ (z >> 31)
     }
 }
