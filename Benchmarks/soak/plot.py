@@ -19,7 +19,7 @@ panels = [("rss_kb", "RSS (MiB)", 1 / 1024), ("timers_stored", "timers held in h
           ("setup_p99_ms", "server setup p99 per 10 s (ms)", 1), ("calls_up", "calls in progress", 1),
           ("cpu_pct", "server CPU (% of a core)", 1), ("agent_legs_up", "agent legs up", 1)]
 fig, axes = plt.subplots(2, 4, figsize=(18, 7.5))
-for run in runs:
+for index, run in enumerate(runs):
     rows = list(csv.DictReader(open(f"{run}/samples.csv")))
     try:
         name = open(f"{run}/summary.txt").readline().split(":")[0].replace("soak of build ", "")
@@ -28,11 +28,13 @@ for run in runs:
     for ax, (column, title, scale) in zip(axes.flat, panels):
         pts = [(float(r["t_s"]) / 60, float(r[column]) * scale) for r in rows if r.get(column) not in (None, "", "-")]
         if pts:
-            ax.plot([t for t, _ in pts], [v for _, v in pts], label=name, linewidth=1)
-        ax.set_title(title, fontsize=10)
-        ax.set_xlabel("minutes")
-        ax.grid(True, alpha=0.3)
-        ax.set_ylim(bottom=0)
+            ax.plot([t for t, _ in pts], [v for _, v in pts], label=name, linewidth=1, color=f"C{index}")  # one colour per run in every panel
+# Axes are set once every run is drawn: setting a limit earlier stops autoscaling for the rest.
+for ax, (_, title, _) in zip(axes.flat, panels):
+    ax.set_title(title, fontsize=10)
+    ax.set_xlabel("minutes")
+    ax.grid(True, alpha=0.3)
+    ax.set_ylim(bottom=0)
 axes.flat[0].legend(fontsize=8)
 fig.suptitle("Benchmarks/soak.sh: " + " vs ".join(runs if len(runs) < 3 else [f"{len(runs)} runs"]), fontsize=10)
 fig.tight_layout()
