@@ -106,8 +106,13 @@ final class DialplanLibrary: Sendable {
     }
 
     /// Every archived version, oldest first; the live one is marked active.
-    func versions() -> [Version] {
-        let files = (try? FileManager.default.contentsOfDirectory(atPath: archive.path)) ?? []
+    func versions() -> [Version] { versions(in: archivedFileNames()) }
+
+    private func archivedFileNames() -> [String] {
+        (try? FileManager.default.contentsOfDirectory(atPath: archive.path)) ?? []
+    }
+
+    private func versions(in files: [String]) -> [Version] {
         let live = current.version
         var seen = Set<String>()
         return files.filter { $0.hasSuffix(".yaml") }.sorted().compactMap { file -> Version? in
@@ -121,17 +126,13 @@ final class DialplanLibrary: Sendable {
     }
 
     private func archiveText(_ text: String, version: String) throws {
-        if versions().contains(where: { $0.version == version }) { return }
+        let files = archivedFileNames()
+        if versions(in: files).contains(where: { $0.version == version }) { return }
         // Versions list in file-name order, so each stamp is above the newest one even when
         // two publishes fall in one millisecond (they run one at a time, so this cannot race).
-        let ms = max(Int64(Date().timeIntervalSince1970 * 1000), newestArchivedStamp() + 1)
+        let newest = files.compactMap { file in file.split(separator: "-").first.flatMap { Int64($0) } }.max() ?? 0
+        let ms = max(Int64(Date().timeIntervalSince1970 * 1000), newest + 1)
         let url = archive.appendingPathComponent(String(format: "%013lld-%@.yaml", ms, version))
         try text.write(to: url, atomically: true, encoding: .utf8)
-    }
-
-    /// The stamp of the newest archived file, 0 if none.
-    private func newestArchivedStamp() -> Int64 {
-        let files = (try? FileManager.default.contentsOfDirectory(atPath: archive.path)) ?? []
-        return files.compactMap { file in file.split(separator: "-").first.flatMap { Int64($0) } }.max() ?? 0
     }
 }
