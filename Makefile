@@ -6,10 +6,11 @@ HTTP         ?= 127.0.0.1:8080
 DIALPLAN     ?= Dialplans/12345.yaml
 DB           ?= var/hotline.sqlite
 RUN_PACKAGES  := pkg-config libasound2-dev libopus-dev libsqlite3-dev
-TEST_PACKAGES := $(RUN_PACKAGES) sip-tester sqlite3
+# PostgreSQL and Kamailio: the cluster tests run a real shared store and a real SIP front.
+TEST_PACKAGES := $(RUN_PACKAGES) sip-tester sqlite3 postgresql kamailio kamailio-extra-modules
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
-.PHONY: all deps deps-test build release run test conformance clean prompts
+.PHONY: all deps deps-test build release run test conformance clean prompts pg-start pg-stop
 
 all: build
 
@@ -40,9 +41,17 @@ run: release
 	.build/release/hotline serve --sip $(SIP) --http $(HTTP) --dialplan $(DIALPLAN) --db $(DB) --prompts Prompts
 
 # Every test: unit tests and the SIPp integration tests (which start `hotline serve`).
-test: deps-test
+test: deps-test pg-start
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build
+	HOTLINE_TEST_DB_URL=$$(deploy/postgres/pgctl.sh url $(PG_PORT)) $(SWIFT) test --skip-build
+
+# The private PostgreSQL the tests (and `make cluster`) use: deploy/postgres/pgctl.sh.
+PG_PORT ?= 55432
+pg-start: deps-test
+	deploy/postgres/pgctl.sh start $(PG_PORT)
+
+pg-stop:
+	deploy/postgres/pgctl.sh stop $(PG_PORT)
 
 # The shared conformance kit against a server on the bench dialplan.
 conformance: deps-test build
