@@ -50,7 +50,7 @@ public final class SQLiteTicketDesk: Sendable {
             }
             if let units {
                 try queue.inTransaction(.immediate) { db in
-                    try WorkOrderSchema.syncUnits(units, in: db)
+                    try SQLiteWriteTransaction.syncUnits(units, in: db)
                     return .commit
                 }
             }
@@ -67,7 +67,7 @@ public final class SQLiteTicketDesk: Sendable {
         do {
             var order: WorkOrder?
             try queue.inTransaction(.immediate) { db in
-                order = try WorkOrderSchema.append(event, to: id, scope: unit, policy: policy.sla, in: db)
+                order = try TicketWriteRules.append(event, to: id, scope: unit, policy: policy.sla, in: SQLiteWriteTransaction(db))
                 return .commit
             }
             return order!

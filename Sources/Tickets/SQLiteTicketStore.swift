@@ -21,7 +21,7 @@ import GRDB
 /// writer. The reads are ``TicketReading``'s.
 ///
 /// Commit callbacks run on the store's writer thread, `hotline-tickets`.
-public final class SQLiteTicketStore: TicketStore, SQLiteTicketReads {
+public final class SQLiteTicketStore: TicketStore, WorkOrderWriting, SQLiteTicketReads {
     /// How much a commit must survive before its callback runs.
     public enum Durability: Sendable {
         /// `PRAGMA synchronous = NORMAL`: each commit is written to the WAL file (handed to
@@ -100,7 +100,7 @@ public final class SQLiteTicketStore: TicketStore, SQLiteTicketReads {
 
     private let pool: DatabasePool
     private let allocator: TicketIDAllocator
-    private let writer: GroupCommitWriter
+    private let writer: GroupCommitQueue<SQLiteBatchCommitter>
 
     /// Opens (creating if needed) the ticket database at `path` for writing.
     ///
@@ -140,7 +140,7 @@ public final class SQLiteTicketStore: TicketStore, SQLiteTicketReads {
                 try db.execute(sql: "PRAGMA wal_autocheckpoint = 0")
             }
             (recovered, lastSequences) = try pool.write { db in
-                if let units = options.units { try WorkOrderSchema.syncUnits(units, in: db) }
+                if let units = options.units { try SQLiteWriteTransaction.syncUnits(units, in: db) }
                 return (try TicketSchema.markInterrupted(in: db), try TicketSchema.recentLastSequences(in: db))
             }
         } catch let error as TicketStoreError {
@@ -161,15 +161,17 @@ public final class SQLiteTicketStore: TicketStore, SQLiteTicketReads {
         self.pool = pool
         self.recoveredTicketCount = recovered
         self.allocator = TicketIDAllocator(timeZone: options.timeZone, lastSequences: lastSequences)
-        self.writer = GroupCommitWriter(pool: pool, policy: options.policy ?? .standard(timeZone: options.timeZone),
-                                        maxBatch: options.maxWritesPerCommit, deferral: options.deferral,
-                                        fsyncsCommits: options.durability == .full, timers: options.writerTimers,
-                                        onStart: options.onWriterThreadStart) {
+        let committer = SQLiteBatchCommitter(pool: pool) {
             // Connections first, then the lock: the next writer must find the file closed.
             checkpointer.stop()
             try? pool.close()
             lock.release()
         }
+        self.writer = GroupCommitQueue(
+            committer: committer, policy: options.policy ?? .standard(timeZone: options.timeZone),
+            configuration: .init(maxBatch: options.maxWritesPerCommit, deferral: options.deferral,
+                                 relaxDeferredSync: options.durability == .full, timers: options.writerTimers,
+                                 onStart: options.onWriterThreadStart))
     }
 
     /// Closes the store if ``close()`` was not called, which blocks until the queue is
@@ -204,19 +206,9 @@ public final class SQLiteTicketStore: TicketStore, SQLiteTicketReads {
     /// `unit` the work order must be with that unit or under it
     /// (``TicketStoreError/outsideUnit(_:unit:)``, for unit staff). `onCommit` gets the work
     /// order as it stands after the event.
-    public func append(_ event: TicketEvent, to id: TicketID, within unit: UnitID? = nil,
+    public func append(_ event: TicketEvent, to id: TicketID, within unit: UnitID?,
                        onCommit: @escaping WorkOrderCommitCallback) {
         writer.submit(.appendEvent(event, to: id, scope: unit), completion: .workOrder(onCommit))
-    }
-
-    /// ``append(_:to:within:onCommit:)``, awaiting the commit.
-    public func append(_ event: TicketEvent, to id: TicketID, within unit: UnitID? = nil) async throws(TicketStoreError)
-        -> WorkOrder
-    {
-        let result = await withCheckedContinuation { continuation in
-            append(event, to: id, within: unit) { continuation.resume(returning: $0) }
-        }
-        return try result.get()
     }
 
     /// Opens a work order that did not come through the IVR (another channel, an agent), with
@@ -225,29 +217,13 @@ public final class SQLiteTicketStore: TicketStore, SQLiteTicketReads {
         writer.submit(.createWorkOrder(intake, allocateID(at: intake.acceptedAt)), completion: .workOrder(onCommit))
     }
 
-    /// ``createWorkOrder(_:onCommit:)``, awaiting the commit.
-    public func createWorkOrder(_ intake: WorkOrderIntake) async throws(TicketStoreError) -> WorkOrder {
-        let result = await withCheckedContinuation { continuation in
-            createWorkOrder(intake) { continuation.resume(returning: $0) }
-        }
-        return try result.get()
-    }
-
     /// Links a call to a work order by hand (a repeat call the intake rule did not catch).
     public func linkCall(_ call: TicketID, to workOrder: TicketID, at: Date, onCommit: @escaping WorkOrderCommitCallback) {
         writer.submit(.linkCall(call, to: workOrder, at: TicketTimestamp.normalized(at)), completion: .workOrder(onCommit))
     }
 
-    /// ``linkCall(_:to:at:onCommit:)``, awaiting the commit.
-    public func linkCall(_ call: TicketID, to workOrder: TicketID, at: Date) async throws(TicketStoreError) -> WorkOrder {
-        let result = await withCheckedContinuation { continuation in
-            linkCall(call, to: workOrder, at: at) { continuation.resume(returning: $0) }
-        }
-        return try result.get()
-    }
-
     /// Replaces the units (after `units.yaml` changed): see ``Options/units``.
-    public func updateUnits(_ units: UnitDirectory, onCommit: TicketCommitCallback? = nil) {
+    public func updateUnits(_ units: UnitDirectory, onCommit: TicketCommitCallback?) {
         writer.submit(.syncUnits(units), completion: onCommit)
     }
 

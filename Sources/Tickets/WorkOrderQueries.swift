@@ -21,7 +21,7 @@ enum WorkOrderQueries {
     /// is given and the work order is not with that unit or under it.
     static func detail(id: TicketID, scope: UnitID?, in db: Database) throws -> WorkOrderDetail? {
         guard let order = try workOrder(id: id, in: db) else { return nil }
-        if let scope, !(try WorkOrderSchema.isWithin(order.unit, scope: scope, in: db)) { return nil }
+        if let scope, !(try SQLiteWriteTransaction.isWithin(order.unit, scope: scope, in: db)) { return nil }
         let events = try events(of: id, in: db)
         let lifecycle = try? TicketLifecycle(replaying: events.map(\.event))
         return WorkOrderDetail(workOrder: order, events: events, dispatches: try dispatches(of: id, in: db),

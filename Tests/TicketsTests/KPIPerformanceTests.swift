@@ -13,7 +13,7 @@ import WorkCalendar
     /// quarter dispatched, a quarter handled, a quarter answered directly.
     static func fill(_ queue: DatabaseQueue, count: Int) throws {
         try queue.write { db in
-            try WorkOrderSchema.syncUnits(testUnits, in: db)
+            try SQLiteWriteTransaction.syncUnits(testUnits, in: db)
             try db.execute(sql: """
                 WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?1),
                 rows AS (SELECT i, printf('202611%02d-%06d', 1 + i % 30, i) AS id,
