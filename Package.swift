@@ -21,6 +21,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // MARK: pure cores
@@ -68,6 +69,14 @@ let package = Package(
         .target(name: "Tickets", dependencies: [
             "WorkCalendar", "Timers", "Yams", "ConfigFiles", .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "CoreMetrics", package: "swift-metrics"),
+        ]),
+        // The PostgreSQL backend of the ticket store (issue 12): SQL only here, rules in Tickets.
+        .target(name: "TicketsPostgres", dependencies: [
+            "Tickets",
+            .product(name: "PostgresNIO", package: "postgres-nio"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
         ]),
         .target(name: "LoadGen", dependencies: [
             "SIPCore", "SIPTransaction", "SIPDialog", "SIPTransport", "SIPEndpoint", "SDP", "RTP", "Codecs", "Media", "Timers",
@@ -117,7 +126,7 @@ let package = Package(
         .testTarget(name: "CodecsTests", dependencies: ["Codecs"]),
         .testTarget(name: "AudioDeviceTests", dependencies: ["AudioDevice"]),
         .testTarget(name: "DialplanTests", dependencies: ["Dialplan", "ConfigFiles"], exclude: ["Fixtures"]),
-        .testTarget(name: "TicketsTests", dependencies: ["Tickets"]),
+        .testTarget(name: "TicketsTests", dependencies: ["Tickets", "TicketsPostgres"]),
         .testTarget(name: "SIPAuthTests", dependencies: ["SIPAuth", "SIPCore"]),
         .testTarget(name: "CallControlTests", dependencies: ["CallControl", "Dialplan", "SIPCore"]),
         .testTarget(name: "ACDTests", dependencies: ["Randomness", "ACD", "ACDConfig", "SIPAuth", "Dialplan"]),
