@@ -267,5 +267,16 @@ enum PostgresSchema {
             day integer NOT NULL PRIMARY KEY CONSTRAINT ticket_day_format CHECK (day BETWEEN 19000101 AND 99991231),
             next_sequence bigint NOT NULL CONSTRAINT next_sequence_positive CHECK (next_sequence >= 1)
         );
+
+        -- One row per batch the writer committed, written in the batch's own transaction: when
+        -- the connection drops after COMMIT was sent, the writer reconnects and looks its batch
+        -- up here to know whether it committed, so a retry neither loses nor doubles a write.
+        -- Rows older than an hour are pruned.
+        CREATE TABLE committed_batches (
+            batch text NOT NULL PRIMARY KEY,
+            node text NOT NULL,
+            committed_at timestamptz NOT NULL DEFAULT now()
+        );
+        CREATE INDEX committed_batches_age ON committed_batches(committed_at);
         """
 }

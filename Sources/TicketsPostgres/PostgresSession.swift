@@ -17,6 +17,7 @@ enum PostgresValue: Sendable {
     case textArray([String?])
     case intArray([Int?])
     case boolArray([Bool])
+    case date(Date)
 }
 
 /// A blocking PostgreSQL connection. Not thread-safe: one owner thread at a time.
@@ -59,17 +60,7 @@ final class PostgresSession: @unchecked Sendable {
     /// Runs one statement with `$1...` parameters; returns its rows.
     @discardableResult
     func query(_ sql: String, _ values: [PostgresValue] = []) throws -> [PostgresRow] {
-        var binds = PostgresBindings(capacity: values.count)
-        for value in values {
-            switch value {
-            case .text(let text): binds.append(text)
-            case .int(let int): binds.append(int)
-            case .bool(let bool): binds.append(bool)
-            case .textArray(let array): binds.append(array.map { $0 ?? "" })
-            case .intArray(let array): binds.append(array.map { $0 ?? 0 })
-            case .boolArray(let array): binds.append(array)
-            }
-        }
+        let binds = Self.bindings(values)
         let result = try connection.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger).wait()
         return result.rows
     }
@@ -77,6 +68,12 @@ final class PostgresSession: @unchecked Sendable {
     /// Runs one statement; returns how many rows it changed.
     @discardableResult
     func execute(_ sql: String, _ values: [PostgresValue] = []) throws -> Int {
+        let binds = Self.bindings(values)
+        let result = try connection.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger).wait()
+        return result.metadata.rows ?? 0
+    }
+
+    private static func bindings(_ values: [PostgresValue]) -> PostgresBindings {
         var binds = PostgresBindings(capacity: values.count)
         for value in values {
             switch value {
@@ -86,10 +83,10 @@ final class PostgresSession: @unchecked Sendable {
             case .textArray(let array): binds.append(array.map { $0 ?? "" })
             case .intArray(let array): binds.append(array.map { $0 ?? 0 })
             case .boolArray(let array): binds.append(array)
+            case .date(let date): binds.append(date)
             }
         }
-        let result = try connection.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger).wait()
-        return result.metadata.rows ?? 0
+        return binds
     }
 
     /// Several statements at once (the simple protocol): migrations, BEGIN/COMMIT.
@@ -117,7 +114,8 @@ final class PostgresSession: @unchecked Sendable {
                 // 08: connection exception; 57P01-03: admin shutdown, crash shutdown, cannot connect now.
                 return state.hasPrefix("08") || state.hasPrefix("57P")
             }
-            return true
+            return [.clientClosedConnection, .serverClosedConnection, .connectionError, .uncleanShutdown,
+                    .messageDecodingFailure, .unexpectedBackendMessage].contains(error.code)
         }
         if let error = error as? TicketStoreError, case .cannotOpen = error { return true }
         return error is ChannelError || error is IOError

@@ -1,0 +1,117 @@
+// TicketsPostgres: the PostgreSQL backend of the ticket store.
+// This file: the reads (TicketReading) on the store's reader connection. Committed data
+// only; they never wait for the writer.
+
+import Foundation
+import PostgresNIO
+import Tickets
+
+extension PostgresTicketStore: TicketReading {
+    public func list(limit: Int, since: Date?) throws(TicketStoreError) -> [CallTicket] {
+        try read { session in
+            let rows = if let since {
+                try session.query("""
+                    SELECT \(PostgresRows.callColumns) FROM calls WHERE arrived_at >= $1
+                    ORDER BY arrived_at DESC, id DESC LIMIT $2
+                    """, [.text(PostgresTime.format(since)), .int(max(0, limit))])
+            } else {
+                try session.query("SELECT \(PostgresRows.callColumns) FROM calls ORDER BY arrived_at DESC, id DESC LIMIT $1",
+                                  [.int(max(0, limit))])
+            }
+            return try rows.map { row throws(TicketStoreError) in try PostgresRows.call(row) }
+        }
+    }
+
+    public func ticket(id: TicketID) throws(TicketStoreError) -> CallTicket? {
+        try read { session in
+            try session.query("SELECT \(PostgresRows.callColumns) FROM calls WHERE id = $1", [.text(id.rawValue)])
+                .first.map { row throws(TicketStoreError) in try PostgresRows.call(row) }
+        }
+    }
+
+    public func workOrder(id: TicketID) throws(TicketStoreError) -> WorkOrder? {
+        try read { session in try PostgresWriteTransaction(session: session, node: node).workOrder(id: id) }
+    }
+
+    public func workOrderDetail(id: TicketID, within unit: UnitID?) throws(TicketStoreError) -> WorkOrderDetail? {
+        try read { session -> WorkOrderDetail? in
+            // One snapshot for the row, its log, dispatches and calls.
+            try session.script("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            defer { try? session.script("COMMIT") }
+            let transaction = PostgresWriteTransaction(session: session, node: node)
+            guard let order = try transaction.workOrder(id: id) else { return nil }
+            if let unit, !(try transaction.isWithin(order.unit, scope: unit)) { return nil }
+            let events = try transaction.events(of: id)
+            let lifecycle = try? TicketLifecycle(replaying: events.map(\.event))
+            let dispatches = try session.query("""
+                SELECT seq, unit_id, dispatched_at, sign_deadline, completion_deadline, signed_at, handled_at, withdrawn_at
+                FROM work_order_dispatches WHERE work_order_id = $1 ORDER BY seq
+                """, [.text(id.rawValue)]).map { row throws(TicketStoreError) in
+                let r = PostgresRowReader(row, id: id.rawValue)
+                return WorkOrderDispatch(
+                    sequence: try r.int("seq"), unit: UnitID(rawValue: try r.text("unit_id")),
+                    dispatchedAt: try r.date("dispatched_at"), signDeadline: try r.date("sign_deadline"),
+                    completionDeadline: try r.date("completion_deadline"), signedAt: try r.optionalDate("signed_at"),
+                    handledAt: try r.optionalDate("handled_at"), withdrawnAt: try r.optionalDate("withdrawn_at"))
+            }
+            let calls = try session.query("""
+                SELECT \(PostgresRows.callColumns.split(separator: ",").map { "calls." + $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+                    .joined(separator: ", ")),
+                    work_order_calls.reason AS link_reason, work_order_calls.linked_at
+                FROM work_order_calls JOIN calls ON calls.id = work_order_calls.call_ticket_id
+                WHERE work_order_calls.work_order_id = $1 ORDER BY calls.arrived_at, calls.id
+                """, [.text(id.rawValue)]).map { row throws(TicketStoreError) in
+                let r = PostgresRowReader(row, id: id.rawValue)
+                guard let reason = CallLinkReason(rawValue: try r.text("link_reason")) else {
+                    throw .corruptRow(id: id.rawValue, column: "work_order_calls")
+                }
+                return LinkedCall(call: try PostgresRows.call(row), reason: reason, linkedAt: try r.date("linked_at"))
+            }
+            return WorkOrderDetail(workOrder: order, events: events, dispatches: dispatches, calls: calls,
+                                   allowedEvents: lifecycle?.allowedEvents ?? [])
+        }
+    }
+
+    public func workOrders(ofCall call: TicketID) throws(TicketStoreError) -> [TicketID] {
+        try read { session in
+            try session.query("""
+                SELECT work_order_id FROM work_order_calls WHERE call_ticket_id = $1 ORDER BY work_order_id
+                """, [.text(call.rawValue)]).compactMap { TicketID(rawValue: try $0.decode(String.self)) }
+        }
+    }
+
+    public func units() throws(TicketStoreError) -> [UnitRecord] {
+        try read { session in
+            try session.query("SELECT id, parent_id, name, kind, active FROM units ORDER BY active DESC, position, id").map { row in
+                let (id, parent, name, kind, active) = try row.decode((String, String?, String, String, Bool).self)
+                return UnitRecord(unit: Unit(id: UnitID(rawValue: id), name: name, kind: UnitKind(rawValue: kind),
+                                             parent: parent.map(UnitID.init(rawValue:))), active: active)
+            }
+        }
+    }
+
+    public func workOrders(_ query: WorkOrderQuery) throws(TicketStoreError) -> WorkOrderPage {
+        try read { session in try PostgresWorkOrderQueries.list(query, session: session) }
+    }
+
+    public func countWorkOrders(_ query: WorkOrderQuery) throws(TicketStoreError) -> Int {
+        try read { session in try PostgresWorkOrderQueries.count(query, session: session) }
+    }
+
+    // The CSV export is not ported yet: it needs the domain's WorkOrderCSV, internal to
+    // Tickets until the split makes it public.
+
+    public func kpis(_ query: KPIQuery) throws(TicketStoreError) -> KPIReport {
+        try read { session in
+            // One snapshot for every figure of the report.
+            try session.script("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            defer { try? session.script("COMMIT") }
+            return try PostgresKPIQueries.report(query, session: session)
+        }
+    }
+
+    public func exportWorkOrders(_ query: WorkOrderQuery, maskCallers: Bool, to sink: (String) throws -> Void)
+        throws(TicketStoreError) {
+        throw .invalidQuery("the CSV export is not implemented on PostgreSQL yet")
+    }
+}
