@@ -1,4 +1,4 @@
-// Tickets: calls, and the 12345 work orders they open, in SQLite behind intention-named APIs.
+// Tickets: calls, and the 12345 work orders they open, behind intention-named APIs.
 // The call controller in HotlineServer talks to this protocol only; SQLiteTicketStore is the
 // single-node implementation, and a PostgreSQL one can replace it when nodes sit behind Kamailio.
 

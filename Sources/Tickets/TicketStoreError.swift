@@ -1,4 +1,4 @@
-// Tickets: calls, and the 12345 work orders they open, in SQLite behind intention-named APIs.
+// Tickets: calls, and the 12345 work orders they open, behind intention-named APIs.
 // This file: every way a ticket store can fail, typed so callers can tell them apart.
 
 /// Why a ticket store could not open, write or read.

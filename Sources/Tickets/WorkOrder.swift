@@ -1,4 +1,4 @@
-// Tickets: calls, and the 12345 work orders they open, in SQLite behind intention-named APIs.
+// Tickets: calls, and the 12345 work orders they open, behind intention-named APIs.
 // This file: the work order (工单) — the matter a caller raised, as it stands after its events.
 
 import Foundation
