@@ -248,7 +248,7 @@ public struct WorkOrderDetail: Sendable, Equatable, Hashable {
 }
 
 /// A work order that did not come from a call through the IVR (another channel, an agent
-/// keying it in), for ``SQLiteTicketStore/createWorkOrder(_:onCommit:)``.
+/// keying it in), for ``WorkOrderWriting/createWorkOrder(_:onCommit:)``.
 public struct WorkOrderIntake: Sendable, Equatable, Hashable {
     public var channel: TicketChannel
     public var caller: String
