@@ -66,9 +66,16 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),
+        // The work-order domain (calls' tickets, work orders, lifecycle, SLA clocks, intake,
+        // KPI definitions, CSV) and the group-commit writer, with no storage: every backend
+        // implements its protocols (TicketWriteTransaction, TicketBatchCommitter).
         .target(name: "Tickets", dependencies: [
-            "WorkCalendar", "Timers", "Yams", "ConfigFiles", .product(name: "GRDB", package: "GRDB.swift"),
+            "WorkCalendar", "Timers", "Yams", "ConfigFiles",
             .product(name: "CoreMetrics", package: "swift-metrics"),
+        ]),
+        // The single-node store: SQLite in WAL mode (the only place of its SQL).
+        .target(name: "TicketsSQLite", dependencies: [
+            "Tickets", "Timers", .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         // The PostgreSQL backend of the ticket store (issue 12): SQL only here, rules in Tickets.
         .target(name: "TicketsPostgres", dependencies: [
@@ -80,7 +87,7 @@ let package = Package(
         ]),
         .target(name: "LoadGen", dependencies: [
             "SIPCore", "SIPTransaction", "SIPDialog", "SIPTransport", "SIPEndpoint", "SDP", "RTP", "Codecs", "Media", "Timers",
-            "Tickets", "Yams", "ConfigFiles", "Randomness",
+            "Tickets", "TicketsSQLite", "Yams", "ConfigFiles", "Randomness",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Histogram", package: "hdrhistogram-swift"),
@@ -89,7 +96,7 @@ let package = Package(
         // MARK: composition root and executable
         .target(name: "HotlineServer", dependencies: [
             "SIPCore", "SDP", "SIPTransaction", "SIPDialog", "SIPTransport", "SIPEndpoint",
-            "RTP", "Codecs", "Media", "Dialplan", "Tickets", "Timers", "AudioDevice",
+            "RTP", "Codecs", "Media", "Dialplan", "Tickets", "TicketsSQLite", "Timers", "AudioDevice",
             "ACD", "ACDConfig", "SIPAuth", "SIPRegistrar", "CallControl",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
@@ -105,7 +112,7 @@ let package = Package(
             "SIPCore", .product(name: "NIOCore", package: "swift-nio"),
         ], path: "Benchmarks/Micro"),
         .executableTarget(name: "hotline", dependencies: [
-            "HotlineServer", "Dialplan", "Tickets", "LoadGen", "AudioDevice", "Media", "ACDConfig", "ConfigFiles",
+            "HotlineServer", "Dialplan", "Tickets", "TicketsSQLite", "LoadGen", "AudioDevice", "Media", "ACDConfig", "ConfigFiles",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
@@ -115,7 +122,7 @@ let package = Package(
         .testTarget(name: "TimersTests", dependencies: ["Randomness", "Timers"]),
         .testTarget(name: "WorkCalendarTests", dependencies: ["WorkCalendar"]),
         .testTarget(name: "LoadGenTests", dependencies: [
-            "Randomness", "LoadGen", "SIPCore", "SIPTransaction", "SIPDialog", "SDP", "RTP", "Codecs", "Media", "Timers", "Tickets", "ConfigFiles",
+            "Randomness", "LoadGen", "SIPCore", "SIPTransaction", "SIPDialog", "SDP", "RTP", "Codecs", "Media", "Timers", "Tickets", "TicketsSQLite", "ConfigFiles",
             .product(name: "NIOCore", package: "swift-nio"),
         ]),
         .testTarget(name: "SIPCoreTests", dependencies: ["SIPCore"], resources: [.copy("Fixtures")]),
@@ -126,8 +133,17 @@ let package = Package(
         .testTarget(name: "CodecsTests", dependencies: ["Codecs"]),
         .testTarget(name: "AudioDeviceTests", dependencies: ["AudioDevice"]),
         .testTarget(name: "DialplanTests", dependencies: ["Dialplan", "ConfigFiles"], exclude: ["Fixtures"]),
-        .testTarget(name: "TicketsTests", dependencies: ["Tickets"]),
-        // Needs a real PostgreSQL: HOTLINE_TEST_DB_URL (make test starts deploy/postgres/pgctl.sh).
+        // Tickets' tests: the pure domain (no database); the store tests, run against every
+        // backend of TicketsTestSupport's StoreBackend; and what only SQLite has.
+        .testTarget(name: "TicketsTests", dependencies: ["Tickets", "WorkCalendar"]),
+        .target(name: "TicketsTestSupport", dependencies: ["Tickets", "TicketsSQLite", "TicketsPostgres", "WorkCalendar"],
+                path: "Tests/TicketsTestSupport"),
+        .testTarget(name: "TicketStoreTests", dependencies: ["Tickets", "TicketsTestSupport", "WorkCalendar"]),
+        .testTarget(name: "TicketsSQLiteTests", dependencies: [
+            "Tickets", "TicketsSQLite", "TicketsTestSupport", "WorkCalendar", .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
+        // PostgreSQL only (migrations, outage, nodes, numbering across nodes); needs a real server:
+        // HOTLINE_TEST_DB_URL (make test starts deploy/postgres/pgctl.sh).
         .testTarget(name: "TicketsPostgresTests", dependencies: ["Tickets", "TicketsPostgres"]),
         .testTarget(name: "SIPAuthTests", dependencies: ["SIPAuth", "SIPCore"]),
         .testTarget(name: "CallControlTests", dependencies: ["CallControl", "Dialplan", "SIPCore"]),
@@ -143,10 +159,10 @@ let package = Package(
             "SIPEndpoint", "SIPCore", "SIPTransaction", "Timers", .product(name: "NIOCore", package: "swift-nio"),
         ]),
         .testTarget(name: "HotlineServerTests", dependencies: [
-            "HotlineServer", "SIPCore", "Tickets", "ACD", "ACDConfig", "SIPAuth", "SIPDialog", "SIPTransaction", "Dialplan",
+            "HotlineServer", "SIPCore", "Tickets", "TicketsSQLite", "ACD", "ACDConfig", "SIPAuth", "SIPDialog", "SIPTransaction", "Dialplan",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),
-        .testTarget(name: "IntegrationTests", dependencies: ["Tickets", "Yams", "Codecs", "SIPAuth"], exclude: ["Dialplans"], resources: [.copy("Scenarios")]),
+        .testTarget(name: "IntegrationTests", dependencies: ["Tickets", "TicketsSQLite", "Yams", "Codecs", "SIPAuth"], exclude: ["Dialplans"], resources: [.copy("Scenarios")]),
     ]
 )

@@ -12,7 +12,7 @@ import Tickets
 /// The work-order and KPI routes.
 enum TicketRoutes {
     struct Context: Sendable {
-        var store: SQLiteTicketStore
+        var store: any HotlineStore
         var auth: AdminAuth
         /// Where the blocking reads run.
         var pool: NIOThreadPool
@@ -209,7 +209,7 @@ enum TicketRoutes {
 
     /// 404, saying so when the number is a call's (and naming its work order), or 403 when
     /// the work order exists but is outside a unit staff member's unit.
-    static func missing(_ id: TicketID, for principal: AdminPrincipal, store: SQLiteTicketStore) throws -> APIError {
+    static func missing(_ id: TicketID, for principal: AdminPrincipal, store: any TicketReading) throws -> APIError {
         if let unit = principal.unit, try store.workOrder(id: id) != nil {
             return APIError(TicketStoreError.outsideUnit(id, unit: unit))
         }

@@ -9,6 +9,7 @@ import Media
 import NIOCore
 import NIOPosix
 import Tickets
+import TicketsSQLite
 import Codecs
 
 /// The running server: loads and checks everything before binding a socket, so a bad
@@ -19,7 +20,7 @@ public final class HotlineServer: Sendable {
     public let httpAddress: SocketAddress?
     private let group: MultiThreadedEventLoopGroup
     private let engines: [CallEnginePeer]
-    private let tickets: SQLiteTicketStore
+    private let tickets: any HotlineStore
     private let http: AdminHTTPServer?
     private let logger: Logger
     private let dialplans: DialplanPublisher
@@ -53,7 +54,7 @@ public final class HotlineServer: Sendable {
 
     private init(configuration: ServerConfiguration, sipAddress: SocketAddress, httpAddress: SocketAddress?,
                  group: MultiThreadedEventLoopGroup, engines: [CallEnginePeer],
-                 tickets: SQLiteTicketStore, http: AdminHTTPServer?, adminGroup: MultiThreadedEventLoopGroup?,
+                 tickets: any HotlineStore, http: AdminHTTPServer?, adminGroup: MultiThreadedEventLoopGroup?,
                  logger: Logger, dialplans: DialplanPublisher, readers: NIOThreadPool, contactCentreReloader: ContactCentreReloader?) {
         self.configuration = configuration
         self.sipAddress = sipAddress
@@ -299,7 +300,7 @@ public final class HotlineServer: Sendable {
         return EventLoopFuture.reduce(EngineSnapshot(), futures, on: engines[0].eventLoop, +)
     }
 
-    private static func routes(engines: [CallEnginePeer], tickets: SQLiteTicketStore, metrics: ServerMetrics) -> [String: AdminRoute] {
+    private static func routes(engines: [CallEnginePeer], tickets: any TicketStore, metrics: ServerMetrics) -> [String: AdminRoute] {
         [
             "GET /health": { _, _ in
                 snapshot(engines).map { s in

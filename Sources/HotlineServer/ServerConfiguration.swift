@@ -5,6 +5,7 @@ import Foundation
 import Media
 import NIOCore
 import Tickets
+import TicketsSQLite
 
 /// Everything `hotline serve` needs, decoded once from flags and environment and validated.
 public struct ServerConfiguration: Sendable {

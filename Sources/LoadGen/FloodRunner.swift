@@ -10,6 +10,7 @@ import NIOCore
 import NIOPosix
 import RTP
 import Tickets
+import TicketsSQLite
 
 /// Runs a flood: one ``FloodWorker`` per event loop, a shared start instant, the report at
 /// the end (with `--verify-db` and `--slo` applied by the caller's choice).

@@ -1,4 +1,4 @@
-// Tickets: calls, and the 12345 work orders they open, in SQLite behind intention-named APIs.
+// Tickets: calls, and the 12345 work orders they open, behind intention-named APIs.
 // This file: how a call ended, an open set so new endings need no schema or enum change.
 
 /// How a call ended. `nil` on a ticket while its call is in progress.

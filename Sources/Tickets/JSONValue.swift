@@ -1,4 +1,4 @@
-// Tickets: calls, and the 12345 work orders they open, in SQLite behind intention-named APIs.
+// Tickets: calls, and the 12345 work orders they open, behind intention-named APIs.
 // This file: a small JSON tree, so each API value spells out its JSON once, with every key
 // present (null when absent) and snake_case names like the database's columns.
 

@@ -1,4 +1,4 @@
-// Tickets: calls, and the 12345 work orders they open, in SQLite behind intention-named APIs.
+// Tickets: calls, and the 12345 work orders they open, behind intention-named APIs.
 // This file: the KPI report as `hotline report` prints it, as text and as CSV (JSON is its
 // `Encodable` form).
 

@@ -1,6 +1,6 @@
-// Tickets: calls, and the 12345 work orders they open, in SQLite behind intention-named APIs.
+// Tickets: calls, and the 12345 work orders they open, behind intention-named APIs.
 // This file: the hotline's KPIs as values — what `hotline report` prints and `GET /api/kpis`
-// returns. Their definitions are in docs/kpis.md; the SQL that computes them in KPIQueries.
+// returns. Their definitions are in docs/kpis.md; each backend computes them (TicketsSQLite: KPIQueries).
 
 import Foundation
 import WorkCalendar

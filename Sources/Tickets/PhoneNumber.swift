@@ -1,4 +1,4 @@
-// Tickets: calls, and the 12345 work orders they open, in SQLite behind intention-named APIs.
+// Tickets: calls, and the 12345 work orders they open, behind intention-named APIs.
 // This file: a caller's number, and the masked form that logs and screens show.
 
 /// A caller's number as the From URI gave it (usually digits, sometimes `anonymous` or a SIP

@@ -1,4 +1,4 @@
-// Tickets: calls, and the 12345 work orders they open, in SQLite behind intention-named APIs.
+// Tickets: calls, and the 12345 work orders they open, behind intention-named APIs.
 // This file: SLA clocks — how long a unit has to sign for and to complete a work order, in
 // calendar time or in working time on the centre's holiday calendar.
 

@@ -1,4 +1,4 @@
-// Tickets: calls, and the 12345 work orders they open, in SQLite behind intention-named APIs.
+// Tickets: calls, and the 12345 work orders they open, behind intention-named APIs.
 // This file: plain-text tables for the command line, aligned even with Chinese unit names.
 
 /// Columns padded to the widest cell, counting East Asian wide characters as two columns

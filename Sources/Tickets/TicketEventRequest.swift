@@ -1,4 +1,4 @@
-// Tickets: calls, and the 12345 work orders they open, in SQLite behind intention-named APIs.
+// Tickets: calls, and the 12345 work orders they open, behind intention-named APIs.
 // This file: an event as a client sends it (the body of `POST /api/tickets/{id}/events`,
 // the arguments of `hotline tickets dispatch ...`), checked into a ``TicketEvent``.
 

@@ -1,4 +1,4 @@
-// Tickets: calls, and the 12345 work orders they open, in SQLite behind intention-named APIs.
+// Tickets: calls, and the 12345 work orders they open, behind intention-named APIs.
 // This file: the human-readable ticket number a caller can be told and an operator can type.
 
 /// A ticket number: the local date the call arrived and a per-day sequence, `YYYYMMDD-NNNNNN`,

@@ -1,4 +1,4 @@
-// Tickets: calls, and the 12345 work orders they open, in SQLite behind intention-named APIs.
+// Tickets: calls, and the 12345 work orders they open, behind intention-named APIs.
 // This file: hands out ticket numbers in memory, so allocating one never waits for the disk.
 
 import Foundation
@@ -8,7 +8,7 @@ import Synchronization
 /// a sequence that starts at 1 each day. Seeded from the store at open, so numbers continue
 /// where the previous process stopped. Thread-safe; the lock is held for a dictionary update
 /// (plus a calendar computation once per day).
-final class TicketIDAllocator: Sendable {
+public final class TicketIDAllocator: Sendable {
     private struct State {
         /// The local day last allocated for and its bounds, so most calls skip the calendar.
         var cachedDay: (start: Date, end: Date, stamp: Int)?
@@ -22,14 +22,14 @@ final class TicketIDAllocator: Sendable {
     /// - Parameters:
     ///   - timeZone: The zone whose calendar date starts each ticket number.
     ///   - lastSequences: The last sequence already used on each day, from the store.
-    init(timeZone: TimeZone, lastSequences: [Int: Int]) {
+    public init(timeZone: TimeZone, lastSequences: [Int: Int]) {
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = timeZone
         self.calendar = calendar
         self.state = Mutex(State(cachedDay: nil, lastSequence: lastSequences))
     }
 
-    func allocate(at instant: Date) -> TicketID {
+    public func allocate(at instant: Date) -> TicketID {
         // The day of the millisecond the ticket will store, so that a call arriving at
         // 23:59:59.9996 is not numbered on one day and stored as arriving on the next.
         let date = TicketTimestamp.normalized(instant)

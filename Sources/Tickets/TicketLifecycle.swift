@@ -1,4 +1,4 @@
-// Tickets: calls, and the 12345 work orders they open, in SQLite behind intention-named APIs.
+// Tickets: calls, and the 12345 work orders they open, behind intention-named APIs.
 // This file: the pure state machine that derives a work order's status from its events and
 // refuses the transitions a 12345 centre does not allow.
 

@@ -1,13 +1,13 @@
-// Tickets: calls, and the 12345 work orders they open, in SQLite behind intention-named APIs.
+// Tickets: calls, and the 12345 work orders they open, behind intention-named APIs.
 // This file: every read the admin API and the CLI need, one call per endpoint.
 
 import Foundation
 
-/// Reads of calls, work orders and KPIs. ``SQLiteTicketStore`` (in the server) and
-/// ``SQLiteTicketReader`` (beside it, in the CLI) both provide them.
+/// Reads of calls, work orders and KPIs. Every backend's store (in the server) and reader
+/// (beside it, in the CLI) provide them: TicketsSQLite's SQLiteTicketStore and SQLiteTicketReader.
 ///
 /// Every read sees the last committed state and does not wait for the writer. They block on
-/// SQLite: from an event loop, run them on a thread pool (`NIOThreadPool.runIfActive`).
+/// the database: from an event loop, run them on a thread pool (`NIOThreadPool.runIfActive`).
 ///
 /// | endpoint | call |
 /// |---|---|
@@ -15,7 +15,7 @@ import Foundation
 /// | `GET /api/tickets/{id}` | ``workOrderDetail(id:within:)`` |
 /// | `GET /api/tickets.csv?...` | ``exportWorkOrders(_:maskCallers:to:)`` |
 /// | `GET /api/kpis?from=&to=&unit=` | ``kpis(_:)`` |
-/// | `POST /api/tickets/{id}/events` | ``SQLiteTicketStore/append(_:to:within:onCommit:)`` (a write) |
+/// | `POST /api/tickets/{id}/events` | ``WorkOrderWriting/append(_:to:within:onCommit:)`` (a write) |
 public protocol TicketReading: Sendable {
     /// Calls, newest first (see ``TicketStore/list(limit:since:)``).
     func list(limit: Int, since: Date?) throws(TicketStoreError) -> [CallTicket]

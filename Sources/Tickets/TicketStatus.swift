@@ -1,4 +1,4 @@
-// Tickets: calls, and the 12345 work orders they open, in SQLite behind intention-named APIs.
+// Tickets: calls, and the 12345 work orders they open, behind intention-named APIs.
 // This file: where a work order stands, as derived from its events by ``TicketLifecycle``.
 
 /// The status of a work order (工单状态). A closed set: ``TicketLifecycle`` switches over it,

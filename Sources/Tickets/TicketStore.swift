@@ -1,6 +1,7 @@
-// Tickets: calls, and the 12345 work orders they open, in SQLite behind intention-named APIs.
-// The call controller in HotlineServer talks to this protocol only; SQLiteTicketStore is the
-// single-node implementation, and a PostgreSQL one can replace it when nodes sit behind Kamailio.
+// Tickets: calls, and the 12345 work orders they open, behind intention-named APIs.
+// The call controller in HotlineServer talks to this protocol only; SQLiteTicketStore
+// (TicketsSQLite) is the single-node implementation, and a PostgreSQL one can replace it when
+// nodes sit behind Kamailio.
 
 import Foundation
 import CoreMetrics
@@ -106,7 +107,7 @@ public struct TicketStoreMetrics: Sendable, Equatable {
     public var maxCommitWrites: Int = 0
     /// Writes queued and not yet committed or failed.
     public var pendingWrites: Int = 0
-    /// Work orders opened (by calls' intake or ``SQLiteTicketStore/createWorkOrder(_:onCommit:)``).
+    /// Work orders opened (by calls' intake or ``WorkOrderWriting/createWorkOrder(_:onCommit:)``).
     public var workOrdersOpened: UInt64 = 0
     /// Repeat calls linked to a work order the caller already had.
     public var repeatCallsLinked: UInt64 = 0

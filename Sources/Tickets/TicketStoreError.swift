@@ -1,4 +1,4 @@
-// Tickets: calls, and the 12345 work orders they open, in SQLite behind intention-named APIs.
+// Tickets: calls, and the 12345 work orders they open, behind intention-named APIs.
 // This file: every way a ticket store can fail, typed so callers can tell them apart.
 
 /// Why a ticket store could not open, write or read.
@@ -10,10 +10,10 @@ public enum TicketStoreError: Error, Sendable, Equatable, CustomStringConvertibl
     case locked(path: String)
     /// The database was migrated by a newer Hotline; this one does not know its schema.
     case schemaTooNew(path: String)
-    /// The file is an SQLite database but has no tickets (read-only opening).
+    /// The database has no tickets (read-only opening of an SQLite file, say).
     case notATicketDatabase(path: String)
     /// The database has an older schema and a read-only opening cannot migrate it; open it
-    /// once with a ``SQLiteTicketStore`` (the server, or ``SQLiteTicketStore/upgrade(path:options:)``).
+    /// once with the backend's store (the server, or `SQLiteTicketStore.upgrade(path:options:)`).
     case schemaTooOld(path: String)
     /// The store was closed.
     case closed
@@ -40,7 +40,8 @@ public enum TicketStoreError: Error, Sendable, Equatable, CustomStringConvertibl
     case invalidQuery(String)
     /// A stored row could not be read back as a ticket.
     case corruptRow(id: String, column: String)
-    /// Any other database failure (I/O error, disk full...), with SQLite's result code.
+    /// Any other database failure (I/O error, disk full...), with the backend's result code
+    /// (SQLite's extended result code; -1 when there is none).
     case database(code: Int32, message: String)
 
     public var description: String {

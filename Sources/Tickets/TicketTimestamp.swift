@@ -1,4 +1,4 @@
-// Tickets: calls, and the 12345 work orders they open, in SQLite behind intention-named APIs.
+// Tickets: calls, and the 12345 work orders they open, behind intention-named APIs.
 // This file: the one timestamp format tickets use on disk and in JSON, ISO 8601 UTC with
 // milliseconds, done by integer arithmetic so it is exact, locale-free and allocation-light.
 
@@ -9,25 +9,25 @@ import Foundation
 /// Fixed width and UTC, so text order is time order: `ORDER BY arrived_at` and
 /// `arrived_at >= ?` work on the text column, and `sqlite3` shows readable times.
 /// Dates are rounded to the nearest millisecond, the precision the store keeps.
-enum TicketTimestamp {
+public enum TicketTimestamp {
     /// Milliseconds since 1970, rounded to the nearest millisecond.
-    static func milliseconds(of date: Date) -> Int64 {
+    public static func milliseconds(of date: Date) -> Int64 {
         Int64((date.timeIntervalSince1970 * 1000).rounded())
     }
 
     /// The `Date` for a whole number of milliseconds since 1970.
-    static func date(milliseconds: Int64) -> Date {
+    public static func date(milliseconds: Int64) -> Date {
         Date(timeIntervalSince1970: Double(milliseconds) / 1000)
     }
 
     /// `date` rounded to the millisecond, so that a value equals itself after a trip
     /// through the database or JSON. Idempotent.
-    static func normalized(_ date: Date) -> Date {
+    public static func normalized(_ date: Date) -> Date {
         self.date(milliseconds: milliseconds(of: date))
     }
 
     /// `2026-11-29T07:05:03.042Z`.
-    static func format(_ date: Date) -> String {
+    public static func format(_ date: Date) -> String {
         let ms = milliseconds(of: date)
         let (days, msOfDay) = floorDivide(ms, 86_400_000)
         let (year, month, day) = CivilDate.fromDays(days)
@@ -51,7 +51,7 @@ enum TicketTimestamp {
     }
 
     /// Parses `YYYY-MM-DDTHH:MM:SS.mmmZ`, or the same without `.mmm`; nil for anything else.
-    static func parse(_ text: some StringProtocol) -> Date? {
+    public static func parse(_ text: some StringProtocol) -> Date? {
         let bytes = Array(text.utf8)
         guard bytes.count == 24 || bytes.count == 20 else { return nil }
         func number(_ start: Int, _ count: Int) -> Int? {
@@ -103,8 +103,8 @@ enum TicketTimestamp {
 
 /// Proleptic Gregorian calendar arithmetic on day numbers (days since 1970-01-01),
 /// after Howard Hinnant's `days_from_civil` / `civil_from_days`.
-enum CivilDate {
-    static func days(year: Int, month: Int, day: Int) -> Int {
+public enum CivilDate {
+    public static func days(year: Int, month: Int, day: Int) -> Int {
         let y = month <= 2 ? year - 1 : year
         let era = (y >= 0 ? y : y - 399) / 400
         let yearOfEra = y - era * 400
@@ -113,7 +113,7 @@ enum CivilDate {
         return era * 146_097 + dayOfEra - 719_468
     }
 
-    static func fromDays(_ days: Int) -> (year: Int, month: Int, day: Int) {
+    public static func fromDays(_ days: Int) -> (year: Int, month: Int, day: Int) {
         let z = days + 719_468
         let era = (z >= 0 ? z : z - 146_096) / 146_097
         let dayOfEra = z - era * 146_097
@@ -125,7 +125,7 @@ enum CivilDate {
         return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
     }
 
-    static func daysInMonth(year: Int, month: Int) -> Int {
+    public static func daysInMonth(year: Int, month: Int) -> Int {
         switch month {
         case 2:
             let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0

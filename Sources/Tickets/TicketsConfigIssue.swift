@@ -1,4 +1,4 @@
-// Tickets: calls, and the 12345 work orders they open, in SQLite behind intention-named APIs.
+// Tickets: calls, and the 12345 work orders they open, behind intention-named APIs.
 // This file: what is wrong with an admin-edited config file (units.yaml, sla.yaml), located
 // like a compiler diagnostic (ConfigFiles' types, under the names the tickets' callers know).
 import ConfigFiles

@@ -1,4 +1,4 @@
-// Tickets: calls, and the 12345 work orders they open, in SQLite behind intention-named APIs.
+// Tickets: calls, and the 12345 work orders they open, behind intention-named APIs.
 // This file: a handling unit (承办单位) — a government level or a department — and its id.
 
 /// A unit's id as written in `units.yaml` and stored on dispatches: lower case letters,

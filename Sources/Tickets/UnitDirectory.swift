@@ -1,4 +1,4 @@
-// Tickets: calls, and the 12345 work orders they open, in SQLite behind intention-named APIs.
+// Tickets: calls, and the 12345 work orders they open, behind intention-named APIs.
 // This file: the hierarchy of handling units (region → city → county → township, and
 // departments), checked, and loaded from `Dialplans/tickets/units.yaml`.
 

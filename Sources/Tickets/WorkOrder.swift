@@ -1,4 +1,4 @@
-// Tickets: calls, and the 12345 work orders they open, in SQLite behind intention-named APIs.
+// Tickets: calls, and the 12345 work orders they open, behind intention-named APIs.
 // This file: the work order (工单) — the matter a caller raised, as it stands after its events.
 
 import Foundation
@@ -248,7 +248,7 @@ public struct WorkOrderDetail: Sendable, Equatable, Hashable {
 }
 
 /// A work order that did not come from a call through the IVR (another channel, an agent
-/// keying it in), for ``SQLiteTicketStore/createWorkOrder(_:onCommit:)``.
+/// keying it in), for ``WorkOrderWriting/createWorkOrder(_:onCommit:)``.
 public struct WorkOrderIntake: Sendable, Equatable, Hashable {
     public var channel: TicketChannel
     public var caller: String

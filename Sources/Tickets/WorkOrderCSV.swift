@@ -1,4 +1,4 @@
-// Tickets: calls, and the 12345 work orders they open, in SQLite behind intention-named APIs.
+// Tickets: calls, and the 12345 work orders they open, behind intention-named APIs.
 // This file: work orders as CSV (RFC 4180), for the CSV export and `hotline tickets list --csv`.
 
 import Foundation
@@ -55,7 +55,7 @@ public enum WorkOrderCSV {
     }
 
     /// Pages through `query` with `page` and hands `sink` the header and then each page.
-    static func export(_ query: WorkOrderQuery, maskCallers: Bool, to sink: (String) throws -> Void,
+    public static func export(_ query: WorkOrderQuery, maskCallers: Bool, to sink: (String) throws -> Void,
                        page: (WorkOrderQuery) throws(TicketStoreError) -> WorkOrderPage) throws(TicketStoreError) {
         func emit(_ text: String) throws(TicketStoreError) {
             do {

@@ -1,4 +1,4 @@
-// Tickets: calls, and the 12345 work orders they open, in SQLite behind intention-named APIs.
+// Tickets: calls, and the 12345 work orders they open, behind intention-named APIs.
 // This file: loading `Dialplans/tickets/sla.yaml` — SLA rules, the working calendar, call intake.
 
 import ConfigFiles

@@ -1,4 +1,4 @@
-// Tickets: calls, and the 12345 work orders they open, in SQLite behind intention-named APIs.
+// Tickets: calls, and the 12345 work orders they open, behind intention-named APIs.
 // This file: filters and keyset paging for listing work orders (`GET /api/tickets`).
 
 import Foundation
@@ -54,8 +54,10 @@ public struct WorkOrderQuery: Sendable, Equatable, Hashable {
 /// time in milliseconds and the number of the last work order of the page.
 public struct WorkOrderCursor: RawRepresentable, Sendable, Hashable, Codable, CustomStringConvertible {
     public let rawValue: String
-    let acceptedAt: Date
-    let id: String
+    /// The accepted time of the page's last work order.
+    public let acceptedAt: Date
+    /// The number of the page's last work order.
+    public let id: String
 
     /// Parses a cursor a previous page returned; nil if it is not one.
     public init?(rawValue: String) {
@@ -68,7 +70,7 @@ public struct WorkOrderCursor: RawRepresentable, Sendable, Hashable, Codable, Cu
         self.id = String(parts[1])
     }
 
-    init(after order: WorkOrder) {
+    public init(after order: WorkOrder) {
         let milliseconds = TicketTimestamp.milliseconds(of: order.acceptedAt)
         rawValue = "\(milliseconds)_\(order.id.rawValue)"
         acceptedAt = order.acceptedAt

@@ -71,3 +71,10 @@ extension WorkOrderWriting {
 /// Everything the server and the CLI do with a ticket store: calls, work-order writes and
 /// reads. ``SQLiteTicketStore`` (TicketsSQLite) is one; the composition root picks the backend.
 public typealias HotlineStore = TicketStore & WorkOrderWriting & TicketReading
+
+/// Appends work-order events from outside the server process (`hotline tickets dispatch ...`),
+/// beside a running server: each append is its own short transaction, committed on return,
+/// with the same rules as ``WorkOrderWriting/append(_:to:within:onCommit:)``.
+public protocol TicketEventDesk: Sendable {
+    func append(_ event: TicketEvent, to id: TicketID, within unit: UnitID?) throws(TicketStoreError) -> WorkOrder
+}

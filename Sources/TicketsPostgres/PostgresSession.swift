@@ -89,9 +89,43 @@ final class PostgresSession: @unchecked Sendable {
         return binds
     }
 
-    /// Several statements at once (the simple protocol): migrations, BEGIN/COMMIT.
+    /// Several statements, one after the other (postgres-nio speaks the extended protocol,
+    /// one statement per message): migrations, BEGIN/COMMIT, savepoints.
     func script(_ sql: String) throws {
-        _ = try connection.simpleQuery(sql).wait()
+        for statement in Self.statements(sql) {
+            _ = try connection.query(PostgresQuery(unsafeSQL: statement), logger: logger).wait()
+        }
+    }
+
+    /// Splits SQL at the semicolons outside quotes, comments and `$$` bodies.
+    static func statements(_ sql: String) -> [String] {
+        var statements: [String] = []
+        var current = ""
+        var inQuote = false, inDollar = false, inComment = false
+        var previous: Character = " "
+        for character in sql {
+            // `-- comments` to the end of the line, whose apostrophes are not quotes.
+            if inComment {
+                if character == "\n" { inComment = false }
+                current.append(character)
+                continue
+            }
+            if character == "-" && previous == "-" && !inQuote && !inDollar { inComment = true }
+            if character == "'" && !inDollar { inQuote.toggle() }
+            if character == "$" && previous == "$" && !inQuote { inDollar.toggle() }
+            if character == ";" && !inQuote && !inDollar {
+                let statement = current.trimmingCharacters(in: .whitespacesAndNewlines)
+                if !statement.isEmpty { statements.append(statement) }
+                current = ""
+            } else {
+                current.append(character)
+            }
+            // "$$$" is not a thing in our SQL; reset so "$$$$" counts twice.
+            previous = (character == "$" && previous == "$") ? " " : character
+        }
+        let statement = current.trimmingCharacters(in: .whitespacesAndNewlines)
+        if !statement.isEmpty { statements.append(statement) }
+        return statements
     }
 
     /// A short, human description of a postgres-nio error (its server message if any).

@@ -4,9 +4,51 @@
 
 import Foundation
 import PostgresNIO
+import Synchronization
 import Tickets
 
-extension PostgresTicketStore: TicketReading {
+/// The reads on one connection of their own: the store's (beside its writer), or the CLI's
+/// and another node's (``PostgresTicketReader/init(url:)``). Committed data only.
+public final class PostgresTicketReader: TicketReading, @unchecked Sendable {
+    public let url: PostgresURL
+    private let session = Mutex<PostgresSession?>(nil)
+
+    /// Connects lazily, at the first read (and again after a lost connection).
+    public init(url: PostgresURL) {
+        self.url = url
+    }
+
+    deinit {
+        close()
+    }
+
+    public func close() {
+        session.withLock {
+            $0?.close()
+            $0 = nil
+        }
+    }
+
+    /// Runs `body` on the reader connection (connecting if needed); errors become store errors.
+    func read<T>(_ body: (PostgresSession) throws -> T) throws(TicketStoreError) -> T {
+        do {
+            return try session.withLock { session in
+                if session == nil || session!.isClosed { session = try PostgresSession.connect(url) }
+                do {
+                    return try body(session!)
+                } catch {
+                    if PostgresSession.isConnectionFailure(error) {
+                        session?.close()
+                        session = nil
+                    }
+                    throw error
+                }
+            }
+        } catch {
+            throw TicketStoreError.postgres(error)
+        }
+    }
+
     public func list(limit: Int, since: Date?) throws(TicketStoreError) -> [CallTicket] {
         try read { session in
             let rows = if let since {
@@ -30,7 +72,7 @@ extension PostgresTicketStore: TicketReading {
     }
 
     public func workOrder(id: TicketID) throws(TicketStoreError) -> WorkOrder? {
-        try read { session in try PostgresWriteTransaction(session: session, node: node).workOrder(id: id) }
+        try read { session in try PostgresWriteTransaction(session: session, node: "-").workOrder(id: id) }
     }
 
     public func workOrderDetail(id: TicketID, within unit: UnitID?) throws(TicketStoreError) -> WorkOrderDetail? {
@@ -38,7 +80,7 @@ extension PostgresTicketStore: TicketReading {
             // One snapshot for the row, its log, dispatches and calls.
             try session.script("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
             defer { try? session.script("COMMIT") }
-            let transaction = PostgresWriteTransaction(session: session, node: node)
+            let transaction = PostgresWriteTransaction(session: session, node: "-")
             guard let order = try transaction.workOrder(id: id) else { return nil }
             if let unit, !(try transaction.isWithin(order.unit, scope: unit)) { return nil }
             let events = try transaction.events(of: id)
@@ -113,5 +155,48 @@ extension PostgresTicketStore: TicketReading {
     public func exportWorkOrders(_ query: WorkOrderQuery, maskCallers: Bool, to sink: (String) throws -> Void)
         throws(TicketStoreError) {
         throw .invalidQuery("the CSV export is not implemented on PostgreSQL yet")
+    }
+}
+
+extension PostgresTicketStore: TicketReading {
+    public func list(limit: Int, since: Date?) throws(TicketStoreError) -> [CallTicket] {
+        try reads.list(limit: limit, since: since)
+    }
+
+    public func ticket(id: TicketID) throws(TicketStoreError) -> CallTicket? {
+        try reads.ticket(id: id)
+    }
+
+    public func workOrders(_ query: WorkOrderQuery) throws(TicketStoreError) -> WorkOrderPage {
+        try reads.workOrders(query)
+    }
+
+    public func countWorkOrders(_ query: WorkOrderQuery) throws(TicketStoreError) -> Int {
+        try reads.countWorkOrders(query)
+    }
+
+    public func workOrder(id: TicketID) throws(TicketStoreError) -> WorkOrder? {
+        try reads.workOrder(id: id)
+    }
+
+    public func workOrderDetail(id: TicketID, within unit: UnitID?) throws(TicketStoreError) -> WorkOrderDetail? {
+        try reads.workOrderDetail(id: id, within: unit)
+    }
+
+    public func workOrders(ofCall call: TicketID) throws(TicketStoreError) -> [TicketID] {
+        try reads.workOrders(ofCall: call)
+    }
+
+    public func kpis(_ query: KPIQuery) throws(TicketStoreError) -> KPIReport {
+        try reads.kpis(query)
+    }
+
+    public func units() throws(TicketStoreError) -> [UnitRecord] {
+        try reads.units()
+    }
+
+    public func exportWorkOrders(_ query: WorkOrderQuery, maskCallers: Bool, to sink: (String) throws -> Void)
+        throws(TicketStoreError) {
+        try reads.exportWorkOrders(query, maskCallers: maskCallers, to: sink)
     }
 }

@@ -87,7 +87,7 @@ public final class PostgresTicketStore: TicketStore, WorkOrderWriting, @unchecke
     private let writer: GroupCommitQueue<PostgresBatchCommitter>
     private let writerState: PostgresWriterState
     private let numbering: PostgresTicketNumbering
-    private let reader = Mutex<PostgresSession?>(nil)
+    private let reader: PostgresTicketReader
     private let nodeSession = Mutex<PostgresSession?>(nil)
     /// Opens whose caller waits for the commit; answered early (queued) if PostgreSQL goes away.
     private let waiting = Mutex<(next: Int, callbacks: [Int: TicketCommitCallback])>((0, [:]))
@@ -100,6 +100,7 @@ public final class PostgresTicketStore: TicketStore, WorkOrderWriting, @unchecke
         self.url = url
         self.node = options.node
         self.options = options
+        self.reader = PostgresTicketReader(url: url)
         let session = try PostgresSession.connect(url)
         do {
             try PostgresMigrator.migrate(session, url: url)
@@ -204,10 +205,7 @@ public final class PostgresTicketStore: TicketStore, WorkOrderWriting, @unchecke
         heartbeatStop.withLock { $0 = true }
         writer.close()
         numbering.close()
-        reader.withLock {
-            $0?.close()
-            $0 = nil
-        }
+        reader.close()
         nodeSession.withLock {
             $0?.close()
             $0 = nil
@@ -260,25 +258,8 @@ public final class PostgresTicketStore: TicketStore, WorkOrderWriting, @unchecke
 
     // MARK: - Reads
 
-    /// Runs `body` on the reader connection (connecting if needed); errors become store errors.
-    func read<T>(_ body: (PostgresSession) throws -> T) throws(TicketStoreError) -> T {
-        do {
-            return try reader.withLock { session in
-                if session == nil || session!.isClosed { session = try PostgresSession.connect(url) }
-                do {
-                    return try body(session!)
-                } catch {
-                    if PostgresSession.isConnectionFailure(error) {
-                        session?.close()
-                        session = nil
-                    }
-                    throw error
-                }
-            }
-        } catch {
-            throw TicketStoreError.postgres(error)
-        }
-    }
+    /// The store's reads, on their own connection (PostgresTicketReads.swift).
+    var reads: PostgresTicketReader { reader }
 
     // MARK: - Nodes
 
@@ -319,7 +300,7 @@ public final class PostgresTicketStore: TicketStore, WorkOrderWriting, @unchecke
     public func markDraining() throws(TicketStoreError) {
         let node = self.node
         try withNodeSession { session in
-            try session.execute("UPDATE nodes SET state = 'draining' WHERE name = $1", [.text(node)])
+            _ = try session.execute("UPDATE nodes SET state = 'draining' WHERE name = $1", [.text(node)])
         }
     }
 
@@ -333,7 +314,7 @@ public final class PostgresTicketStore: TicketStore, WorkOrderWriting, @unchecke
         while !heartbeatStop.withLock({ $0 }) {
             let now = options.now()
             try? heartbeat(now: now)
-            try? expireNodes(now: now, lease: options.lease)
+            _ = try? expireNodes(now: now, lease: options.lease)
             Thread.sleep(forTimeInterval: seconds)
         }
     }

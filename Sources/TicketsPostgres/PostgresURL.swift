@@ -107,6 +107,11 @@ public struct PostgresURLError: Error, Equatable, Sendable, CustomStringConverti
     public var input: String
     public var reason: Reason
 
+    public init(input: String, reason: Reason) {
+        self.input = input
+        self.reason = reason
+    }
+
     public var description: String {
         // Never echo a password back into logs.
         let shown = (try? PostgresURL(parsing: input))?.description ?? input.replacingOccurrences(

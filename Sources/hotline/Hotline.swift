@@ -9,6 +9,7 @@ import Logging
 import Media
 import NIOCore
 import Tickets
+import TicketsSQLite
 
 @main
 struct Hotline: AsyncParsableCommand {

@@ -5,6 +5,7 @@ import ArgumentParser
 import Foundation
 import Synchronization
 import Tickets
+import TicketsSQLite
 
 extension TicketsCommand {
     struct Bench: AsyncParsableCommand {

@@ -4,6 +4,7 @@
 import ArgumentParser
 import Foundation
 import Tickets
+import TicketsSQLite
 
 struct TicketsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -282,7 +283,7 @@ struct DatabaseOptions: ParsableArguments {
     }
 
     /// A reader; an older database is migrated first when no server holds it.
-    func reader() throws -> SQLiteTicketReader {
+    func reader() throws -> any TicketReading {
         do {
             return try SQLiteTicketReader(path: db)
         } catch {
@@ -336,7 +337,7 @@ struct EventOptions: ParsableArguments {
     }
 
     /// The desk; an older database is migrated first when no server holds it.
-    private func openDesk(policy: WorkOrderPolicy, units: UnitDirectory?) throws(TicketStoreError) -> SQLiteTicketDesk {
+    private func openDesk(policy: WorkOrderPolicy, units: UnitDirectory?) throws(TicketStoreError) -> any TicketEventDesk {
         do {
             return try SQLiteTicketDesk(path: db, policy: policy, units: units)
         } catch {

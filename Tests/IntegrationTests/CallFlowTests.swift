@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import Tickets
+import TicketsSQLite
 
 /// The real server driven over loopback by SIPp, checked against the tickets it wrote.
 /// Serialized: each test starts its own server, and the machine has two cores.

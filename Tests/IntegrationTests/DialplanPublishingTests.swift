@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import Tickets
+import TicketsSQLite
 
 /// Publishing a dialplan while calls are up: checked first, archived, live for new calls,
 /// and never disturbing a call in progress.

@@ -5,6 +5,7 @@ import FoundationNetworking
 import Synchronization
 import Testing
 import Tickets
+import TicketsSQLite
 
 /// The repository root, found from this file.
 enum Repo {

@@ -4,6 +4,7 @@ import FoundationNetworking
 #endif
 import Testing
 import Tickets
+import TicketsSQLite
 import Yams
 
 /// The admin API of a real `hotline serve`, on a database seeded with work orders, checked

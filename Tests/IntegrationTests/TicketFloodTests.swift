@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import Tickets
+import TicketsSQLite
 
 /// Issue 5's "done when": flood the real server with SIPp, `kill -9` it mid-run, restart it on
 /// the same database, and find a ticket for every call SIPp saw answered; the calls cut off

@@ -2,6 +2,7 @@ import Codecs
 import Foundation
 import Testing
 import Tickets
+import TicketsSQLite
 @testable import LoadGen
 
 /// `hotline flood` and `hotline console` against the real server (the built binary), on

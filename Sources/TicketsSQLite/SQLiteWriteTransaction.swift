@@ -3,6 +3,7 @@
 // on the connection of an open transaction.
 
 import Foundation
+import Tickets
 import GRDB
 
 /// ``TicketWriteTransaction`` on a GRDB connection inside a transaction.

@@ -1,8 +1,9 @@
-// Tickets: calls, and the 12345 work orders they open, in SQLite behind intention-named APIs.
+// TicketsSQLite: the SQLite backend of the ticket store (calls, work orders, KPIs).
 // This file: reading work orders back — one, with its log, dispatches and calls, or a page
 // of them by filters — each an indexed query.
 
 import Foundation
+import Tickets
 import GRDB
 
 enum WorkOrderQueries {

@@ -1,8 +1,9 @@
-// Tickets: calls, and the 12345 work orders they open, in SQLite behind intention-named APIs.
+// TicketsSQLite: the SQLite backend of the ticket store (calls, work orders, KPIs).
 // This file: work-order events from a second process (`hotline tickets dispatch ...`) while
 // the server writes the same database.
 
 import Foundation
+import Tickets
 import GRDB
 
 /// Appends work-order events from outside the server process: the CLI's desk.
@@ -14,7 +15,7 @@ import GRDB
 /// a millisecond or so; no call waits, since calls never wait for the writer). The checks
 /// are the store's, in the same transaction: the log replayed through ``TicketLifecycle``,
 /// active units, SLA deadlines by the policy given here.
-public final class SQLiteTicketDesk: Sendable {
+public final class SQLiteTicketDesk: TicketEventDesk {
     /// The database file.
     public let path: String
     private let queue: DatabaseQueue

@@ -1,9 +1,10 @@
-// Tickets: calls, and the 12345 work orders they open, in SQLite behind intention-named APIs.
+// TicketsSQLite: the SQLite backend of the ticket store (calls, work orders, KPIs).
 // This file: the KPIs in SQL — each figure one aggregate over an index range, so a report on
 // 100,000 work orders is a handful of queries with no per-row work in Swift. Definitions:
 // docs/kpis.md.
 
 import Foundation
+import Tickets
 import GRDB
 
 enum KPIQueries {

@@ -1,8 +1,9 @@
-// Tickets: calls, and the 12345 work orders they open, in SQLite behind intention-named APIs.
+// TicketsSQLite: the SQLite backend of the ticket store (calls, work orders, KPIs).
 // This file: the single-node store, an SQLite file in WAL mode that this process alone
 // writes, that the CLI reads while the server runs, and that recovers after a crash.
 
 import Foundation
+import Tickets
 import GRDB
 
 /// The ticket store of a single Hotline node: one SQLite database file in WAL mode.

@@ -2,6 +2,7 @@
 // This file: how a batch of the group-commit queue becomes one SQLite transaction.
 
 import Foundation
+import Tickets
 import GRDB
 
 /// Commits the group-commit queue's batches on the pool's writer connection: one

@@ -1,9 +1,10 @@
-// Tickets: calls, and the 12345 work orders they open, in SQLite behind intention-named APIs.
+// TicketsSQLite: the SQLite backend of the ticket store (calls, work orders, KPIs).
 // This file: the work-order side of the schema (migration v2). Like TicketSchema, it is SQL,
 // and the schema enforces what it can: an append-only event log, events in order, known
 // statuses, units that exist. The writes are SQLiteWriteTransaction's.
 
 import Foundation
+import Tickets
 import GRDB
 
 enum WorkOrderSchema {

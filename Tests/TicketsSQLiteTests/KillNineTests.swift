@@ -4,7 +4,9 @@
 
 import Foundation
 import Testing
-@testable import Tickets
+import Tickets
+@testable import TicketsSQLite
+import TicketsTestSupport
 
 @Suite struct KillNineTests {
     static let childDatabaseVariable = "HOTLINE_TICKETS_KILL9_CHILD_DB"

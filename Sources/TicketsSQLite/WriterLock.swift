@@ -1,4 +1,4 @@
-// Tickets: calls, and the 12345 work orders they open, in SQLite behind intention-named APIs.
+// TicketsSQLite: the SQLite backend of the ticket store (calls, work orders, KPIs).
 // This file: an advisory lock that keeps a second process from writing the same database.
 
 #if canImport(Glibc)
@@ -9,6 +9,7 @@ import Musl
 import Darwin
 #endif
 import Synchronization
+import Tickets
 
 /// An exclusive `flock(2)` on a file beside the database, held while a store writes it.
 ///

@@ -3,11 +3,11 @@
 
 import Foundation
 import WorkCalendar
-@testable import Tickets
+import Tickets
 
 /// The units of the tests: a region with a city, two counties (one with a township), a city
 /// department, and a regional department.
-let testUnits = try! UnitDirectory(units: [
+public let testUnits = try! UnitDirectory(units: [
     Unit(id: "ningxia", name: "宁夏回族自治区", kind: .region),
     Unit(id: "yinchuan", name: "银川市", kind: .city, parent: "ningxia"),
     Unit(id: "xingqing", name: "兴庆区", kind: .county, parent: "yinchuan"),
@@ -18,40 +18,46 @@ let testUnits = try! UnitDirectory(units: [
 ])
 
 /// Sign in within 2 hours, complete within 3 days; the move_car line 10 minutes and 1 hour.
-let testPolicy = WorkOrderPolicy(
+public let testPolicy = WorkOrderPolicy(
     sla: SLAPolicy(calendar: .always(timeZone: shanghai),
                    defaultRule: SLARule(signIn: SLADuration(2, .hours), completion: SLADuration(3, .days)),
                    businessLines: ["move_car": SLARule(signIn: SLADuration(10, .minutes), completion: SLADuration(1, .hours))]),
     intake: IntakePolicy())
 
-extension TemporaryDirectory {
-    func workOrderStore(_ name: String = "hotline.sqlite", policy: WorkOrderPolicy = testPolicy,
-                        units: UnitDirectory? = testUnits) throws -> SQLiteTicketStore {
-        try SQLiteTicketStore(path: path(name), options: .init(durability: .normal, timeZone: shanghai, policy: policy,
-                                                               units: units))
+/// What a test call does.
+public struct TestCall: Sendable {
+    public var caller = "13800000001"
+    public var arrivedAt: Date
+    /// Seconds from arrival to answer; nil if never answered.
+    public var answerAfter: Double? = 1
+    /// Seconds from arrival to the end.
+    public var duration: Double = 60
+    public var businessLine: String?
+    public var category: TicketCategory?
+    public var disposition: CallDisposition = .completedInIVR
+    public var sipStatus: Int?
+    public var resolution: CallResolution?
+
+    public init(caller: String = "13800000001", arrivedAt: Date, answerAfter: Double? = 1, duration: Double = 60,
+                businessLine: String? = nil, category: TicketCategory? = nil, disposition: CallDisposition = .completedInIVR,
+                sipStatus: Int? = nil, resolution: CallResolution? = nil) {
+        self.caller = caller
+        self.arrivedAt = arrivedAt
+        self.answerAfter = answerAfter
+        self.duration = duration
+        self.businessLine = businessLine
+        self.category = category
+        self.disposition = disposition
+        self.sipStatus = sipStatus
+        self.resolution = resolution
     }
 }
 
-/// What a test call does.
-struct TestCall {
-    var caller = "13800000001"
-    var arrivedAt: Date
-    /// Seconds from arrival to answer; nil if never answered.
-    var answerAfter: Double? = 1
-    /// Seconds from arrival to the end.
-    var duration: Double = 60
-    var businessLine: String?
-    var category: TicketCategory?
-    var disposition: CallDisposition = .completedInIVR
-    var sipStatus: Int?
-    var resolution: CallResolution?
-}
-
-extension SQLiteTicketStore {
+extension TicketStore where Self: WorkOrderWriting {
     /// Writes a call as the server does: answered calls with open() then finish(), others
     /// with record(). Returns its number.
     @discardableResult
-    func call(_ call: TestCall) async throws -> TicketID {
+    public func call(_ call: TestCall) async throws -> TicketID {
         let id = allocateID(at: call.arrivedAt)
         let ended = call.arrivedAt.addingTimeInterval(call.duration)
         if let answerAfter = call.answerAfter {
@@ -77,7 +83,7 @@ extension SQLiteTicketStore {
 
     /// Appends an event at `at` by `actor`.
     @discardableResult
-    func event(_ kind: TicketEvent.Kind, to id: TicketID, at: Date, actor: String = "agent:1001",
+    public func event(_ kind: TicketEvent.Kind, to id: TicketID, at: Date, actor: String = "agent:1001",
                within unit: UnitID? = nil) async throws(TicketStoreError) -> WorkOrder {
         try await append(TicketEvent(kind, at: at, actor: actor), to: id, within: unit)
     }

@@ -1,7 +1,8 @@
-// Tickets: calls, and the 12345 work orders they open, in SQLite behind intention-named APIs.
+// TicketsSQLite: the SQLite backend of the ticket store (calls, work orders, KPIs).
 // This file: the read path the server's store and the CLI's read-only reader share.
 
 import Foundation
+import Tickets
 import GRDB
 
 /// ``TicketReading`` over SQLite, written once: a conforming type only says how it reads a

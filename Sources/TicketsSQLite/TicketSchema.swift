@@ -1,10 +1,11 @@
-// Tickets: calls, and the 12345 work orders they open, in SQLite behind intention-named APIs.
+// TicketsSQLite: the SQLite backend of the ticket store (calls, work orders, KPIs).
 // This file: the migrations and the SQL of the calls table (one row per SIP call, `tickets`
 // in v1, `calls` since v2). The schema lives in migrations, in code, and enforces the
 // invariants itself, so a bug in any writer (or a hand edit in sqlite3) cannot store nonsense.
 // The work-order tables are in WorkOrderSchema.
 
 import Foundation
+import Tickets
 import GRDB
 
 enum TicketSchema {

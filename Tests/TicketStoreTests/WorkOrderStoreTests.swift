@@ -1,23 +1,22 @@
 // Work orders through the store: how calls become work orders (intake, repeat calls), events
 // through the writer with the lifecycle's checks, units and SLA deadlines, reads by id and by
-// filters with paging, CSV, and what the schema refuses by itself.
+// filters with paging, CSV, on every backend. (What the SQLite schema refuses by itself is in
+// TicketsSQLiteTests.)
 
 import Foundation
 import Testing
-@testable import Tickets
+import Tickets
+import TicketsTestSupport
 
-@Suite final class WorkOrderStoreTests {
-    let directory: TemporaryDirectory
+@Suite struct WorkOrderStoreTests {
     let monday = date(2026, 11, 2, 10)
-
-    init() throws {
-        directory = try TemporaryDirectory()
-    }
 
     // MARK: - Intake
 
-    @Test func anAnsweredCallOnABusinessLineOpensAnAcceptedWorkOrder() async throws {
-        let store = try directory.workOrderStore()
+    @Test(arguments: StoreBackend.allCases)
+    func anAnsweredCallOnABusinessLineOpensAnAcceptedWorkOrder(_ backend: StoreBackend) async throws {
+        let database = try await TestDatabase(backend)
+        let store = try database.open(.workOrders())
         defer { store.close() }
         let id = try await store.call(TestCall(arrivedAt: monday, businessLine: "complaints", category: .complaint))
         let order = try #require(try store.workOrder(id: id))
@@ -38,8 +37,10 @@ import Testing
         #expect(store.metrics.workOrdersOpened == 1)
     }
 
-    @Test func aConsultationHeardToTheEndIsAnsweredDirectly() async throws {
-        let store = try directory.workOrderStore()
+    @Test(arguments: StoreBackend.allCases)
+    func aConsultationHeardToTheEndIsAnsweredDirectly(_ backend: StoreBackend) async throws {
+        let database = try await TestDatabase(backend)
+        let store = try database.open(.workOrders())
         defer { store.close() }
         let heard = try await store.call(TestCall(arrivedAt: monday, businessLine: "policy", category: .consultation))
         let cut = try await store.call(TestCall(caller: "13800000002", arrivedAt: monday, businessLine: "policy",
@@ -62,8 +63,10 @@ import Testing
         #expect(CallResolution(dialplanName: "shrug") == nil)
     }
 
-    @Test func callsThatReachedNoLineOpenNothing() async throws {
-        let store = try directory.workOrderStore()
+    @Test(arguments: StoreBackend.allCases)
+    func callsThatReachedNoLineOpenNothing(_ backend: StoreBackend) async throws {
+        let database = try await TestDatabase(backend)
+        let store = try database.open(.workOrders())
         defer { store.close() }
         let noInput = try await store.call(TestCall(arrivedAt: monday, disposition: .noInput))
         let cancelled = try await store.call(TestCall(arrivedAt: monday, answerAfter: nil, duration: 4, disposition: .cancelled))
@@ -79,8 +82,10 @@ import Testing
         #expect(try store.list(limit: 10).count == 4, "every call still has its row")
     }
 
-    @Test func aRepeatCallJoinsTheCallersOpenWorkOrder() async throws {
-        let store = try directory.workOrderStore()
+    @Test(arguments: StoreBackend.allCases)
+    func aRepeatCallJoinsTheCallersOpenWorkOrder(_ backend: StoreBackend) async throws {
+        let database = try await TestDatabase(backend)
+        let store = try database.open(.workOrders())
         defer { store.close() }
         let first = try await store.call(TestCall(arrivedAt: monday, businessLine: "complaints", category: .complaint))
         try await store.event(.dispatched(to: "xingqing"), to: first, at: monday.addingTimeInterval(600))
@@ -98,8 +103,10 @@ import Testing
         #expect(store.metrics.workOrdersOpened == 1)
     }
 
-    @Test func repeatCallsAreLinkedOnlyForTheSameCallerLineAndCategoryWhileOpen() async throws {
-        let store = try directory.workOrderStore()
+    @Test(arguments: StoreBackend.allCases)
+    func repeatCallsAreLinkedOnlyForTheSameCallerLineAndCategoryWhileOpen(_ backend: StoreBackend) async throws {
+        let database = try await TestDatabase(backend)
+        let store = try database.open(.workOrders())
         defer { store.close() }
         let open = try await store.call(TestCall(arrivedAt: monday, businessLine: "complaints", category: .complaint))
         let later = monday.addingTimeInterval(3600)
@@ -127,24 +134,13 @@ import Testing
         #expect(try store.workOrders(ofCall: afterClose) == [afterClose])
     }
 
-    @Test func aCallIsNeverLostOverItsWorkOrder() async throws {
-        let store = try directory.workOrderStore()
-        defer { store.close() }
-        // Make every work-order insert fail, as a bug or a full disk might.
-        try store.rawExecute("CREATE TEMP TRIGGER refuse BEFORE INSERT ON main.work_orders BEGIN SELECT RAISE(ABORT, 'boom'); END")
-        let id = try await store.call(TestCall(arrivedAt: monday, businessLine: "complaints", category: .complaint))
-        let call = try #require(try store.ticket(id: id))
-        #expect(call.disposition == .completedInIVR)
-        #expect(call.businessLine == "complaints")
-        #expect(try store.workOrder(id: id) == nil)
-        #expect(store.metrics.intakeFailures == 1)
-        #expect(store.metrics.writesFailed == 0)
-    }
 
-    @Test func linkingCanBeTurnedOff() async throws {
+    @Test(arguments: StoreBackend.allCases)
+    func linkingCanBeTurnedOff(_ backend: StoreBackend) async throws {
         var policy = testPolicy
         policy.intake.repeatCallWindow = nil
-        let store = try directory.workOrderStore(policy: policy)
+        let database = try await TestDatabase(backend)
+        let store = try database.open(.workOrders(policy: policy))
         defer { store.close() }
         let first = try await store.call(TestCall(arrivedAt: monday, businessLine: "complaints", category: .complaint))
         let second = try await store.call(TestCall(arrivedAt: monday.addingTimeInterval(60), businessLine: "complaints",
@@ -155,8 +151,10 @@ import Testing
 
     // MARK: - Events
 
-    @Test func theFullLifecycleWithDeadlines() async throws {
-        let store = try directory.workOrderStore()
+    @Test(arguments: StoreBackend.allCases)
+    func theFullLifecycleWithDeadlines(_ backend: StoreBackend) async throws {
+        let database = try await TestDatabase(backend)
+        let store = try database.open(.workOrders())
         defer { store.close() }
         let id = try await store.call(TestCall(arrivedAt: monday, businessLine: "complaints", category: .complaint))
         let dispatchAt = date(2026, 11, 2, 11)
@@ -188,8 +186,10 @@ import Testing
         #expect(try TicketLifecycle(replaying: detail.events.map(\.event)).status == order.status)
     }
 
-    @Test func illegalEventsAreRefusedWithTheLifecycleError() async throws {
-        let store = try directory.workOrderStore()
+    @Test(arguments: StoreBackend.allCases)
+    func illegalEventsAreRefusedWithTheLifecycleError(_ backend: StoreBackend) async throws {
+        let database = try await TestDatabase(backend)
+        let store = try database.open(.workOrders())
         defer { store.close() }
         let id = try await store.call(TestCall(arrivedAt: monday, businessLine: "complaints", category: .complaint))
         await #expect(throws: TicketStoreError.eventRefused(id, TicketLifecycleError(status: .accepted, event: "handled",
@@ -209,8 +209,10 @@ import Testing
         #expect(store.metrics.writesFailed == 3)
     }
 
-    @Test func dispatchNeedsAnActiveUnit() async throws {
-        let store = try directory.workOrderStore()
+    @Test(arguments: StoreBackend.allCases)
+    func dispatchNeedsAnActiveUnit(_ backend: StoreBackend) async throws {
+        let database = try await TestDatabase(backend)
+        let store = try database.open(.workOrders())
         let id = try await store.call(TestCall(arrivedAt: monday, businessLine: "complaints", category: .complaint))
         await #expect(throws: TicketStoreError.unknownUnit("nowhere")) {
             try await store.event(.dispatched(to: "nowhere"), to: id, at: self.monday.addingTimeInterval(60))
@@ -221,7 +223,7 @@ import Testing
         // jinfeng leaves units.yaml: it stays in the database, inactive, with its dispatch.
         var units = testUnits.units
         units.removeAll { $0.id == "jinfeng" }
-        let reopened = try directory.workOrderStore(units: try UnitDirectory(units: units))
+        let reopened = try database.open(.workOrders(units: try UnitDirectory(units: units)))
         defer { reopened.close() }
         let records = try reopened.units()
         #expect(records.first { $0.unit.id == "jinfeng" }?.active == false)
@@ -237,8 +239,10 @@ import Testing
         try await reopened.event(.dispatched(to: "xingqing"), to: id, at: monday.addingTimeInterval(180))
     }
 
-    @Test func reDispatchWithdrawsTheFirstUnitAndRestartsTheClocks() async throws {
-        let store = try directory.workOrderStore()
+    @Test(arguments: StoreBackend.allCases)
+    func reDispatchWithdrawsTheFirstUnitAndRestartsTheClocks(_ backend: StoreBackend) async throws {
+        let database = try await TestDatabase(backend)
+        let store = try database.open(.workOrders())
         defer { store.close() }
         let id = try await store.call(TestCall(arrivedAt: monday, businessLine: "complaints", category: .complaint))
         try await store.event(.dispatched(to: "jinfeng"), to: id, at: date(2026, 11, 2, 11))
@@ -255,8 +259,10 @@ import Testing
         #expect(dispatches[1].withdrawnAt == nil)
     }
 
-    @Test func unitStaffActOnlyOnTheirUnitsWorkOrders() async throws {
-        let store = try directory.workOrderStore()
+    @Test(arguments: StoreBackend.allCases)
+    func unitStaffActOnlyOnTheirUnitsWorkOrders(_ backend: StoreBackend) async throws {
+        let database = try await TestDatabase(backend)
+        let store = try database.open(.workOrders())
         defer { store.close() }
         let id = try await store.call(TestCall(arrivedAt: monday, businessLine: "complaints", category: .complaint))
         await #expect(throws: TicketStoreError.outsideUnit(id, unit: "xingqing")) {
@@ -274,8 +280,10 @@ import Testing
         #expect(try store.workOrderDetail(id: id, within: "ningxia") != nil)
     }
 
-    @Test func workOrdersFromOtherChannels() async throws {
-        let store = try directory.workOrderStore()
+    @Test(arguments: StoreBackend.allCases)
+    func workOrdersFromOtherChannels(_ backend: StoreBackend) async throws {
+        let database = try await TestDatabase(backend)
+        let store = try database.open(.workOrders())
         defer { store.close() }
         let call = try await store.call(TestCall(arrivedAt: monday, disposition: .notRouted))
         let order = try await store.createWorkOrder(WorkOrderIntake(
@@ -291,13 +299,15 @@ import Testing
         #expect(try store.workOrderDetail(id: order.id)?.calls.first?.reason == .manual)
         // Numbers stay unique after a restart: calls and work orders share them.
         store.close()
-        let reopened = try directory.workOrderStore()
+        let reopened = try database.open(.workOrders())
         defer { reopened.close() }
         #expect(reopened.allocateID(at: monday) > order.id)
     }
 
-    @Test func callsCanBeLinkedByHand() async throws {
-        let store = try directory.workOrderStore()
+    @Test(arguments: StoreBackend.allCases)
+    func callsCanBeLinkedByHand(_ backend: StoreBackend) async throws {
+        let database = try await TestDatabase(backend)
+        let store = try database.open(.workOrders())
         defer { store.close() }
         let first = try await store.call(TestCall(arrivedAt: monday, businessLine: "complaints", category: .complaint))
         let other = try await store.call(TestCall(caller: "13900000000", arrivedAt: monday, disposition: .noInput))
@@ -312,7 +322,7 @@ import Testing
 
     /// Six work orders a minute apart: complaints to xingqing and jinfeng, a consultation
     /// answered directly, help on the move_car line.
-    func listFixture(_ store: SQLiteTicketStore) async throws -> [TicketID] {
+    func listFixture(_ store: any HotlineStore) async throws -> [TicketID] {
         var ids: [TicketID] = []
         let lines: [(String, TicketCategory)] = [("complaints", .complaint), ("policy", .consultation),
                                                  ("complaints", .complaint), ("move_car", .help),
@@ -329,8 +339,10 @@ import Testing
         return ids
     }
 
-    @Test func listsByFiltersNewestFirst() async throws {
-        let store = try directory.workOrderStore()
+    @Test(arguments: StoreBackend.allCases)
+    func listsByFiltersNewestFirst(_ backend: StoreBackend) async throws {
+        let database = try await TestDatabase(backend)
+        let store = try database.open(.workOrders())
         defer { store.close() }
         let ids = try await listFixture(store)
         func list(_ query: WorkOrderQuery) throws -> [TicketID] { try store.workOrders(query).items.map(\.id) }
@@ -356,8 +368,10 @@ import Testing
         }
     }
 
-    @Test func pagesWithACursor() async throws {
-        let store = try directory.workOrderStore()
+    @Test(arguments: StoreBackend.allCases)
+    func pagesWithACursor(_ backend: StoreBackend) async throws {
+        let database = try await TestDatabase(backend)
+        let store = try database.open(.workOrders())
         defer { store.close() }
         let ids = try await listFixture(store)
         var query = WorkOrderQuery(limit: 4)
@@ -378,8 +392,10 @@ import Testing
 
     // MARK: - CSV
 
-    @Test func exportsCSV() async throws {
-        let store = try directory.workOrderStore()
+    @Test(arguments: StoreBackend.allCases)
+    func exportsCSV(_ backend: StoreBackend) async throws {
+        let database = try await TestDatabase(backend)
+        let store = try database.open(.workOrders())
         defer { store.close() }
         let ids = try await listFixture(store)
         _ = try await store.createWorkOrder(WorkOrderIntake(
@@ -401,57 +417,5 @@ import Testing
 
     // MARK: - The schema on its own
 
-    @Test func theEventLogIsAppendOnly() async throws {
-        let store = try directory.workOrderStore()
-        defer { store.close() }
-        let id = try await store.call(TestCall(arrivedAt: monday, businessLine: "complaints", category: .complaint))
-        try await store.event(.dispatched(to: "xingqing"), to: id, at: monday.addingTimeInterval(3600))
-        #expect(throws: (any Error).self) {
-            try store.rawExecute("UPDATE work_order_events SET actor = 'someone else' WHERE work_order_id = ?", arguments: [id.rawValue])
-        }
-        #expect(throws: (any Error).self) {
-            try store.rawExecute("DELETE FROM work_order_events WHERE work_order_id = ?", arguments: [id.rawValue])
-        }
-        #expect(throws: (any Error).self) { try store.rawExecute("DELETE FROM work_orders") }
-        #expect(throws: (any Error).self) { try store.rawExecute("DELETE FROM work_order_calls") }
-        #expect(throws: (any Error).self) {
-            try store.rawExecute("UPDATE work_orders SET accepted_at = '2020-01-01T00:00:00.000Z'")
-        }
-        // Out of order, a gap, a second 'accepted', a dispatch without a unit: all refused.
-        let insert = "INSERT INTO work_order_events (work_order_id, seq, kind, at, actor, unit_id) VALUES (?, ?, ?, ?, 'x', ?)"
-        #expect(throws: (any Error).self) {
-            try store.rawExecute(insert.replacingOccurrences(of: ", ?)", with: ", NULL)"),
-                                 arguments: [id.rawValue, "3", "handled", "2026-11-02T01:00:00.000Z"])
-        }
-        #expect(throws: (any Error).self) {
-            try store.rawExecute(insert.replacingOccurrences(of: ", ?)", with: ", NULL)"),
-                                 arguments: [id.rawValue, "4", "handled", "2026-11-03T01:00:00.000Z"])
-        }
-        #expect(throws: (any Error).self) {
-            try store.rawExecute(insert.replacingOccurrences(of: ", ?)", with: ", NULL)"),
-                                 arguments: [id.rawValue, "3", "accepted", "2026-11-03T01:00:00.000Z"])
-        }
-        #expect(throws: (any Error).self) {
-            try store.rawExecute(insert.replacingOccurrences(of: ", ?)", with: ", NULL)"),
-                                 arguments: [id.rawValue, "3", "dispatched", "2026-11-03T01:00:00.000Z"])
-        }
-        #expect(throws: (any Error).self) {
-            try store.rawExecute(insert, arguments: [id.rawValue, "3", "signed", "2026-11-03T01:00:00.000Z", "nowhere"])
-        }
-        #expect(try store.workOrderDetail(id: id)?.events.count == 2)
-        // What is allowed by hand is what the lifecycle allows.
-        try store.rawExecute(insert, arguments: [id.rawValue, "3", "signed", "2026-11-03T01:00:00.000Z", "xingqing"])
-    }
 
-    @Test func theSchemaRefusesAnUnknownStatus() async throws {
-        let store = try directory.workOrderStore()
-        defer { store.close() }
-        let id = try await store.call(TestCall(arrivedAt: monday, businessLine: "complaints", category: .complaint))
-        #expect(throws: (any Error).self) {
-            try store.rawExecute("UPDATE work_orders SET status = 'lost' WHERE id = ?", arguments: [id.rawValue])
-        }
-        #expect(throws: (any Error).self) {
-            try store.rawExecute("UPDATE work_orders SET status = 'dispatched' WHERE id = ?", arguments: [id.rawValue])
-        }
-    }
 }

@@ -4,7 +4,9 @@
 import Foundation
 import GRDB
 import Testing
-@testable import Tickets
+import Tickets
+@testable import TicketsSQLite
+import TicketsTestSupport
 
 @Suite struct MigrationTests {
     /// Writes a v1 database the way the previous release did: the v1 migration only, rows

@@ -1,17 +1,13 @@
 import Foundation
 import Testing
-@testable import Tickets
+import Tickets
+import TicketsTestSupport
 
 /// `Options.maxWritesPerCommit`: the benchmark's "one commit per ticket" baseline.
-@Suite final class MaxWritesPerCommitTests {
-    let directory: TemporaryDirectory
+@Suite struct MaxWritesPerCommitTests {
     let noon = date(2026, 11, 29, 12)
 
-    init() throws {
-        directory = try TemporaryDirectory()
-    }
-
-    func flood(_ store: SQLiteTicketStore, writes: Int) async {
+    func flood(_ store: any HotlineStore, writes: Int) async {
         let results = Collector<Result<Void, TicketStoreError>>()
         let noon = self.noon
         DispatchQueue.concurrentPerform(iterations: 8) { _ in
@@ -24,9 +20,10 @@ import Testing
         #expect(results.all.allSatisfy { $0.succeeded })
     }
 
-    @Test func oneWritePerCommitCommitsEachWriteAlone() async throws {
-        let store = try SQLiteTicketStore(path: directory.path("one.sqlite"),
-                                          options: .init(durability: .normal, timeZone: shanghai, maxWritesPerCommit: 1))
+    @Test(arguments: StoreBackend.allCases)
+    func oneWritePerCommitCommitsEachWriteAlone(_ backend: StoreBackend) async throws {
+        let database = try await TestDatabase(backend)
+        let store = try database.open(TestStoreOptions(maxWritesPerCommit: 1))
         defer { store.close() }
         await flood(store, writes: 400)
         let metrics = store.metrics
@@ -36,9 +33,10 @@ import Testing
         #expect(try store.list(limit: 1000).count == 400)
     }
 
-    @Test func aCapBoundsEachBatchAndKeepsTheOrder() async throws {
-        let store = try SQLiteTicketStore(path: directory.path("cap.sqlite"),
-                                          options: .init(durability: .normal, timeZone: shanghai, maxWritesPerCommit: 8))
+    @Test(arguments: StoreBackend.allCases)
+    func aCapBoundsEachBatchAndKeepsTheOrder(_ backend: StoreBackend) async throws {
+        let database = try await TestDatabase(backend)
+        let store = try database.open(TestStoreOptions(maxWritesPerCommit: 8))
         defer { store.close() }
         // Opens then finishes of the same calls, submitted back to back: order must hold across batches.
         let ids = (0..<40).map { _ in store.allocateID(at: noon) }
@@ -56,8 +54,4 @@ import Testing
         #expect(try store.list(limit: 100).allSatisfy { $0.disposition == .callerHangup })
     }
 
-    @Test func theDefaultHasNoCap() {
-        #expect(SQLiteTicketStore.Options().maxWritesPerCommit == nil)
-        #expect(SQLiteTicketStore.Options(maxWritesPerCommit: 0).maxWritesPerCommit == 1)
-    }
 }

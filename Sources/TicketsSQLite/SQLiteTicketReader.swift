@@ -1,8 +1,9 @@
-// Tickets: calls, and the 12345 work orders they open, in SQLite behind intention-named APIs.
+// TicketsSQLite: the SQLite backend of the ticket store (calls, work orders, KPIs).
 // This file: read-only access for the CLI (`hotline tickets`, `hotline report`), which opens
 // the database while the server process is writing it.
 
 import Foundation
+import Tickets
 import GRDB
 
 /// Reads a ticket database without writing it: no migration, no crash recovery, no writer

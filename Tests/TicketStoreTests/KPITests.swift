@@ -32,23 +32,19 @@
 import Foundation
 import Testing
 import WorkCalendar
-@testable import Tickets
+import Tickets
+import TicketsTestSupport
 
-@Suite final class KPITests {
-    let directory: TemporaryDirectory
+@Suite struct KPITests {
     let asOf = date(2026, 12, 10, 12)
     let november = ReportPeriod(from: LocalDate(year: 2026, month: 11, day: 1)!,
                                 through: LocalDate(year: 2026, month: 11, day: 30)!, in: shanghai)!
-
-    init() throws {
-        directory = try TemporaryDirectory()
-    }
 
     struct Fixture {
         var w1, w2, w3, w4, w5, w6, w7: TicketID
     }
 
-    func buildFixture(_ store: SQLiteTicketStore) async throws -> Fixture {
+    func buildFixture(_ store: any HotlineStore) async throws -> Fixture {
         let a = "13800000001"
         let w5 = try await store.call(TestCall(caller: "13800000011", arrivedAt: date(2026, 10, 15, 10), duration: 40,
                                                businessLine: "complaints", category: .complaint))
@@ -98,8 +94,10 @@ import WorkCalendar
         return Fixture(w1: w1, w2: w2, w3: w3, w4: w4, w5: w5, w6: w6, w7: w7)
     }
 
-    @Test func november() async throws {
-        let store = try directory.workOrderStore()
+    @Test(arguments: StoreBackend.allCases)
+    func november(_ backend: StoreBackend) async throws {
+        let database = try await TestDatabase(backend)
+        let store = try database.open(.workOrders())
         defer { store.close() }
         let fixture = try await buildFixture(store)
         let report = try store.kpis(KPIQuery(period: november, asOf: asOf))
@@ -158,8 +156,10 @@ import WorkCalendar
         _ = fixture
     }
 
-    @Test func oneUnitAndTheUnitsUnderIt() async throws {
-        let store = try directory.workOrderStore()
+    @Test(arguments: StoreBackend.allCases)
+    func oneUnitAndTheUnitsUnderIt(_ backend: StoreBackend) async throws {
+        let database = try await TestDatabase(backend)
+        let store = try database.open(.workOrders())
         defer { store.close() }
         _ = try await buildFixture(store)
         let report = try store.kpis(KPIQuery(period: november, unit: "yinchuan", asOf: asOf))
@@ -185,8 +185,10 @@ import WorkCalendar
         }
     }
 
-    @Test func everything() async throws {
-        let store = try directory.workOrderStore()
+    @Test(arguments: StoreBackend.allCases)
+    func everything(_ backend: StoreBackend) async throws {
+        let database = try await TestDatabase(backend)
+        let store = try database.open(.workOrders())
         defer { store.close() }
         _ = try await buildFixture(store)
         let report = try store.kpis(KPIQuery(asOf: asOf))
@@ -198,8 +200,10 @@ import WorkCalendar
         #expect(report.topCategories.first?.change == nil)
     }
 
-    @Test func theCutOffMovesWithAsOf() async throws {
-        let store = try directory.workOrderStore()
+    @Test(arguments: StoreBackend.allCases)
+    func theCutOffMovesWithAsOf(_ backend: StoreBackend) async throws {
+        let database = try await TestDatabase(backend)
+        let store = try database.open(.workOrders())
         defer { store.close() }
         _ = try await buildFixture(store)
         // At 13:30 W7's sign-in deadline (13:00) has passed without a signature.
@@ -208,8 +212,10 @@ import WorkCalendar
         #expect(later.workOrders.overdue == 2)
     }
 
-    @Test func anEmptyDatabaseReportsNothingWithoutDividingByZero() throws {
-        let store = try directory.workOrderStore()
+    @Test(arguments: StoreBackend.allCases)
+    func anEmptyDatabaseReportsNothingWithoutDividingByZero(_ backend: StoreBackend) async throws {
+        let database = try await TestDatabase(backend)
+        let store = try database.open(.workOrders())
         defer { store.close() }
         let report = try store.kpis(KPIQuery(period: november, asOf: asOf))
         #expect(report.calls?.offered == 0)
@@ -221,35 +227,16 @@ import WorkCalendar
         #expect(report.topCategories.isEmpty)
     }
 
-    @Test func theReaderReportsTheSame() async throws {
-        let store = try directory.workOrderStore()
+    @Test(arguments: StoreBackend.allCases)
+    func theReaderReportsTheSame(_ backend: StoreBackend) async throws {
+        let database = try await TestDatabase(backend)
+        let store = try database.open(.workOrders())
         _ = try await buildFixture(store)
         let fromStore = try store.kpis(KPIQuery(period: november, asOf: asOf))
         store.close()
-        let reader = try SQLiteTicketReader(path: directory.path("hotline.sqlite"))
+        let reader = try database.reader()
         #expect(try reader.kpis(KPIQuery(period: november, asOf: asOf)) == fromStore)
     }
 
-    // MARK: - Periods
 
-    @Test func periodsAndTheirPreviousPeriods() {
-        func day(_ y: Int, _ m: Int, _ d: Int) -> LocalDate { LocalDate(year: y, month: m, day: d)! }
-        #expect(november.start == date(2026, 11, 1))
-        #expect(november.end == date(2026, 12, 1))
-        #expect(november.previous == ReportPeriod(from: day(2026, 10, 1), through: day(2026, 10, 31), in: shanghai))
-        let january = ReportPeriod(from: day(2026, 1, 1), through: day(2026, 1, 31), in: shanghai)!
-        #expect(january.previous == ReportPeriod(from: day(2025, 12, 1), through: day(2025, 12, 31), in: shanghai))
-        let quarter = ReportPeriod(from: day(2026, 10, 1), through: day(2026, 12, 31), in: shanghai)!
-        #expect(quarter.previous == ReportPeriod(from: day(2026, 7, 1), through: day(2026, 9, 30), in: shanghai))
-        let week = ReportPeriod(from: day(2026, 11, 3), through: day(2026, 11, 9), in: shanghai)!
-        #expect(week.previous == ReportPeriod(from: day(2026, 10, 27), through: day(2026, 11, 2), in: shanghai))
-        let hours = ReportPeriod(start: date(2026, 11, 3, 9), end: date(2026, 11, 3, 12))!
-        #expect(hours.previous == ReportPeriod(start: date(2026, 11, 3, 6), end: date(2026, 11, 3, 9)))
-        #expect(ReportPeriod(from: day(2026, 11, 2), through: day(2026, 11, 1), in: shanghai) == nil)
-    }
-
-    @Test func ratiosPrint() {
-        #expect(KPIRatio(959, of: 1000).description == "95.90% (959/1000)")
-        #expect(KPIRatio(0, of: 0).description == "- (0/0)")
-    }
 }

@@ -3,7 +3,9 @@
 
 import Foundation
 import Testing
-@testable import Tickets
+import Tickets
+@testable import TicketsSQLite
+import TicketsTestSupport
 
 @Suite struct SQLiteTicketDeskTests {
     @Test func appendsBesideARunningStore() async throws {

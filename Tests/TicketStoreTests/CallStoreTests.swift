@@ -1,27 +1,20 @@
 import Foundation
 import Synchronization
 import Testing
-@testable import Tickets
+@testable import Tickets  // TicketID(unchecked:), to forge ids the schema must refuse
+import TicketsTestSupport
 
-/// The SQLite store on real files in a temporary directory.
-@Suite final class SQLiteTicketStoreTests {
-    let directory: TemporaryDirectory
+/// Calls' tickets in a store, on every backend: round trips, numbering across restarts,
+/// visibility, group commit, the schema's refusals.
+@Suite struct CallStoreTests {
     let noon = date(2026, 11, 29, 12)
-
-    init() throws {
-        directory = try TemporaryDirectory()
-    }
-
-    func makeStore(_ name: String = "hotline.sqlite", durability: SQLiteTicketStore.Durability = .normal)
-        throws -> SQLiteTicketStore
-    {
-        try SQLiteTicketStore(path: directory.path(name), options: .init(durability: durability, timeZone: shanghai))
-    }
 
     // MARK: - Round trips
 
-    @Test func opensThenFinishesATicket() async throws {
-        let store = try makeStore()
+    @Test(arguments: StoreBackend.allCases)
+    func opensThenFinishesATicket(_ backend: StoreBackend) async throws {
+        let database = try await TestDatabase(backend)
+        let store = try database.open()
         defer { store.close() }
         let id = store.allocateID(at: noon)
         #expect(id.rawValue == "20261129-000001")
@@ -47,8 +40,10 @@ import Testing
 
     /// A call opened as answered whose 200 OK never left (CANCEL or BYE during the commit):
     /// its ticket must not count it as answered.
-    @Test func anUnansweredOutcomeClearsTheAnswerTheTicketWasOpenedWith() async throws {
-        let store = try makeStore()
+    @Test(arguments: StoreBackend.allCases)
+    func anUnansweredOutcomeClearsTheAnswerTheTicketWasOpenedWith(_ backend: StoreBackend) async throws {
+        let database = try await TestDatabase(backend)
+        let store = try database.open()
         defer { store.close() }
         let id = store.allocateID(at: noon)
         var ticket = arrivingTicket(id, at: noon)
@@ -64,8 +59,10 @@ import Testing
         #expect(finished == ticket.finished(with: outcome))
     }
 
-    @Test func keepsWhatTheQueuesDidWithACall() async throws {
-        let store = try makeStore()
+    @Test(arguments: StoreBackend.allCases)
+    func keepsWhatTheQueuesDidWithACall(_ backend: StoreBackend) async throws {
+        let database = try await TestDatabase(backend)
+        let store = try database.open()
         defer { store.close() }
         // Answered by an agent after an overflow.
         let id = store.allocateID(at: noon)
@@ -103,8 +100,10 @@ import Testing
         #expect(await refused { $0.enqueuedAt = noon.addingTimeInterval(-1) })
     }
 
-    @Test func recordsARejectedCallInOneGo() async throws {
-        let store = try makeStore()
+    @Test(arguments: StoreBackend.allCases)
+    func recordsARejectedCallInOneGo(_ backend: StoreBackend) async throws {
+        let database = try await TestDatabase(backend)
+        let store = try database.open()
         defer { store.close() }
         let ticket = rejectedTicket(store.allocateID(at: noon), at: noon, status: 488)
         #expect(await store.recordAndWait(ticket).succeeded)
@@ -115,8 +114,10 @@ import Testing
         #expect(stored.answeredAt == nil)
     }
 
-    @Test func finishingTwiceOrUnknownTicketsFails() async throws {
-        let store = try makeStore()
+    @Test(arguments: StoreBackend.allCases)
+    func finishingTwiceOrUnknownTicketsFails(_ backend: StoreBackend) async throws {
+        let database = try await TestDatabase(backend)
+        let store = try database.open()
         defer { store.close() }
         let id = store.allocateID(at: noon)
         let outcome = CallOutcome(endedAt: noon.addingTimeInterval(5), disposition: .callerHangup, sipStatus: 200)
@@ -129,8 +130,10 @@ import Testing
         #expect(try store.ticket(id: id)?.disposition == .callerHangup)
     }
 
-    @Test func refusesWritesThatDoNotFitTheCallState() async throws {
-        let store = try makeStore()
+    @Test(arguments: StoreBackend.allCases)
+    func refusesWritesThatDoNotFitTheCallState(_ backend: StoreBackend) async throws {
+        let database = try await TestDatabase(backend)
+        let store = try database.open()
         defer { store.close() }
         let inProgress = arrivingTicket(store.allocateID(at: noon), at: noon)
         let finished = rejectedTicket(store.allocateID(at: noon), at: noon)
@@ -146,8 +149,10 @@ import Testing
         #expect(try store.list(limit: 10).isEmpty)
     }
 
-    @Test func listsNewestFirstWithLimitAndSince() async throws {
-        let store = try makeStore()
+    @Test(arguments: StoreBackend.allCases)
+    func listsNewestFirstWithLimitAndSince(_ backend: StoreBackend) async throws {
+        let database = try await TestDatabase(backend)
+        let store = try database.open()
         defer { store.close() }
         let arrivals = [noon, noon.addingTimeInterval(60), noon.addingTimeInterval(-60), noon.addingTimeInterval(120)]
         for arrival in arrivals {
@@ -162,9 +167,11 @@ import Testing
 
     // MARK: - Numbering across restarts
 
-    @Test func continuesNumberingAfterReopening() async throws {
+    @Test(arguments: StoreBackend.allCases)
+    func continuesNumberingAfterReopening(_ backend: StoreBackend) async throws {
+        let database = try await TestDatabase(backend)
         do {
-            let store = try makeStore()
+            let store = try database.open()
             for _ in 0..<3 {
                 store.record(rejectedTicket(store.allocateID(at: noon), at: noon))
             }
@@ -172,7 +179,7 @@ import Testing
             _ = store.allocateID(at: noon)
             store.close()
         }
-        let reopened = try makeStore()
+        let reopened = try database.open()
         defer { reopened.close() }
         #expect(reopened.allocateID(at: noon).rawValue == "20261129-000004")
         #expect(reopened.allocateID(at: date(2026, 11, 28, 23, 59, 59)).rawValue == "20261128-000001")
@@ -180,9 +187,11 @@ import Testing
         #expect(reopened.allocateID(at: noon).rawValue == "20261129-000005")
     }
 
-    @Test func seedsEachRecentDayNumerically() async throws {
+    @Test(arguments: StoreBackend.allCases)
+    func seedsEachRecentDayNumerically(_ backend: StoreBackend) async throws {
+        let database = try await TestDatabase(backend)
         do {
-            let store = try makeStore()
+            let store = try database.open()
             let yesterday = date(2026, 11, 28, 12)
             let big = try TicketID(year: 2026, month: 11, day: 28, sequence: 1_000_000)
             #expect(await store.recordAndWait(rejectedTicket(try TicketID(parsing: "20261128-999999"), at: yesterday)).succeeded)
@@ -190,7 +199,7 @@ import Testing
             #expect(await store.recordAndWait(rejectedTicket(try TicketID(parsing: "20261129-000007"), at: noon)).succeeded)
             store.close()
         }
-        let reopened = try makeStore()
+        let reopened = try database.open()
         defer { reopened.close() }
         #expect(reopened.allocateID(at: date(2026, 11, 28, 13)).rawValue == "20261128-1000001")
         #expect(reopened.allocateID(at: noon).rawValue == "20261129-000008")
@@ -198,12 +207,14 @@ import Testing
 
     // MARK: - Durability and visibility
 
-    @Test func commitCallbackRunsOnlyOnceTheRowIsVisibleToAnotherConnection() async throws {
-        let store = try makeStore()
+    @Test(arguments: StoreBackend.allCases)
+    func commitCallbackRunsOnlyOnceTheRowIsVisibleToAnotherConnection(_ backend: StoreBackend) async throws {
+        let database = try await TestDatabase(backend)
+        let store = try database.open()
         defer { store.close() }
         // Make the file exist with its schema before the reader opens it.
         await store.flush()
-        let reader = try SQLiteTicketReader(path: directory.path("hotline.sqlite"))
+        let reader = try database.reader()
         let seen = Collector<Bool>()
         let tickets = (0..<50).map { _ in arrivingTicket(store.allocateID(at: noon), at: noon) }
         for ticket in tickets {
@@ -218,44 +229,14 @@ import Testing
         #expect(seen.all.allSatisfy { $0 })
     }
 
-    @Test func durabilityOptionSetsSynchronousMode() throws {
-        let normal = try makeStore("normal.sqlite")
-        defer { normal.close() }
-        #expect(try normal.writerPragma("journal_mode") == "wal")
-        #expect(try normal.writerPragma("synchronous") == "1")
-        let full = try makeStore("full.sqlite", durability: .full)
-        defer { full.close() }
-        #expect(try full.writerPragma("synchronous") == "2")
-        // FULL unless asked otherwise.
-        let byDefault = try SQLiteTicketStore(path: directory.path("default.sqlite"), options: .init(timeZone: shanghai))
-        defer { byDefault.close() }
-        #expect(try byDefault.writerPragma("synchronous") == "2")
-        #expect(SQLiteTicketStore.Options().durability == .full)
-    }
 
-    @Test func checkpointsRunOffTheWritersPath() async throws {
-        let store = try makeStore("checkpoint.sqlite", durability: .full)
-        defer { store.close() }
-        #expect(try store.writerPragma("wal_autocheckpoint") == "0", "the writer never checkpoints")
-        let file = directory.path("checkpoint.sqlite")
-        func size(_ path: String) -> Int { ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int) ?? 0 }
-        let before = size(file)
-        for _ in 0..<2_000 {
-            store.record(rejectedTicket(store.allocateID(at: noon), at: noon), onCommit: nil)
-        }
-        await store.flush()
-        #expect(size(file + "-wal") > 0)
-        // The checkpointer's own connection copies the committed pages into the database file.
-        let deadline = ContinuousClock.now + .seconds(10)
-        while size(file) <= before, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
-        #expect(size(file) > before, "pages reached the database file: \(before) -> \(size(file)) bytes")
-        #expect(try store.list(limit: 5_000, since: nil).count == 2_000)
-    }
 
     // MARK: - Group commit
 
-    @Test func groupsConcurrentWritesIntoFewCommits() async throws {
-        let store = try makeStore()
+    @Test(arguments: StoreBackend.allCases)
+    func groupsConcurrentWritesIntoFewCommits(_ backend: StoreBackend) async throws {
+        let database = try await TestDatabase(backend)
+        let store = try database.open()
         defer { store.close() }
         let results = Collector<Result<Void, TicketStoreError>>()
         let ids = Collector<TicketID>()
@@ -287,8 +268,10 @@ import Testing
         #expect(metrics.maxCommitWrites > 1)
     }
 
-    @Test func commitsAloneWhenIdle() async throws {
-        let store = try makeStore()
+    @Test(arguments: StoreBackend.allCases)
+    func commitsAloneWhenIdle(_ backend: StoreBackend) async throws {
+        let database = try await TestDatabase(backend)
+        let store = try database.open()
         defer { store.close() }
         for _ in 0..<3 {
             #expect(await store.recordAndWait(rejectedTicket(store.allocateID(at: noon), at: noon)).succeeded)
@@ -299,10 +282,11 @@ import Testing
         #expect(metrics.maxCommitWrites == 1)
     }
 
-    @Test func aRefusedWriteFailsAloneInItsBatch() throws {
+    @Test(arguments: StoreBackend.allCases)
+    func aRefusedWriteFailsAloneInItsBatch(_ backend: StoreBackend) async throws {
         // No deferral: the record()s and the open() must share the one transaction under test.
-        let store = try SQLiteTicketStore(path: directory.path("hotline.sqlite"),
-                                          options: .init(durability: .normal, timeZone: shanghai, deferral: .zero))
+        let database = try await TestDatabase(backend)
+        let store = try database.open(TestStoreOptions(deferral: .zero))
         defer { store.close() }
         let first = rejectedTicket(store.allocateID(at: noon), at: noon)
         // Hold the writer inside the first write's callback while the next writes queue up,
@@ -334,74 +318,19 @@ import Testing
         let outcome = results.withLock { $0 }
         #expect(outcome["good1"]?.succeeded == true)
         #expect(outcome["good2"]?.succeeded == true)
-        #expect(outcome["duplicate"]?.error?.constraintMessage?.contains("UNIQUE") == true)
+        // SQLite: "UNIQUE constraint failed: calls.id"; PostgreSQL: "... violates unique constraint ...".
+        #expect(outcome["duplicate"]?.error?.constraintMessage?.lowercased().contains("unique") == true)
         #expect(try store.ticket(id: good1.id) == good1)
         #expect(try store.ticket(id: good2.id) == good2)
         #expect(try store.list(limit: 10).count == 3)
     }
 
-    // MARK: - Crash recovery
-
-    @Test func reopeningMarksInProgressTicketsInterrupted() async throws {
-        let store = try makeStore()
-        var answered = arrivingTicket(store.allocateID(at: noon), at: noon)
-        answered.answeredAt = noon.addingTimeInterval(0.2)
-        let ringing = arrivingTicket(store.allocateID(at: noon), at: noon.addingTimeInterval(1))
-        let done = arrivingTicket(store.allocateID(at: noon), at: noon.addingTimeInterval(2))
-        let doneOutcome = CallOutcome(
-            answeredAt: noon.addingTimeInterval(2.1), endedAt: noon.addingTimeInterval(30), keys: "2",
-            menuPath: ["main_menu:2"], disposition: .callerHangup, sipStatus: 200)
-        #expect(await store.openAndWait(answered).succeeded)
-        #expect(await store.openAndWait(ringing).succeeded)
-        #expect(await store.openAndWait(done).succeeded)
-        #expect(await store.finishAndWait(id: done.id, outcome: doneOutcome).succeeded)
-
-        // What `kill -9` leaves behind: the files as they are while the store is still open,
-        // committed data in the write-ahead log, nothing closed or checkpointed.
-        let crashed = directory.path("crashed")
-        try FileManager.default.createDirectory(atPath: crashed, withIntermediateDirectories: true)
-        for suffix in ["", "-wal"] {
-            try FileManager.default.copyItem(
-                atPath: directory.path("hotline.sqlite" + suffix), toPath: crashed + "/hotline.sqlite" + suffix)
-        }
-
-        let recovered = try SQLiteTicketStore(
-            path: crashed + "/hotline.sqlite", options: .init(timeZone: shanghai))
-        defer { recovered.close() }
-        #expect(recovered.recoveredTicketCount == 2)
-        let interruptedAnswered = try #require(try recovered.ticket(id: answered.id))
-        #expect(interruptedAnswered.disposition == .interrupted)
-        #expect(interruptedAnswered.answeredAt == answered.answeredAt)
-        #expect(interruptedAnswered.endedAt == nil)
-        #expect(try recovered.ticket(id: ringing.id)?.disposition == .interrupted)
-        #expect(try recovered.ticket(id: done.id) == done.finished(with: doneOutcome))
-        #expect(recovered.allocateID(at: noon).rawValue == "20261129-000004")
-        // The original is untouched and still open.
-        #expect(try store.ticket(id: answered.id)?.isInProgress == true)
-        store.close()
-    }
-
-    @Test func aSecondWriterIsRefusedUntilTheFirstCloses() async throws {
-        let first = try makeStore()
-        let ticket = arrivingTicket(first.allocateID(at: noon), at: noon)
-        #expect(await first.openAndWait(ticket).succeeded)
-        #expect(throws: TicketStoreError.locked(path: directory.path("hotline.sqlite"))) {
-            try self.makeStore()
-        }
-        // A reader is not a writer.
-        #expect(try SQLiteTicketReader(path: directory.path("hotline.sqlite")).ticket(id: ticket.id) == ticket)
-        first.close()
-
-        let second = try makeStore()
-        defer { second.close() }
-        #expect(second.recoveredTicketCount == 1, "close() does not finish calls: they were interrupted")
-        #expect(try second.ticket(id: ticket.id)?.disposition == .interrupted)
-    }
-
     // MARK: - Schema constraints
 
-    @Test func schemaRefusesBadData() async throws {
-        let store = try makeStore()
+    @Test(arguments: StoreBackend.allCases)
+    func schemaRefusesBadData(_ backend: StoreBackend) async throws {
+        let database = try await TestDatabase(backend)
+        let store = try database.open()
         defer { store.close() }
         func ticket(_ change: (inout CallTicket) -> Void) -> CallTicket {
             var ticket = rejectedTicket(store.allocateID(at: noon), at: noon)
@@ -451,47 +380,13 @@ import Testing
 
     // MARK: - Opening
 
-    @Test func createsParentDirectories() async throws {
-        let path = directory.path("var/nested/hotline.sqlite")
-        let store = try SQLiteTicketStore(path: path, options: .init(timeZone: shanghai))
-        #expect(await store.recordAndWait(rejectedTicket(store.allocateID(at: noon), at: noon)).succeeded)
-        store.close()
-        #expect(FileManager.default.fileExists(atPath: path))
-        #expect(try SQLiteTicketReader(path: path).list(limit: 10).count == 1)
-    }
 
-    @Test func reportsFilesItCannotOpen() throws {
-        let blocker = directory.path("not-a-directory")
-        try Data(String(repeating: "not a database\n", count: 300).utf8).write(to: URL(fileURLWithPath: blocker))
-        #expect {
-            try SQLiteTicketStore(path: blocker + "/hotline.sqlite")
-        } throws: { error in
-            guard case .cannotOpen(let path, _) = error as? TicketStoreError else { return false }
-            return path == blocker + "/hotline.sqlite"
-        }
-        #expect {
-            try SQLiteTicketStore(path: blocker)  // a file that is not a database
-        } throws: { error in
-            if case .cannotOpen = error as? TicketStoreError { true } else { false }
-        }
-    }
 
-    @Test func readerRefusesMissingAndForeignFiles() throws {
-        #expect {
-            try SQLiteTicketReader(path: directory.path("missing.sqlite"))
-        } throws: { error in
-            if case .cannotOpen = error as? TicketStoreError { true } else { false }
-        }
-        #expect(!FileManager.default.fileExists(atPath: directory.path("missing.sqlite")), "a reader creates nothing")
-        let empty = directory.path("empty.sqlite")
-        #expect(FileManager.default.createFile(atPath: empty, contents: Data()))
-        #expect(throws: TicketStoreError.notATicketDatabase(path: empty)) {
-            try SQLiteTicketReader(path: empty)
-        }
-    }
 
-    @Test func closedStoreRefusesWritesAtOnce() throws {
-        let store = try makeStore()
+    @Test(arguments: StoreBackend.allCases)
+    func closedStoreRefusesWritesAtOnce(_ backend: StoreBackend) async throws {
+        let database = try await TestDatabase(backend)
+        let store = try database.open()
         store.close()
         let result = Mutex<Result<Void, TicketStoreError>?>(nil)
         store.record(rejectedTicket(store.allocateID(at: noon), at: noon)) { outcome in

@@ -6,7 +6,9 @@ import Foundation
 import GRDB
 import Testing
 import WorkCalendar
-@testable import Tickets
+import Tickets
+@testable import TicketsSQLite
+import TicketsTestSupport
 
 @Suite struct KPIPerformanceTests {
     /// 100,000 calls over November 2026, each with its work order: a quarter accepted, a

@@ -1,4 +1,5 @@
 import Foundation
+import Tickets
 import GRDB
 import Synchronization
 
