@@ -105,6 +105,18 @@ final class PostgresBatchCommitter: TicketBatchCommitter, @unchecked Sendable {
                 }
             } catch let lost as ConnectionLost {
                 dropSession(PostgresSession.describe(lost.underlying))
+                if state.snapshot.withLock(\.closing) {
+                    // The store is closing and PostgreSQL is still away: the writes that are
+                    // left cannot be written; they fail (and are counted) rather than hang
+                    // the shutdown forever.
+                    var outcome = TicketBatchOutcome()
+                    outcome.transactionFailed = true
+                    results = initial
+                    let failure = TicketStoreError.database(
+                        code: -4, message: "PostgreSQL unreachable at shutdown: \(PostgresSession.describe(lost.underlying))")
+                    for index in results.indices { results[index] = .failure(failure) }
+                    return outcome
+                }
             } catch {
                 // The transaction failed as a whole for another reason (BEGIN or COMMIT
                 // refused): none of it is durable, as with SQLite.

@@ -92,8 +92,6 @@ public final class PostgresTicketStore: TicketStore, WorkOrderWriting, @unchecke
     /// Opens whose caller waits for the commit; answered early (queued) if PostgreSQL goes away.
     private let waiting = Mutex<(next: Int, callbacks: [Int: TicketCommitCallback])>((0, [:]))
     private let heartbeatStop = Mutex(false)
-    private let heartbeatDone = DispatchSemaphore(value: 0)
-    private let hasHeartbeat: Bool
 
     /// Connects, migrates, registers the node and closes its own calls left in progress.
     public init(url: PostgresURL, options: Options) throws(TicketStoreError) {
@@ -127,7 +125,6 @@ public final class PostgresTicketStore: TicketStore, WorkOrderWriting, @unchecke
             configuration: .init(maxBatch: options.maxWritesPerCommit, deferral: options.deferral,
                                  relaxDeferredSync: true, timers: options.writerTimers,
                                  onStart: options.onWriterThreadStart))
-        hasHeartbeat = options.heartbeatInterval != nil
         state.onDown.withLock { $0 = { [weak self] in self?.answerWaitingOpens() } }
         if let interval = options.heartbeatInterval {
             let thread = Thread { [weak self] in self?.heartbeatLoop(interval: interval) }
@@ -201,8 +198,13 @@ public final class PostgresTicketStore: TicketStore, WorkOrderWriting, @unchecke
         writer.flushAndWait()
     }
 
+    /// Commits what is queued and closes. If PostgreSQL is away at that moment, the writer
+    /// makes one more attempt per batch and then fails what is left (counted in
+    /// ``TicketStoreMetrics/writesFailed``) instead of blocking the shutdown: drain a node
+    /// while PostgreSQL is up.
     public func close() {
         heartbeatStop.withLock { $0 = true }
+        writerState.snapshot.withLock { $0.closing = true }
         writer.close()
         numbering.close()
         reader.close()

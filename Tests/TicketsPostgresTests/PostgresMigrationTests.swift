@@ -64,7 +64,7 @@ import Tickets
             """) == "accepted")
         #expect(refusal("""
             INSERT INTO work_order_events (work_order_id, seq, kind, at, actor)
-            VALUES ('20261102-000001', 2, 'closed', '2026-11-02T02:00:00.000Z', 'x')
+            VALUES ('20261102-000001', 1, 'closed', '2026-11-02T02:00:00.000Z', 'x')
             """).contains("accepted_first"))
         #expect(refusal("""
             INSERT INTO work_order_events (work_order_id, seq, kind, at, actor)

@@ -51,7 +51,13 @@ import Tickets
         #expect(health.queuedWrites >= 200)
         #expect(health.lastError != nil)
 
-        try server.run("start")
+        // After a kill, the dead postmaster's backends hold its lock for a moment: retry (bounded).
+        var started = false
+        for _ in 0..<50 where !started {
+            started = (try? server.run("start")) != nil
+            if !started { try await Task.sleep(for: .milliseconds(200)) }
+        }
+        try #require(started, "PostgreSQL did not come back")
         await store.flush()
         #expect(store.admission == .accepting)
         #expect(store.health.reconnects >= 1)

@@ -84,18 +84,23 @@ final class PrivatePostgresServer: Sendable {
 
     var url: PostgresURL { PostgresURL(user: "hotline", host: "127.0.0.1", port: port, database: "hotline") }
 
+    /// Runs `pgctl.sh COMMAND PORT` and waits for it (posix_spawn and waitpid: Foundation's
+    /// Process.waitUntilExit can hang on Linux when tests run processes in parallel).
     func run(_ command: String) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = [script, command, String(port)]
-        let errors = Pipe()
-        process.standardError = errors
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            throw TestSetupError(description: "pgctl.sh \(command) \(port) failed: \(text)")
+        let errors = FileManager.default.temporaryDirectory.appendingPathComponent("pgctl-\(port)-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: errors) }
+        let line = "sh '\(script)' \(command) \(port) >/dev/null 2>'\(errors)'"
+        var pid: pid_t = 0
+        let arguments = ["/bin/sh", "-c", line]
+        var argv = arguments.map { strdup($0) } + [nil]
+        defer { for pointer in argv { free(pointer) } }
+        let spawned = posix_spawn(&pid, "/bin/sh", nil, nil, &argv, environ)
+        guard spawned == 0 else { throw TestSetupError(description: "cannot run pgctl.sh: errno \(spawned)") }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+        guard status == 0 else {
+            let text = (try? String(contentsOfFile: errors, encoding: .utf8)) ?? ""
+            throw TestSetupError(description: "pgctl.sh \(command) \(port) failed (status \(status)): \(text)")
         }
     }
 
