@@ -23,6 +23,8 @@ final class PostgresTicketNumbering: Sendable {
     private struct Day {
         var next: Int
         var end: Int
+        /// Where the block in use started (the floor of a give-back).
+        var start: Int
         /// The block leased ahead, taken when this one runs out.
         var spare: (next: Int, end: Int)?
         var leasing = false
@@ -61,6 +63,7 @@ final class PostgresTicketNumbering: Sendable {
                 guard var day = state.days[stamp] else { return .leaseNow }
                 if day.next >= day.end, let spare = day.spare {
                     day.next = spare.next
+                    day.start = spare.next
                     day.end = spare.end
                     day.spare = nil
                 }
@@ -94,7 +97,7 @@ final class PostgresTicketNumbering: Sendable {
                             day.spare = day.spare ?? block
                             state.days[stamp] = day
                         } else {
-                            state.days[stamp] = Day(next: block.next, end: block.end)
+                            state.days[stamp] = Day(next: block.next, end: block.end, start: block.next)
                         }
                     }
                     continue
@@ -124,22 +127,60 @@ final class PostgresTicketNumbering: Sendable {
         (try? TicketID(year: stamp / 10_000, month: stamp / 100 % 100, day: stamp % 100, sequence: sequence))!
     }
 
-    /// Leases the next block of `day`: [next, end).
+    /// Leases the next block of `day`: [next, end). The first lease of a day starts after
+    /// the highest number already stored that day (rows written by an older Hotline, by hand,
+    /// or under numbers leased before `ticket_days` knew the day), read numerically because a
+    /// day past 999,999 has longer numbers that sort wrongly as text.
     func lease(day: Int) throws -> (next: Int, end: Int) {
+        try withSession { session in
+            let row = try session.query("""
+                INSERT INTO ticket_days (day, next_sequence) VALUES ($1, (\(Self.highestStored)) + 1 + $2)
+                ON CONFLICT (day) DO UPDATE SET next_sequence = ticket_days.next_sequence + $2
+                RETURNING next_sequence
+                """, [.int(day), .int(blockSize), .text("\(day)-"), .text("\(day).")]).first
+            let end = try row!.decode(Int.self)
+            return (end - blockSize, end)
+        }
+    }
+
+    /// The highest sequence stored on the day of `$3`..`$4` (`YYYYMMDD-` to `YYYYMMDD.`).
+    static let highestStored = """
+        SELECT coalesce(max(substr(id, 10)::bigint), 0) FROM (
+            SELECT id FROM calls WHERE id >= $3 AND id < $4
+            UNION ALL SELECT id FROM work_orders WHERE id >= $3 AND id < $4) ids
+        """
+
+    private func withSession<T>(_ body: (PostgresSession) throws -> T) throws -> T {
         try session.withLock { session in
             do {
                 if session == nil || session!.isClosed { session = try PostgresSession.connect(url, timeout: .seconds(1)) }
-                let row = try session!.query("""
-                    INSERT INTO ticket_days (day, next_sequence) VALUES ($1, 1 + $2)
-                    ON CONFLICT (day) DO UPDATE SET next_sequence = ticket_days.next_sequence + $2
-                    RETURNING next_sequence
-                    """, [.int(day), .int(blockSize)]).first
-                let end = try row!.decode(Int.self)
-                return (end - blockSize, end)
+                return try body(session!)
             } catch {
                 session?.close()
                 session = nil
                 throw error
+            }
+        }
+    }
+
+    /// Hands the unused tail of this node's last block of each day back, if no node leased
+    /// after it (compare-and-set on `next_sequence`), down to the highest number stored: a
+    /// node restarted alone continues where it stopped, as the SQLite store does. Called
+    /// after the writer drained.
+    func giveBack() {
+        let days = state.withLock { state in
+            let days = state.days
+            state.days.removeAll()
+            return days
+        }
+        for (stamp, day) in days {
+            // The last block leased: the spare if there is one, else the one in use.
+            let (floor, end) = day.spare.map { ($0.next, $0.end) } ?? (day.start, day.end)
+            _ = try? withSession { session in
+                try session.execute("""
+                    UPDATE ticket_days SET next_sequence = greatest($5::bigint, (\(Self.highestStored)) + 1)
+                    WHERE day = $1 AND next_sequence = $2
+                    """, [.int(stamp), .int(end), .text("\(stamp)-"), .text("\(stamp)."), .int(floor)])
             }
         }
     }

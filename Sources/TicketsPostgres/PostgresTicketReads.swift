@@ -12,6 +12,7 @@ import Tickets
 public final class PostgresTicketReader: TicketReading, @unchecked Sendable {
     public let url: PostgresURL
     private let session = Mutex<PostgresSession?>(nil)
+    private let closed = Mutex(false)
 
     /// Connects lazily, at the first read (and again after a lost connection).
     public init(url: PostgresURL) {
@@ -22,7 +23,9 @@ public final class PostgresTicketReader: TicketReading, @unchecked Sendable {
         close()
     }
 
+    /// Later reads fail with ``TicketStoreError/closed``.
     public func close() {
+        closed.withLock { $0 = true }
         session.withLock {
             $0?.close()
             $0 = nil
@@ -31,6 +34,7 @@ public final class PostgresTicketReader: TicketReading, @unchecked Sendable {
 
     /// Runs `body` on the reader connection (connecting if needed); errors become store errors.
     func read<T>(_ body: (PostgresSession) throws -> T) throws(TicketStoreError) -> T {
+        if closed.withLock({ $0 }) { throw .closed }
         do {
             return try session.withLock { session in
                 if session == nil || session!.isClosed { session = try PostgresSession.connect(url) }
@@ -140,9 +144,6 @@ public final class PostgresTicketReader: TicketReading, @unchecked Sendable {
         try read { session in try PostgresWorkOrderQueries.count(query, session: session) }
     }
 
-    // The CSV export is not ported yet: it needs the domain's WorkOrderCSV, internal to
-    // Tickets until the split makes it public.
-
     public func kpis(_ query: KPIQuery) throws(TicketStoreError) -> KPIReport {
         try read { session in
             // One snapshot for every figure of the report.
@@ -154,7 +155,10 @@ public final class PostgresTicketReader: TicketReading, @unchecked Sendable {
 
     public func exportWorkOrders(_ query: WorkOrderQuery, maskCallers: Bool, to sink: (String) throws -> Void)
         throws(TicketStoreError) {
-        throw .invalidQuery("the CSV export is not implemented on PostgreSQL yet")
+        // The domain's CSV over pages of the list query.
+        try WorkOrderCSV.export(query, maskCallers: maskCallers, to: sink) { page throws(TicketStoreError) in
+            try workOrders(page)
+        }
     }
 }
 

@@ -206,6 +206,7 @@ public final class PostgresTicketStore: TicketStore, WorkOrderWriting, @unchecke
         heartbeatStop.withLock { $0 = true }
         writerState.snapshot.withLock { $0.closing = true }
         writer.close()
+        numbering.giveBack()
         numbering.close()
         reader.close()
         nodeSession.withLock {

@@ -76,10 +76,22 @@ final class PrivatePostgresServer: Sendable {
     let script: String
 
     init() throws {
-        port = Int.random(in: 55_500...55_899)
         script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("deploy/postgres/pgctl.sh").path
-        try run("start")
+        // A random port may be taken (another test's server): try a few.
+        var lastError: (any Error)?
+        for _ in 0..<3 {
+            let port = Int.random(in: 55_500...55_899)
+            do {
+                try Self.pgctl(script, "start", port)
+                self.port = port
+                return
+            } catch {
+                lastError = error
+                try? FileManager.default.removeItem(atPath: "/tmp/hotline-pg-\(port)")
+            }
+        }
+        throw lastError!
     }
 
     var url: PostgresURL { PostgresURL(user: "hotline", host: "127.0.0.1", port: port, database: "hotline") }
@@ -87,6 +99,10 @@ final class PrivatePostgresServer: Sendable {
     /// Runs `pgctl.sh COMMAND PORT` and waits for it (posix_spawn and waitpid: Foundation's
     /// Process.waitUntilExit can hang on Linux when tests run processes in parallel).
     func run(_ command: String) throws {
+        try Self.pgctl(script, command, port)
+    }
+
+    static func pgctl(_ script: String, _ command: String, _ port: Int) throws {
         let errors = FileManager.default.temporaryDirectory.appendingPathComponent("pgctl-\(port)-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: errors) }
         let line = "sh '\(script)' \(command) \(port) >/dev/null 2>'\(errors)'"
