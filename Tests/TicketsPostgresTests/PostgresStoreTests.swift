@@ -202,3 +202,30 @@ extension PostgresTicketStore {
                 "node-b, silent since 26, is gone for node-a at 100; a never expires itself")
     }
 }
+
+@Suite struct PostgresNodeHeartbeatTests {
+    @Test func theHeartbeatThreadStampsTheNodeWithItsClock() async throws {
+        let database = try PostgresTestDatabase()
+        let clock = Mutex(Date(timeIntervalSince1970: 1_800_000_000))
+        let store = try database.open(node: "node-h") { options in
+            options.heartbeatInterval = .milliseconds(20)
+            options.now = { clock.withLock { $0 } }
+        }
+        defer { store.close() }
+        clock.withLock { $0 = Date(timeIntervalSince1970: 1_800_000_042) }
+        #expect(try eventually { try store.nodes().first?.heartbeatAt == Date(timeIntervalSince1970: 1_800_000_042) })
+        #expect(try store.nodes().map(\.state) == [.active])
+    }
+
+    @Test func scriptsSplitAtSemicolonsOutsideQuotesCommentsAndFunctionBodies() {
+        let sql = """
+            CREATE TABLE t (a text CHECK (a <> ';')); -- the caller's note; not a split
+            CREATE FUNCTION f() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
+            SELECT 1
+            """
+        let statements = PostgresSession.statements(sql)
+        #expect(statements.count == 3)
+        #expect(statements[1].hasSuffix("END $$"))
+        #expect(statements[2] == "SELECT 1")
+    }
+}
