@@ -5,6 +5,7 @@
 import Foundation
 import Tickets
 import TicketsSQLite
+import GRDB
 
 /// A ticket store backend under test.
 public enum StoreBackend: String, CaseIterable, Sendable, CustomStringConvertible {
@@ -82,5 +83,35 @@ public final class TestDatabase: Sendable {
         case .sqlite:
             try SQLiteTicketReader(path: sqlitePath)
         }
+    }
+}
+
+/// Raw SQL past the store's API, as an administrator with the database's own client would run
+/// it: for the invariants each backend's schema must enforce by itself (the event log is
+/// append-only, statuses are known). Statements use literals only, no parameters, so the
+/// same text runs on every backend.
+public protocol StoreProbe: Sendable {
+    /// Runs one statement in its own transaction; throws what the database refuses.
+    func execute(_ sql: String) throws
+}
+
+extension TestDatabase {
+    /// A probe on this database, beside any store open on it.
+    public func probe() -> any StoreProbe {
+        switch backend {
+        case .sqlite: SQLiteProbe(path: sqlitePath)
+        }
+    }
+}
+
+/// A connection of its own per statement, like `sqlite3` beside the server.
+private struct SQLiteProbe: StoreProbe {
+    let path: String
+
+    func execute(_ sql: String) throws {
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(5)
+        let queue = try DatabaseQueue(path: path, configuration: configuration)
+        try queue.write { db in try db.execute(sql: sql) }
     }
 }
