@@ -136,7 +136,9 @@ let package = Package(
         // Tickets' tests: the pure domain (no database); the store tests, run against every
         // backend of TicketsTestSupport's StoreBackend; and what only SQLite has.
         .testTarget(name: "TicketsTests", dependencies: ["Tickets", "WorkCalendar"]),
-        .target(name: "TicketsTestSupport", dependencies: ["Tickets", "TicketsSQLite", "TicketsPostgres", "WorkCalendar"],
+        .target(name: "TicketsTestSupport", dependencies: [
+                    "Tickets", "TicketsSQLite", "TicketsPostgres", "WorkCalendar", .product(name: "GRDB", package: "GRDB.swift"),
+                ],
                 path: "Tests/TicketsTestSupport"),
         .testTarget(name: "TicketStoreTests", dependencies: ["Tickets", "TicketsTestSupport", "WorkCalendar"]),
         .testTarget(name: "TicketsSQLiteTests", dependencies: [

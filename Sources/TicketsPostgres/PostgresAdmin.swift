@@ -39,3 +39,17 @@ public enum PostgresAdmin {
         }
     }
 }
+
+extension PostgresAdmin {
+    /// Runs one statement on a connection of its own, as `psql` would beside the server (tests
+    /// probe the schema's own rules with it); throws what the server refuses.
+    public static func execute(_ sql: String, on url: PostgresURL) throws(TicketStoreError) {
+        let session = try PostgresSession.connect(url)
+        defer { session.close() }
+        do {
+            try session.execute(sql)
+        } catch {
+            throw TicketStoreError.postgres(error)
+        }
+    }
+}

@@ -6,6 +6,7 @@ import Foundation
 import Tickets
 import TicketsSQLite
 import TicketsPostgres
+import GRDB
 
 /// A ticket store backend under test.
 public enum StoreBackend: String, CaseIterable, Sendable, CustomStringConvertible {
@@ -124,4 +125,44 @@ public final class TestDatabase: Sendable {
 /// The test environment lacks what a backend needs (said plainly, never skipped).
 public struct TestDatabaseError: Error, CustomStringConvertible {
     public var description: String
+}
+
+/// Raw SQL past the store's API, as an administrator with the database's own client would run
+/// it: for the invariants each backend's schema must enforce by itself (the event log is
+/// append-only, statuses are known). Statements use literals only, no parameters, so the
+/// same text runs on every backend.
+public protocol StoreProbe: Sendable {
+    /// Runs one statement in its own transaction; throws what the database refuses.
+    func execute(_ sql: String) throws
+}
+
+extension TestDatabase {
+    /// A probe on this database, beside any store open on it.
+    public func probe() -> any StoreProbe {
+        switch backend {
+        case .sqlite: SQLiteProbe(path: sqlitePath)
+        case .postgres: PostgresProbe(url: postgresURL!)
+        }
+    }
+}
+
+/// A connection of its own per statement, like `sqlite3` beside the server.
+private struct SQLiteProbe: StoreProbe {
+    let path: String
+
+    func execute(_ sql: String) throws {
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(5)
+        let queue = try DatabaseQueue(path: path, configuration: configuration)
+        try queue.write { db in try db.execute(sql: sql) }
+    }
+}
+
+/// A connection of its own per statement, like `psql` beside the server.
+private struct PostgresProbe: StoreProbe {
+    let url: PostgresURL
+
+    func execute(_ sql: String) throws {
+        try PostgresAdmin.execute(sql, on: url)
+    }
 }
