@@ -18,6 +18,17 @@ final class PostgresWriterState: Sendable {
     }
 
     let snapshot = Mutex(Snapshot())
+    /// Tests: how many of the next commits lose their reply (the connection is dropped right
+    /// after COMMIT succeeded), to exercise the lookup in `committed_batches`.
+    let replyLossesToInject = Mutex(0)
+
+    func takeInjectedReplyLoss() -> Bool {
+        replyLossesToInject.withLock { count in
+            guard count > 0 else { return false }
+            count -= 1
+            return true
+        }
+    }
     /// Called (on the writer thread) each time the writer finds PostgreSQL unreachable.
     let onDown: Mutex<(@Sendable () -> Void)?> = Mutex(nil)
 
@@ -206,6 +217,11 @@ final class PostgresBatchCommitter: TicketBatchCommitter, @unchecked Sendable {
             try session.script("COMMIT")
         } catch let error where PostgresSession.isConnectionFailure(error) {
             throw ConnectionLost(underlying: error, commitSent: true)
+        }
+        if state.takeInjectedReplyLoss() {
+            session.close()
+            throw ConnectionLost(underlying: TicketStoreError.database(code: -5, message: "injected: COMMIT reply lost"),
+                                 commitSent: true)
         }
         batches += 1
         if batches % 1000 == 0 {

@@ -85,7 +85,7 @@ public final class PostgresTicketStore: TicketStore, WorkOrderWriting, @unchecke
 
     private let options: Options
     private let writer: GroupCommitQueue<PostgresBatchCommitter>
-    private let writerState: PostgresWriterState
+    let writerState: PostgresWriterState
     private let numbering: PostgresTicketNumbering
     private let reader: PostgresTicketReader
     private let nodeSession = Mutex<PostgresSession?>(nil)

@@ -229,3 +229,33 @@ extension PostgresTicketStore {
         #expect(statements[2] == "SELECT 1")
     }
 }
+
+@Suite struct PostgresRetryTests {
+    /// The connection drops after COMMIT succeeded, before its reply: the writer reconnects,
+    /// finds its batch in committed_batches and does not apply it again (a retry would hit
+    /// the primary key and fail every open, or call every finish already finished).
+    @Test func aBatchWhoseCommitReplyWasLostIsNeitherLostNorDoubled() async throws {
+        let database = try PostgresTestDatabase()
+        let store = try database.open { $0.retryInitial = .milliseconds(10) }
+        defer { store.close() }
+        store.writerState.replyLossesToInject.withLock { $0 = 1 }
+        let results = Mutex<[Result<Void, TicketStoreError>]>([])
+        var ids: [TicketID] = []
+        for _ in 0..<5 {
+            let id = store.allocateID(at: monday())
+            ids.append(id)
+            store.open(arriving(id, at: monday())) { result in results.withLock { $0.append(result) } }
+        }
+        await store.flush()
+        #expect(results.withLock { $0.count } == 5)
+        #expect(results.withLock { $0 }.allSatisfy { (try? $0.get()) != nil }, "\(results.withLock { $0 })")
+        #expect(store.health.reconnects == 1)
+        store.writerState.replyLossesToInject.withLock { $0 = 1 }
+        let outcome = CallOutcome(endedAt: monday(plus: 30), disposition: .callerHangup, sipStatus: 200)
+        try await store.finishAndWait(id: ids[0], outcome: outcome).get()
+        #expect(store.health.reconnects == 2)
+        #expect(try database.count("SELECT count(*) FROM calls") == 5)
+        #expect(try database.count("SELECT count(*) FROM calls WHERE disposition = 'caller_hangup'") == 1)
+        #expect(store.metrics.writesFailed == 0)
+    }
+}
