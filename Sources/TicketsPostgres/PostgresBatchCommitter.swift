@@ -84,6 +84,8 @@ final class PostgresBatchCommitter: TicketBatchCommitter, @unchecked Sendable {
         var underlying: any Error
         /// COMMIT was sent: the batch may have committed.
         var commitSent: Bool
+        /// What the batch did, if it turns out committed (for the counters).
+        var outcome = TicketBatchOutcome()
     }
 
     func commit(_ writes: [TicketWrite], relaxedSync: Bool, policy: WorkOrderPolicy,
@@ -111,7 +113,7 @@ final class PostgresBatchCommitter: TicketBatchCommitter, @unchecked Sendable {
                     results = attempt
                     return outcome
                 } catch let lost as ConnectionLost {
-                    if lost.commitSent { uncertain = (attempt, TicketBatchOutcome()) }
+                    if lost.commitSent { uncertain = (attempt, lost.outcome) }
                     throw lost
                 }
             } catch let lost as ConnectionLost {
@@ -216,12 +218,12 @@ final class PostgresBatchCommitter: TicketBatchCommitter, @unchecked Sendable {
         do {
             try session.script("COMMIT")
         } catch let error where PostgresSession.isConnectionFailure(error) {
-            throw ConnectionLost(underlying: error, commitSent: true)
+            throw ConnectionLost(underlying: error, commitSent: true, outcome: outcome)
         }
         if state.takeInjectedReplyLoss() {
             session.close()
             throw ConnectionLost(underlying: TicketStoreError.database(code: -5, message: "injected: COMMIT reply lost"),
-                                 commitSent: true)
+                                 commitSent: true, outcome: outcome)
         }
         batches += 1
         if batches % 1000 == 0 {
