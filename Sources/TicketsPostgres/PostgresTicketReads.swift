@@ -76,7 +76,10 @@ public final class PostgresTicketReader: TicketReading, @unchecked Sendable {
     }
 
     public func workOrder(id: TicketID) throws(TicketStoreError) -> WorkOrder? {
-        try read { session in try PostgresWriteTransaction(session: session, node: "-").workOrder(id: id) }
+        try read { session in
+            try session.query("SELECT \(PostgresRows.workOrderColumns) FROM work_orders WHERE id = $1", [.text(id.rawValue)])
+                .first.map { row throws(TicketStoreError) in try PostgresRows.workOrder(row) }
+        }
     }
 
     public func workOrderDetail(id: TicketID, within unit: UnitID?) throws(TicketStoreError) -> WorkOrderDetail? {
@@ -85,7 +88,10 @@ public final class PostgresTicketReader: TicketReading, @unchecked Sendable {
             try session.script("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
             defer { try? session.script("COMMIT") }
             let transaction = PostgresWriteTransaction(session: session, node: "-")
-            guard let order = try transaction.workOrder(id: id) else { return nil }
+            guard let order = try session.query("SELECT \(PostgresRows.workOrderColumns) FROM work_orders WHERE id = $1",
+                                                [.text(id.rawValue)]).first.map({ row throws(TicketStoreError) in
+                try PostgresRows.workOrder(row)
+            }) else { return nil }
             if let unit, !(try transaction.isWithin(order.unit, scope: unit)) { return nil }
             let events = try transaction.events(of: id)
             let lifecycle = try? TicketLifecycle(replaying: events.map(\.event))

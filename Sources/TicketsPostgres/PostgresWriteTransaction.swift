@@ -83,8 +83,12 @@ struct PostgresWriteTransaction: TicketWriteTransaction {
         try !session.query("SELECT 1 FROM calls WHERE id = $1", [.text(id.rawValue)]).isEmpty
     }
 
+    /// Locks the row for the rest of the transaction (`FOR UPDATE`): nodes' writers (and the
+    /// CLI's desk) that change the same work order take turns, so none writes its projection
+    /// from a stale read. A deadlock between two batches fails one write alone (its savepoint).
     func workOrder(id: TicketID) throws -> WorkOrder? {
-        try session.query("SELECT \(PostgresRows.workOrderColumns) FROM work_orders WHERE id = $1", [.text(id.rawValue)])
+        try session.query("SELECT \(PostgresRows.workOrderColumns) FROM work_orders WHERE id = $1 FOR UPDATE",
+                          [.text(id.rawValue)])
             .first.map { row throws(TicketStoreError) in try PostgresRows.workOrder(row) }
     }
 

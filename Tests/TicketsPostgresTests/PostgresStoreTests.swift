@@ -259,3 +259,26 @@ extension PostgresTicketStore {
         #expect(store.metrics.writesFailed == 0)
     }
 }
+
+@Suite struct PostgresDeskTests {
+    @Test func theDeskAppendsBesideARunningStoreWithTheStoresChecks() async throws {
+        let database = try PostgresTestDatabase()
+        let units = try UnitDirectory(units: [Unit(id: "ningxia", name: "宁夏回族自治区", kind: .region)])
+        let store = try database.open { $0.units = units }
+        defer { store.close() }
+        let id = try await store.answeredCall(at: monday())
+        let desk = try PostgresTicketDesk(url: database.url, policy: .standard(timeZone: shanghai))
+        let order = try desk.append(TicketEvent(.dispatched(to: "ningxia"), at: monday(plus: 120), actor: "agent:1001"), to: id)
+        #expect(order.status == .dispatched)
+        #expect(order.signDeadline != nil)
+        #expect(try store.workOrderDetail(id: id)?.events.map(\.event.kind) == [.accepted, .dispatched(to: "ningxia")])
+        #expect(try store.workOrderDetail(id: id)?.dispatches.map(\.unit) == ["ningxia"])
+        #expect(throws: TicketStoreError.unknownUnit("nowhere")) {
+            try desk.append(TicketEvent(.dispatched(to: "nowhere"), at: monday(plus: 130), actor: "agent:1001"), to: id)
+        }
+        let missing = try TicketID(parsing: "20261102-000777")
+        #expect(throws: TicketStoreError.workOrderNotFound(missing)) {
+            try desk.append(TicketEvent(.handled, at: monday(plus: 130), actor: "agent:1001"), to: missing)
+        }
+    }
+}
