@@ -178,7 +178,8 @@ public final class PostgresTicketStore: TicketStore, WorkOrderWriting, @unchecke
         for callback in callbacks { callback(.success(())) }
     }
 
-    static let saturated = TicketStoreError.database(
+    /// What `open()` fails with once ``admission`` is `.refusing`.
+    public static let saturated = TicketStoreError.database(
         code: -3, message: "PostgreSQL is unreachable and the write queue is full: new calls are refused")
 
     public func finish(id: TicketID, outcome: CallOutcome, onCommit: TicketCommitCallback?) {
