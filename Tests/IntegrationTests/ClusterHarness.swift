@@ -1,0 +1,169 @@
+import Foundation
+import Testing
+import Tickets
+
+/// A cluster on loopback for the tests: Kamailio with the repository's
+/// deploy/kamailio/kamailio.cfg on 127.0.0.1:`frontPort`, and `hotline serve` nodes on
+/// 127.0.0.11, .12, ... (SIP `nodePort`, HTTP `nodePort + 1`), each with its own SQLite store.
+/// Fixed ports below 10000, under the SIPp media and RTP ranges the other tests use and under
+/// the ephemeral range; the nodes' own addresses keep them apart from 127.0.0.1's servers.
+final class Cluster: @unchecked Sendable {
+    struct KamailioMissing: Error, CustomStringConvertible {
+        var description: String {
+            "kamailio not found (looked on PATH and /usr/sbin/kamailio): make test installs it (Debian kamailio kamailio-extra-modules)"
+        }
+    }
+    struct FrontNotReady: Error, CustomStringConvertible {
+        var log: String
+        var description: String { "Kamailio did not answer OPTIONS within 10 s; its output:\n\(log)" }
+    }
+
+    static let frontPort = 9150
+    static let nodePort = 9160
+    let directory: URL
+    private(set) var nodes: [ServerProcess?]
+    /// Nodes that exited and were restarted: kept so their directories (the restarted node's
+    /// database) outlive them.
+    private var retired: [ServerProcess] = []
+    private let kamailio = Process()
+    private let kamailioLog: URL
+    let drainTimeout: String
+
+    static func nodeIP(_ index: Int) -> String { "127.0.0.\(11 + index)" }
+
+    /// The flags that put node `index` on its own address with its name.
+    func nodeArguments(_ index: Int) -> [String] { Cluster.nodeArguments(index, drainTimeout: drainTimeout) }
+
+    static func nodeArguments(_ index: Int, drainTimeout: String) -> [String] {
+        ["--sip", "\(Cluster.nodeIP(index)):\(Cluster.nodePort)", "--http", "\(Cluster.nodeIP(index)):\(Cluster.nodePort + 1)",
+         "--node", "node\(index + 1)", "--drain-timeout", drainTimeout, "--call-loops", "1", "--agents", "off"]
+    }
+
+    init(nodes count: Int = 3, drainTimeout: String = "10s") async throws {
+        guard let kamailioPath = Repo.which("kamailio")
+                ?? (FileManager.default.isExecutableFile(atPath: "/usr/sbin/kamailio") ? "/usr/sbin/kamailio" : nil) else {
+            throw KamailioMissing()
+        }
+        _ = try SIPp.require()
+        self.drainTimeout = drainTimeout
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("hotline-cluster-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        kamailioLog = directory.appendingPathComponent("kamailio.log")
+        var nodes: [ServerProcess?] = []
+        let list = (0..<count).map { "1 sip:\(Cluster.nodeIP($0)):\(Cluster.nodePort)" }.joined(separator: "\n") + "\n"
+        let listPath = directory.appendingPathComponent("dispatcher.list").path
+        try list.write(toFile: listPath, atomically: true, encoding: .utf8)
+        for index in 0..<count {
+            let nodeDirectory = directory.appendingPathComponent("node\(index + 1)")
+            try FileManager.default.createDirectory(at: nodeDirectory, withIntermediateDirectories: true)
+            nodes.append(try await ServerProcess(directory: nodeDirectory, extra: Cluster.nodeArguments(index, drainTimeout: drainTimeout)))
+        }
+        self.nodes = nodes
+        _ = FileManager.default.createFile(atPath: kamailioLog.path, contents: nil)
+        kamailio.executableURL = URL(fileURLWithPath: kamailioPath)
+        kamailio.currentDirectoryURL = Repo.root
+        kamailio.arguments = ["-f", "deploy/kamailio/kamailio.cfg", "-DD", "-E",
+                              "-A", "LISTEN=udp:127.0.0.1:\(Cluster.frontPort)", "-A", "DS_LIST=\"\(listPath)\"",
+                              // the tests' load generator runs on 127.0.0.1: pike must not ban it
+                              "-A", "TRUSTED_NET=\"127.0.0.1/32\""]
+        kamailio.standardOutput = try FileHandle(forWritingTo: kamailioLog)
+        kamailio.standardError = try FileHandle(forWritingTo: kamailioLog)
+        kamailio.standardInput = FileHandle.nullDevice
+        try kamailio.run()
+        let deadline = ContinuousClock.now + .seconds(10)
+        while try await !frontAnswers() {
+            guard ContinuousClock.now < deadline, kamailio.isRunning else { throw FrontNotReady(log: kamailioLogText) }
+        }
+        // The dispatcher's first probe round: every node answered and is in rotation.
+        for index in 0..<count { try await waitUntilProbed(index) }
+    }
+
+    var kamailioLogText: String { (try? String(contentsOf: kamailioLog, encoding: .utf8)) ?? "" }
+
+    /// An OPTIONS to the front itself, answered by Kamailio.
+    func frontAnswers() async throws -> Bool {
+        let result = try await run(try SIPp.require(), [
+            "127.0.0.1:\(Cluster.frontPort)", "-sf", Repo.root.appendingPathComponent("deploy/kamailio/probe.xml").path,
+            "-m", "1", "-i", "127.0.0.1", "-recv_timeout", "1000", "-timeout", "2s", "-timeout_error", "-nostdin",
+        ], timeout: .seconds(5))
+        return result.status == 0
+    }
+
+    func node(_ index: Int) -> ServerProcess { nodes[index]! }
+
+    /// How many out-of-dialog OPTIONS node `index` has received (the front's probes).
+    func optionsReceived(_ index: Int) async throws -> Double {
+        let text = try await node(index).http("/metrics")
+        return prometheusValue(text, "hotline_sip_requests_total{node=\"node\(index + 1)\",direction=\"in\",method=\"OPTIONS\"}") ?? 0
+    }
+
+    /// Waits (up to 10 s) until node `index` has answered two more probes: the front has
+    /// seen it answer since it was last changed.
+    func waitUntilProbed(_ index: Int) async throws {
+        let start = try await optionsReceived(index)
+        let deadline = ContinuousClock.now + .seconds(10)
+        while try await optionsReceived(index) < start + 2 {
+            #expect(ContinuousClock.now < deadline, "node\(index + 1) was not probed by the front within 10 s")
+            if ContinuousClock.now >= deadline { return }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+    }
+
+    /// Restarts node `index` on its own database after it exited.
+    func restart(_ index: Int) async throws {
+        let old = node(index)
+        retired.append(old)
+        nodes[index] = try await ServerProcess(reusing: old, extra: nodeArguments(index))
+    }
+
+    /// A SIPp caller through the front: `calls` calls at `rate`/s, each `hold` ms long.
+    func sipp(calls: Int, rate: Int, hold: Int, service: String = "12345", logs name: String,
+              timeout: Duration = .seconds(120)) async throws -> CommandResult {
+        let logs = directory.appendingPathComponent("sipp-\(name)")
+        try FileManager.default.createDirectory(at: logs, withIntermediateDirectories: true)
+        var result = try await run(try SIPp.require(), [
+            "127.0.0.1:\(Cluster.frontPort)", "-sf", Repo.scenario("cluster-call"), "-s", service, "-i", "127.0.0.1",
+            "-mi", "127.0.0.1", "-mp", String(allocateSIPpMediaPort()), "-m", String(calls), "-r", String(rate), "-l", "200",
+            "-d", String(hold), "-recv_timeout", "20000", "-timeout_error", "-max_retrans", "5", "-nostdin",
+            "-trace_err", "-error_file", logs.appendingPathComponent("errors.log").path,
+            "-trace_msg", "-message_file", logs.appendingPathComponent("messages.log").path,
+        ], timeout: timeout)
+        if result.status != 0 {
+            result.stderr += (try? String(contentsOf: logs.appendingPathComponent("errors.log"), encoding: .utf8)) ?? ""
+        }
+        return result
+    }
+
+    /// Call-IDs of the calls SIPp saw answered (a 200 to its INVITE) in run `name`.
+    func answeredCallIDs(_ name: String) -> Set<String> {
+        let text = (try? String(contentsOf: directory.appendingPathComponent("sipp-\(name)/messages.log"), encoding: .utf8)) ?? ""
+        var ids = Set<String>()
+        for message in text.components(separatedBy: "----------------------------------------------- ") {
+            guard message.contains("message received"), message.contains("SIP/2.0 200"),
+                  message.range(of: #"CSeq:\s*1 INVITE"#, options: [.regularExpression, .caseInsensitive]) != nil,
+                  let id = message.firstMatch(of: /(?i)Call-ID:\s*(\S+)/) else { continue }
+            ids.insert(String(id.1))
+        }
+        return ids
+    }
+
+    /// Answered tickets of every node's store, by node.
+    func answeredTickets() throws -> [[CallTicket]] {
+        try nodes.map { node in try node!.tickets().filter { $0.answeredAt != nil } }
+    }
+
+    func stop() async {
+        for case let node? in nodes { _ = await node.stop() }
+        if kamailio.isRunning {
+            kamailio.terminate()
+            let deadline = ContinuousClock.now + .seconds(10)
+            while kamailio.isRunning, ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(50)) }
+            if kamailio.isRunning { kill(kamailio.processIdentifier, SIGKILL) }
+        }
+    }
+
+    deinit {
+        if kamailio.isRunning { kill(kamailio.processIdentifier, SIGKILL) }
+        try? FileManager.default.removeItem(at: directory)
+    }
+}
