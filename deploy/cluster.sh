@@ -15,7 +15,8 @@ dir=var/cluster
 bin=${HOTLINE_BIN:-.build/release/hotline}
 front=${FRONT:-127.0.0.1:5060}
 nodes=${NODES:-3}
-db=${CLUSTER_DB:-var/cluster/node{n}.sqlite}
+db=${CLUSTER_DB:-}
+[ -n "$db" ] || db='var/cluster/node{n}.sqlite'
 dialplan=${DIALPLAN:-Dialplans/12345.yaml}
 drain_timeout=${DRAIN_TIMEOUT:-120s}
 pg_port=${PG_PORT:-55432}
@@ -36,7 +37,7 @@ wait_exit() {
 # An OPTIONS to the front answered (the front answers its own OPTIONS with 200).
 front_answers() {
   command -v sipp >/dev/null || die "sipp is missing (apt-get install sip-tester; make cluster installs it)"
-  sipp "$front" -sf deploy/kamailio/probe.xml -m 1 -i 127.0.0.1 \
+  sipp "$front" -sf deploy/kamailio/probe.xml -m 1 -i 127.0.0.1 -p $((30000 + RANDOM % 2000)) \
     -recv_timeout 1000 -timeout 2s -timeout_error -nostdin >/dev/null 2>&1
 }
 
@@ -55,7 +56,7 @@ start() {
     if alive "$dir/node$n.pid"; then echo "node$n already running"; continue; fi
     low=$((20000 + (n - 1) * 3000))
     # shellcheck disable=SC2086
-    nohup "$bin" serve --sip "$ip:5060" --http "$ip:8080" --node "node$n" --db "${db//\{n\}/$n}" \
+    nohup "$bin" serve --sip "$ip:5060" --http "$ip:8080" --node "node$n" --db "$(printf %s "$db" | sed "s/{n}/$n/g")" \
       --dialplan "$dialplan" --prompts Prompts --rtp-ports "$low-$((low + 2999))" --drain-timeout "$drain_timeout" \
       ${NODE_ARGS:-} > "$dir/node$n.log" 2>&1 < /dev/null &
     echo $! > "$dir/node$n.pid"
@@ -70,7 +71,7 @@ start() {
     echo "node$n: sip $(node_ip "$n"):5060 http $(node_ip "$n"):8080 (log $dir/node$n.log)"
   done
   if ! alive "$dir/kamailio.pid"; then
-    nohup kamailio -f deploy/kamailio/kamailio.cfg -DD -E -A "LISTEN=udp:$front" -A "DS_LIST=\"$dir/dispatcher.list\"" \
+    nohup kamailio -f deploy/kamailio/kamailio.cfg -DD -E -A "LISTEN=udp:$front" -A "DS_LIST=\"$PWD/$dir/dispatcher.list\"" \
       > "$dir/kamailio.log" 2>&1 < /dev/null &
     echo $! > "$dir/kamailio.pid"
   fi
