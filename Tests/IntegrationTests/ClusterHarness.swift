@@ -25,7 +25,7 @@ final class Cluster: @unchecked Sendable {
     /// Nodes that exited and were restarted: kept so their directories (the restarted node's
     /// database) outlive them.
     private var retired: [ServerProcess] = []
-    private let kamailio = Process()
+    private var kamailio: SpawnedProcess!
     private let kamailioLog: URL
     let drainTimeout: String
 
@@ -59,20 +59,18 @@ final class Cluster: @unchecked Sendable {
             nodes.append(try await ServerProcess(directory: nodeDirectory, extra: Cluster.nodeArguments(index, drainTimeout: drainTimeout)))
         }
         self.nodes = nodes
-        _ = FileManager.default.createFile(atPath: kamailioLog.path, contents: nil)
-        kamailio.executableURL = URL(fileURLWithPath: kamailioPath)
-        kamailio.currentDirectoryURL = Repo.root
-        kamailio.arguments = ["-f", "deploy/kamailio/kamailio.cfg", "-DD", "-E",
-                              "-A", "LISTEN=udp:127.0.0.1:\(Cluster.frontPort)", "-A", "DS_LIST=\"\(listPath)\"",
-                              // the tests' load generator runs on 127.0.0.1: pike must not ban it
-                              "-A", "TRUSTED_NET=\"127.0.0.1/32\""]
-        kamailio.standardOutput = try FileHandle(forWritingTo: kamailioLog)
-        kamailio.standardError = try FileHandle(forWritingTo: kamailioLog)
-        kamailio.standardInput = FileHandle.nullDevice
-        try kamailio.run()
+        kamailio = try SpawnedProcess(kamailioPath, [
+            "-f", Repo.root.appendingPathComponent("deploy/kamailio/kamailio.cfg").path, "-DD", "-E",
+            "-A", "LISTEN=udp:127.0.0.1:\(Cluster.frontPort)", "-A", "DS_LIST=\"\(listPath)\"",
+            // the tests' load generator runs on 127.0.0.1: pike must not ban it
+            "-A", "TRUSTED_NET=\"127.0.0.1/32\"",
+        ], output: kamailioLog.path)
         let deadline = ContinuousClock.now + .seconds(10)
         while try await !frontAnswers() {
-            guard ContinuousClock.now < deadline, kamailio.isRunning else { throw FrontNotReady(log: kamailioLogText) }
+            guard ContinuousClock.now < deadline, kamailio.isRunning else {
+                kamailio.kill()
+                throw FrontNotReady(log: kamailioLogText)
+            }
         }
         // The dispatcher's first probe round: every node answered and is in rotation.
         for index in 0..<count { try await waitUntilProbed(index) }
@@ -103,8 +101,11 @@ final class Cluster: @unchecked Sendable {
         let start = try await optionsReceived(index)
         let deadline = ContinuousClock.now + .seconds(10)
         while try await optionsReceived(index) < start + 2 {
-            #expect(ContinuousClock.now < deadline, "node\(index + 1) was not probed by the front within 10 s")
-            if ContinuousClock.now >= deadline { return }
+            if ContinuousClock.now >= deadline {
+                let metrics = try await node(index).http("/metrics").split(separator: "\n").filter { $0.contains("OPTIONS") }
+                Issue.record("node\(index + 1) was not probed by the front within 10 s (from \(start)): \(metrics)\n\(kamailioLogText.suffix(3000))")
+                return
+            }
             try await Task.sleep(for: .milliseconds(200))
         }
     }
@@ -154,16 +155,71 @@ final class Cluster: @unchecked Sendable {
 
     func stop() async {
         for case let node? in nodes { _ = await node.stop() }
-        if kamailio.isRunning {
-            kamailio.terminate()
-            let deadline = ContinuousClock.now + .seconds(10)
-            while kamailio.isRunning, ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(50)) }
-            if kamailio.isRunning { kill(kamailio.processIdentifier, SIGKILL) }
-        }
+        await kamailio.stop()
     }
 
     deinit {
-        if kamailio.isRunning { kill(kamailio.processIdentifier, SIGKILL) }
+        kamailio?.kill()
         try? FileManager.default.removeItem(at: directory)
+    }
+}
+
+/// A child started with posix_spawn and a clean signal mask. Foundation's Process starts its
+/// child from a dispatch thread, whose blocked signals the child inherits: Kamailio's timer
+/// (SIGALRM) then never ticks, so the dispatcher never probes and nothing times out.
+final class SpawnedProcess: @unchecked Sendable {
+    let pid: pid_t
+    private var status: Int32?
+
+    init(_ path: String, _ arguments: [String], output: String) throws {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var empty = sigset_t(), all = sigset_t()
+        sigemptyset(&empty)
+        sigfillset(&all)
+        posix_spawnattr_setsigmask(&attributes, &empty)
+        posix_spawnattr_setsigdefault(&attributes, &all)
+        // Its own process group: stop() signals Kamailio's workers along with their parent.
+        posix_spawnattr_setpgroup(&attributes, 0)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP))
+        let argv: [UnsafeMutablePointer<CChar>?] = ([path] + arguments).map { strdup($0) } + [nil]
+        defer { for p in argv { free(p) } }
+        var pid: pid_t = 0
+        let rc = posix_spawn(&pid, path, &actions, &attributes, argv, environ)
+        guard rc == 0 else { throw POSIXError(POSIXErrorCode(rawValue: rc) ?? .EINVAL) }
+        self.pid = pid
+    }
+
+    var isRunning: Bool {
+        if status != nil { return false }
+        var s: Int32 = 0
+        if waitpid(pid, &s, WNOHANG) == pid { status = s; return false }
+        return true
+    }
+
+    /// SIGTERM to the group, up to 10 s for the parent to exit, then SIGKILL to the group.
+    func stop() async {
+        guard isRunning else { return kill() }
+        Foundation.kill(-pid, SIGTERM)
+        let deadline = ContinuousClock.now + .seconds(10)
+        while isRunning, ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(50)) }
+        kill()
+    }
+
+    /// SIGKILL to the whole group (workers a dead parent left behind included), reaped.
+    func kill() {
+        Foundation.kill(-pid, SIGKILL)
+        if status == nil {
+            var s: Int32 = 0
+            waitpid(pid, &s, 0)
+            status = s
+        }
     }
 }

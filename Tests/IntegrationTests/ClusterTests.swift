@@ -31,7 +31,7 @@ import Tickets
         let cluster = try await Cluster(drainTimeout: "60s")
         // A long call straight to node 2 keeps it draining (not drained) while the flood runs.
         let node2 = cluster.node(1)
-        async let long = node2.sipp("cluster-call", calls: 1, rate: 1, extra: ["-d", "6000"])
+        async let long = node2.sipp("cluster-call", calls: 1, rate: 1, extra: ["-d", "10000"])
         let deadline = ContinuousClock.now + .seconds(10)
         while try await node2.http("/health").contains("\"active_calls\":0") {
             #expect(ContinuousClock.now < deadline, "the long call did not start")
@@ -42,13 +42,13 @@ import Tickets
         #expect(status == 202, "\(body)")
         #expect(try await node2.http("/health").contains("\"state\":\"draining\""))
         try await cluster.waitUntilProbed(1) // the front has seen a 503 by now
+        let metrics = try await node2.http("/metrics")
+        #expect((prometheusValue(metrics, #"hotline_sip_responses_total{node="node2",direction="out",status="503"}"#) ?? 0) >= 2,
+                "the probes were answered 503")
         let before = try node2.tickets().count
         let sipp = try await cluster.sipp(calls: 30, rate: 20, hold: 200, logs: "drain")
         #expect(sipp.status == 0, "\(sipp.stderr.suffix(2000))")
         #expect(try node2.tickets().count == before, "the draining node took no new call")
-        let metrics = try await node2.http("/metrics")
-        #expect((prometheusValue(metrics, #"hotline_sip_responses_total{node="node2",direction="out",status="503"}"#) ?? 0) >= 1,
-                "the probes were answered 503")
         _ = try await long
         #expect(await node2.waitForExit(timeout: .seconds(20)) == 0, "drained node exits 0 once its call ended")
         let served = try cluster.answeredTickets()

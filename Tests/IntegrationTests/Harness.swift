@@ -283,6 +283,9 @@ final class ServerProcess: @unchecked Sendable {
     func http(_ method: String, _ path: String, body: String? = nil) async throws -> (Int, String) {
         var request = URLRequest(url: URL(string: "http://\(httpHost):\(httpPort)\(path)")!)
         request.httpMethod = method
+        // Foundation caches GET answers without Cache-Control: a second /metrics or /health
+        // read would see the first one's figures.
+        request.cachePolicy = .reloadIgnoringLocalCacheData
         request.httpBody = body.map { Data($0.utf8) }
         let (data, response) = try await URLSession.shared.data(for: request)
         return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
@@ -291,8 +294,8 @@ final class ServerProcess: @unchecked Sendable {
     var pid: Int32 { process.processIdentifier }
 
     func http(_ path: String) async throws -> String {
-        let (data, _) = try await URLSession.shared.data(from: URL(string: "http://\(httpHost):\(httpPort)\(path)")!)
-        return String(decoding: data, as: UTF8.self)
+        let (_, body) = try await http("GET", path)
+        return body
     }
 
     deinit {
