@@ -101,7 +101,9 @@ public final class HotlineServer: Sendable {
         let centre = try loadContactCentre(configuration, dialplan: dialplan, cache: cache, logger: logger)
         // 3. Tickets: crash recovery happens here.
         // This server's own metrics registry: the ticket writer, the call loops and /metrics share it.
-        let metrics = ServerMetrics(node: configuration.node)
+        // With --node, every series carries node="NAME"; without, the series keep their bare
+        // names (one server alone; the benchmarks match them exactly).
+        let metrics = ServerMetrics(node: configuration.nodeName)
         var options = SQLiteTicketStore.Options(durability: configuration.durability, timeZone: configuration.timeZone,
                                                 deferral: configuration.ticketDeferral)
         options.writerTimers = metrics.ticketWriter

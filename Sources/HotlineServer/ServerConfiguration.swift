@@ -14,8 +14,9 @@ public struct ServerConfiguration: Sendable {
     /// The address put in Contact, Via and SDP `c=`. Defaults to `sipHost`; must be set
     /// when listening on a wildcard address.
     public var advertisedHost: String?
-    /// This node's name in a cluster: the `node` label of every metric, `/health`. Defaults
-    /// to the SIP listen address (`host:port`), unique among nodes on one machine.
+    /// This node's name in a cluster (`--node`): the `node` label of every metric (only when
+    /// set: a lone server keeps bare series names) and `/health`, which otherwise names the
+    /// SIP listen address (`host:port`), unique among nodes on one machine.
     public var nodeName: String?
     /// The name in effect.
     public var node: String { nodeName ?? (sipHost.contains(":") ? "[\(sipHost)]:\(sipPort)" : "\(sipHost):\(sipPort)") }

@@ -75,7 +75,7 @@ struct Serve: AsyncParsableCommand {
     var agentKeepAlive = 30
     @Option(name: .customLong("nonce-secret-file"), help: "File (at least 16 bytes, e.g. openssl rand -hex 32) keying digest nonces, shared by servers behind one address (default: 32 secure random bytes drawn at start).")
     var nonceSecret: String?
-    @Option(help: "This node's name in a cluster: the node label of every metric, /health (default: the --sip address).") var node: String?
+    @Option(help: "This node's name in a cluster: a node label on every metric, and /health (which otherwise names the --sip address).") var node: String?
     @Option(name: .customLong("drain-timeout"), help: "On drain (hotline drain, SIGTERM): how long calls in progress may go on before they are hung up, e.g. 120s.")
     var drainTimeout = "120s"
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error.") var logLevel = "info"
