@@ -39,7 +39,8 @@ final class Cluster: @unchecked Sendable {
          "--node", "node\(index + 1)", "--drain-timeout", drainTimeout, "--call-loops", "1", "--agents", "off"]
     }
 
-    init(nodes count: Int = 3, drainTimeout: String = "10s") async throws {
+    /// `defines` are more Kamailio `-A` settings (e.g. `PIKE_DENSITY=10`).
+    init(nodes count: Int = 3, drainTimeout: String = "10s", defines: [String] = []) async throws {
         guard let kamailioPath = Repo.which("kamailio")
                 ?? (FileManager.default.isExecutableFile(atPath: "/usr/sbin/kamailio") ? "/usr/sbin/kamailio" : nil) else {
             throw KamailioMissing()
@@ -64,7 +65,7 @@ final class Cluster: @unchecked Sendable {
             "-A", "LISTEN=udp:127.0.0.1:\(Cluster.frontPort)", "-A", "DS_LIST=\"\(listPath)\"",
             // the tests' load generator runs on 127.0.0.1: pike must not ban it
             "-A", "TRUSTED_NET=\"127.0.0.1/32\"",
-        ], output: kamailioLog.path)
+        ] + defines.flatMap { ["-A", $0] }, output: kamailioLog.path)
         let deadline = ContinuousClock.now + .seconds(10)
         while try await !frontAnswers() {
             guard ContinuousClock.now < deadline, kamailio.isRunning else {
@@ -78,13 +79,18 @@ final class Cluster: @unchecked Sendable {
 
     var kamailioLogText: String { (try? String(contentsOf: kamailioLog, encoding: .utf8)) ?? "" }
 
-    /// An OPTIONS to the front itself, answered by Kamailio.
-    func frontAnswers() async throws -> Bool {
-        let result = try await run(try SIPp.require(), [
+    /// An OPTIONS to the front itself from `source`, answered by Kamailio.
+    func frontAnswers(from source: String = "127.0.0.1") async throws -> Bool {
+        try await probeFront(from: source, count: 1, rate: 1).status == 0
+    }
+
+    /// `count` OPTIONS to the front itself from `source` at `rate`/s.
+    func probeFront(from source: String, count: Int, rate: Int) async throws -> CommandResult {
+        try await run(try SIPp.require(), [
             "127.0.0.1:\(Cluster.frontPort)", "-sf", Repo.root.appendingPathComponent("deploy/kamailio/probe.xml").path,
-            "-m", "1", "-i", "127.0.0.1", "-recv_timeout", "1000", "-timeout", "2s", "-timeout_error", "-nostdin",
-        ], timeout: .seconds(5))
-        return result.status == 0
+            "-m", String(count), "-r", String(rate), "-i", source, "-recv_timeout", "1000", "-timeout", "10s", "-timeout_error",
+            "-max_retrans", "1", "-nostdin",
+        ], timeout: .seconds(15))
     }
 
     func node(_ index: Int) -> ServerProcess { nodes[index]! }

@@ -98,4 +98,17 @@ import Tickets
         #expect(byNode[0].count + byNode[2].count > afterKill[0].count + afterKill[2].count + 40,
                 "new calls went to the survivors: \(afterKill.map(\.count)) -> \(byNode.map(\.count))")
     }
+
+    @Test("a source over the pike density is banned at the front; other sources are still answered")
+    func floodingSourceIsBanned() async throws {
+        let cluster = try await Cluster(nodes: 1, defines: ["PIKE_DENSITY=10"])
+        // 60 requests in about 1.2 s from 127.0.0.2: far over 10 per 2 s.
+        let flood = try await cluster.probeFront(from: "127.0.0.2", count: 60, rate: 50)
+        #expect(flood.status != 0, "some of the flood went unanswered")
+        #expect(try await !cluster.frontAnswers(from: "127.0.0.2"), "the flooding source is banned")
+        #expect(try await cluster.frontAnswers(from: "127.0.0.3"), "another source is answered")
+        #expect(try await cluster.frontAnswers(from: "127.0.0.1"))
+        #expect(cluster.kamailioLogText.contains("flood from 127.0.0.2"))
+        await cluster.stop()
+    }
 }

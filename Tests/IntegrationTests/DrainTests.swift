@@ -15,7 +15,7 @@ import Tickets
 
     @Test("SIGTERM drains: OPTIONS and new INVITEs get 503, the call in progress is hung up with BYE at --drain-timeout, its ticket finished, exit 0")
     func sigtermDrainsThenHangsUp() async throws {
-        let server = try await ServerProcess(extra: ["--drain-timeout", "2s", "--node", "solo"])
+        let server = try await ServerProcess(extra: ["--drain-timeout", "8s", "--node", "solo"])
         // A caller who would stay 20 s: the server's BYE at the drain timeout ends the call.
         async let long = server.sipp("cluster-call", calls: 1, rate: 1, extra: ["-d", "20000"], timeout: .seconds(30))
         try await waitForCalls(server, 1)
