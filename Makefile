@@ -10,7 +10,7 @@ RUN_PACKAGES  := pkg-config libasound2-dev libopus-dev libsqlite3-dev
 TEST_PACKAGES := $(RUN_PACKAGES) sip-tester sqlite3 postgresql kamailio kamailio-extra-modules
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
-.PHONY: all deps deps-test build release run test conformance clean prompts pg-start pg-stop
+.PHONY: all deps deps-test build release run test conformance clean prompts pg-start pg-stop cluster cluster-stop cluster-status
 
 all: build
 
@@ -52,6 +52,22 @@ pg-start: deps-test
 
 pg-stop:
 	deploy/postgres/pgctl.sh stop $(PG_PORT)
+
+# A cluster on loopback (deploy/cluster.sh): Kamailio on 127.0.0.1:5060 over three nodes
+# (SIP 127.0.0.11-13:5060, HTTP :8080), PostgreSQL; pid files and logs in var/cluster/.
+# CLUSTER_DB is each node's --db ({n}: the node number); with the PostgreSQL store it becomes
+# the shared URL, e.g. CLUSTER_DB=$$(deploy/postgres/pgctl.sh url $(PG_PORT)).
+CLUSTER_DB ?= var/cluster/node{n}.sqlite
+CLUSTER_BIN ?= .build/release/hotline
+cluster: deps-test release
+	HOTLINE_BIN=$(CLUSTER_BIN) CLUSTER_DB='$(CLUSTER_DB)' DIALPLAN=$(DIALPLAN) PG_PORT=$(PG_PORT) deploy/cluster.sh start
+
+# Drains the nodes (calls in progress finish), stops Kamailio, and PostgreSQL if cluster started it.
+cluster-stop:
+	PG_PORT=$(PG_PORT) deploy/cluster.sh stop
+
+cluster-status:
+	deploy/cluster.sh status
 
 # The shared conformance kit against a server on the bench dialplan.
 conformance: deps-test build

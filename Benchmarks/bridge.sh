@@ -56,7 +56,8 @@ fi
 work=$(mktemp -d)
 server=""; pids=()
 cleanup() {
-  for p in "${pids[@]}" $server; do kill "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  [ -z "$server" ] || kill -INT "$server" 2>/dev/null || true # SIGINT: hang up and exit now (SIGTERM drains)
   if [ -n "$server" ]; then
     for _ in $(seq 50); do kill -0 "$server" 2>/dev/null || break; sleep 0.1; done
     kill -KILL "$server" 2>/dev/null || true

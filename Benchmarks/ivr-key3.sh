@@ -22,7 +22,7 @@ bin=${HOTLINE_BIN:-.build/release/hotline}
 scenario=${SCENARIO:-ivr-key3-info}
 command -v sipp >/dev/null || { echo "needs sipp (apt-get install sip-tester)" >&2; exit 2; }
 work=$(mktemp -d)
-trap 'kill $server 2>/dev/null || true; rm -rf "$work"' EXIT
+trap 'kill -INT $server 2>/dev/null || true; rm -rf "$work"' EXIT
 port=$((15060 + RANDOM % 1000)); http=$((17060 + RANDOM % 1000))
 "$bin" serve --sip 127.0.0.1:$port --http 127.0.0.1:$http --dialplan Dialplans/bench.yaml --db "$work/t.sqlite" \
   --rtp-ports 20000-39999 --max-calls 5000 --log-level warning ${SERVER_ARGS:-} > "$work/server.out" 2> "$work/server.err" &

@@ -54,7 +54,7 @@ server=""; pids=()
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   if [ -n "$server" ]; then
-    kill "$server" 2>/dev/null || true
+    kill -INT "$server" 2>/dev/null || true # SIGINT: hang up and exit now (SIGTERM drains)
     for _ in $(seq 100); do kill -0 "$server" 2>/dev/null || break; sleep 0.1; done
     kill -KILL "$server" 2>/dev/null || true
   fi

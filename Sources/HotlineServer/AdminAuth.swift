@@ -34,6 +34,8 @@ public enum AdminAccess: Sendable, Equatable {
     case readContactCentre
     /// Run it: log agents in and out, pause them, change the licensed seats.
     case operateContactCentre
+    /// Drain the node (admin only).
+    case operateNode
 }
 
 extension AdminRole {
@@ -268,6 +270,7 @@ public struct AdminAuth: Sendable {
             case .changeConfiguration: "change the dialplans"
             case .readContactCentre: "see the contact centre"
             case .operateContactCentre: "run the contact centre (agents, seats)"
+            case .operateNode: "drain the node"
             }
             return .refused(.error(.forbidden, code: "forbidden", "role \(principal.role.rawValue) may not \(what)"))
         }

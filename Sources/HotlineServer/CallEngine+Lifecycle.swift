@@ -6,6 +6,12 @@ import Tickets
 import Timers
 
 extension CallEngine {
+    /// Refuses new calls and answers the front's OPTIONS probes with 503 (a node draining
+    /// behind the front); calls in progress go on.
+    func refuseNewCalls() {
+        draining = true
+    }
+
     /// Refuses new calls (503) and hangs up the current ones.
     func drain() {
         draining = true

@@ -358,6 +358,10 @@ extension CallEngine: SIPEndpointDelegate {
             if inDialog {
                 guard let call = dialogCall(for: request, key) else { return }
                 respond(request, on: key, .ok, toTag: call.dialog.id.localTag, extra: capabilityHeaders())
+            } else if draining {
+                // The front's probe: 503 takes this node out of its rotation while it drains.
+                respond(request, on: key, .serviceUnavailable, reason: "Service Unavailable (draining)",
+                        extra: [(.retryAfter, String(configuration.retryAfterSeconds))])
             } else {
                 respond(request, on: key, .ok, extra: capabilityHeaders())
             }

@@ -31,6 +31,8 @@ public final class HotlineServer: Sendable {
     private let readers: NIOThreadPool
     /// Re-reads agents.yaml and queues.yaml; nil without a contact centre.
     let contactCentreReloader: ContactCentreReloader?
+    /// Active, draining, drained (``NodeDrain``).
+    let lifecycleDriver: NodeLifecycle
 
     public enum StartError: Error, CustomStringConvertible {
         case dialplan(String)
@@ -55,7 +57,9 @@ public final class HotlineServer: Sendable {
     private init(configuration: ServerConfiguration, sipAddress: SocketAddress, httpAddress: SocketAddress?,
                  group: MultiThreadedEventLoopGroup, engines: [CallEnginePeer],
                  tickets: any HotlineStore, http: AdminHTTPServer?, adminGroup: MultiThreadedEventLoopGroup?,
-                 logger: Logger, dialplans: DialplanPublisher, readers: NIOThreadPool, contactCentreReloader: ContactCentreReloader?) {
+                 logger: Logger, dialplans: DialplanPublisher, readers: NIOThreadPool, contactCentreReloader: ContactCentreReloader?,
+                 lifecycle: NodeLifecycle) {
+        self.lifecycleDriver = lifecycle
         self.configuration = configuration
         self.sipAddress = sipAddress
         self.httpAddress = httpAddress
@@ -98,7 +102,9 @@ public final class HotlineServer: Sendable {
         let centre = try loadContactCentre(configuration, dialplan: dialplan, cache: cache, logger: logger)
         // 3. Tickets: crash recovery happens here.
         // This server's own metrics registry: the ticket writer, the call loops and /metrics share it.
-        let metrics = ServerMetrics()
+        // With --node, every series carries node="NAME"; without, the series keep their bare
+        // names (one server alone; the benchmarks match them exactly).
+        let metrics = ServerMetrics(node: configuration.nodeName)
         var options = SQLiteTicketStore.Options(durability: configuration.durability, timeZone: configuration.timeZone,
                                                 deferral: configuration.ticketDeferral)
         options.writerTimers = metrics.ticketWriter
@@ -212,6 +218,7 @@ public final class HotlineServer: Sendable {
                                              promptsPath: configuration.promptsPath, promptExists: promptExists,
                                              logger: logger)
         }
+        let lifecycle = NodeLifecycle(engines: engines, timeout: configuration.drainTimeout, logger: logger)
         var http: AdminHTTPServer?
         var adminGroup: MultiThreadedEventLoopGroup?
         let readers = NIOThreadPool(numberOfThreads: 2)
@@ -219,7 +226,8 @@ public final class HotlineServer: Sendable {
         if let host = configuration.httpHost {
             let ticketRoutes = TicketRoutes.routes(.init(store: store, auth: auth, pool: readers, units: units,
                                                          timeZone: configuration.timeZone))
-            let routes = routes(engines: engines, tickets: store, metrics: metrics)
+            let routes = routes(engines: engines, tickets: store, metrics: metrics, lifecycle: lifecycle, node: configuration.node)
+                .merging(drainRoute(lifecycle, auth: auth)) { a, _ in a }
                 .merging(DialplanRoutes.routes(publisher: publisher, auth: auth)) { a, _ in a }
                 .merging(ticketRoutes) { a, _ in a }
                 .merging(ContactCentreRoutes.routes(link: acdLink, auth: auth)) { a, _ in a }
@@ -252,7 +260,7 @@ public final class HotlineServer: Sendable {
         ])
         return HotlineServer(configuration: configuration, sipAddress: sip, httpAddress: http?.localAddress,
                              group: group, engines: engines, tickets: store, http: http, adminGroup: adminGroup, logger: logger, dialplans: publisher,
-                             readers: readers, contactCentreReloader: reloader)
+                             readers: readers, contactCentreReloader: reloader, lifecycle: lifecycle)
     }
 
     /// Stops taking calls, hangs up the ones in progress (their tickets say
@@ -300,11 +308,14 @@ public final class HotlineServer: Sendable {
         return EventLoopFuture.reduce(EngineSnapshot(), futures, on: engines[0].eventLoop, +)
     }
 
-    private static func routes(engines: [CallEnginePeer], tickets: any TicketStore, metrics: ServerMetrics) -> [String: AdminRoute] {
-        [
+    private static func routes(engines: [CallEnginePeer], tickets: any TicketStore, metrics: ServerMetrics,
+                               lifecycle: NodeLifecycle, node: String) -> [String: AdminRoute] {
+        let nodeJSON = jsonString(node)
+        return [
             "GET /health": { _, _ in
                 snapshot(engines).map { s in
-                    .json("{\"status\":\"\(s.draining ? "draining" : "ok")\",\"active_calls\":\(s.activeCalls),\"call_loops\":\(engines.count)}\n")
+                    .json("{\"status\":\"\(s.draining ? "draining" : "ok")\",\"node\":\(nodeJSON),\"state\":\"\(lifecycle.state.rawValue)\","
+                        + "\"active_calls\":\(s.activeCalls),\"call_loops\":\(engines.count)}\n")
                 }
             },
             "GET /metrics": { _, _ in

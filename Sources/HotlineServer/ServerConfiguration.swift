@@ -15,6 +15,15 @@ public struct ServerConfiguration: Sendable {
     /// The address put in Contact, Via and SDP `c=`. Defaults to `sipHost`; must be set
     /// when listening on a wildcard address.
     public var advertisedHost: String?
+    /// This node's name in a cluster (`--node`): the `node` label of every metric (only when
+    /// set: a lone server keeps bare series names) and `/health`, which otherwise names the
+    /// SIP listen address (`host:port`), unique among nodes on one machine.
+    public var nodeName: String?
+    /// The name in effect.
+    public var node: String { nodeName ?? (sipHost.contains(":") ? "[\(sipHost)]:\(sipPort)" : "\(sipHost):\(sipPort)") }
+    /// How long a drain (`hotline drain`, SIGTERM) lets calls in progress go on before
+    /// hanging them up.
+    public var drainTimeout: Duration = .seconds(120)
     /// Admin HTTP listener (`/health`, `/metrics`); nil to disable.
     public var httpHost: String? = "127.0.0.1"
     public var httpPort: Int = 8080

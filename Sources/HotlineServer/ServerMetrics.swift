@@ -30,10 +30,13 @@ final class ServerMetrics: Sendable {
     let ticketWriter: TicketWriterTimers
     private let publisher: Mutex<MetricsPublisher>
 
-    init() {
+    /// `node` names the node in a cluster: every series then carries a `node="NAME"` label
+    /// (Prometheus has no registry-wide labels, so each series is made with it).
+    init(node: String? = nil) {
         let registry = self.registry
+        let common: [(String, String)] = node.map { [("node", $0)] } ?? []
         func timer(_ name: String, _ help: String) -> CoreMetrics.Timer {
-            let histogram = registry.makeDurationHistogram(descriptor: .named(name, help: help), buckets: Self.latencyBuckets)
+            let histogram = registry.makeDurationHistogram(descriptor: .named(name, help: help), labels: common, buckets: Self.latencyBuckets)
             return CoreMetrics.Timer(label: name, dimensions: [], handler: histogram)
         }
         setupTime = timer("hotline_call_setup_seconds",
@@ -45,7 +48,7 @@ final class ServerMetrics: Sendable {
             queueWait: timer("hotline_ticket_queue_wait_seconds", "Ticket writer: how long each batch's first write waited before its transaction began."))
         rtpTickLateness = timer("hotline_rtp_tick_lateness_seconds", "How late the 20 ms RTP pacing tick started after its deadline.")
         rtpTickDuration = timer("hotline_rtp_tick_duration_seconds", "How long one RTP pacing tick took.")
-        publisher = Mutex(MetricsPublisher(registry: registry))
+        publisher = Mutex(MetricsPublisher(registry: registry, commonLabels: common))
     }
 
     /// The Prometheus text (format 0.0.4) after `publish` has written this scrape's counters
@@ -80,11 +83,16 @@ struct MetricsPublisher: Sendable {
     }
 
     private let registry: PrometheusCollectorRegistry
+    /// Labels every series carries first (the node's name).
+    private let commonLabels: [(String, String)]
     private var counters: [Series: (counter: Prometheus.Counter, total: UInt64)] = [:]
     private var gauges: [Series: Prometheus.Gauge] = [:]
     private var reported: Set<Series> = []
 
-    init(registry: PrometheusCollectorRegistry) { self.registry = registry }
+    init(registry: PrometheusCollectorRegistry, commonLabels: [(String, String)] = []) {
+        self.registry = registry
+        self.commonLabels = commonLabels
+    }
 
     mutating func beginScrape() { reported.removeAll(keepingCapacity: true) }
 
@@ -107,6 +115,7 @@ struct MetricsPublisher: Sendable {
         case .counter:
             count(name, help: help, labels: labels, total: value.isFinite && value > 0 ? UInt64(value) : 0)
         case .gauge:
+            let labels = commonLabels + labels
             let series = Series(name, labels)
             reported.insert(series)
             let gauge = gauges[series] ?? registry.makeGauge(descriptor: .named(name, help: help), labels: labels)
@@ -116,6 +125,7 @@ struct MetricsPublisher: Sendable {
     }
 
     private mutating func count(_ name: String, help: String, labels: [(String, String)], total: UInt64) {
+        let labels = commonLabels + labels
         let series = Series(name, labels)
         let known = counters[series] ?? (registry.makeCounter(descriptor: .named(name, help: help), labels: labels), 0)
         if total >= known.total {

@@ -16,7 +16,7 @@ struct Hotline: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "A SIP IVR and call-routing engine for public-service hotlines.",
         subcommands: [Serve.self, TicketsCommand.self, ReportCommand.self, DialplanCLI.self, FloodCommand.self, ConsoleCommand.self,
-                      SeatsCommand.self, AgentsCommand.self],
+                      SeatsCommand.self, AgentsCommand.self, DrainCommand.self],
         defaultSubcommand: Serve.self)
 }
 
@@ -76,6 +76,9 @@ struct Serve: AsyncParsableCommand {
     var agentKeepAlive = 30
     @Option(name: .customLong("nonce-secret-file"), help: "File (at least 16 bytes, e.g. openssl rand -hex 32) keying digest nonces, shared by servers behind one address (default: 32 secure random bytes drawn at start).")
     var nonceSecret: String?
+    @Option(help: "This node's name in a cluster: a node label on every metric, and /health (which otherwise names the --sip address).") var node: String?
+    @Option(name: .customLong("drain-timeout"), help: "On drain (hotline drain, SIGTERM): how long calls in progress may go on before they are hung up, e.g. 120s.")
+    var drainTimeout = "120s"
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error.") var logLevel = "info"
 
     func run() async throws {
@@ -83,6 +86,11 @@ struct Serve: AsyncParsableCommand {
         config.sipHost = sip.host
         config.sipPort = sip.port
         config.advertisedHost = advertise
+        config.nodeName = node
+        guard let drain = DurationSyntax.parse(drainTimeout, .commandLine) else {
+            throw ValidationError("--drain-timeout wants a duration such as 120s or 2m")
+        }
+        config.drainTimeout = drain
         if http == "off" {
             config.httpHost = nil
         } else {
@@ -159,40 +167,64 @@ struct Serve: AsyncParsableCommand {
             }
         }
         hangup.resume()
-        await termination.wait()
+        // SIGTERM drains (the front stops sending calls, calls in progress finish, then the
+        // node exits); SIGINT hangs up at once, as before.
+        server.onDrained { termination.deliver(.drained) }
+        loop: while true {
+            switch await termination.next() {
+            case .interrupt: break loop
+            case .terminate: server.drain()
+            case .drained: break loop
+            }
+        }
         hangup.cancel()
         logger.info("shutting down: hanging up calls and committing tickets")
         await server.shutdown()
     }
 }
 
-/// SIGINT and SIGTERM, caught from the moment this is created; `wait()` returns at once if
-/// one already arrived.
+/// SIGINT and SIGTERM (and the server's "drained"), caught from the moment this is created
+/// and queued in order; `next()` returns at once if one already arrived.
 final class TerminationSignal: @unchecked Sendable {
+    enum Event: Sendable { case interrupt, terminate, drained }
     private let queue = DispatchQueue(label: "hotline.signals")
     private var sources: [DispatchSourceSignal] = []
     // Both below are only touched on `queue`.
-    private var fired = false
-    private var waiter: CheckedContinuation<Void, Never>?
+    private var pending: [Event] = []
+    private var waiter: CheckedContinuation<Event, Never>?
 
     init() {
-        for sig in [SIGINT, SIGTERM] {
+        for (sig, event) in [(SIGINT, Event.interrupt), (SIGTERM, Event.terminate)] {
             signal(sig, SIG_IGN) // the dispatch source receives it instead of the default action
             let source = DispatchSource.makeSignalSource(signal: sig, queue: queue)
-            source.setEventHandler { [unowned self] in
-                fired = true
-                waiter?.resume()
-                waiter = nil
-            }
+            source.setEventHandler { [unowned self] in record(event) }
             source.resume()
             sources.append(source)
         }
     }
 
-    func wait() async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+    /// Queues an event from elsewhere (the server drained).
+    func deliver(_ event: Event) {
+        queue.async { self.record(event) }
+    }
+
+    /// On `queue`.
+    private func record(_ event: Event) {
+        if let waiter {
+            self.waiter = nil
+            waiter.resume(returning: event)
+        } else {
+            pending.append(event)
+        }
+    }
+
+    /// Returns on the first signal.
+    func wait() async { _ = await next() }
+
+    func next() async -> Event {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Event, Never>) in
             queue.async {
-                if self.fired { continuation.resume() } else { self.waiter = continuation }
+                if self.pending.isEmpty { self.waiter = continuation } else { continuation.resume(returning: self.pending.removeFirst()) }
             }
         }
     }

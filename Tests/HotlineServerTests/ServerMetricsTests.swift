@@ -132,3 +132,20 @@ private func lines(_ text: String, startingWith prefix: String) -> [Substring] {
         #expect(sample(text, "hotline_resident_memory_bytes") == 4096)
     }
 }
+
+@Suite struct NodeLabelTests {
+    @Test("a node's name labels every series: counters, gauges and the latency histograms")
+    func everySeriesCarriesTheNode() {
+        let metrics = ServerMetrics(node: "node-1")
+        metrics.setupTime.record(.milliseconds(3))
+        let text = metrics.exposition { p in
+            p.add("calls_total", .counter, help: "Calls.", labels: [("disposition", "answered")], value: 5)
+            p.add("active_calls", .gauge, help: "Calls.", value: 2)
+        }
+        #expect(sample(text, #"calls_total{node="node-1",disposition="answered"}"#) == 5)
+        #expect(sample(text, #"active_calls{node="node-1"}"#) == 2)
+        #expect(sample(text, #"hotline_call_setup_seconds_count{node="node-1"}"#) == 1)
+        let unlabelled = text.split(separator: "\n").filter { !$0.hasPrefix("#") && !$0.contains("node=\"node-1\"") }
+        #expect(unlabelled.isEmpty, "every sample names the node: \(unlabelled)")
+    }
+}

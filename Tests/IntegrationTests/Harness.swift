@@ -145,6 +145,10 @@ final class ServerProcess: @unchecked Sendable {
     let database: String
     private(set) var sipPort = 0
     private(set) var httpPort = 0
+    /// The admin listener's address (127.0.0.1 unless --http named another).
+    private(set) var httpHost = "127.0.0.1"
+    /// The SIP socket's address (127.0.0.1 unless --sip named another).
+    private(set) var sipHost = "127.0.0.1"
     private let errorLog: URL
 
     private let ownsDirectory: Bool
@@ -191,6 +195,8 @@ final class ServerProcess: @unchecked Sendable {
         }
         sipPort = Int(sip.1)!
         httpPort = Int(http.1)!
+        if let host = line.firstMatch(of: /http=([0-9.]+):/) { httpHost = String(host.1) }
+        if let host = line.firstMatch(of: /sip=([0-9.]+):/) { sipHost = String(host.1) }
     }
 
     enum HarnessError: Error { case notReady(String) }
@@ -215,7 +221,7 @@ final class ServerProcess: @unchecked Sendable {
     private var reaped = false
 
     /// Waits for the process to end; after `timeout` it is killed and -1 returned.
-    private func waitForExit(timeout: Duration) async -> Int32 {
+    func waitForExit(timeout: Duration) async -> Int32 {
         await withCheckedContinuation { continuation in
             DispatchQueue.global().async {
                 if self.reaped { return continuation.resume(returning: self.process.terminationStatus) }
@@ -231,10 +237,10 @@ final class ServerProcess: @unchecked Sendable {
         }
     }
 
-    /// SIGTERM: the server hangs up, commits every ticket and exits (status 0); a server that
-    /// does not exit within 20 s is killed and -1 returned.
+    /// SIGINT: the server hangs up, commits every ticket and exits (status 0); a server that
+    /// does not exit within 20 s is killed and -1 returned. (SIGTERM drains instead.)
     func stop() async -> Int32 {
-        if !reaped { process.terminate() }
+        if !reaped { process.interrupt() }
         return await waitForExit(timeout: .seconds(20))
     }
 
@@ -256,7 +262,7 @@ final class ServerProcess: @unchecked Sendable {
         let logs = directory.appendingPathComponent("sipp-\(scenario)-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: logs, withIntermediateDirectories: true)
         var result = try await run(sipp, [
-            "127.0.0.1:\(sipPort)", "-sf", Repo.scenario(scenario), "-s", service, "-i", "127.0.0.1",
+            "\(sipHost):\(sipPort)", "-sf", Repo.scenario(scenario), "-s", service, "-i", "127.0.0.1",
             "-mi", "127.0.0.1", "-mp", String(mediaPort), "-m", String(calls), "-r", String(rate), "-l", "500",
             "-recv_timeout", "60000", "-timeout_error", "-max_retrans", "3", "-nostdin",
             "-trace_err", "-error_file", logs.appendingPathComponent("errors.log").path,
@@ -276,8 +282,11 @@ final class ServerProcess: @unchecked Sendable {
 
     /// Any admin request; returns the status and the body.
     func http(_ method: String, _ path: String, body: String? = nil) async throws -> (Int, String) {
-        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(httpPort)\(path)")!)
+        var request = URLRequest(url: URL(string: "http://\(httpHost):\(httpPort)\(path)")!)
         request.httpMethod = method
+        // Foundation caches GET answers without Cache-Control: a second /metrics or /health
+        // read would see the first one's figures.
+        request.cachePolicy = .reloadIgnoringLocalCacheData
         request.httpBody = body.map { Data($0.utf8) }
         let (data, response) = try await URLSession.shared.data(for: request)
         return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
@@ -286,8 +295,8 @@ final class ServerProcess: @unchecked Sendable {
     var pid: Int32 { process.processIdentifier }
 
     func http(_ path: String) async throws -> String {
-        let (data, _) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(httpPort)\(path)")!)
-        return String(decoding: data, as: UTF8.self)
+        let (_, body) = try await http("GET", path)
+        return body
     }
 
     deinit {

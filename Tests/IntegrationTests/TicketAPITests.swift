@@ -352,6 +352,11 @@ struct TicketAPITests {
         _ = try await api.call("GET", "/health", "/health", token: nil, expect: 200)
         _ = try await api.call("GET", "/metrics", "/metrics", token: nil, expect: 200)
 
+        // MARK: drain (last: the node exits once drained)
+        _ = try await api.call("POST", "/api/drain", "/api/drain", token: auditor, expect: 403)
+        let drain = try await api.call("POST", "/api/drain", "/api/drain", token: admin, expect: 202)
+        #expect(drain.json?["started"] == .bool(true))
+
         // Every documented operation answered 2xx at least once...
         for operation in api.documentedOperations.sorted() {
             #expect(api.succeeded.contains(operation), "\(operation) was never called with success")
