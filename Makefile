@@ -55,9 +55,9 @@ pg-stop:
 
 # A cluster on loopback (deploy/cluster.sh): Kamailio on 127.0.0.1:5060 over three nodes
 # (SIP 127.0.0.11-13:5060, HTTP :8080), PostgreSQL; pid files and logs in var/cluster/.
-# CLUSTER_DB is each node's --db ({n}: the node number); with the PostgreSQL store it becomes
-# the shared URL, e.g. CLUSTER_DB=$$(deploy/postgres/pgctl.sh url $(PG_PORT)).
-CLUSTER_DB ?= var/cluster/node{n}.sqlite
+# CLUSTER_DB is each node's --db: the shared PostgreSQL (pgctl.sh's), or per-node SQLite files
+# with CLUSTER_DB='var/cluster/node{n}.sqlite' ({n}: the node number).
+CLUSTER_DB ?= postgres://hotline@127.0.0.1:$(PG_PORT)/hotline
 CLUSTER_BIN ?= .build/release/hotline
 cluster: deps-test release
 	HOTLINE_BIN=$(CLUSTER_BIN) CLUSTER_DB='$(CLUSTER_DB)' DIALPLAN=$(DIALPLAN) PG_PORT=$(PG_PORT) deploy/cluster.sh start

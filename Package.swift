@@ -96,7 +96,7 @@ let package = Package(
         // MARK: composition root and executable
         .target(name: "HotlineServer", dependencies: [
             "SIPCore", "SDP", "SIPTransaction", "SIPDialog", "SIPTransport", "SIPEndpoint",
-            "RTP", "Codecs", "Media", "Dialplan", "Tickets", "TicketsSQLite", "Timers", "AudioDevice",
+            "RTP", "Codecs", "Media", "Dialplan", "Tickets", "TicketsSQLite", "TicketsPostgres", "Timers", "AudioDevice",
             "ACD", "ACDConfig", "SIPAuth", "SIPRegistrar", "CallControl",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
@@ -112,7 +112,7 @@ let package = Package(
             "SIPCore", .product(name: "NIOCore", package: "swift-nio"),
         ], path: "Benchmarks/Micro"),
         .executableTarget(name: "hotline", dependencies: [
-            "HotlineServer", "Dialplan", "Tickets", "TicketsSQLite", "LoadGen", "AudioDevice", "Media", "ACDConfig", "ConfigFiles",
+            "HotlineServer", "Dialplan", "Tickets", "TicketsSQLite", "TicketsPostgres", "LoadGen", "AudioDevice", "Media", "ACDConfig", "ConfigFiles",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),

@@ -24,6 +24,8 @@ struct AdmissionControl {
 
     enum Reason: String, Sendable, CaseIterable {
         case draining, maxCalls = "max_calls", rate, sourceRate = "source_rate", overload
+        /// The ticket store cannot record more calls (shared store down, its queue full).
+        case ticketStore = "ticket_store"
     }
 
     enum Decision: Equatable, Sendable {
@@ -71,8 +73,9 @@ struct AdmissionControl {
         observeAnswerDelay(age)
     }
 
-    mutating func admit(source: String, activeCalls: Int, draining: Bool, now: Instant) -> Decision {
-        let decision = decide(source: source, activeCalls: activeCalls, draining: draining, now: now)
+    mutating func admit(source: String, activeCalls: Int, draining: Bool, storeRefusing: Bool = false, now: Instant) -> Decision {
+        let decision = storeRefusing && !draining ? .reject(.ticketStore)
+            : decide(source: source, activeCalls: activeCalls, draining: draining, now: now)
         if case .reject(let reason) = decision { rejections[reason, default: 0] += 1 }
         return decision
     }

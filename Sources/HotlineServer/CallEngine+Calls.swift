@@ -22,7 +22,8 @@ extension CallEngine {
     func newCall(_ request: SIPRequest, _ key: SIPTransactionKey, _ source: SocketAddress) {
         // Admission control first: a flood gets clean, cheap 503s, never a collapse.
         if case .reject(let reason) = admission.admit(source: source.ipAddress ?? "", activeCalls: callCount.current,
-                                                      draining: draining, now: CallEngine.monotonicNow()) {
+                                                      draining: draining, storeRefusing: !tickets.acceptsNewCalls,
+                                                      now: CallEngine.monotonicNow()) {
             return reject(request, key, .serviceUnavailable, disposition: .rejectedCapacity,
                           reason: "Service Unavailable (\(reason.rawValue))",
                           extra: [(.retryAfter, String(configuration.retryAfterSeconds))])

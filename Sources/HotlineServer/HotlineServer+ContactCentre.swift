@@ -49,7 +49,7 @@ extension HotlineServer {
             cache.prompt(named: name, language: language.rawValue) != nil
         }
         if !missing.isEmpty { throw .prompts(missing.joined(separator: "\n")) }
-        let seatsFile = SeatOverride.url(beside: configuration.databasePath)
+        let seatsFile = SeatOverride.url(in: configuration.dataDirectory)
         let saved: SeatOverride?
         do { saved = try SeatOverride.load(from: seatsFile, agentsYAMLLicensedSeats: setup.agents.licensedSeats) } catch {
             throw .contactCentre(error.description)

@@ -10,6 +10,7 @@ import NIOCore
 import NIOPosix
 import Tickets
 import TicketsSQLite
+import TicketsPostgres
 import Codecs
 
 /// The running server: loads and checks everything before binding a socket, so a bad
@@ -125,14 +126,29 @@ public final class HotlineServer: Sendable {
         } catch {
             throw StartError.tickets("\(error)")
         }
-        let store: SQLiteTicketStore
+        let store: any HotlineStore
+        let recovered: Int
         do {
-            store = try SQLiteTicketStore(path: configuration.databasePath, options: options)
+            if configuration.usesPostgres {
+                // The store the nodes of a cluster share: this node's calls carry its name,
+                // so a restart or another node's lease sweep interrupts only its own.
+                let url = try PostgresURL(parsing: configuration.databasePath)
+                var shared = PostgresTicketStore.Options(node: configuration.node, timeZone: configuration.timeZone,
+                                                         policy: options.policy, units: options.units)
+                shared.deferral = configuration.ticketDeferral
+                shared.writerTimers = options.writerTimers
+                shared.onWriterThreadStart = options.onWriterThreadStart
+                let postgres = try PostgresTicketStore(url: url, options: shared)
+                (store, recovered) = (postgres, postgres.recoveredTicketCount)
+            } else {
+                let sqlite = try SQLiteTicketStore(path: configuration.databasePath, options: options)
+                (store, recovered) = (sqlite, sqlite.recoveredTicketCount)
+            }
         } catch {
             throw StartError.tickets("\(error)")
         }
-        if store.recoveredTicketCount > 0 {
-            logger.warning("marked tickets of calls cut off by the last shutdown as interrupted", metadata: ["count": "\(store.recoveredTicketCount)"])
+        if recovered > 0 {
+            logger.warning("marked tickets of calls cut off by the last shutdown as interrupted", metadata: ["count": "\(recovered)"])
         }
         // Every unit the database knows (retired ones too), for the admin API's unit scopes.
         let units = (try? UnitDirectory(units: store.units().map(\.unit))) ?? options.units ?? .empty
@@ -190,7 +206,7 @@ public final class HotlineServer: Sendable {
         }
         let sip = sipAddress!
         // 5. Published versions of the dialplan, archived beside the ticket database.
-        let archive = URL(fileURLWithPath: configuration.databasePath).deletingLastPathComponent().appendingPathComponent("dialplans")
+        let archive = URL(fileURLWithPath: configuration.dataDirectory).appendingPathComponent("dialplans")
         let liveACD = centre.map { LiveACDSetup($0.setup) }
         let promptExists: @Sendable (Language, String) -> Bool = { language, name in
             cache.prompt(named: name, language: language.rawValue) != nil

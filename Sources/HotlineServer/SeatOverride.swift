@@ -15,8 +15,8 @@ struct SeatOverride: Codable, Equatable {
         case setAt = "set_at"
     }
 
-    static func url(beside databasePath: String) -> URL {
-        URL(fileURLWithPath: databasePath).deletingLastPathComponent().appendingPathComponent("licensed-seats.json")
+    static func url(in dataDirectory: String) -> URL {
+        URL(fileURLWithPath: dataDirectory).appendingPathComponent("licensed-seats.json")
     }
 
     /// The seats to start with: the saved override if agents.yaml still says what it said

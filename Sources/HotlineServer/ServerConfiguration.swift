@@ -6,6 +6,7 @@ import Media
 import NIOCore
 import Tickets
 import TicketsSQLite
+import TicketsPostgres
 
 /// Everything `hotline serve` needs, decoded once from flags and environment and validated.
 public struct ServerConfiguration: Sendable {
@@ -28,7 +29,20 @@ public struct ServerConfiguration: Sendable {
     public var httpHost: String? = "127.0.0.1"
     public var httpPort: Int = 8080
     public var dialplanPath: String = "Dialplans/12345.yaml"
+    /// The ticket store: an SQLite file path (one node), or a `postgres://USER@HOST:PORT/DB`
+    /// URL (the store the nodes of a cluster share).
     public var databasePath: String = "var/hotline.sqlite"
+    /// Where the node's own files go (recordings, the dialplan archive, licensed seats); by
+    /// default the SQLite file's directory, or `var` with a PostgreSQL store.
+    public var dataPath: String?
+    /// The data directory in effect.
+    public var dataDirectory: String {
+        if let dataPath { return dataPath }
+        if usesPostgres { return "var" }
+        return URL(fileURLWithPath: databasePath).deletingLastPathComponent().path
+    }
+    /// Whether ``databasePath`` names a PostgreSQL server.
+    public var usesPostgres: Bool { PostgresURL.looksLikePostgres(databasePath) }
     public var promptsPath: String = "Prompts"
     /// DTMF tones in the caller's audio: `auto` listens when the call negotiated no RFC 4733
     /// telephone-event; `always`; `off`.
@@ -37,7 +51,7 @@ public struct ServerConfiguration: Sendable {
     public var recordingsPath: String?
     /// The recordings directory in effect.
     public var recordingsDirectory: String {
-        recordingsPath ?? URL(fileURLWithPath: databasePath).deletingLastPathComponent().appendingPathComponent("recordings").path
+        recordingsPath ?? URL(fileURLWithPath: dataDirectory).appendingPathComponent("recordings").path
     }
     /// How long a blind transfer may take to report success (the NOTIFY with a final status).
     public var transferTimeout: Duration = .seconds(32)

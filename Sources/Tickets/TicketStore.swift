@@ -69,6 +69,15 @@ public protocol TicketStore: Sendable {
 
     /// Counters of the writer, for Prometheus.
     var metrics: TicketStoreMetrics { get }
+
+    /// False while the store cannot record a new call (a shared store unreachable with its
+    /// in-memory queue full): the call engine then refuses new INVITEs with 503 rather than
+    /// answer calls it could not record. A local file store always takes them.
+    var acceptsNewCalls: Bool { get }
+}
+
+extension TicketStore {
+    public var acceptsNewCalls: Bool { true }
 }
 
 extension TicketStore {

@@ -229,6 +229,10 @@ public final class PostgresTicketStore: TicketStore, WorkOrderWriting, @unchecke
         return queued >= options.maxQueuedWrites ? .refusing : .degraded(queued: queued)
     }
 
+    public var acceptsNewCalls: Bool {
+        admission != .refusing
+    }
+
     public var health: PostgresStoreHealth {
         let snapshot = writerState.snapshot.withLock { $0 }
         return PostgresStoreHealth(connected: snapshot.connected, queuedWrites: writer.metrics.pendingWrites,

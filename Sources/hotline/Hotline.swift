@@ -54,7 +54,10 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Address callers can reach, for Contact and SDP (needed with a wildcard --sip).") var advertise: String?
     @Option(help: "Admin HTTP listen address (/health, /metrics), or 'off'.") var http = "127.0.0.1:8080"
     @Option(help: "Dialplan YAML file.") var dialplan = "Dialplans/12345.yaml"
-    @Option(help: "SQLite ticket database (created if missing).") var db = SQLiteTicketStore.defaultPath
+    @Option(help: "Ticket store: an SQLite file (created if missing), or postgres://USER@HOST:PORT/DB shared by a cluster's nodes (default: HOTLINE_DB_URL, else var/hotline.sqlite).")
+    var db: String = TicketStoreLocation.defaultValue
+    @Option(name: .customLong("data-dir"), help: "The node's own files: recordings, dialplan archive, licensed seats (default: the SQLite file's directory, or var with PostgreSQL).")
+    var dataDir: String?
     @Option(help: "Prompt directory (one subdirectory per language).") var prompts = "Prompts"
     @Option(name: .customLong("rtp-ports"), help: "RTP port range.") var rtpPorts = PortRange(argument: "20000-29999")!
     @Option(name: .customLong("max-calls"), help: "Concurrent calls before new INVITEs get 503.") var maxCalls = 2000
@@ -100,6 +103,7 @@ struct Serve: AsyncParsableCommand {
         }
         config.dialplanPath = dialplan
         config.databasePath = db
+        config.dataPath = dataDir
         config.promptsPath = prompts
         config.slaPath = sla
         config.unitsPath = units

@@ -5,6 +5,7 @@ import ArgumentParser
 import Foundation
 import Tickets
 import TicketsSQLite
+import TicketsPostgres
 
 struct TicketsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -262,9 +263,18 @@ struct ReportCommand: AsyncParsableCommand {
 
 // MARK: - Shared options
 
+/// Where the tickets are unless `--db` says: HOTLINE_DB_URL (a cluster's shared PostgreSQL),
+/// else the single node's SQLite file.
+enum TicketStoreLocation {
+    static var defaultValue: String {
+        ProcessInfo.processInfo.environment["HOTLINE_DB_URL"].flatMap { $0.isEmpty ? nil : $0 } ?? SQLiteTicketStore.defaultPath
+    }
+}
+
 /// `--db` and `--time-zone`, and opening the database for reading.
 struct DatabaseOptions: ParsableArguments {
-    @Option(help: "SQLite ticket database.") var db = SQLiteTicketStore.defaultPath
+    @Option(help: "Ticket store: an SQLite file, or postgres://USER@HOST:PORT/DB (default: HOTLINE_DB_URL, else var/hotline.sqlite).")
+    var db: String = TicketStoreLocation.defaultValue
     @Option(name: .customLong("time-zone"), help: "Time zone of --from and --to (default: TZ, or the system's).")
     var timeZone: String?
 
@@ -284,6 +294,9 @@ struct DatabaseOptions: ParsableArguments {
 
     /// A reader; an older database is migrated first when no server holds it.
     func reader() throws -> any TicketReading {
+        if PostgresURL.looksLikePostgres(db) {
+            return PostgresTicketReader(url: try PostgresURL(parsing: db))
+        }
         do {
             return try SQLiteTicketReader(path: db)
         } catch {
@@ -297,7 +310,8 @@ struct DatabaseOptions: ParsableArguments {
 
 /// What every event command takes.
 struct EventOptions: ParsableArguments {
-    @Option(help: "SQLite ticket database.") var db = SQLiteTicketStore.defaultPath
+    @Option(help: "Ticket store: an SQLite file, or postgres://USER@HOST:PORT/DB (default: HOTLINE_DB_URL, else var/hotline.sqlite).")
+    var db: String = TicketStoreLocation.defaultValue
     @Option(help: "Who does it, recorded on the event (default: cli:$USER).") var actor: String?
     @Option(help: "A note kept with the event.") var note: String?
     @Option(help: "When it happened, ISO 8601 with a zone (default: now).") var at: String?
@@ -337,7 +351,10 @@ struct EventOptions: ParsableArguments {
     }
 
     /// The desk; an older database is migrated first when no server holds it.
-    private func openDesk(policy: WorkOrderPolicy, units: UnitDirectory?) throws(TicketStoreError) -> any TicketEventDesk {
+    private func openDesk(policy: WorkOrderPolicy, units: UnitDirectory?) throws -> any TicketEventDesk {
+        if PostgresURL.looksLikePostgres(db) {
+            return try PostgresTicketDesk(url: try PostgresURL(parsing: db), policy: policy, units: units)
+        }
         do {
             return try SQLiteTicketDesk(path: db, policy: policy, units: units)
         } catch {
