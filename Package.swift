@@ -146,7 +146,7 @@ let package = Package(
         ]),
         // PostgreSQL only (migrations, outage, nodes, numbering across nodes); needs a real server:
         // HOTLINE_TEST_DB_URL (make test starts deploy/postgres/pgctl.sh).
-        .testTarget(name: "TicketsPostgresTests", dependencies: ["Tickets", "TicketsPostgres"]),
+        .testTarget(name: "TicketsPostgresTests", dependencies: ["Tickets", "TicketsPostgres", "TicketsTestSupport"]),
         .testTarget(name: "SIPAuthTests", dependencies: ["SIPAuth", "SIPCore"]),
         .testTarget(name: "CallControlTests", dependencies: ["CallControl", "Dialplan", "SIPCore"]),
         .testTarget(name: "ACDTests", dependencies: ["Randomness", "ACD", "ACDConfig", "SIPAuth", "Dialplan"]),
@@ -165,6 +165,6 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),
-        .testTarget(name: "IntegrationTests", dependencies: ["Tickets", "TicketsSQLite", "Yams", "Codecs", "SIPAuth"], exclude: ["Dialplans"], resources: [.copy("Scenarios")]),
+        .testTarget(name: "IntegrationTests", dependencies: ["Tickets", "TicketsSQLite", "TicketsPostgres", "TicketsTestSupport", "Yams", "Codecs", "SIPAuth"], exclude: ["Dialplans"], resources: [.copy("Scenarios")]),
     ]
 )

@@ -136,6 +136,8 @@ public final class HotlineServer: Sendable {
                 var shared = PostgresTicketStore.Options(node: configuration.node, timeZone: configuration.timeZone,
                                                          policy: options.policy, units: options.units)
                 shared.deferral = configuration.ticketDeferral
+                shared.lease = configuration.nodeLease
+                shared.heartbeatInterval = min(.seconds(2), configuration.nodeLease / 3)
                 shared.writerTimers = options.writerTimers
                 shared.onWriterThreadStart = options.onWriterThreadStart
                 let postgres = try PostgresTicketStore(url: url, options: shared)
@@ -234,16 +236,20 @@ public final class HotlineServer: Sendable {
                                              promptsPath: configuration.promptsPath, promptExists: promptExists,
                                              logger: logger)
         }
-        let lifecycle = NodeLifecycle(engines: engines, timeout: configuration.drainTimeout, logger: logger)
-        var http: AdminHTTPServer?
-        var adminGroup: MultiThreadedEventLoopGroup?
         let readers = NIOThreadPool(numberOfThreads: 2)
         readers.start()
+        let cluster = ClusterMembership(node: configuration.node, shared: store as? PostgresTicketStore, pool: readers,
+                                        startedAt: Date())
+        let lifecycle = NodeLifecycle(engines: engines, timeout: configuration.drainTimeout, logger: logger,
+                                      onDrainStart: { cluster.markDraining() })
+        var http: AdminHTTPServer?
+        var adminGroup: MultiThreadedEventLoopGroup?
         if let host = configuration.httpHost {
             let ticketRoutes = TicketRoutes.routes(.init(store: store, auth: auth, pool: readers, units: units,
                                                          timeZone: configuration.timeZone))
-            let routes = routes(engines: engines, tickets: store, metrics: metrics, lifecycle: lifecycle, node: configuration.node)
+            let routes = routes(engines: engines, tickets: store, metrics: metrics, lifecycle: lifecycle, cluster: cluster)
                 .merging(drainRoute(lifecycle, auth: auth)) { a, _ in a }
+                .merging(ClusterMembership.route(cluster, engines: engines, lifecycle: lifecycle, auth: auth)) { a, _ in a }
                 .merging(DialplanRoutes.routes(publisher: publisher, auth: auth)) { a, _ in a }
                 .merging(ticketRoutes) { a, _ in a }
                 .merging(ContactCentreRoutes.routes(link: acdLink, auth: auth)) { a, _ in a }
@@ -325,13 +331,15 @@ public final class HotlineServer: Sendable {
     }
 
     private static func routes(engines: [CallEnginePeer], tickets: any TicketStore, metrics: ServerMetrics,
-                               lifecycle: NodeLifecycle, node: String) -> [String: AdminRoute] {
-        let nodeJSON = jsonString(node)
+                               lifecycle: NodeLifecycle, cluster: ClusterMembership) -> [String: AdminRoute] {
+        let nodeJSON = jsonString(cluster.node)
         return [
             "GET /health": { _, _ in
                 snapshot(engines).map { s in
-                    .json("{\"status\":\"\(s.draining ? "draining" : "ok")\",\"node\":\(nodeJSON),\"state\":\"\(lifecycle.state.rawValue)\","
-                        + "\"active_calls\":\(s.activeCalls),\"call_loops\":\(engines.count)}\n")
+                    // "degraded": answering, but the shared store is away (tickets queued in memory).
+                    let status = s.draining ? "draining" : cluster.storeDegraded ? "degraded" : "ok"
+                    return .json("{\"status\":\"\(status)\",\"node\":\(nodeJSON),\"state\":\"\(lifecycle.state.rawValue)\","
+                        + "\"active_calls\":\(s.activeCalls),\"call_loops\":\(engines.count)\(cluster.healthFields)}\n")
                 }
             },
             "GET /metrics": { _, _ in
@@ -340,6 +348,7 @@ public final class HotlineServer: Sendable {
                                   body: metrics.exposition { p in
                                       s.publish(into: &p, tickets: tickets.metrics, loops: engines.count)
                                       ProcessStatistics.current().publish(into: &p)
+                                      cluster.publish(into: &p)
                                   })
                 }
             },

@@ -15,10 +15,13 @@ final class NodeLifecycle: Sendable {
     private let engines: [CallEnginePeer]
     private let timeout: Duration
     private let logger: Logger
+    /// Told once when draining starts (the shared store's node table).
+    private let onDrainStart: @Sendable () -> Void
     static let pollInterval: Duration = .milliseconds(100)
 
-    init(engines: [CallEnginePeer], timeout: Duration, logger: Logger) {
+    init(engines: [CallEnginePeer], timeout: Duration, logger: Logger, onDrainStart: @escaping @Sendable () -> Void = {}) {
         self.engines = engines
+        self.onDrainStart = onDrainStart
         self.timeout = timeout
         self.logger = logger
     }
@@ -42,6 +45,7 @@ final class NodeLifecycle: Sendable {
         guard !actions.isEmpty else { return false }
         logger.notice("draining: new calls and the front's probes get 503; calls in progress go on",
                       metadata: ["timeout": "\(timeout)"])
+        onDrainStart()
         Task { await self.run(actions) }
         return true
     }

@@ -25,6 +25,9 @@ public struct ServerConfiguration: Sendable {
     /// How long a drain (`hotline drain`, SIGTERM) lets calls in progress go on before
     /// hanging them up.
     public var drainTimeout: Duration = .seconds(120)
+    /// With a shared store: a node silent this long is gone, and a surviving node closes its
+    /// calls in progress as interrupted. Heartbeats go at a third of it, at most every 2 s.
+    public var nodeLease: Duration = .seconds(15)
     /// Admin HTTP listener (`/health`, `/metrics`); nil to disable.
     public var httpHost: String? = "127.0.0.1"
     public var httpPort: Int = 8080

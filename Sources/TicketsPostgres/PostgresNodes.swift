@@ -18,6 +18,14 @@ public struct ClusterNode: Sendable, Equatable {
     public var heartbeatAt: Date
     /// Its calls in progress (tickets open, not finished).
     public var callsInProgress: Int
+
+    public init(name: String, state: State, startedAt: Date, heartbeatAt: Date, callsInProgress: Int) {
+        self.name = name
+        self.state = state
+        self.startedAt = startedAt
+        self.heartbeatAt = heartbeatAt
+        self.callsInProgress = callsInProgress
+    }
 }
 
 enum PostgresNodes {
@@ -71,6 +79,21 @@ enum PostgresNodes {
             }
             try session.script("COMMIT")
             return closed
+        } catch {
+            try? session.script("ROLLBACK")
+            throw error
+        }
+    }
+
+    /// A node stopping on purpose: gone at once (not after the lease), its calls still open
+    /// (none after a drain) closed as interrupted, in one transaction.
+    static func leave(_ node: String, now: Date, session: PostgresSession) throws {
+        try session.script("BEGIN")
+        do {
+            try session.execute("UPDATE nodes SET state = 'gone', calls = 0, heartbeat_at = greatest(heartbeat_at, $2) WHERE name = $1",
+                                [.text(node), .date(now)])
+            _ = try interruptCalls(of: node, session: session)
+            try session.script("COMMIT")
         } catch {
             try? session.script("ROLLBACK")
             throw error

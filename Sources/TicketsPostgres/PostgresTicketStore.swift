@@ -204,12 +204,20 @@ public final class PostgresTicketStore: TicketStore, WorkOrderWriting, @unchecke
     /// ``TicketStoreMetrics/writesFailed``) instead of blocking the shutdown: drain a node
     /// while PostgreSQL is up.
     public func close() {
-        heartbeatStop.withLock { $0 = true }
+        let first = heartbeatStop.withLock { stopped in
+            defer { stopped = true }
+            return !stopped
+        }
+        guard first else { return } // close() then deinit
         writerState.snapshot.withLock { $0.closing = true }
         writer.close()
         numbering.giveBack()
         numbering.close()
         reader.close()
+        // Gone at once rather than after the lease: /api/cluster shows the truth, and calls
+        // a writer failure left open are not left for another node's sweep.
+        let node = self.node, now = options.now()
+        try? withNodeSession { session in try PostgresNodes.leave(node, now: now, session: session) }
         nodeSession.withLock {
             $0?.close()
             $0 = nil
@@ -319,10 +327,22 @@ public final class PostgresTicketStore: TicketStore, WorkOrderWriting, @unchecke
 
     private func heartbeatLoop(interval: Duration) {
         let seconds = Double(interval.components.seconds) + Double(interval.components.attoseconds) / 1e18
+        let lease = Double(options.lease.components.seconds) + Double(options.lease.components.attoseconds) / 1e18
+        // Since when this node's heartbeats have gone through without a break. After an
+        // outage every node's last heartbeat looks old: sweeping before the others have had a
+        // lease to beat again would interrupt the calls of healthy nodes.
+        var connectedSince: Date?
         while !heartbeatStop.withLock({ $0 }) {
             let now = options.now()
-            try? heartbeat(now: now)
-            _ = try? expireNodes(now: now, lease: options.lease)
+            do {
+                try heartbeat(now: now)
+                if connectedSince == nil { connectedSince = now }
+                if let since = connectedSince, now.timeIntervalSince(since) >= lease {
+                    _ = try expireNodes(now: now, lease: options.lease)
+                }
+            } catch {
+                connectedSince = nil
+            }
             Thread.sleep(forTimeInterval: seconds)
         }
     }

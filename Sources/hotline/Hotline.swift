@@ -82,6 +82,8 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "This node's name in a cluster: a node label on every metric, and /health (which otherwise names the --sip address).") var node: String?
     @Option(name: .customLong("drain-timeout"), help: "On drain (hotline drain, SIGTERM): how long calls in progress may go on before they are hung up, e.g. 120s.")
     var drainTimeout = "120s"
+    @Option(name: .customLong("node-lease"), help: "With a PostgreSQL store: a node silent this long is gone and a surviving node closes its calls in progress as interrupted, e.g. 15s.")
+    var nodeLease = "15s"
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error.") var logLevel = "info"
 
     func run() async throws {
@@ -94,6 +96,10 @@ struct Serve: AsyncParsableCommand {
             throw ValidationError("--drain-timeout wants a duration such as 120s or 2m")
         }
         config.drainTimeout = drain
+        guard let lease = DurationSyntax.parse(nodeLease, .commandLine), lease >= .seconds(3) else {
+            throw ValidationError("--node-lease wants a duration of at least 3s, such as 15s")
+        }
+        config.nodeLease = lease
         if http == "off" {
             config.httpHost = nil
         } else {

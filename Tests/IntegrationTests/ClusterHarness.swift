@@ -1,10 +1,13 @@
 import Foundation
 import Testing
 import Tickets
+import TicketsPostgres
+import TicketsTestSupport
 
 /// A cluster on loopback for the tests: Kamailio with the repository's
 /// deploy/kamailio/kamailio.cfg on 127.0.0.1:`frontPort`, and `hotline serve` nodes on
-/// 127.0.0.11, .12, ... (SIP `nodePort`, HTTP `nodePort + 1`), each with its own SQLite store.
+/// 127.0.0.11, .12, ... (SIP `nodePort`, HTTP `nodePort + 1`), sharing one PostgreSQL
+/// database: a fresh one on the tests' server, or a private server the test may stop.
 /// Fixed ports below 10000, under the SIPp media and RTP ranges the other tests use and under
 /// the ephemeral range; the nodes' own addresses keep them apart from 127.0.0.1's servers.
 final class Cluster: @unchecked Sendable {
@@ -28,38 +31,63 @@ final class Cluster: @unchecked Sendable {
     private var kamailio: SpawnedProcess!
     private let kamailioLog: URL
     let drainTimeout: String
+    let lease: String
+    /// The shared store, kept alive (and dropped) with the cluster.
+    private let testDatabase: TestDatabase?
+    let privateServer: PrivatePostgresServer?
+    let postgres: PostgresURL
+
+    /// Where the nodes' shared database lives.
+    enum Store {
+        /// A fresh database on the tests' server (HOTLINE_TEST_DB_URL).
+        case shared
+        /// A PostgreSQL server of its own, which the test may stop and restart.
+        case privateServer
+    }
 
     static func nodeIP(_ index: Int) -> String { "127.0.0.\(11 + index)" }
 
     /// The flags that put node `index` on its own address with its name.
-    func nodeArguments(_ index: Int) -> [String] { Cluster.nodeArguments(index, drainTimeout: drainTimeout) }
-
-    static func nodeArguments(_ index: Int, drainTimeout: String) -> [String] {
+    func nodeArguments(_ index: Int) -> [String] {
         ["--sip", "\(Cluster.nodeIP(index)):\(Cluster.nodePort)", "--http", "\(Cluster.nodeIP(index)):\(Cluster.nodePort + 1)",
-         "--node", "node\(index + 1)", "--drain-timeout", drainTimeout, "--call-loops", "1", "--agents", "off"]
+         "--node", "node\(index + 1)", "--drain-timeout", drainTimeout, "--node-lease", lease,
+         "--call-loops", "1", "--agents", "off"]
     }
 
     /// `defines` are more Kamailio `-A` settings (e.g. `PIKE_DENSITY=10`).
-    init(nodes count: Int = 3, drainTimeout: String = "10s", defines: [String] = []) async throws {
+    init(nodes count: Int = 3, drainTimeout: String = "10s", lease: String = "5s", store: Store = .shared,
+         defines: [String] = []) async throws {
         guard let kamailioPath = Repo.which("kamailio")
                 ?? (FileManager.default.isExecutableFile(atPath: "/usr/sbin/kamailio") ? "/usr/sbin/kamailio" : nil) else {
             throw KamailioMissing()
         }
         _ = try SIPp.require()
         self.drainTimeout = drainTimeout
+        self.lease = lease
+        switch store {
+        case .shared:
+            let database = try await TestDatabase(.postgres)
+            testDatabase = database
+            privateServer = nil
+            postgres = database.postgresURL!
+        case .privateServer:
+            let server = try PrivatePostgresServer()
+            testDatabase = nil
+            privateServer = server
+            postgres = server.url
+        }
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("hotline-cluster-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         kamailioLog = directory.appendingPathComponent("kamailio.log")
-        var nodes: [ServerProcess?] = []
+        self.nodes = []
         let list = (0..<count).map { "1 sip:\(Cluster.nodeIP($0)):\(Cluster.nodePort)" }.joined(separator: "\n") + "\n"
         let listPath = directory.appendingPathComponent("dispatcher.list").path
         try list.write(toFile: listPath, atomically: true, encoding: .utf8)
         for index in 0..<count {
             let nodeDirectory = directory.appendingPathComponent("node\(index + 1)")
             try FileManager.default.createDirectory(at: nodeDirectory, withIntermediateDirectories: true)
-            nodes.append(try await ServerProcess(directory: nodeDirectory, extra: Cluster.nodeArguments(index, drainTimeout: drainTimeout)))
+            nodes.append(try await ServerProcess(directory: nodeDirectory, database: postgres.description, extra: nodeArguments(index)))
         }
-        self.nodes = nodes
         kamailio = try SpawnedProcess(kamailioPath, [
             "-f", Repo.root.appendingPathComponent("deploy/kamailio/kamailio.cfg").path, "-DD", "-E",
             "-A", "LISTEN=udp:127.0.0.1:\(Cluster.frontPort)", "-A", "DS_LIST=\"\(listPath)\"",
@@ -116,7 +144,7 @@ final class Cluster: @unchecked Sendable {
         }
     }
 
-    /// Restarts node `index` on its own database after it exited.
+    /// Restarts node `index` (on the shared database) after it exited.
     func restart(_ index: Int) async throws {
         let old = node(index)
         retired.append(old)
@@ -154,9 +182,46 @@ final class Cluster: @unchecked Sendable {
         return ids
     }
 
-    /// Answered tickets of every node's store, by node.
-    func answeredTickets() throws -> [[CallTicket]] {
-        try nodes.map { node in try node!.tickets().filter { $0.answeredAt != nil } }
+    /// One row of the shared `calls` table, as an administrator's psql shows it.
+    struct CallRow: Sendable {
+        var node: String
+        var callID: String
+        var answered: Bool
+        var disposition: String?
+    }
+
+    /// Every call the nodes recorded in PostgreSQL, read with psql (the store's API has no
+    /// node column to show: which node took a call is cluster bookkeeping).
+    func calls() async throws -> [CallRow] {
+        guard let psql = Repo.which("psql") else {
+            throw TestDatabaseError(description: "psql not found: make test installs postgresql")
+        }
+        let result = try await run(psql, [postgres.description, "-X", "-A", "-t", "-F", "|", "-c",
+                                          "SELECT node, call_id, answered_at IS NOT NULL, coalesce(disposition, '') FROM calls"],
+                                   timeout: .seconds(30))
+        guard result.status == 0 else { throw TestDatabaseError(description: "psql failed: \(result.stderr)") }
+        return result.stdout.split(separator: "\n").map { line in
+            let f = line.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
+            return CallRow(node: f[0], callID: f[1], answered: f[2] == "t", disposition: f[3].isEmpty ? nil : f[3])
+        }
+    }
+
+    /// Answered calls by node (node1 first).
+    func answeredByNode() async throws -> [[CallRow]] {
+        let rows = try await calls().filter(\.answered)
+        return (0..<nodes.count).map { index in rows.filter { $0.node == "node\(index + 1)" } }
+    }
+
+    /// `GET /api/cluster` from node `index`: name → (state, calls).
+    func clusterView(from index: Int) async throws -> [String: (state: String, calls: Int)] {
+        let body = try await node(index).http("/api/cluster")
+        let json = try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any]
+        let list = json?["nodes"] as? [[String: Any]] ?? []
+        var view: [String: (state: String, calls: Int)] = [:]
+        for item in list {
+            if let name = item["name"] as? String { view[name] = ((item["state"] as? String) ?? "?", (item["calls"] as? Int) ?? -1) }
+        }
+        return view
     }
 
     func stop() async {

@@ -5,25 +5,33 @@ import Tickets
 /// Real Kamailio (deploy/kamailio/kamailio.cfg) in front of real `hotline serve` nodes, real
 /// SIPp callers, loopback only. Serialized: the clusters share fixed ports.
 @Suite(.serialized) struct ClusterTests {
-    @Test("a flood through the front is spread over three nodes; every answered call has its ticket on the node that answered")
+    @Test("a flood through the front is spread over three nodes; every answered call has its ticket in the shared PostgreSQL; /api/cluster lists the nodes")
     func floodIsSpread() async throws {
         let cluster = try await Cluster()
         let sipp = try await cluster.sipp(calls: 60, rate: 20, hold: 500, logs: "spread")
         #expect(sipp.status == 0, "every call answered and hung up through the front: \(sipp.stderr.suffix(2000))")
+        let view = try await cluster.clusterView(from: 2)
+        #expect(view.keys.sorted() == ["node1", "node2", "node3"], "\(view)")
+        #expect(view.values.allSatisfy { $0.state == "active" }, "\(view)")
+        let health = try await cluster.node(0).http("/health")
+        #expect(health.contains("\"backend\":\"postgresql\",\"connected\":true,\"admission\":\"accepting\""), "\(health)")
         await cluster.stop()
-        let byNode = try cluster.answeredTickets()
-        for (index, tickets) in byNode.enumerated() {
-            #expect(tickets.count >= 10, "node\(index + 1) answered a share: \(byNode.map(\.count))")
+        let byNode = try await cluster.answeredByNode()
+        for (index, calls) in byNode.enumerated() {
+            #expect(calls.count >= 10, "node\(index + 1) answered a share: \(byNode.map(\.count))")
         }
         let ticketed = Set(byNode.joined().map(\.callID))
         let answered = cluster.answeredCallIDs("spread")
         #expect(answered.count == 60)
         #expect(answered.isSubset(of: ticketed), "calls without a ticket: \(answered.subtracting(ticketed).prefix(5))")
         // The ACK and BYE reached the node that answered (record-routing): every call ended
-        // with the caller's BYE, none by the node's ACK timeout.
-        for ticket in byNode.joined() {
-            #expect(ticket.disposition != nil && ticket.disposition != .serverShutdown, "\(ticket.callID): \(String(describing: ticket.disposition))")
+        // with the caller's BYE, none by the node's ACK timeout or a shutdown.
+        for call in byNode.joined() {
+            #expect(call.disposition == "caller_hangup", "\(call.callID) on \(call.node): \(String(describing: call.disposition))")
         }
+        // Stopped nodes leave the cluster at once.
+        let after = try await cluster.calls()
+        #expect(after.allSatisfy { $0.disposition != nil })
     }
 
     @Test("a draining node answers the front's OPTIONS with 503 and gets no new call; its call in progress finishes, then it exits 0")
@@ -41,17 +49,24 @@ import Tickets
         let (status, body) = try await node2.http("POST", "/api/drain")
         #expect(status == 202, "\(body)")
         #expect(try await node2.http("/health").contains("\"state\":\"draining\""))
+        // The other nodes see it draining in the shared node table.
+        let deadline2 = ContinuousClock.now + .seconds(10)
+        while try await cluster.clusterView(from: 0)["node2"]?.state != "draining", ContinuousClock.now < deadline2 {
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(try await cluster.clusterView(from: 0)["node2"]?.state == "draining")
         try await cluster.waitUntilProbed(1) // the front has seen a 503 by now
         let metrics = try await node2.http("/metrics")
         #expect((prometheusValue(metrics, #"hotline_sip_responses_total{node="node2",direction="out",status="503"}"#) ?? 0) >= 2,
                 "the probes were answered 503")
-        let before = try node2.tickets().count
+        let before = try await cluster.answeredByNode()[1].count
         let sipp = try await cluster.sipp(calls: 30, rate: 20, hold: 200, logs: "drain")
         #expect(sipp.status == 0, "\(sipp.stderr.suffix(2000))")
-        #expect(try node2.tickets().count == before, "the draining node took no new call")
+        #expect(try await cluster.answeredByNode()[1].count == before, "the draining node took no new call")
         _ = try await long
         #expect(await node2.waitForExit(timeout: .seconds(20)) == 0, "drained node exits 0 once its call ended")
-        let served = try cluster.answeredTickets()
+        #expect(try await cluster.clusterView(from: 0)["node2"]?.state == "gone", "a node that stopped has left")
+        let served = try await cluster.answeredByNode()
         #expect(served[0].count + served[2].count == 30, "the others answered every call: \(served.map(\.count))")
         await cluster.stop()
     }
@@ -74,29 +89,88 @@ import Tickets
         await cluster.stop()
         let answered = cluster.answeredCallIDs("rolling")
         #expect(answered.count == 240)
-        let ticketed = Set(try cluster.answeredTickets().joined().map(\.callID))
+        let ticketed = Set(try await cluster.answeredByNode().joined().map(\.callID))
         #expect(answered.isSubset(of: ticketed), "answered calls without a ticket: \(answered.subtracting(ticketed).prefix(5))")
     }
 
-    @Test("kill -9 of a node mid-flood: new calls go to the survivors, every call answered on them has its ticket")
+    @Test("kill -9 of a node mid-flood: new calls go to the survivors, every answered call has its ticket, a survivor closes the dead node's calls as interrupted after the lease")
     func crashedNodeLeavesRotation() async throws {
-        let cluster = try await Cluster()
-        async let flood = cluster.sipp(calls: 120, rate: 10, hold: 500, logs: "crash", timeout: .seconds(120))
-        try await Task.sleep(for: .seconds(4))
+        let cluster = try await Cluster(lease: "4s")
+        // 2 s calls at 10/s: the victim always has calls in progress when it dies.
+        async let flood = cluster.sipp(calls: 150, rate: 10, hold: 2000, logs: "crash", timeout: .seconds(120))
+        let started = ContinuousClock.now
+        while try await cluster.answeredByNode()[1].count < 10 {
+            #expect(ContinuousClock.now < started + .seconds(20), "node2 took no calls")
+            if ContinuousClock.now >= started + .seconds(20) { break }
+            try await Task.sleep(for: .milliseconds(200))
+        }
         let victim = cluster.node(1)
         await victim.kill9()
-        let afterKill = try cluster.answeredTickets()
+        let afterKill = try await cluster.answeredByNode()
+        let openAtKill = afterKill[1].filter { $0.disposition == nil }.count
+        #expect(openAtKill > 0, "node2 died with calls in progress")
         let sipp = try await flood
+        // The lease (4 s) has long passed: a survivor has swept node2's calls.
+        let deadline = ContinuousClock.now + .seconds(20)
+        while try await cluster.answeredByNode()[1].contains(where: { $0.disposition == nil }), ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        let view = try await cluster.clusterView(from: 0)
+        #expect(view["node2"]?.state == "gone", "\(view)")
+        #expect(view["node1"]?.state == "active" && view["node3"]?.state == "active", "\(view)")
         await cluster.stop()
-        let byNode = try cluster.answeredTickets()
-        // Calls cut off on the dead node fail in SIPp; the rest of the flood carries on.
+        let byNode = try await cluster.answeredByNode()
         let answered = cluster.answeredCallIDs("crash")
-        let survivors = Set((byNode[0] + byNode[2]).map(\.callID))
-        let onVictim = Set(byNode[1].map(\.callID))
-        #expect(answered.count >= 100, "the flood went on after the crash: \(answered.count) of 120 answered; \(sipp.stderr.suffix(1000))")
-        #expect(answered.isSubset(of: survivors.union(onVictim)), "every answered call has its ticket (the dead node's were committed before its 200 OK)")
+        let ticketed = Set(byNode.joined().map(\.callID))
+        #expect(answered.count >= 120, "the flood went on after the crash: \(answered.count) of 150 answered; \(sipp.stderr.suffix(1000))")
+        #expect(answered.isSubset(of: ticketed),
+                "every answered call has its ticket (the dead node's were committed before its 200 OK): \(answered.subtracting(ticketed).prefix(5))")
+        let interrupted = byNode[1].filter { $0.disposition == "interrupted" }.count
+        #expect(interrupted >= openAtKill, "node2's calls in progress were closed as interrupted: \(interrupted) of \(openAtKill)")
+        #expect(byNode[1].allSatisfy { $0.disposition != nil }, "no call of the dead node is left open")
         #expect(byNode[0].count + byNode[2].count > afterKill[0].count + afterKill[2].count + 40,
                 "new calls went to the survivors: \(afterKill.map(\.count)) -> \(byNode.map(\.count))")
+    }
+
+    @Test("PostgreSQL restarted mid-flood: the nodes keep answering (tickets queued, /health degraded), and no ticket is lost")
+    func postgresRestartLosesNoTicket() async throws {
+        let cluster = try await Cluster(store: .privateServer)
+        async let flood = cluster.sipp(calls: 150, rate: 10, hold: 500, logs: "pg-restart", timeout: .seconds(120))
+        let started = ContinuousClock.now
+        while try await cluster.calls().count < 30 {
+            #expect(ContinuousClock.now < started + .seconds(20), "the flood did not start")
+            if ContinuousClock.now >= started + .seconds(20) { break }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        try cluster.privateServer!.run("stop")
+        // Every node notices at its next write, and keeps answering.
+        for index in 0..<3 {
+            let deadline = ContinuousClock.now + .seconds(10)
+            while !(try await cluster.node(index).http("/health")).contains("\"status\":\"degraded\""), ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            let health = try await cluster.node(index).http("/health")
+            #expect(health.contains("\"connected\":false"), "node\(index + 1): \(health)")
+        }
+        // A few seconds of outage under the flood, then PostgreSQL is back.
+        try await Task.sleep(for: .seconds(3))
+        try cluster.privateServer!.run("start")
+        let sipp = try await flood
+        #expect(sipp.status == 0, "every call was answered through the outage: \(sipp.stderr.suffix(2000))")
+        for index in 0..<3 {
+            let metrics = try await cluster.node(index).http("/metrics")
+            #expect((prometheusValue(metrics, "hotline_store_reconnects_total{node=\"node\(index + 1)\"}") ?? 0) >= 1,
+                    "node\(index + 1) reconnected")
+            #expect(prometheusValue(metrics, "hotline_store_connected{node=\"node\(index + 1)\"}") == 1)
+        }
+        await cluster.stop()
+        let rows = try await cluster.calls()
+        let answered = cluster.answeredCallIDs("pg-restart")
+        #expect(answered.count == 150)
+        let ticketed = Set(rows.filter(\.answered).map(\.callID))
+        #expect(answered.isSubset(of: ticketed), "answered calls without a ticket: \(answered.subtracting(ticketed).prefix(5))")
+        #expect(rows.count == Set(rows.map(\.callID)).count, "each call once")
+        #expect(rows.allSatisfy { $0.disposition == "caller_hangup" }, "every call finished: \(rows.filter { $0.disposition != "caller_hangup" }.prefix(3))")
     }
 
     @Test("a source over the pike density is banned at the front; other sources are still answered")

@@ -6,6 +6,7 @@ import Synchronization
 import Testing
 import Tickets
 import TicketsSQLite
+import TicketsPostgres
 
 /// The repository root, found from this file.
 enum Repo {
@@ -155,13 +156,15 @@ final class ServerProcess: @unchecked Sendable {
 
     /// A second server on the first one's database (after a crash, say).
     convenience init(reusing other: ServerProcess, dialplan: String = "Dialplans/bench.yaml", extra: [String] = []) async throws {
-        try await self.init(directory: other.directory, ownsDirectory: false, dialplan: dialplan, extra: extra)
+        try await self.init(directory: other.directory, ownsDirectory: false, database: other.database, dialplan: dialplan, extra: extra)
     }
 
     /// A server on a directory the test prepared (a seeded `tickets.sqlite`, a tokens file...),
-    /// removed with the server.
-    convenience init(directory: URL, dialplan: String = "Dialplans/bench.yaml", extra: [String] = []) async throws {
-        try await self.init(directory: directory, ownsDirectory: true, dialplan: dialplan, extra: extra)
+    /// removed with the server. `database`: another store (a `postgres://` URL) instead of
+    /// the directory's `tickets.sqlite`.
+    convenience init(directory: URL, database: String? = nil, dialplan: String = "Dialplans/bench.yaml",
+                     extra: [String] = []) async throws {
+        try await self.init(directory: directory, ownsDirectory: true, database: database, dialplan: dialplan, extra: extra)
     }
 
     convenience init(dialplan: String = "Dialplans/bench.yaml", extra: [String] = []) async throws {
@@ -170,16 +173,17 @@ final class ServerProcess: @unchecked Sendable {
         try await self.init(directory: directory, ownsDirectory: true, dialplan: dialplan, extra: extra)
     }
 
-    private init(directory: URL, ownsDirectory: Bool, dialplan: String = "Dialplans/bench.yaml", extra: [String] = []) async throws {
+    private init(directory: URL, ownsDirectory: Bool, database: String? = nil, dialplan: String = "Dialplans/bench.yaml",
+                 extra: [String] = []) async throws {
         self.directory = directory
         self.ownsDirectory = ownsDirectory
-        database = directory.appendingPathComponent("tickets.sqlite").path
+        self.database = database ?? directory.appendingPathComponent("tickets.sqlite").path
         errorLog = directory.appendingPathComponent("server-\(UUID().uuidString.prefix(8)).log")
         _ = FileManager.default.createFile(atPath: errorLog.path, contents: nil)
         process.executableURL = URL(fileURLWithPath: Repo.binary)
         process.currentDirectoryURL = Repo.root
         process.arguments = ["serve", "--sip", "127.0.0.1:0", "--http", "127.0.0.1:0", "--dialplan", dialplan,
-                             "--db", database, "--prompts", "Prompts", "--rtp-ports", allocateRTPRange(),
+                             "--db", self.database, "--data-dir", directory.path, "--prompts", "Prompts", "--rtp-ports", allocateRTPRange(),
                              "--log-level", "debug"] + extra
         let out = Pipe()
         process.standardOutput = out
@@ -251,7 +255,10 @@ final class ServerProcess: @unchecked Sendable {
     }
 
     func tickets() throws -> [CallTicket] {
-        try SQLiteTicketReader(path: database).list(limit: 10_000, since: nil)
+        if database.hasPrefix("postgres") {
+            return try PostgresTicketReader(url: PostgresURL(parsing: database)).list(limit: 10_000, since: nil)
+        }
+        return try SQLiteTicketReader(path: database).list(limit: 10_000, since: nil)
     }
 
     /// Runs one SIPp scenario against this server.

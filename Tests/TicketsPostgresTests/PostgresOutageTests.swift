@@ -6,6 +6,7 @@ import Synchronization
 import Testing
 import Tickets
 @testable import TicketsPostgres
+import TicketsTestSupport
 
 @Suite struct PostgresOutageTests {
     @Test(arguments: ["stop", "kill"])

@@ -69,63 +69,6 @@ final class PostgresTestDatabase: Sendable {
     }
 }
 
-/// A private PostgreSQL server on its own port (deploy/postgres/pgctl.sh), for tests that stop,
-/// kill and restart it: the shared test server must stay up for the other tests.
-final class PrivatePostgresServer: Sendable {
-    let port: Int
-    let script: String
-
-    init() throws {
-        script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("deploy/postgres/pgctl.sh").path
-        // A random port may be taken (another test's server): try a few.
-        var lastError: (any Error)?
-        for _ in 0..<3 {
-            let port = Int.random(in: 55_500...55_899)
-            do {
-                try Self.pgctl(script, "start", port)
-                self.port = port
-                return
-            } catch {
-                lastError = error
-                try? FileManager.default.removeItem(atPath: "/tmp/hotline-pg-\(port)")
-            }
-        }
-        throw lastError!
-    }
-
-    var url: PostgresURL { PostgresURL(user: "hotline", host: "127.0.0.1", port: port, database: "hotline") }
-
-    /// Runs `pgctl.sh COMMAND PORT` and waits for it (posix_spawn and waitpid: Foundation's
-    /// Process.waitUntilExit can hang on Linux when tests run processes in parallel).
-    func run(_ command: String) throws {
-        try Self.pgctl(script, command, port)
-    }
-
-    static func pgctl(_ script: String, _ command: String, _ port: Int) throws {
-        let errors = FileManager.default.temporaryDirectory.appendingPathComponent("pgctl-\(port)-\(UUID().uuidString)").path
-        defer { try? FileManager.default.removeItem(atPath: errors) }
-        let line = "sh '\(script)' \(command) \(port) >/dev/null 2>'\(errors)'"
-        var pid: pid_t = 0
-        let arguments = ["/bin/sh", "-c", line]
-        var argv = arguments.map { strdup($0) } + [nil]
-        defer { for pointer in argv { free(pointer) } }
-        let spawned = posix_spawn(&pid, "/bin/sh", nil, nil, &argv, environ)
-        guard spawned == 0 else { throw TestSetupError(description: "cannot run pgctl.sh: errno \(spawned)") }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
-        guard status == 0 else {
-            let text = (try? String(contentsOfFile: errors, encoding: .utf8)) ?? ""
-            throw TestSetupError(description: "pgctl.sh \(command) \(port) failed (status \(status)): \(text)")
-        }
-    }
-
-    deinit {
-        try? run("stop")
-        try? FileManager.default.removeItem(atPath: "/tmp/hotline-pg-\(port)")
-    }
-}
-
 /// Polls `condition` until it holds or `timeout` passes (for external processes and the writer thread).
 func eventually(timeout: Duration = .seconds(10), _ condition: () throws -> Bool) rethrows -> Bool {
     let deadline = ContinuousClock.now + timeout

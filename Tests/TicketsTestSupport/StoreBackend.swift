@@ -125,6 +125,10 @@ public final class TestDatabase: Sendable {
 /// The test environment lacks what a backend needs (said plainly, never skipped).
 public struct TestDatabaseError: Error, CustomStringConvertible {
     public var description: String
+
+    public init(description: String) {
+        self.description = description
+    }
 }
 
 /// Raw SQL past the store's API, as an administrator with the database's own client would run
