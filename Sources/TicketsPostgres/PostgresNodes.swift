@@ -85,19 +85,14 @@ enum PostgresNodes {
         }
     }
 
-    /// A node stopping on purpose: gone at once (not after the lease), its calls still open
-    /// (none after a drain) closed as interrupted, in one transaction.
+    /// A node stopping on purpose: gone at once rather than after the lease, if it left no
+    /// call in progress (after a drain or SIGINT it has none). If it did (writes that failed),
+    /// its row stays as it was so the lease sweep, or its restart, closes those calls.
     static func leave(_ node: String, now: Date, session: PostgresSession) throws {
-        try session.script("BEGIN")
-        do {
-            try session.execute("UPDATE nodes SET state = 'gone', calls = 0, heartbeat_at = greatest(heartbeat_at, $2) WHERE name = $1",
-                                [.text(node), .date(now)])
-            _ = try interruptCalls(of: node, session: session)
-            try session.script("COMMIT")
-        } catch {
-            try? session.script("ROLLBACK")
-            throw error
-        }
+        try session.execute("""
+            UPDATE nodes SET state = 'gone', calls = 0, heartbeat_at = greatest(heartbeat_at, $2)
+            WHERE name = $1 AND NOT EXISTS (SELECT 1 FROM calls WHERE node = $1 AND disposition IS NULL)
+            """, [.text(node), .date(now)])
     }
 
     static func list(session: PostgresSession) throws -> [ClusterNode] {

@@ -14,8 +14,12 @@
 // failing that, numbers from an outage range (sequence 900,000,000 + a per-node slice of
 // 99,000 picked by a hash of the node name): distinct nodes collide only if their names hash
 // to the same slice of 1,000. Documented as the one weak spot of a long outage.
+// A call loop never waits on PostgreSQL: the store leases today's block when it opens and the
+// heartbeat leases tomorrow's before midnight (``prepare(at:)``); if a call loop still finds no
+// block, it takes an outage-range number and the lease runs in the background.
 
 import Foundation
+import NIOPosix
 import Synchronization
 import Tickets
 
@@ -33,6 +37,8 @@ final class PostgresTicketNumbering: Sendable {
     private struct State {
         var days: [Int: Day] = [:]
         var outage: [Int: Int] = [:]
+        /// Days with a first lease running in the background.
+        var leasing: Set<Int> = []
     }
 
     let url: PostgresURL
@@ -42,6 +48,10 @@ final class PostgresTicketNumbering: Sendable {
     private let state = Mutex(State())
     /// The leasing connection (its own, so a lease never waits behind the writer).
     private let session = Mutex<PostgresSession?>(nil)
+    /// Set by ``close()``: a lease still running in the background must not reconnect after it.
+    private let closed = Mutex(false)
+
+    struct Closed: Error {}
 
     init(url: PostgresURL, node: String, blockSize: Int, timeZone: TimeZone) {
         self.url = url
@@ -52,11 +62,38 @@ final class PostgresTicketNumbering: Sendable {
         self.calendar = calendar
     }
 
-    func allocate(at instant: Date) -> TicketID {
+    private func stamp(of instant: Date) -> Int {
         // The day of the millisecond the ticket will store (see TicketIDAllocator).
         let date = Date(timeIntervalSince1970: Double(PostgresTime.milliseconds(of: instant)) / 1000)
         let parts = calendar.dateComponents([.year, .month, .day], from: date)
-        let stamp = parts.year! * 10_000 + parts.month! * 100 + parts.day!
+        return parts.year! * 10_000 + parts.month! * 100 + parts.day!
+    }
+
+    /// Leases (blocking; never on a call loop) a block for the day of `now` and, in the last
+    /// hour before midnight, for the next day, where none is held yet.
+    func prepare(at now: Date) {
+        var days = [stamp(of: now)]
+        let later = stamp(of: now.addingTimeInterval(3600))
+        if later != days[0] { days.append(later) }
+        for day in days where state.withLock({ $0.days[day] == nil }) {
+            guard let block = try? lease(day: day) else { continue }
+            install(block, day: day)
+        }
+    }
+
+    private func install(_ block: (next: Int, end: Int), day stamp: Int) {
+        state.withLock { state in
+            if var day = state.days[stamp], day.next < day.end {
+                day.spare = day.spare ?? block
+                state.days[stamp] = day
+            } else {
+                state.days[stamp] = Day(next: block.next, end: block.end, start: block.next)
+            }
+        }
+    }
+
+    func allocate(at instant: Date) -> TicketID {
+        let stamp = stamp(of: instant)
         while true {
             enum Step { case number(Int), leaseAhead(Int), leaseNow }
             let step: Step = state.withLock { state in
@@ -91,15 +128,17 @@ final class PostgresTicketNumbering: Sendable {
                 }
                 return id(stamp, number)
             case .leaseNow:
-                if let block = try? lease(day: stamp) {
-                    state.withLock { state in
-                        if var day = state.days[stamp], day.next < day.end {
-                            day.spare = day.spare ?? block
-                            state.days[stamp] = day
-                        } else {
-                            state.days[stamp] = Day(next: block.next, end: block.end, start: block.next)
+                if MultiThreadedEventLoopGroup.currentEventLoop != nil {
+                    // A call loop: never wait for PostgreSQL; this call takes an outage number.
+                    let start = state.withLock { $0.leasing.insert(stamp).inserted }
+                    if start {
+                        Thread.detachNewThread { [self] in
+                            if let block = try? lease(day: stamp) { install(block, day: stamp) }
+                            _ = state.withLock { $0.leasing.remove(stamp) }
                         }
                     }
+                } else if let block = try? lease(day: stamp) {
+                    install(block, day: stamp)
                     continue
                 }
                 // PostgreSQL unreachable and no numbers left: the outage range (see above).
@@ -152,6 +191,7 @@ final class PostgresTicketNumbering: Sendable {
 
     private func withSession<T>(_ body: (PostgresSession) throws -> T) throws -> T {
         try session.withLock { session in
+            guard !closed.withLock({ $0 }) else { throw Closed() }
             do {
                 if session == nil || session!.isClosed { session = try PostgresSession.connect(url, timeout: .seconds(1)) }
                 return try body(session!)
@@ -187,8 +227,13 @@ final class PostgresTicketNumbering: Sendable {
 
     func close() {
         session.withLock {
+            closed.withLock { $0 = true }
             $0?.close()
             $0 = nil
         }
+    }
+
+    deinit {
+        close()
     }
 }

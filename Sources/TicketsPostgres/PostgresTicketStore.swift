@@ -117,6 +117,7 @@ public final class PostgresTicketStore: TicketStore, WorkOrderWriting, @unchecke
         writerState = state
         numbering = PostgresTicketNumbering(url: url, node: options.node, blockSize: options.numberBlock,
                                             timeZone: options.timeZone)
+        numbering.prepare(at: options.now())
         let committer = PostgresBatchCommitter(
             url: url, node: options.node, session: session, state: state,
             backoff: .init(initial: options.retryInitial, maximum: options.retryMaximum))
@@ -214,8 +215,7 @@ public final class PostgresTicketStore: TicketStore, WorkOrderWriting, @unchecke
         numbering.giveBack()
         numbering.close()
         reader.close()
-        // Gone at once rather than after the lease: /api/cluster shows the truth, and calls
-        // a writer failure left open are not left for another node's sweep.
+        // Gone at once rather than after the lease, so /api/cluster shows the truth.
         let node = self.node, now = options.now()
         try? withNodeSession { session in try PostgresNodes.leave(node, now: now, session: session) }
         nodeSession.withLock {
@@ -336,6 +336,7 @@ public final class PostgresTicketStore: TicketStore, WorkOrderWriting, @unchecke
             let now = options.now()
             do {
                 try heartbeat(now: now)
+                numbering.prepare(at: now)
                 if connectedSince == nil { connectedSince = now }
                 if let since = connectedSince, now.timeIntervalSince(since) >= lease {
                     _ = try expireNodes(now: now, lease: options.lease)
