@@ -137,6 +137,7 @@ public final class HotlineServer: Sendable {
                                                          policy: options.policy, units: options.units)
                 shared.deferral = configuration.ticketDeferral
                 shared.lease = configuration.nodeLease
+                shared.maxQueuedWrites = configuration.storeQueueLimit
                 shared.heartbeatInterval = min(.seconds(2), configuration.nodeLease / 3)
                 shared.writerTimers = options.writerTimers
                 shared.onWriterThreadStart = options.onWriterThreadStart

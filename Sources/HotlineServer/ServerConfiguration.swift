@@ -28,6 +28,9 @@ public struct ServerConfiguration: Sendable {
     /// With a shared store: a node silent this long is gone, and a surviving node closes its
     /// calls in progress as interrupted. Heartbeats go at a third of it, at most every 2 s.
     public var nodeLease: Duration = .seconds(15)
+    /// With a shared store: ticket writes held in memory while PostgreSQL is away; past it,
+    /// new calls get 503 (reason `ticket_store`) rather than be answered unrecorded.
+    public var storeQueueLimit: Int = 50_000
     /// Admin HTTP listener (`/health`, `/metrics`); nil to disable.
     public var httpHost: String? = "127.0.0.1"
     public var httpPort: Int = 8080

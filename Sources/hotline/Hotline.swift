@@ -84,6 +84,8 @@ struct Serve: AsyncParsableCommand {
     var drainTimeout = "120s"
     @Option(name: .customLong("node-lease"), help: "With a PostgreSQL store: a node silent this long is gone and a surviving node closes its calls in progress as interrupted, e.g. 15s.")
     var nodeLease = "15s"
+    @Option(name: .customLong("store-queue"), help: "With a PostgreSQL store: ticket writes held in memory while it is away; past this, new calls get 503.")
+    var storeQueue = 50_000
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error.") var logLevel = "info"
 
     func run() async throws {
@@ -100,6 +102,8 @@ struct Serve: AsyncParsableCommand {
             throw ValidationError("--node-lease wants a duration of at least 3s, such as 15s")
         }
         config.nodeLease = lease
+        guard storeQueue >= 1 else { throw ValidationError("--store-queue wants a positive number of writes") }
+        config.storeQueueLimit = storeQueue
         if http == "off" {
             config.httpHost = nil
         } else {

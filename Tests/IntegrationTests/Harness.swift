@@ -167,10 +167,10 @@ final class ServerProcess: @unchecked Sendable {
         try await self.init(directory: directory, ownsDirectory: true, database: database, dialplan: dialplan, extra: extra)
     }
 
-    convenience init(dialplan: String = "Dialplans/bench.yaml", extra: [String] = []) async throws {
+    convenience init(database: String? = nil, dialplan: String = "Dialplans/bench.yaml", extra: [String] = []) async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("hotline-it-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        try await self.init(directory: directory, ownsDirectory: true, dialplan: dialplan, extra: extra)
+        try await self.init(directory: directory, ownsDirectory: true, database: database, dialplan: dialplan, extra: extra)
     }
 
     private init(directory: URL, ownsDirectory: Bool, database: String? = nil, dialplan: String = "Dialplans/bench.yaml",
