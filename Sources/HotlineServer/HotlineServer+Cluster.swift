@@ -35,7 +35,7 @@ struct ClusterMembership: Sendable {
             do {
                 return .json(Self.json(try shared.nodes(), store: "postgresql"))
             } catch {
-                return .json("{\"error\":\(HotlineServer.jsonString("the shared store is unreachable: \(error)"))}\n",
+                return .json("{\"error\":\(HotlineServer.jsonString("the shared store is unreachable: \(error)")),\"code\":\"unavailable\"}\n",
                              status: .serviceUnavailable)
             }
         }

@@ -3,6 +3,7 @@ import Foundation
 import FoundationNetworking
 #endif
 import Testing
+import TicketsTestSupport
 import Tickets
 import TicketsSQLite
 import Yams
@@ -32,16 +33,20 @@ struct TicketAPITests {
         var fresh: TicketID
         var call: TicketID
         var count: Int
+        /// The seeded store (kept alive: a PostgreSQL test database is dropped with it).
+        var database: TestDatabase
+        /// The server's --db for it.
+        var db: String
     }
 
     /// A ticket database with three work orders and a call, and a tokens file, in a new directory.
-    static func seed() async throws -> Seed {
+    static func seed(_ backend: StoreBackend) async throws -> Seed {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("hotline-api-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let policy = try WorkOrderPolicy.load(contentsOf: Repo.root.appendingPathComponent("Dialplans/tickets/sla.yaml").path)
         let units = try UnitDirectory.load(contentsOf: Repo.root.appendingPathComponent("Dialplans/tickets/units.yaml").path)
-        let store = try SQLiteTicketStore(path: directory.appendingPathComponent("tickets.sqlite").path,
-                                          options: .init(durability: .normal, policy: policy, units: units))
+        let database = try await TestDatabase(backend)
+        let store = try database.open(TestStoreOptions(timeZone: .current, policy: policy, units: units))
         defer { store.close() }
         let start = Date().addingTimeInterval(-3 * 86400)
         func at(_ minutes: Double) -> Date { start.addingTimeInterval(minutes * 60) }
@@ -100,7 +105,8 @@ struct TicketAPITests {
         let tokensPath = directory.appendingPathComponent("tokens.yaml").path
         try tokens.write(toFile: tokensPath, atomically: true, encoding: .utf8)
         try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: tokensPath)
-        return Seed(directory: directory, xingqing: xingqing.id, jinfeng: jinfeng.id, fresh: fresh.id, call: callID, count: 3)
+        return Seed(directory: directory, xingqing: xingqing.id, jinfeng: jinfeng.id, fresh: fresh.id, call: callID, count: 3,
+                    database: database, db: database.postgresURL?.description ?? database.sqlitePath)
     }
 
     /// `sha256sum`, so the test states its digest the way an operator makes one.
@@ -118,11 +124,37 @@ struct TicketAPITests {
         return String(String(decoding: data, as: UTF8.self).prefix(64))
     }
 
-    @Test func theServerMatchesItsOpenAPIDocument() async throws {
-        let seed = try await Self.seed()
+    /// The CLI on either store: list calls and work orders, sign one, report the KPIs.
+    @Test(arguments: StoreBackend.allCases)
+    func theCommandLineWorksOnEitherStore(_ backend: StoreBackend) async throws {
+        let seed = try await Self.seed(backend)
+        defer { try? FileManager.default.removeItem(at: seed.directory) }
+        let calls = try await run(Repo.binary, ["tickets", "list", "--db", seed.db, "--json"])
+        #expect(calls.status == 0, "\(calls.stderr)")
+        #expect(calls.stdout.contains(seed.call.rawValue))
+        let orders = try await run(Repo.binary, ["tickets", "orders", "--db", seed.db, "--status", "dispatched"])
+        #expect(orders.status == 0 && orders.stdout.contains(seed.xingqing.rawValue) && !orders.stdout.contains(seed.fresh.rawValue),
+                "\(orders.stdout)\(orders.stderr)")
+        let sign = try await run(Repo.binary, ["tickets", "sign", seed.xingqing.rawValue, "--unit", "yinchuan.xingqing",
+                                               "--db", seed.db, "--json"])
+        #expect(sign.status == 0, "\(sign.stderr)")
+        #expect(sign.stdout.contains("\"signed\""), "\(sign.stdout)")
+        let refused = try await run(Repo.binary, ["tickets", "close", seed.fresh.rawValue, "--db", seed.db])
+        #expect(refused.status != 0, "the lifecycle refuses closing an accepted work order")
+        let report = try await run(Repo.binary, ["report", "--db", seed.db, "--json"])
+        #expect(report.status == 0, "\(report.stderr)")
+        let kpis = try JSONSerialization.jsonObject(with: Data(report.stdout.utf8)) as? [String: Any]
+        #expect(kpis != nil, "\(report.stdout.prefix(500))")
+        #expect(report.stdout.contains("\"accepted\":3") || report.stdout.contains("\"accepted\" : 3"), "\(report.stdout.prefix(800))")
+    }
+
+    /// On either store: the admin API reads and writes through the same protocols.
+    @Test(arguments: StoreBackend.allCases)
+    func theServerMatchesItsOpenAPIDocument(_ backend: StoreBackend) async throws {
+        let seed = try await Self.seed(backend)
         let live = try DialplanPublishingTests.privateBench()
         defer { try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: live).deletingLastPathComponent().path) }
-        let server = try await ServerProcess(directory: seed.directory, dialplan: live,
+        let server = try await ServerProcess(directory: seed.directory, database: seed.db, dialplan: live,
                                              extra: ["--tokens", seed.directory.appendingPathComponent("tokens.yaml").path]
                                                  + ContactCentreTests.testAgents)
         let api = try APIChecker(port: server.httpPort)
@@ -351,6 +383,14 @@ struct TicketAPITests {
         // MARK: open routes
         _ = try await api.call("GET", "/health", "/health", token: nil, expect: 200)
         _ = try await api.call("GET", "/metrics", "/metrics", token: nil, expect: 200)
+
+        // MARK: the cluster view, on either store
+        let cluster = try await api.call("GET", "/api/cluster", "/api/cluster", token: auditor, expect: 200)
+        #expect(cluster.json?["store"]?.string == (backend == .postgres ? "postgresql" : "sqlite"))
+        // This node, active (with PostgreSQL also the seeding store's node, gone since it closed).
+        let states = cluster.json?["nodes"]?.array?.compactMap { $0["state"]?.string } ?? []
+        #expect(states.filter { $0 == "active" }.count == 1 && states.allSatisfy { $0 == "active" || $0 == "gone" }, "\(states)")
+        _ = try await api.call("GET", "/api/cluster", "/api/cluster", token: staff, expect: 403)
 
         // MARK: drain (last: the node exits once drained)
         _ = try await api.call("POST", "/api/drain", "/api/drain", token: auditor, expect: 403)
