@@ -27,6 +27,8 @@ let package = Package(
         // MARK: pure cores
         .target(name: "Randomness"),
         .target(name: "Timers", dependencies: [.product(name: "HeapModule", package: "swift-collections")]),
+        // What the nodes of a cluster agree on, sans-IO (leadership of cluster-wide decisions).
+        .target(name: "Cluster", dependencies: ["Timers"]),
         .target(name: "SIPCore", dependencies: [.product(name: "NIOCore", package: "swift-nio")]),
         .target(name: "SDP"),
         .target(name: "SIPTransaction", dependencies: ["SIPCore"]),
@@ -136,6 +138,7 @@ let package = Package(
         // Tickets' tests: the pure domain (no database); the store tests, run against every
         // backend of TicketsTestSupport's StoreBackend; and what only SQLite has.
         .testTarget(name: "TicketsTests", dependencies: ["Tickets", "WorkCalendar"]),
+        .testTarget(name: "LeaderElectionTests", dependencies: ["Cluster", "Timers"]),
         .target(name: "TicketsTestSupport", dependencies: [
                     "Tickets", "TicketsSQLite", "TicketsPostgres", "WorkCalendar", .product(name: "GRDB", package: "GRDB.swift"),
                 ],
