@@ -81,7 +81,7 @@ let package = Package(
         ]),
         // The PostgreSQL backend of the ticket store (issue 12): SQL only here, rules in Tickets.
         .target(name: "TicketsPostgres", dependencies: [
-            "Tickets",
+            "Tickets", "Cluster", "Timers",
             .product(name: "PostgresNIO", package: "postgres-nio"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"),
@@ -149,7 +149,7 @@ let package = Package(
         ]),
         // PostgreSQL only (migrations, outage, nodes, numbering across nodes); needs a real server:
         // HOTLINE_TEST_DB_URL (make test starts deploy/postgres/pgctl.sh).
-        .testTarget(name: "TicketsPostgresTests", dependencies: ["Tickets", "TicketsPostgres", "TicketsTestSupport"]),
+        .testTarget(name: "TicketsPostgresTests", dependencies: ["Tickets", "TicketsPostgres", "TicketsTestSupport", "Cluster"]),
         .testTarget(name: "SIPAuthTests", dependencies: ["SIPAuth", "SIPCore"]),
         .testTarget(name: "CallControlTests", dependencies: ["CallControl", "Dialplan", "SIPCore"]),
         .testTarget(name: "ACDTests", dependencies: ["Randomness", "ACD", "ACDConfig", "SIPAuth", "Dialplan"]),

@@ -35,6 +35,11 @@ public struct LeaderElection: Sendable, Equatable {
         case leader(epoch: Int64)
         /// Gave leadership up for good (a draining node): never tries again.
         case resigned
+
+        public var isLeader: Bool {
+            if case .leader = self { return true }
+            return false
+        }
     }
 
     public enum StepDownReason: String, Sendable, Equatable {
@@ -78,10 +83,7 @@ public struct LeaderElection: Sendable, Equatable {
         self.configuration = configuration
     }
 
-    public var isLeader: Bool {
-        if case .leader = role { return true }
-        return false
-    }
+    public var isLeader: Bool { role.isLeader }
 
     /// The clock moved on: try the lock, check it, or step down if it went unconfirmed too long.
     public mutating func tick(now: Instant) -> [Action] {

@@ -29,6 +29,7 @@ enum PostgresSchema {
     /// The migrations, in order. Never edit a shipped migration: add a new one.
     static let migrations: [PostgresMigration] = [
         PostgresMigration(version: 1, name: "v1_tickets_work_orders_cluster", sql: v1),
+        PostgresMigration(version: 2, name: "v2_cluster_leadership", sql: v2),
     ]
 
     /// The newest schema version this build knows; a database past it is refused.
@@ -60,6 +61,18 @@ enum PostgresSchema {
 
     private static let statuses = TicketStatus.allCases.map(\.rawValue).map { "'\($0)'" }.joined(separator: ", ")
     private static let eventKinds = TicketEvent.Kind.names.map { "'\($0)'" }.joined(separator: ", ")
+
+    /// Who owns each cluster-wide decision (the ACD's), and its fencing epoch. The ownership
+    /// itself is a session-level advisory lock (see PostgresLeadership); this row counts
+    /// acquisitions so a leader's writes can carry its epoch and a deposed one's be refused.
+    static let v2 = """
+        CREATE TABLE cluster_leadership (
+            name text NOT NULL PRIMARY KEY CONSTRAINT leadership_name_not_empty CHECK (name <> ''),
+            epoch bigint NOT NULL CONSTRAINT leadership_epoch_positive CHECK (epoch > 0),
+            leader text NOT NULL CONSTRAINT leadership_leader_not_empty CHECK (leader <> ''),
+            acquired_at timestamptz NOT NULL
+        );
+        """
 
     static let v1 = """
         CREATE TABLE calls (
