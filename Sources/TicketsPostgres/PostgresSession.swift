@@ -36,12 +36,7 @@ final class PostgresSession: @unchecked Sendable {
 
     /// Connects, or throws ``TicketStoreError/cannotOpen(path:reason:)`` naming the server.
     static func connect(_ url: PostgresURL, timeout: Duration = .seconds(5)) throws(TicketStoreError) -> PostgresSession {
-        var configuration = PostgresConnection.Configuration(
-            host: url.host, port: url.port, username: url.user, password: url.password, database: url.database, tls: .disable)
-        configuration.options.connectTimeout = .milliseconds(Int64(timeout.components.seconds * 1000
-            + timeout.components.attoseconds / 1_000_000_000_000_000))
-        var logger = Logger(label: "hotline.tickets.postgres")
-        logger.logLevel = .critical
+        let (configuration, logger) = Self.configuration(url, timeout: timeout)
         do {
             let connection = try PostgresConnection.connect(
                 on: eventLoops.any(), configuration: configuration, id: Int.random(in: 1...Int(Int32.max)), logger: logger).wait()
@@ -49,6 +44,17 @@ final class PostgresSession: @unchecked Sendable {
         } catch {
             throw .cannotOpen(path: url.description, reason: PostgresSession.describe(error))
         }
+    }
+
+    /// How every connection of the store is made (also the async ones, e.g. LISTEN).
+    static func configuration(_ url: PostgresURL, timeout: Duration) -> (PostgresConnection.Configuration, Logger) {
+        var configuration = PostgresConnection.Configuration(
+            host: url.host, port: url.port, username: url.user, password: url.password, database: url.database, tls: .disable)
+        configuration.options.connectTimeout = .milliseconds(Int64(timeout.components.seconds * 1000
+            + timeout.components.attoseconds / 1_000_000_000_000_000))
+        var logger = Logger(label: "hotline.tickets.postgres")
+        logger.logLevel = .critical
+        return (configuration, logger)
     }
 
     var isClosed: Bool { connection.isClosed }
