@@ -56,7 +56,7 @@ start() {
     if alive "$dir/node$n.pid"; then echo "node$n already running"; continue; fi
     low=$((20000 + (n - 1) * 3000))
     # shellcheck disable=SC2086
-    nohup "$bin" serve --sip "$ip:5060" --http "$ip:8080" --node "node$n" --db "$(printf %s "$db" | sed "s/{n}/$n/g")" --data-dir "var/cluster/node$n" \
+    nohup "$bin" serve --sip "$ip:5060" --http "$ip:8080" --node "node$n" --front "${front%:*}" --db "$(printf %s "$db" | sed "s/{n}/$n/g")" --data-dir "var/cluster/node$n" \
       --dialplan "$dialplan" --prompts Prompts --rtp-ports "$low-$((low + 2999))" --drain-timeout "$drain_timeout" \
       ${NODE_ARGS:-} > "$dir/node$n.log" 2>&1 < /dev/null &
     echo $! > "$dir/node$n.pid"

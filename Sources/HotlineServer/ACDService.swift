@@ -45,7 +45,10 @@ struct AgentTarget: Sendable {
     var name: String
     var sipUsername: String
     var contact: SIPURI
+    /// Where the INVITE goes: the phone's address, or the front of its Path.
     var destination: SocketAddress
+    /// Route headers (the binding's Path, RFC 3327).
+    var route: [SIPURI] = []
     var seat: SeatKind
 }
 
@@ -107,14 +110,16 @@ final class ACDService {
     let clock = ContinuousClock()
 
     init(engine: CallEngine, setup: ACDSetup, secret: [UInt8], keepAlive: KeepAlivePolicy, keepAliveTimeout: Duration = .seconds(5),
-         logger: Logger) {
+         trustedProxies: Set<String> = [], logger: Logger) {
         self.engine = engine
         self.eventLoop = engine.eventLoop
         self.logger = logger
         self.setup = setup
         let digest = DigestAuthenticator.Configuration(realm: setup.agents.realm, algorithms: setup.agents.digestAlgorithms)
         self.featureCodes = FeatureCodeAuthenticator(secret: secret, configuration: digest)
-        self.registrar = AgentRegistrar(engine: engine, configuration: RegistrarConfiguration(digest: digest, keepAlive: keepAlive),
+        var registrarConfiguration = RegistrarConfiguration(digest: digest, keepAlive: keepAlive)
+        registrarConfiguration.trustedProxies = trustedProxies
+        self.registrar = AgentRegistrar(engine: engine, configuration: registrarConfiguration,
                                         secret: secret, credentials: setup.credentials, agentsByUsername: setup.agentsBySIPUsername,
                                         keepAliveTimeout: keepAliveTimeout, logger: logger)
         self.securityLog = SecurityLog(logger: logger)
@@ -347,10 +352,10 @@ final class ACDService {
     private func target(for agent: AgentID) -> AgentTarget? {
         guard let profile = setup.agents.agents.first(where: { $0.profile.id == agent })?.profile,
               let binding = registrar.machine.preferredBinding(of: profile.sipUsername),
-              let destination = try? SocketAddress(ipAddress: binding.source.host, port: binding.source.port)
+              let destination = try? SocketAddress(ipAddress: binding.nextHop.host, port: binding.nextHop.port)
         else { return nil }
         return AgentTarget(agent: agent, name: profile.name, sipUsername: profile.sipUsername, contact: binding.contact,
-                           destination: destination, seat: profile.seat)
+                           destination: destination, route: binding.path, seat: profile.seat)
     }
 
     /// Runs `body` on the loop that owns the call, with its engine and call number.

@@ -87,6 +87,7 @@ extension CallEngine {
         var headers = SIPHeaders()
         headers.append(.via, endpoint.makeVia().description)
         headers.append(.maxForwards, "70")
+        for hop in leg.target.route { headers.append(.route, "<\(hop)>") }
         headers.append(.from, "\"\(offer.isCallback ? "callback " : "")\(user)\" <sip:\(user)@\(hostForURI):\(endpoint.configuration.port)>;tag=\(endpoint.makeTag())")
         headers.append(.to, "<sip:\(leg.target.sipUsername)@\(hostForURI)>")
         headers.append(.callID, makeCallID())

@@ -108,7 +108,8 @@ extension HotlineServer {
         let link = try await control.eventLoop.submit {
             let engine = control.engine.value
             let service = ACDService(engine: engine, setup: centre.setup, secret: centre.secret, keepAlive: keepAlive,
-                                     keepAliveTimeout: configuration.keepAliveTimeout, logger: logger)
+                                     keepAliveTimeout: configuration.keepAliveTimeout, trustedProxies: configuration.frontHosts,
+                                     logger: logger)
             service.peers = engines
             service.seatsFile = (centre.seatsFile, centre.setup.agents.licensedSeats)
             if let saved = centre.savedSeats {

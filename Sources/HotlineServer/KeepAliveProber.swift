@@ -37,6 +37,7 @@ final class KeepAliveProber {
         var headers = SIPHeaders()
         headers.append(.via, endpoint.makeVia().description)
         headers.append(.maxForwards, "70")
+        for hop in probe.route { headers.append(.route, "<\(hop)>") }
         headers.append(.from, "<sip:hotline@\(engine.hostForURI):\(endpoint.configuration.port)>;tag=\(endpoint.makeTag())")
         headers.append(.to, "<\(probe.requestURI)>")
         headers.append(.callID, engine.makeCallID())

@@ -109,6 +109,10 @@ public struct ServerConfiguration: Sendable {
     /// How often registered agent phones are sent an OPTIONS keep-alive, and how many may go
     /// unanswered before the phone counts as unreachable.
     public var keepAliveInterval: Duration = .seconds(30)
+    /// The cluster's SIP front(s) (`--front`): REGISTERs from these addresses keep their Path
+    /// (RFC 3327), so agent legs and keep-alives reach the phone through the front holding its
+    /// NAT binding; lockout counts the phone's own address from the Path, not the front's.
+    public var frontHosts: Set<String> = []
     public var keepAliveFailures: Int = 2
     /// A keep-alive OPTIONS unanswered this long counts as failed.
     public var keepAliveTimeout: Duration = .seconds(5)

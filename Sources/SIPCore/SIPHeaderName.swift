@@ -64,13 +64,15 @@ public struct SIPHeaderName: Hashable, Sendable, CustomStringConvertible {
     public static let warning = SIPHeaderName(canonical: "Warning")
     public static let wwwAuthenticate = SIPHeaderName(canonical: "WWW-Authenticate")
     public static let reason = SIPHeaderName(canonical: "Reason")
+    /// RFC 3327: the proxies a REGISTER passed, to route requests to the registered UA.
+    public static let path = SIPHeaderName(canonical: "Path")
 
     private static let all: [SIPHeaderName] = [
         accept, acceptEncoding, acceptLanguage, allow, allowEvents, authorization, callID, contact,
         contentDisposition, contentEncoding, contentLength, contentType, cseq, date, event, expires,
         from, maxForwards, proxyAuthenticate, proxyAuthorization, proxyRequire, recordRoute,
         referTo, referredBy, require, retryAfter, route, server, sessionExpires, subject,
-        supported, timestamp, to, unsupported, userAgent, via, warning, wwwAuthenticate, reason,
+        supported, timestamp, to, unsupported, userAgent, via, warning, wwwAuthenticate, reason, path,
     ]
 
     /// RFC 3261 §7.3.3 and the compact forms registered since (RFC 3515, 3892, 3265, 4028).
@@ -94,6 +96,6 @@ public struct SIPHeaderName: Hashable, Sendable, CustomStringConvertible {
     private static let listHeaders: Set<String> = [
         "via", "route", "record-route", "contact", "allow", "supported", "require",
         "proxy-require", "unsupported", "accept", "accept-encoding", "accept-language",
-        "allow-events", "content-encoding", "in-reply-to", "warning",
+        "allow-events", "content-encoding", "in-reply-to", "warning", "path",
     ]
 }

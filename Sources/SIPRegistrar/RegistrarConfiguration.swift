@@ -28,6 +28,11 @@ public struct RegistrarConfiguration: Hashable, Sendable {
     public var lockoutExemptAddresses: Set<String>
     /// Failure counters kept per kind (address, user), bounding memory under a spray attack.
     public var failureTrackingCapacity: Int
+    /// Proxies in front of the registrar (the cluster's SIP front): a REGISTER from one of these
+    /// addresses has its `Path` (RFC 3327) stored with the binding, so requests to the phone go
+    /// through that proxy, and is counted for lockout under the phone's own address (the Path's
+    /// `received` parameter), not the proxy's. Path from anyone else is ignored (RFC 3327 §7).
+    public var trustedProxies: Set<String> = []
 
     public init(digest: DigestAuthenticator.Configuration = .init(), minExpires: Int = 60, maxExpires: Int = 3600,
                 defaultExpires: Int = 3600, maxContactsPerUser: Int = 2, keepAlive: KeepAlivePolicy? = KeepAlivePolicy(),

@@ -165,10 +165,25 @@ public struct RegistrarStateMachine: Sendable {
 
     // MARK: - REGISTER (RFC 3261 §10.3)
 
-    private mutating func register(_ request: SIPRequest, from source: SIPSourceAddress, now: UnixTime) -> [Action] {
+    private mutating func register(_ request: SIPRequest, from proxyOrPhone: SIPSourceAddress, now: UnixTime) -> [Action] {
         guard request.method == .register else { return [.respond(response(to: request, .methodNotAllowed, now: now))] }
         guard let to = request.to, let aorUser = to.uri.decodedUser, !aorUser.isEmpty else {
             return [.respond(response(to: request, .badRequest, reason: "Bad Request - To has no user", now: now))]
+        }
+        // Through a trusted proxy: its Path routes requests back, and the phone's own address
+        // (the Path's `received`) is what lockout counts.
+        var path: [SIPURI] = []
+        var source = proxyOrPhone
+        if configuration.trustedProxies.contains(proxyOrPhone.host) {
+            for value in request.headers.values(.path) {
+                guard let hop = try? SIPNameAddress.parse(value), !hop.isWildcard else {
+                    return [.respond(response(to: request, .badRequest, reason: "Bad Request - Malformed Path", now: now))]
+                }
+                path.append(hop.uri)
+            }
+            if let received = path.first.flatMap({ Self.receivedAddress($0, transport: proxyOrPhone.transport) }) {
+                source = received
+            }
         }
         let exempt = configuration.lockoutExemptAddresses.contains(source.host)
         if !exempt, addressFailures.lockedUntil(source.host, now: now) != nil {
@@ -222,7 +237,7 @@ public struct RegistrarStateMachine: Sendable {
                 return [.security(.addressOfRecordMismatch(username: username, addressOfRecord: aorUser, source: source)),
                         .respond(response(to: request, .forbidden, now: now))]
             }
-            return updateBindings(request, user: username, source: source, now: now)
+            return updateBindings(request, user: username, source: source, path: path, now: now)
         }
     }
 
@@ -236,7 +251,8 @@ public struct RegistrarStateMachine: Sendable {
     }
 
     /// Steps 7–8: apply the Contacts, answer with every current binding.
-    private mutating func updateBindings(_ request: SIPRequest, user: String, source: SIPSourceAddress, now: UnixTime) -> [Action] {
+    private mutating func updateBindings(_ request: SIPRequest, user: String, source: SIPSourceAddress, path: [SIPURI],
+                                         now: UnixTime) -> [Action] {
         let contactValues = request.headers.values(.contact)
         var contacts: [SIPNameAddress] = []
         for value in contactValues {
@@ -261,7 +277,7 @@ public struct RegistrarStateMachine: Sendable {
             }
             bindingsByUser[user] = nil
             actions += updateReachability(of: user)
-            actions.append(.respond(okResponse(to: request, user: user, now: now)))
+            actions.append(.respond(okResponse(to: request, user: user, path: path, now: now)))
             return actions
         }
 
@@ -292,6 +308,7 @@ public struct RegistrarStateMachine: Sendable {
                     var binding = list[index]
                     binding.contact = update.contact
                     binding.source = source
+                    binding.path = path
                     binding.callID = callID
                     binding.cseq = cseq
                     binding.expiresAt = now + .seconds(update.expires)
@@ -313,7 +330,8 @@ public struct RegistrarStateMachine: Sendable {
                 let binding = RegistrationBinding(
                     id: BindingID(nextBindingID), user: user, contact: update.contact, source: source, callID: callID, cseq: cseq,
                     registeredAt: now, expiresAt: now + .seconds(update.expires), userAgent: request.headers[.userAgent],
-                    reachable: true, consecutiveProbeFailures: 0, nextProbeAt: configuration.keepAlive.map { now + $0.interval })
+                    reachable: true, consecutiveProbeFailures: 0, nextProbeAt: configuration.keepAlive.map { now + $0.interval },
+                    path: path)
                 list.append(binding)
                 statistics.registrations += 1
                 actions.append(.registered(binding))
@@ -321,8 +339,17 @@ public struct RegistrarStateMachine: Sendable {
         }
         bindingsByUser[user] = list.isEmpty ? nil : list
         actions += updateReachability(of: user)
-        actions.append(.respond(okResponse(to: request, user: user, now: now)))
+        actions.append(.respond(okResponse(to: request, user: user, path: path, now: now)))
         return actions
+    }
+
+    /// The phone's address a proxy recorded in its Path URI (`received=sip:HOST:PORT`, as
+    /// Kamailio's `add_path_received()` writes it, possibly escaped).
+    static func receivedAddress(_ hop: SIPURI, transport: String) -> SIPSourceAddress? {
+        guard let raw = hop.parameters.value("received") ?? nil else { return nil }
+        let text = SIPURI.percentDecode(raw).filter { $0 != "\"" }
+        guard let uri = try? SIPURI.parse(text), !uri.host.isEmpty else { return nil }
+        return SIPSourceAddress(host: uri.host, port: uri.port ?? 5060, transport: transport)
     }
 
     /// RFC 3261 §10.3 step 6 compares contacts by URI equality (§19.1.4); phones re-register
@@ -332,8 +359,12 @@ public struct RegistrarStateMachine: Sendable {
     }
 
     /// 200 OK listing every current binding with its remaining time (§10.3 step 8), and Date.
-    private func okResponse(to request: SIPRequest, user: String, now: UnixTime) -> SIPResponse {
+    private func okResponse(to request: SIPRequest, user: String, path: [SIPURI], now: UnixTime) -> SIPResponse {
         var r = response(to: request, .ok, now: now)
+        // RFC 3327 §5.3: the Path is echoed to a UA that supports it.
+        if !path.isEmpty, request.headers.values(.supported).contains(where: { $0.equalsIgnoringASCIICase("path") }) {
+            for hop in path { r.headers.append(.path, "<\(hop)>") }
+        }
         for binding in bindings(of: user) {
             r.headers.append(.contact, "<\(binding.contact)>;expires=\(binding.remainingSeconds(at: now))")
         }
@@ -369,7 +400,8 @@ public struct RegistrarStateMachine: Sendable {
                 guard let due = list[index].nextProbeAt, due <= now else { continue }
                 list[index].nextProbeAt = nil
                 actions.append(.sendOptions(OptionsProbe(
-                    binding: list[index].id, user: user, requestURI: list[index].contact, destination: list[index].source)))
+                    binding: list[index].id, user: user, requestURI: list[index].contact, destination: list[index].nextHop,
+                    route: list[index].path)))
             }
             bindingsByUser[user] = list.isEmpty ? nil : list
             if changed { actions += updateReachability(of: user) }

@@ -31,6 +31,15 @@ public struct RegistrationBinding: Hashable, Sendable {
     public var consecutiveProbeFailures: Int
     /// Next OPTIONS; nil while one is outstanding or keep-alives are off.
     public var nextProbeAt: UnixTime?
+    /// The REGISTER's Path (RFC 3327), from a trusted proxy: requests to this phone carry these
+    /// as Route headers and go to the first one. Empty for a phone registered directly.
+    public var path: [SIPURI] = []
+
+    /// Where requests to the phone are sent: the first Path hop, else the source address.
+    public var nextHop: SIPSourceAddress {
+        guard let first = path.first else { return source }
+        return SIPSourceAddress(host: first.host, port: first.port ?? 5060, transport: source.transport)
+    }
 
     /// Seconds left, for the `expires` parameter of the 200 OK's Contact.
     public func remainingSeconds(at now: UnixTime) -> Int {
@@ -44,8 +53,10 @@ public struct OptionsProbe: Hashable, Sendable {
     public var user: String
     /// Request-URI of the OPTIONS.
     public var requestURI: SIPURI
-    /// Where to send it (the binding's source address).
+    /// Where to send it (the binding's next hop: its first Path hop, else its source address).
     public var destination: SIPSourceAddress
+    /// Route headers (the binding's Path).
+    public var route: [SIPURI] = []
 }
 
 /// Something a security log or an alert should see.

@@ -84,6 +84,8 @@ struct Serve: AsyncParsableCommand {
     var drainTimeout = "120s"
     @Option(name: .customLong("node-lease"), help: "With a PostgreSQL store: a node silent this long is gone and a surviving node closes its calls in progress as interrupted, e.g. 15s.")
     var nodeLease = "15s"
+    @Option(name: .customLong("front"), help: "The cluster's SIP front (its IP address; repeat for several): agents' REGISTERs through it keep their Path, so calls reach them through it.")
+    var front: [String] = []
     @Option(name: .customLong("store-queue"), help: "With a PostgreSQL store: ticket writes held in memory while it is away; past this, new calls get 503.")
     var storeQueue = 50_000
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error.") var logLevel = "info"
@@ -104,6 +106,7 @@ struct Serve: AsyncParsableCommand {
         config.nodeLease = lease
         guard storeQueue >= 1 else { throw ValidationError("--store-queue wants a positive number of writes") }
         config.storeQueueLimit = storeQueue
+        config.frontHosts = Set(front)
         if http == "off" {
             config.httpHost = nil
         } else {

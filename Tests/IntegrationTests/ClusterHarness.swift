@@ -32,6 +32,9 @@ final class Cluster: @unchecked Sendable {
     private let kamailioLog: URL
     let drainTimeout: String
     let lease: String
+    let dialplan: String
+    /// More `hotline serve` flags (default: no contact centre).
+    let nodeExtra: [String]
     /// The shared store, kept alive (and dropped) with the cluster.
     private let testDatabase: TestDatabase?
     let privateServer: PrivatePostgresServer?
@@ -51,12 +54,12 @@ final class Cluster: @unchecked Sendable {
     func nodeArguments(_ index: Int) -> [String] {
         ["--sip", "\(Cluster.nodeIP(index)):\(Cluster.nodePort)", "--http", "\(Cluster.nodeIP(index)):\(Cluster.nodePort + 1)",
          "--node", "node\(index + 1)", "--drain-timeout", drainTimeout, "--node-lease", lease,
-         "--call-loops", "1", "--agents", "off"]
+         "--call-loops", "1", "--front", "127.0.0.1"] + nodeExtra
     }
 
     /// `defines` are more Kamailio `-A` settings (e.g. `PIKE_DENSITY=10`).
     init(nodes count: Int = 3, drainTimeout: String = "10s", lease: String = "5s", store: Store = .shared,
-         defines: [String] = []) async throws {
+         dialplan: String = "Dialplans/bench.yaml", nodeExtra: [String] = ["--agents", "off"], defines: [String] = []) async throws {
         guard let kamailioPath = Repo.which("kamailio")
                 ?? (FileManager.default.isExecutableFile(atPath: "/usr/sbin/kamailio") ? "/usr/sbin/kamailio" : nil) else {
             throw KamailioMissing()
@@ -64,6 +67,8 @@ final class Cluster: @unchecked Sendable {
         _ = try SIPp.require()
         self.drainTimeout = drainTimeout
         self.lease = lease
+        self.dialplan = dialplan
+        self.nodeExtra = nodeExtra
         switch store {
         case .shared:
             let database = try await TestDatabase(.postgres)
@@ -86,7 +91,8 @@ final class Cluster: @unchecked Sendable {
         for index in 0..<count {
             let nodeDirectory = directory.appendingPathComponent("node\(index + 1)")
             try FileManager.default.createDirectory(at: nodeDirectory, withIntermediateDirectories: true)
-            nodes.append(try await ServerProcess(directory: nodeDirectory, database: postgres.description, extra: nodeArguments(index)))
+            nodes.append(try await ServerProcess(directory: nodeDirectory, database: postgres.description, dialplan: dialplan,
+                                                 extra: nodeArguments(index)))
         }
         kamailio = try SpawnedProcess(kamailioPath, [
             "-f", Repo.root.appendingPathComponent("deploy/kamailio/kamailio.cfg").path, "-DD", "-E",
@@ -148,7 +154,31 @@ final class Cluster: @unchecked Sendable {
     func restart(_ index: Int) async throws {
         let old = node(index)
         retired.append(old)
-        nodes[index] = try await ServerProcess(reusing: old, extra: nodeArguments(index))
+        nodes[index] = try await ServerProcess(reusing: old, dialplan: dialplan, extra: nodeArguments(index))
+    }
+
+    /// Any SIPp scenario against the front, its logs under `sipp-NAME`.
+    func sipp(_ scenario: String, service: String, logs name: String, extra: [String], from source: String = "127.0.0.1",
+              timeout: Duration = .seconds(90)) async throws -> CommandResult {
+        let logs = directory.appendingPathComponent("sipp-\(name)")
+        try FileManager.default.createDirectory(at: logs, withIntermediateDirectories: true)
+        var result = try await run(try SIPp.require(), [
+            "127.0.0.1:\(Cluster.frontPort)", "-sf", Repo.scenario(scenario), "-s", service, "-i", source,
+            "-mi", source, "-mp", String(allocateSIPpMediaPort()), "-m", "1", "-recv_timeout", "60000",
+            // A UAS scenario waits for its first request with no call yet: only -timeout bounds it.
+            "-timeout", "\(Int(timeout.components.seconds))s", "-timeout_error", "-max_retrans", "3", "-nostdin",
+            "-trace_err", "-error_file", logs.appendingPathComponent("errors.log").path,
+            "-trace_msg", "-message_file", logs.appendingPathComponent("messages.log").path,
+        ] + extra, timeout: timeout)
+        if result.status != 0 {
+            result.stderr += (try? String(contentsOf: logs.appendingPathComponent("errors.log"), encoding: .utf8)) ?? ""
+        }
+        return result
+    }
+
+    /// The SIP messages SIPp run `name` exchanged.
+    func messages(_ name: String) -> String {
+        (try? String(contentsOf: directory.appendingPathComponent("sipp-\(name)/messages.log"), encoding: .utf8)) ?? ""
     }
 
     /// A SIPp caller through the front: `calls` calls at `rate`/s, each `hold` ms long.
