@@ -5,7 +5,7 @@
 # by side in one run: the variants alternate, ROUNDS rounds.
 #
 #   single          deploy/cluster.sh with NODES=1; the flood calls node1 (127.0.0.11:5060) directly
-#   cluster         deploy/cluster.sh with NODES=3; the flood calls the front (127.0.0.1:5060)
+#   cluster         deploy/cluster.sh with NODES=3; the flood calls the front (FRONT, 127.0.0.1:5070)
 #   single-sqlite   as single, the node on its own SQLite file (var/bench)
 #   cluster-sqlite  as cluster, each node on its own SQLite file
 #
@@ -26,7 +26,8 @@
 # Environment: HOTLINE_BIN (.build/release/hotline), PG_PORT (55433: a private PostgreSQL from
 # deploy/postgres/pgctl.sh, started if it is not running and then stopped; not the tests'
 # 55432), VARIANTS ("single cluster"; all four: "single cluster single-sqlite cluster-sqlite"),
-# OUT (keep the per-run files there), IDLE (seconds of the idle sample, 5).
+# OUT (keep the per-run files there), IDLE (seconds of the idle sample, 5), FRONT (the front's
+# address, 127.0.0.1:5070: deploy/cluster.sh's default 5060 is also SIPp's default local port).
 # Loopback only (127.0.0.0/8); every flood is bounded by --duration and its drain timeout.
 # On a 2-core machine the three nodes, the front, PostgreSQL and the generator share the same
 # two cores: this measures what the front and the spreading cost per call, not capacity.
@@ -39,6 +40,8 @@ IDLE=${IDLE:-5}
 BIN=${HOTLINE_BIN:-.build/release/hotline}
 PG_PORT=${PG_PORT:-55433}
 VARIANTS=${VARIANTS:-"single cluster"}
+# The front's address: not 127.0.0.1:5060, which SIPp takes by default (tests beside us).
+FRONT=${FRONT:-127.0.0.1:5070}
 [ -x "$BIN" ] || { echo "build it first: swift build -c release" >&2; exit 1; }
 OUT=${OUT:-$(mktemp -d)}
 mkdir -p "$OUT" var/bench
@@ -55,8 +58,8 @@ cleanup() {
 trap cleanup EXIT
 
 # Nothing else may hold the cluster's addresses (a `make cluster` of someone else).
-if ss -Hlun | awk '{print $4}' | grep -qE '^127\.0\.0\.(1|11|12|13):5060$'; then
-  echo "cluster.sh: something already listens on 127.0.0.1/11/12/13:5060 (make cluster-stop?)" >&2
+if ss -Hlun | awk '{print $4}' | grep -qE "^127\.0\.0\.(11|12|13):5060\$|^$FRONT\$"; then
+  echo "cluster.sh: something already listens on $FRONT or 127.0.0.11/12/13:5060 (make cluster-stop?)" >&2
   exit 1
 fi
 if ! deploy/postgres/pgctl.sh status "$PG_PORT"; then
@@ -90,7 +93,7 @@ run() { # variant round
   local variant=$1 round=$2 nodes target db
   case $variant in
     single|single-sqlite) nodes=1; target=127.0.0.11:5060 ;;
-    cluster|cluster-sqlite) nodes=3; target=127.0.0.1:5060 ;;
+    cluster|cluster-sqlite) nodes=3; target=$FRONT ;;
     *) echo "unknown variant $variant" >&2; exit 2 ;;
   esac
   if [[ $variant == *-sqlite ]]; then
@@ -102,9 +105,15 @@ run() { # variant round
     db=${pg_server%/*}/hotline_bench_cluster
   fi
   rm -rf var/cluster/node{1,2,3}
-  HOTLINE_BIN=$BIN NODES=$nodes CLUSTER_DB=$db PG_PORT=$PG_PORT DIALPLAN=Dialplans/bench.yaml \
-    NODE_ARGS="--max-calls 10000 --log-level warning" deploy/cluster.sh start > "$OUT/start-$variant-$round.log"
   nodes_up=$nodes
+  if ! HOTLINE_BIN=$BIN NODES=$nodes CLUSTER_DB=$db PG_PORT=$PG_PORT FRONT=$FRONT DIALPLAN=Dialplans/bench.yaml \
+    NODE_ARGS="--max-calls 10000 --log-level warning" deploy/cluster.sh start > "$OUT/start-$variant-$round.log" 2>&1; then
+    echo "cluster.sh: $variant round $round did not start: $(tail -3 "$OUT/start-$variant-$round.log")" >&2
+    NODES=$nodes PG_PORT=$PG_PORT deploy/cluster.sh stop > /dev/null 2>&1 || true
+    nodes_up=0
+    echo "variant=$variant round=$round did_not_start valid=0" >> "$RESULTS"
+    return 0
+  fi
   sleep 2 # the front's first probes
   local idle before after
   idle=$(snapshot "$nodes")
