@@ -177,6 +177,6 @@ for pair in "single cluster" "single-sqlite cluster-sqlite"; do
   awk -v a="$1" -v b="$2" -v s="$(field "$1" total_ms)" -v c="$(field "$2" total_ms)" -v sn="$(field "$1" nodes_ms)" \
       -v cn="$(field "$2" nodes_ms)" -v f="$(field "$2" front_ms)" -v f1="$(field "$1" front_ms)" -v s99="$(field "$1" setup_p99_ms)" \
       -v c99="$(field "$2" setup_p99_ms)" 'BEGIN {
-    printf "%s / %s: total CPU per call %.2fx (%.3f vs %.3f ms), nodes %.2fx; the front adds %.3f ms per call (%.3f idle); setup p99 %.2fx\n",
+    printf "%s / %s: total CPU per call %.2fx (%.3f vs %.3f ms), nodes %.2fx; the front adds %.3f ms per call (%.3f when called directly); setup p99 %.2fx\n",
       b, a, c / s, c, s, cn / sn, f, f1, (s99 > 0 ? c99 / s99 : 0) }'
 done
