@@ -1,26 +1,34 @@
-// `hotline tickets bench`: durable tickets per second through the real store, with group commit
-// or one commit per write, for Benchmarks/tickets-throughput.sh. A thin front: the store does
-// the work; this only submits, waits and counts.
+// `hotline tickets bench`: durable tickets per second through the real store (SQLite, or
+// PostgreSQL with --db postgres://...), with group commit or one commit per write, for
+// Benchmarks/tickets-throughput.sh and Benchmarks/tickets-pg-vs-sqlite.sh. A thin front: the
+// store does the work; this only submits, waits and counts.
 import ArgumentParser
 import Foundation
 import Synchronization
 import Tickets
+import TicketsPostgres
 import TicketsSQLite
 
 extension TicketsCommand {
     struct Bench: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Measure durable tickets per second on a fresh database (Benchmarks/tickets-throughput.sh).",
+            abstract: "Measure durable tickets per second on a fresh database (Benchmarks/tickets-throughput.sh, tickets-pg-vs-sqlite.sh).",
             discussion: """
                 Submits --tickets answered calls at once (or at --rate), as the server writes them: each ticket is \
                 opened (the server answers only once that commit is durable), then finished with the \
                 enterprise business line, which opens its work order in the same transaction. The \
-                run ends when every finish is committed. Prints one line of key=value figures.
+                run ends when every finish is committed. Prints one line of key=value figures. \
+                With --db postgres://USER@HOST:PORT/DB the same workload goes through the PostgreSQL \
+                store (node bench-<pid>) on a throwaway database created beside DB on that server \
+                and dropped at the end; opens commit with synchronous_commit = on, as in the server.
                 """)
 
-        @Option(help: "Directory for the database (a real disk: fsync on tmpfs costs nothing).") var dir = "var/bench"
+        @Option(help: "Directory for the SQLite database (a real disk: fsync on tmpfs costs nothing).") var dir = "var/bench"
+        @Option(help: "postgres://USER@HOST:PORT/DB: bench the PostgreSQL store on a throwaway database of that server (default: SQLite in --dir).")
+        var db: String?
         @Option(help: "How many tickets (calls).") var tickets = 5000
-        @Option(help: "'full' (fsync every commit) or 'normal'.") var durability = "full"
+        @Option(help: "SQLite: 'full' (fsync every commit) or 'normal'. PostgreSQL: always synchronous_commit = on for opens.")
+        var durability = "full"
         @Option(name: .customLong("max-writes-per-commit"),
                 help: "At most this many writes per transaction (1: one commit per write); default: group commit.")
         var maxWritesPerCommit: Int?
@@ -32,15 +40,40 @@ extension TicketsCommand {
             guard ["full", "normal"].contains(durability) else { throw ValidationError("--durability is full or normal") }
             if let maxWritesPerCommit, maxWritesPerCommit < 1 { throw ValidationError("--max-writes-per-commit is at least 1") }
             if let rate, rate <= 0 { throw ValidationError("--rate must be positive") }
+            if let db {
+                guard PostgresURL.looksLikePostgres(db) else { throw ValidationError("--db is a postgres:// URL (SQLite uses --dir)") }
+                guard durability == "full" else {
+                    throw ValidationError("--durability normal is SQLite's; the PostgreSQL store always commits opens with synchronous_commit = on")
+                }
+            }
         }
 
         func run() async throws {
-            let path = URL(fileURLWithPath: dir).appendingPathComponent("tickets-bench-\(ProcessInfo.processInfo.processIdentifier).sqlite").path
+            let pid = ProcessInfo.processInfo.processIdentifier
+            if let db {
+                // A throwaway database per run, so runs never see each other's rows or ticket days.
+                let server = try PostgresURL(parsing: db)
+                let name = "hotline_bench_\(pid)"
+                try PostgresAdmin.dropDatabase(name, on: server)
+                let url = try PostgresAdmin.createDatabase(name, on: server)
+                defer { try? PostgresAdmin.dropDatabase(name, on: server) }
+                // No heartbeat thread: the bench measures the writer, and no other node shares the database.
+                let store = try PostgresTicketStore(url: url, options: .init(
+                    node: "bench-\(pid)", maxWritesPerCommit: maxWritesPerCommit, heartbeatInterval: nil))
+                try await measure(store, store: "postgres", durability: "synchronous_commit_on")
+                return
+            }
+            let path = URL(fileURLWithPath: dir).appendingPathComponent("tickets-bench-\(pid).sqlite").path
             defer {
                 for suffix in ["", "-wal", "-shm", ".writer-lock"] { try? FileManager.default.removeItem(atPath: path + suffix) }
             }
             let store = try SQLiteTicketStore(path: path, options: .init(
                 durability: durability == "full" ? .full : .normal, maxWritesPerCommit: maxWritesPerCommit))
+            try await measure(store, store: "sqlite", durability: durability)
+        }
+
+        /// Runs the workload on `store`, closes it and prints the figures (`store=` names the backend).
+        private func measure(_ store: some TicketStore, store backend: String, durability: String) async throws {
             let count = tickets
             let state = Mutex(BenchState(openLatencies: [Double](repeating: 0, count: count)))
             let clock = ContinuousClock()
@@ -89,6 +122,7 @@ extension TicketsCommand {
                 "work_orders=\(metrics.workOrdersOpened)",
                 "open_p50_ms=" + String(format: "%.1f", percentile(0.5)),
                 "open_p99_ms=" + String(format: "%.1f", percentile(0.99)),
+                "store=\(backend)",
             ].joined(separator: " "))
             if failures > 0 { throw ExitCode(1) }
         }
