@@ -106,6 +106,8 @@ final class ACDService {
     private let securityLog: SecurityLog
     private var acdDeadline: ACDInstant?
     private(set) var metrics = ContactCentreMetrics()
+    /// With a shared store: failed authentications counted across the cluster.
+    var clusterLockout: ClusterLockout?
     /// Start time of `GET /api/queues` durations and the tick.
     let clock = ContinuousClock()
 
@@ -168,7 +170,12 @@ final class ACDService {
     /// Counted, then logged (SecurityLog.swift).
     private func security(_ event: SecurityEvent) {
         switch event {
-        case .authenticationFailed: metrics.authenticationFailures += 1
+        case .authenticationFailed(let username, _, let source, _):
+            metrics.authenticationFailures += 1
+            let configuration = registrar.machine.configuration
+            let exempt = configuration.lockoutExemptAddresses.contains(source.host) || configuration.trustedProxies.contains(source.host)
+            clusterLockout?.failed(address: exempt ? nil : source.host, user: username, at: Date(),
+                                   addressPolicy: configuration.addressLockout, userPolicy: configuration.userLockout)
         case .lockedOut: metrics.lockouts += 1
         case .addressOfRecordMismatch, .malformedCredentials: break
         }

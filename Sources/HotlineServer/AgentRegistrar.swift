@@ -71,6 +71,13 @@ final class AgentRegistrar {
         }
     }
 
+    /// A lockout the cluster counted: refused here too from now on.
+    func installLockout(_ subject: LockoutSubject, until: UnixTime) {
+        guard machine.lockout(of: subject, now: Self.wallClock()) == nil else { return }
+        machine.installLockout(subject, until: until, now: Self.wallClock())
+        logger.notice("security: locked out by the cluster's count", metadata: ["subject": "\(subject)", "until": "\(SIPDate.format(until))"])
+    }
+
     /// New credentials and agents (agents.yaml re-read): removed users' bindings are dropped.
     func update(credentials: [String: DigestCredentials], agentsByUsername: [String: AgentID]) {
         perform(machine.updateCredentials(credentials, now: Self.wallClock()))

@@ -11,6 +11,7 @@ import Media
 import NIOCore
 import SIPAuth
 import SIPRegistrar
+import TicketsPostgres
 
 /// What start-up loaded for the contact centre.
 struct ContactCentreConfiguration: Sendable {
@@ -118,6 +119,15 @@ extension HotlineServer {
             engine.contactCentre = service
             return ACDLink(eventLoop: control.eventLoop, service: NIOLoopBound(service, eventLoop: control.eventLoop))
         }.get()
+        if configuration.usesPostgres {
+            // Lockout counted across the nodes sharing the store (docs/contact-centre-cluster.md).
+            let url = try PostgresURL(parsing: configuration.databasePath)
+            let lockout = try ClusterLockout(url: url, node: configuration.node, logger: logger)
+            lockout.start { subject, until in
+                link.send { $0.registrar.installLockout(subject, until: until) }
+            }
+            try await control.eventLoop.submit { link.service.value.clusterLockout = lockout }.get()
+        }
         let features = CallEngine.makeFeatureDialplan(language: dialplan.defaultLanguage)
         if features == nil { logger.error("the agents' feature-code confirmations did not load; *21...*24 will get 404") }
         for peer in engines {

@@ -89,6 +89,20 @@ struct FailureTracker: Hashable, Sendable {
         return started
     }
 
+    /// Locks the key until `until` (a lockout the rest of the cluster counted); a longer one
+    /// already in place stays.
+    mutating func lock(_ key: String, until: UnixTime, now: UnixTime) {
+        guard until > now else { return }
+        if records[key] == nil, records.count >= capacity { evict(now: now) }
+        var record = records[key] ?? Record(lastSeen: now)
+        if let current = record.lockedUntil, current >= until { return }
+        record.lockedUntil = until
+        record.failures = []
+        unlocked.remove(key)
+        if !locked.contains(key) { locked.append(key) }
+        records[key] = record
+    }
+
     /// Forgets the key's failures (after a success); an active lockout stays.
     mutating func reset(_ key: String) {
         guard var record = records[key] else { return }

@@ -125,6 +125,19 @@ public struct RegistrarStateMachine: Sendable {
         }
     }
 
+    /// A lockout the cluster counted (failures spread over several nodes' registrars): from
+    /// now on this registrar refuses the subject as if it had counted them itself.
+    public mutating func installLockout(_ subject: LockoutSubject, until: UnixTime, now: UnixTime) {
+        switch subject {
+        case .address(let a) where !configuration.lockoutExemptAddresses.contains(a) && !configuration.trustedProxies.contains(a):
+            addressFailures.lock(a, until: until, now: now)
+        case .address:
+            break
+        case .user(let u):
+            userFailures.lock(u, until: until, now: now)
+        }
+    }
+
     // MARK: - configuration changes
 
     /// New credentials (agents.yaml reloaded). Users no longer present lose their bindings.
@@ -185,7 +198,8 @@ public struct RegistrarStateMachine: Sendable {
                 source = received
             }
         }
-        let exempt = configuration.lockoutExemptAddresses.contains(source.host)
+        // The front itself is never locked out (a REGISTER without a usable Path names it).
+        let exempt = configuration.lockoutExemptAddresses.contains(source.host) || configuration.trustedProxies.contains(source.host)
         if !exempt, addressFailures.lockedUntil(source.host, now: now) != nil {
             statistics.rejectedWhileLockedOut += 1
             return [.respond(response(to: request, .forbidden, now: now))]

@@ -30,6 +30,7 @@ enum PostgresSchema {
     static let migrations: [PostgresMigration] = [
         PostgresMigration(version: 1, name: "v1_tickets_work_orders_cluster", sql: v1),
         PostgresMigration(version: 2, name: "v2_cluster_leadership", sql: v2),
+        PostgresMigration(version: 3, name: "v3_auth_failures", sql: v3),
     ]
 
     /// The newest schema version this build knows; a database past it is refused.
@@ -71,6 +72,25 @@ enum PostgresSchema {
             epoch bigint NOT NULL CONSTRAINT leadership_epoch_positive CHECK (epoch > 0),
             leader text NOT NULL CONSTRAINT leadership_leader_not_empty CHECK (leader <> ''),
             acquired_at timestamptz NOT NULL
+        );
+        """
+
+    /// Failed digest authentications of every node, so a guesser spreading tries over nodes is
+    /// locked out after as many as on one node; and the lockouts they started.
+    static let v3 = """
+        CREATE TABLE auth_failures (
+            kind text NOT NULL CONSTRAINT auth_failure_kind CHECK (kind IN ('address', 'user')),
+            key text NOT NULL CONSTRAINT auth_failure_key_not_empty CHECK (key <> ''),
+            at timestamptz NOT NULL,
+            node text NOT NULL
+        );
+        CREATE INDEX auth_failures_by_subject ON auth_failures (kind, key, at);
+        CREATE TABLE auth_lockouts (
+            kind text NOT NULL CONSTRAINT auth_lockout_kind CHECK (kind IN ('address', 'user')),
+            key text NOT NULL CONSTRAINT auth_lockout_key_not_empty CHECK (key <> ''),
+            locked_at timestamptz NOT NULL,
+            until timestamptz NOT NULL CONSTRAINT auth_lockout_ends_later CHECK (until > locked_at),
+            PRIMARY KEY (kind, key)
         );
         """
 

@@ -60,4 +60,46 @@ import Tickets
         #expect((try await ContactCentreTests.agents(node)["a2001"]?["registrations"] as? [Any])?.isEmpty == true)
         await cluster.stop()
     }
+
+    @Test("a guesser spreading wrong passwords over two nodes is locked out on both after as many tries as on one node")
+    func lockoutIsCountedAcrossNodes() async throws {
+        let cluster = try await Cluster(nodes: 2, dialplan: "Tests/IntegrationTests/Dialplans/queue.yaml", nodeExtra: Self.agentNode)
+        // Unknown users, five wrong passwords each, from 127.0.0.2: REGISTERs hash on the To URI,
+        // so they land on both nodes. The address threshold is 20 failures.
+        for user in 3001...3008 {
+            let guessing = try ContactCentreTests.Phone(String(user), "wrong")
+            _ = try await cluster.sipp("agent-register-wrong-password", service: guessing.user, logs: "guess-\(user)",
+                                       extra: ["-p", guessing.port, "-au", guessing.user, "-ap", "wrong"], from: "127.0.0.2")
+        }
+        var failures: [Double] = []
+        for index in 0..<2 {
+            failures.append(try await ContactCentreTests.metric(cluster.node(index),
+                                                                "hotline_agent_authentication_failures_total{node=\"node\(index + 1)\"}"))
+        }
+        try #require(failures.allSatisfy { $0 > 0 }, "the guesses reached both nodes: \(failures)")
+        #expect(failures.reduce(0, +) <= 25, "locked out cluster-wide at 20 failures (a few in flight): \(failures)")
+        // Every node refuses the address; a node that saw fewer than 20 failures itself was told by the cluster.
+        for index in 0..<2 {
+            let deadline = ContinuousClock.now + .seconds(10)
+            while !cluster.node(index).log.contains("127.0.0.2"), ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            if failures[index] < 20 {
+                #expect(cluster.node(index).log.contains("locked out by the cluster's count"), "node\(index + 1): \(cluster.node(index).log.suffix(1500))")
+            }
+        }
+        for (index, user) in ["2001", "2002"].enumerated() {
+            let phone = try ContactCentreTests.Phone(user, "pw-\(user)")
+            let refused = try await cluster.sipp("agent-register", service: user, logs: "refused-\(index)",
+                                                 extra: ["-p", phone.port, "-au", user, "-ap", phone.password], from: "127.0.0.2")
+            #expect(refused.status != 0 && cluster.messages("refused-\(index)").contains("SIP/2.0 403"),
+                    "\(user) from the locked address is refused whichever node takes it")
+        }
+        // Phones elsewhere behind the same front are not affected.
+        let right = try ContactCentreTests.Phone("2002", "pw-2002")
+        let registered = try await cluster.sipp("agent-register", service: right.user, logs: "right",
+                                                extra: ["-p", right.port, "-au", right.user, "-ap", right.password])
+        #expect(registered.status == 0, "\(registered.stderr)")
+        await cluster.stop()
+    }
 }

@@ -90,3 +90,33 @@ struct PathTests {
         #expect(RegistrarTests.response(actions)?.status == .badRequest)
     }
 }
+
+@Suite("Registrar: lockouts the cluster counted")
+struct InstalledLockoutTests {
+    @Test func anInstalledAddressLockoutRefusesThatAddressUntilItEnds() throws {
+        var configuration = RegistrarConfiguration()
+        configuration.trustedProxies = ["10.0.0.5"]
+        var m = RegistrarStateMachine(configuration: configuration, secret: RegistrarTests.secret, credentials: RegistrarTests.credentials)
+        let t0 = RegistrarTests.t0
+        m.installLockout(.address("203.0.113.7"), until: t0 + .seconds(60), now: t0)
+        m.installLockout(.address("10.0.0.5"), until: t0 + .seconds(60), now: t0) // the front: never locked
+        #expect(m.lockout(of: .address("203.0.113.7"), now: t0) == t0 + .seconds(60))
+        #expect(m.lockout(of: .address("10.0.0.5"), now: t0) == nil)
+        #expect(RegistrarTests.response(RegistrarTests.login(&m, user: "1001", password: "pw1001", now: t0))?.status == .forbidden,
+                "the right password from a locked address")
+        // Through the front, the phone's own address is what is locked.
+        #expect(RegistrarTests.response(PathTests.login(&m, now: t0 + .seconds(1)))?.status == .forbidden)
+        #expect(RegistrarTests.response(RegistrarTests.login(&m, user: "1001", password: "pw1001", now: t0 + .seconds(61)))?.status == .ok,
+                "after the lockout ends")
+    }
+
+    @Test func anInstalledUserLockoutRefusesTheUserEverywhereAndAShorterOneChangesNothing() {
+        var m = RegistrarStateMachine(configuration: .init(), secret: RegistrarTests.secret, credentials: RegistrarTests.credentials)
+        let t0 = RegistrarTests.t0
+        m.installLockout(.user("1002"), until: t0 + .seconds(300), now: t0)
+        m.installLockout(.user("1002"), until: t0 + .seconds(10), now: t0)
+        #expect(m.lockout(of: .user("1002"), now: t0) == t0 + .seconds(300))
+        #expect(RegistrarTests.response(RegistrarTests.login(&m, user: "1002", password: "pw1002", now: t0 + .seconds(20)))?.status == .forbidden)
+        #expect(RegistrarTests.response(RegistrarTests.login(&m, user: "1001", password: "pw1001", now: t0 + .seconds(20)))?.status == .ok)
+    }
+}
