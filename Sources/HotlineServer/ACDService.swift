@@ -108,6 +108,8 @@ final class ACDService {
     private(set) var metrics = ContactCentreMetrics()
     /// With a shared store: failed authentications counted across the cluster.
     var clusterLockout: ClusterLockout?
+    /// With a shared store: the licensed seat count shared by the cluster.
+    var clusterSeats: ClusterSeats?
     /// Start time of `GET /api/queues` durations and the tick.
     let clock = ContinuousClock()
 
@@ -245,6 +247,21 @@ final class ACDService {
     func setLicensedSeats(_ seats: Int) -> SeatStatistics {
         perform(acd.setLicensedSeats(seats, now: ContinuousClock.now))
         logger.notice("licensed seats changed", metadata: ["seats": "\(seats)"])
+        clusterSeats?.announce(licensed: seats, agentsYAMLLicensedSeats: setup.agents.licensedSeats)
+        saveSeats(seats)
+        return acd.seats
+    }
+
+    /// Another node set the count (or it is the one in force for the cluster): applied here
+    /// unless agents.yaml here says something else than it did then.
+    func applyClusterSeats(_ seats: Int, agentsYAMLLicensedSeats: Int) {
+        guard agentsYAMLLicensedSeats == setup.agents.licensedSeats, seats != acd.seats.licensed else { return }
+        perform(acd.setLicensedSeats(seats, now: ContinuousClock.now))
+        logger.notice("licensed seats changed", metadata: ["seats": "\(seats)", "by": "cluster"])
+        saveSeats(seats)
+    }
+
+    private func saveSeats(_ seats: Int) {
         if let (url, yaml) = seatsFile {
             do {
                 try SeatOverride(licensed: seats, agentsYAMLLicensedSeats: yaml, setAt: Date()).save(to: url)
@@ -253,7 +270,6 @@ final class ACDService {
                              metadata: ["file": "\(url.path)", "error": "\(error)"])
             }
         }
-        return acd.seats
     }
 
     /// agents.yaml and queues.yaml re-read (already checked): new rules, profiles and
@@ -272,6 +288,7 @@ final class ACDService {
                 seatsFile = (url, new.agents.licensedSeats)
                 try? FileManager.default.removeItem(at: url)
             }
+            clusterSeats?.retire()
         }
     }
 

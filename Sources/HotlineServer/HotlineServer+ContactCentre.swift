@@ -127,6 +127,17 @@ extension HotlineServer {
                 link.send { $0.registrar.installLockout(subject, until: until) }
             }
             try await control.eventLoop.submit { link.service.value.clusterLockout = lockout }.get()
+            // The seat count the cluster runs with (set on any node) over this node's own file.
+            let seats = try ClusterSeats(url: url, node: configuration.node, logger: logger)
+            let inForce = try seats.current()
+            try await control.eventLoop.submit {
+                let service = link.service.value
+                service.clusterSeats = seats
+                if let inForce { service.applyClusterSeats(inForce.licensed, agentsYAMLLicensedSeats: inForce.agentsYAMLLicensedSeats) }
+            }.get()
+            seats.start { licensed, yaml in
+                link.send { $0.applyClusterSeats(licensed, agentsYAMLLicensedSeats: yaml) }
+            }
         }
         let features = CallEngine.makeFeatureDialplan(language: dialplan.defaultLanguage)
         if features == nil { logger.error("the agents' feature-code confirmations did not load; *21...*24 will get 404") }

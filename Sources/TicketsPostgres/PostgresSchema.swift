@@ -31,6 +31,7 @@ enum PostgresSchema {
         PostgresMigration(version: 1, name: "v1_tickets_work_orders_cluster", sql: v1),
         PostgresMigration(version: 2, name: "v2_cluster_leadership", sql: v2),
         PostgresMigration(version: 3, name: "v3_auth_failures", sql: v3),
+        PostgresMigration(version: 4, name: "v4_licensed_seats", sql: v4),
     ]
 
     /// The newest schema version this build knows; a database past it is refused.
@@ -91,6 +92,18 @@ enum PostgresSchema {
             locked_at timestamptz NOT NULL,
             until timestamptz NOT NULL CONSTRAINT auth_lockout_ends_later CHECK (until > locked_at),
             PRIMARY KEY (kind, key)
+        );
+        """
+
+    /// The licensed seat count set at runtime for the whole cluster (`hotline seats set`),
+    /// with the agents.yaml value it overrides (an edited agents.yaml retires it).
+    static let v4 = """
+        CREATE TABLE licensed_seats (
+            id boolean PRIMARY KEY DEFAULT true CONSTRAINT licensed_seats_one_row CHECK (id),
+            licensed integer NOT NULL CONSTRAINT licensed_seats_range CHECK (licensed BETWEEN 0 AND 100000),
+            agents_yaml_licensed_seats integer NOT NULL,
+            set_at timestamptz NOT NULL,
+            set_by text NOT NULL
         );
         """
 

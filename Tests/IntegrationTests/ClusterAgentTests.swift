@@ -4,7 +4,8 @@ import Tickets
 
 /// Agents' phones behind the SIP front (RFC 3327 Path): the registration, the lockout and the
 /// agent leg all go through real Kamailio to a real node.
-@Suite(.serialized) struct ClusterAgentTests {
+extension LoopbackClusterSuites {
+@Suite struct ClusterAgentTests {
     static let agentNode = ContactCentreTests.testAgents
 
     @Test("an agent registered through the front is rung through it (Path) and answers a caller who came through it")
@@ -102,4 +103,29 @@ import Tickets
         #expect(registered.status == 0, "\(registered.stderr)")
         await cluster.stop()
     }
+
+    @Test("hotline seats set on one node applies on every node at once, and a node that restarts keeps it")
+    func seatsSetOnOneNodeApplyToTheCluster() async throws {
+        let cluster = try await Cluster(nodes: 2, dialplan: "Tests/IntegrationTests/Dialplans/queue.yaml", nodeExtra: Self.agentNode)
+        func licensed(_ index: Int) async throws -> Int? {
+            let body = try await cluster.node(index).http("/api/seats")
+            return (try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any])?["licensed"] as? Int
+        }
+        let before = try #require(try await licensed(1))
+        let set = try await run(Repo.binary, ["seats", "set", String(before + 200), "--http", "\(Cluster.nodeIP(0)):\(Cluster.nodePort + 1)"])
+        #expect(set.status == 0, "\(set.stdout)\(set.stderr)")
+        #expect(try await licensed(0) == before + 200)
+        let deadline = ContinuousClock.now + .seconds(5)
+        while try await licensed(1) != before + 200, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(try await licensed(1) == before + 200, "the other node applied it")
+        #expect(cluster.node(1).log.contains("by=cluster"))
+        // A node that restarts takes the cluster's count.
+        #expect(await cluster.node(1).stop() == 0)
+        try await cluster.restart(1)
+        #expect(try await licensed(1) == before + 200, "after a restart")
+        await cluster.stop()
+    }
+}
 }

@@ -5,6 +5,7 @@ import Testing
 /// `hotline serve --dialplan Dialplans/bench.yaml`: every scenario must pass.
 /// The kit lives outside this repository, so a lone checkout may lack it and skips; under CI
 /// (`CI=true`) it must be there and its absence fails. SIPp missing always fails.
+extension LoopbackClusterSuites {
 @Suite(.serialized, .enabled(if: ConformanceKit.present || ConformanceKit.required,
                              "needs ../shared/conformance beside the checkout (required when CI=true)"))
 struct ConformanceTests {
@@ -26,6 +27,7 @@ struct ConformanceTests {
         #expect(tickets.count == 205, "one ticket per call: \(tickets.count)")
         #expect(tickets.filter { $0.disposition == .completedInIVR }.count == 202)
     }
+}
 }
 
 enum ConformanceKit {

@@ -3,6 +3,7 @@ import Testing
 import Tickets
 
 /// Behaviour SIPp cannot show: malformed input, a withheld ACK, and a kill -9.
+extension LoopbackClusterSuites {
 @Suite(.serialized)
 struct RawSIPTests {
     static func invite(port: Int, callID: String, branch: String, sdpPort: Int = 49170) -> String {
@@ -165,4 +166,5 @@ struct RawSIPTests {
         #expect(recovered.count == 10)
         #expect(recovered.allSatisfy { $0.disposition == .interrupted })
     }
+}
 }

@@ -7,7 +7,7 @@ import Testing
 
 @Suite struct PostgresEventBusTests {
     /// The next event of `iterator`, or a failure after `timeout`.
-    private func next(_ stream: AsyncStream<PostgresEventBus.Event>, timeout: Duration = .seconds(5)) async -> PostgresEventBus.Event? {
+    private func next(_ stream: AsyncStream<PostgresEventBus.Event>, timeout: Duration = .seconds(15)) async -> PostgresEventBus.Event? {
         await withTaskGroup(of: PostgresEventBus.Event?.self) { group in
             group.addTask {
                 var iterator = stream.makeAsyncIterator()
@@ -48,8 +48,8 @@ import Testing
             WHERE datname = current_database() AND pid <> pg_backend_pid() AND query ILIKE 'LISTEN%'
             """)
         #expect(killed.count == 2, "both listening sessions")
-        #expect(await next(eventsB, timeout: .seconds(10)) == .resync, "b listens again")
-        #expect(await next(eventsA, timeout: .seconds(10)) == .resync)
+        #expect(await next(eventsB, timeout: .seconds(20)) == .resync, "b listens again")
+        #expect(await next(eventsA, timeout: .seconds(20)) == .resync)
         try a.publish("after the cut")
         #expect(await next(eventsB) == .message(from: "node-a", payload: "after the cut"))
     }

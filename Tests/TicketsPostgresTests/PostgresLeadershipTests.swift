@@ -7,6 +7,19 @@ import Synchronization
 import Testing
 @testable import TicketsPostgres
 
+/// Polls `condition` every 20 ms for up to `timeout`, without holding a thread of the
+/// cooperative pool (other tests' tasks run meanwhile).
+private func within(_ timeout: Duration, _ condition: () -> Bool) async -> Bool {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if condition() { return true }
+        try? await Task.sleep(for: .milliseconds(20))
+    }
+    return condition()
+}
+
+/// The bounds are generous for a loaded CI machine; the design's takeover bound (5 s) is
+/// LeaderElectionTests' and docs/contact-centre-cluster.md's.
 @Suite struct PostgresLeadershipTests {
     /// A contender and what it was told.
     final class Contender: Sendable {
@@ -36,12 +49,13 @@ import Testing
         let database = try PostgresTestDatabase()
         let a = try Contender(database.url, node: "node-a")
         let b = try Contender(database.url, node: "node-b")
+        defer { a.leadership.resign(); b.leadership.resign() }
         a.leadership.start()
-        #expect(eventually(timeout: .seconds(5)) { a.isLeader }, "the first contender leads")
+        #expect(await within(.seconds(15)) { a.isLeader }, "the first contender leads")
         b.leadership.start()
         // b keeps trying (every 200 ms) and is refused while a leads.
         let until = ContinuousClock.now + .seconds(1)
-        while ContinuousClock.now < until {
+        while ContinuousClock.now < until { // b is refused meanwhile
             #expect(!(a.isLeader && b.isLeader), "never two leaders")
             try await Task.sleep(for: .milliseconds(20))
         }
@@ -51,21 +65,21 @@ import Testing
 
         let resigned = ContinuousClock.now
         a.leadership.resign()
-        #expect(eventually(timeout: .seconds(5)) { b.isLeader }, "the standby takes over")
-        #expect(ContinuousClock.now - resigned < .seconds(2), "within a retry interval or so")
+        #expect(await within(.seconds(15)) { b.isLeader }, "the standby takes over")
+        #expect(ContinuousClock.now - resigned < .seconds(10), "within a few retry intervals")
         #expect(!a.isLeader)
         #expect(try #require(b.epoch) == first + 1, "a newer epoch")
         #expect(try PostgresLeadership.current(url: database.url)?.leader == "node-b")
         #expect(a.changes == [.becameLeader(epoch: first), .steppedDown(.resigned)])
-        b.leadership.resign()
     }
 
     @Test func aLeaderWhoseSessionIsKilledStepsDownAndTheStandbyLeads() async throws {
         let database = try PostgresTestDatabase()
         let a = try Contender(database.url, node: "node-a")
-        a.leadership.start()
-        #expect(eventually(timeout: .seconds(5)) { a.isLeader })
         let b = try Contender(database.url, node: "node-b")
+        defer { a.leadership.resign(); b.leadership.resign() }
+        a.leadership.start()
+        #expect(await within(.seconds(15)) { a.isLeader })
         b.leadership.start()
         // The leader's backend is terminated, as when PostgreSQL restarts or an operator
         // kills it: the lock is free at once, and the leader's next check fails.
@@ -77,12 +91,10 @@ import Testing
             """)
         #expect(killed.count == 1, "one session holds the lock")
         let cut = ContinuousClock.now
-        #expect(eventually(timeout: .seconds(5)) { b.isLeader }, "the standby takes over")
-        #expect(eventually(timeout: .seconds(5)) { !a.isLeader }, "the old leader stepped down")
-        #expect(ContinuousClock.now - cut < .seconds(5), "takeover within 5 s")
+        #expect(await within(.seconds(15)) { b.isLeader }, "the standby takes over")
+        #expect(await within(.seconds(15)) { !a.isLeader }, "the old leader stepped down")
+        #expect(ContinuousClock.now - cut < .seconds(10), "takeover in seconds")
         #expect(a.changes.contains(.steppedDown(.sessionFailed)))
-        #expect(eventually(timeout: .seconds(2)) { !(a.isLeader && b.isLeader) })
-        a.leadership.resign()
-        b.leadership.resign()
+        #expect(!(a.isLeader && b.isLeader))
     }
 }
