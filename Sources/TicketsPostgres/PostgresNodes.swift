@@ -77,6 +77,9 @@ enum PostgresNodes {
             for row in rows {
                 closed += try interruptCalls(of: try row.decode(String.self), session: session)
             }
+            // Nodes gone for a day (renamed, retired) leave the cluster view; their calls stay.
+            try session.execute("DELETE FROM nodes WHERE state = 'gone' AND heartbeat_at < $1 AND name <> $2",
+                                [.date(now.addingTimeInterval(-Self.forgetGoneAfter)), .text(except)])
             try session.script("COMMIT")
             return closed
         } catch {
@@ -94,6 +97,9 @@ enum PostgresNodes {
             WHERE name = $1 AND NOT EXISTS (SELECT 1 FROM calls WHERE node = $1 AND disposition IS NULL)
             """, [.text(node), .date(now)])
     }
+
+    /// How long a gone node stays in the cluster view.
+    static let forgetGoneAfter: TimeInterval = 86_400
 
     static func list(session: PostgresSession) throws -> [ClusterNode] {
         try session.query("""

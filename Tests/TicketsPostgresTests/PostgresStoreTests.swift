@@ -200,6 +200,12 @@ extension PostgresTicketStore {
         #expect(try b.ticket(id: ofB)?.disposition == nil)
         #expect(try a.expireNodes(now: start.addingTimeInterval(100), lease: .seconds(15)) == 1,
                 "node-b, silent since 26, is gone for node-a at 100; a never expires itself")
+        // A day later the gone nodes leave the cluster view (the sweeping node stays); their calls stay.
+        try a.heartbeat(now: start.addingTimeInterval(86_500))
+        _ = try a.expireNodes(now: start.addingTimeInterval(86_500), lease: .seconds(15))
+        #expect(try a.nodes().map(\.name) == ["node-a"])
+        #expect(try a.ticket(id: ofA)?.disposition == .interrupted)
+        #expect(try a.ticket(id: ofB)?.disposition == .interrupted)
     }
 }
 
