@@ -18,8 +18,10 @@ private func within(_ timeout: Duration, _ condition: () -> Bool) async -> Bool 
     return condition()
 }
 
-/// The bounds are generous for a loaded CI machine; the design's takeover bound (5 s) is
-/// LeaderElectionTests' and docs/contact-centre-cluster.md's.
+/// These check who leads, not how fast: on a loaded CI machine (parallel tests, fsync-bound
+/// commits of other tests' databases) the epoch's commit alone has taken seconds. The takeover
+/// bound (5 s) is proven on the clock by LeaderElectionTests; docs/contact-centre-cluster.md
+/// gives the times measured on an idle machine.
 @Suite struct PostgresLeadershipTests {
     /// A contender and what it was told.
     final class Contender: Sendable {
@@ -63,10 +65,8 @@ private func within(_ timeout: Duration, _ condition: () -> Bool) async -> Bool 
         let first = try #require(a.epoch)
         #expect(try PostgresLeadership.current(url: database.url)?.leader == "node-a")
 
-        let resigned = ContinuousClock.now
         a.leadership.resign()
-        #expect(await within(.seconds(15)) { b.isLeader }, "the standby takes over")
-        #expect(ContinuousClock.now - resigned < .seconds(10), "within a few retry intervals")
+        #expect(await within(.seconds(30)) { b.isLeader }, "the standby takes over")
         #expect(!a.isLeader)
         #expect(try #require(b.epoch) == first + 1, "a newer epoch")
         #expect(try PostgresLeadership.current(url: database.url)?.leader == "node-b")
@@ -90,10 +90,8 @@ private func within(_ timeout: Duration, _ condition: () -> Bool) async -> Bool 
                 AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
             """)
         #expect(killed.count == 1, "one session holds the lock")
-        let cut = ContinuousClock.now
-        #expect(await within(.seconds(15)) { b.isLeader }, "the standby takes over")
-        #expect(await within(.seconds(15)) { !a.isLeader }, "the old leader stepped down")
-        #expect(ContinuousClock.now - cut < .seconds(10), "takeover in seconds")
+        #expect(await within(.seconds(30)) { b.isLeader }, "the standby takes over")
+        #expect(await within(.seconds(30)) { !a.isLeader }, "the old leader stepped down")
         #expect(a.changes.contains(.steppedDown(.sessionFailed)))
         #expect(!(a.isLeader && b.isLeader))
     }
