@@ -41,9 +41,10 @@ struct ClusterMembership: Sendable {
         }
     }
 
-    /// `,"store":{...}` for /health: the shared store's connection and queue.
-    var healthFields: String {
-        guard let shared else { return ",\"store\":{\"backend\":\"sqlite\"}" }
+    /// The store's part of /health: `,"store":{...}`, and whether the node is degraded
+    /// (answering, but the shared store is away and tickets wait in memory).
+    var health: (fields: String, degraded: Bool) {
+        guard let shared else { return (",\"store\":{\"backend\":\"sqlite\"}", false) }
         let h = shared.health
         let admission: String
         switch h.admission {
@@ -54,13 +55,7 @@ struct ClusterMembership: Sendable {
         var fields = "\"backend\":\"postgresql\",\"connected\":\(h.connected),\"admission\":\"\(admission)\","
             + "\"queued_writes\":\(h.queuedWrites),\"reconnects\":\(h.reconnects)"
         if let error = h.lastError { fields += ",\"last_error\":\(HotlineServer.jsonString(error))" }
-        return ",\"store\":{\(fields)}"
-    }
-
-    /// Whether /health should say the node is degraded (answering, but not durably recording).
-    var storeDegraded: Bool {
-        guard let shared else { return false }
-        return shared.health.admission != .accepting
+        return (",\"store\":{\(fields)}", h.admission != .accepting)
     }
 
     func publish(into p: inout MetricsPublisher) {
@@ -68,13 +63,8 @@ struct ClusterMembership: Sendable {
         let h = shared.health
         p.add("hotline_store_connected", .gauge, help: "1 while the shared ticket store (PostgreSQL) is reachable", value: h.connected ? 1 : 0)
         p.add("hotline_store_reconnects_total", .counter, help: "Reconnections of the ticket writer to PostgreSQL", value: h.reconnects)
-        let refusing: Int
-        switch h.admission {
-        case .refusing: refusing = 1
-        default: refusing = 0
-        }
         p.add("hotline_store_refusing_calls", .gauge,
-              help: "1 while new calls get 503: PostgreSQL away and the in-memory write queue full", value: refusing)
+              help: "1 while new calls get 503: PostgreSQL away and the in-memory write queue full", value: h.admission == .refusing ? 1 : 0)
     }
 
     static func json(_ nodes: [ClusterNode], store: String) -> String {

@@ -338,9 +338,10 @@ public final class HotlineServer: Sendable {
             "GET /health": { _, _ in
                 snapshot(engines).map { s in
                     // "degraded": answering, but the shared store is away (tickets queued in memory).
-                    let status = s.draining ? "draining" : cluster.storeDegraded ? "degraded" : "ok"
+                    let store = cluster.health
+                    let status = s.draining ? "draining" : store.degraded ? "degraded" : "ok"
                     return .json("{\"status\":\"\(status)\",\"node\":\(nodeJSON),\"state\":\"\(lifecycle.state.rawValue)\","
-                        + "\"active_calls\":\(s.activeCalls),\"call_loops\":\(engines.count)\(cluster.healthFields)}\n")
+                        + "\"active_calls\":\(s.activeCalls),\"call_loops\":\(engines.count)\(store.fields)}\n")
                 }
             },
             "GET /metrics": { _, _ in

@@ -142,7 +142,7 @@ final class PostgresBatchCommitter: TicketBatchCommitter, @unchecked Sendable {
                 return outcome
             }
             reconnecting = true
-            Thread.sleep(forTimeInterval: Double(delay.components.seconds) + Double(delay.components.attoseconds) / 1e18)
+            Thread.sleep(forTimeInterval: delay.timeInterval)
             delay = min(delay * 2, backoff.maximum)
         }
     }

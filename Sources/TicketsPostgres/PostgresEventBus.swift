@@ -26,13 +26,14 @@ public final class PostgresEventBus: Sendable {
     public let node: String
     public let channel: String
     private let listener = Mutex<Task<Void, Never>?>(nil)
-    private let publisher = Mutex<PostgresSession?>(nil)
+    private let publisher: PostgresSessionSlot
 
     /// `channel`: a lowercase SQL identifier (`hotline_acd`).
     public init(url: PostgresURL, node: String, channel: String) {
         precondition(channel.allSatisfy { $0.isLetter && $0.isLowercase || $0.isNumber || $0 == "_" } && !channel.isEmpty,
                      "a channel is a lowercase identifier")
         self.url = url
+        self.publisher = PostgresSessionSlot(url: url)
         self.node = node
         self.channel = channel
     }
@@ -70,28 +71,13 @@ public final class PostgresEventBus: Sendable {
     /// Sends `payload` (at most about 7,900 bytes) to every node listening, this one included.
     /// Blocking (a round trip): never on a call loop.
     public func publish(_ payload: String) throws(TicketStoreError) {
-        do {
-            try publisher.withLock { session in
-                if session == nil || session!.isClosed { session = try PostgresSession.connect(url, timeout: .seconds(2)) }
-                do {
-                    _ = try session!.query("SELECT pg_notify($1, $2)", [.text(channel), .text(Self.encode(from: node, payload))])
-                } catch {
-                    session?.close()
-                    session = nil
-                    throw error
-                }
-            }
-        } catch {
-            throw TicketStoreError.postgres(error)
-        }
+        let message = Self.encode(from: node, payload)
+        _ = try publisher.withSession { session in try session.query("SELECT pg_notify($1, $2)", [.text(channel), .text(message)]) }
     }
 
     public func close() {
         listener.withLock { $0?.cancel() }
-        publisher.withLock {
-            $0?.close()
-            $0 = nil
-        }
+        publisher.close()
     }
 
     /// `node` and payload, split at the first newline (node names have none).

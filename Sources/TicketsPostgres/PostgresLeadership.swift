@@ -44,9 +44,7 @@ public final class PostgresLeadership: @unchecked Sendable {
     public init(url: PostgresURL, node: String, name: String = "acd",
                 configuration: LeaderElection.Configuration = .init(),
                 onChange: @escaping @Sendable (Change) -> Void) throws(TicketStoreError) {
-        let setup = try PostgresSession.connect(url)
-        defer { setup.close() }
-        try PostgresMigrator.migrate(setup, url: url)
+        try PostgresMigrator.migrate(url: url)
         self.url = url
         self.node = node
         self.name = name

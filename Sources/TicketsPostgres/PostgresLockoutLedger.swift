@@ -5,7 +5,6 @@
 // within the window starts a lockout every node installs (announced on the event bus).
 
 import Foundation
-import Synchronization
 import Tickets
 
 public final class PostgresLockoutLedger: Sendable {
@@ -24,14 +23,13 @@ public final class PostgresLockoutLedger: Sendable {
 
     public let url: PostgresURL
     public let node: String
-    private let session = Mutex<PostgresSession?>(nil)
+    private let connection: PostgresSessionSlot
 
     /// Brings the database to this build's schema.
     public init(url: PostgresURL, node: String) throws(TicketStoreError) {
-        let setup = try PostgresSession.connect(url)
-        defer { setup.close() }
-        try PostgresMigrator.migrate(setup, url: url)
+        try PostgresMigrator.migrate(url: url)
         self.url = url
+        connection = PostgresSessionSlot(url: url)
         self.node = node
     }
 
@@ -43,13 +41,13 @@ public final class PostgresLockoutLedger: Sendable {
                               duration: Duration) throws(TicketStoreError) -> Lockout? {
         guard threshold > 0 else { return nil }
         let node = self.node
-        return try withSession { session in
+        return try connection.withSession { session in
             try session.script("BEGIN")
             do {
                 _ = try session.query("SELECT pg_advisory_xact_lock(hashtext($1))", [.text("hotline.auth." + kind + "." + key)])
                 try session.execute("INSERT INTO auth_failures (kind, key, at, node) VALUES ($1, $2, $3, $4)",
                                     [.text(kind), .text(key), .date(at), .text(node)])
-                let since = at.addingTimeInterval(-Self.seconds(window))
+                let since = at.addingTimeInterval(-window.timeInterval)
                 let active = try session.query("SELECT until FROM auth_lockouts WHERE kind = $1 AND key = $2", [.text(kind), .text(key)])
                     .first.map { try $0.decode(Date.self) }
                 var lockout: Lockout?
@@ -59,7 +57,7 @@ public final class PostgresLockoutLedger: Sendable {
                     let count = try session.query("SELECT count(*) FROM auth_failures WHERE kind = $1 AND key = $2 AND at > $3",
                                                   [.text(kind), .text(key), .date(floor)]).first?.decode(Int.self) ?? 0
                     if count >= threshold {
-                        let until = at.addingTimeInterval(Self.seconds(duration))
+                        let until = at.addingTimeInterval(duration.timeInterval)
                         try session.execute("""
                             INSERT INTO auth_lockouts (kind, key, locked_at, until) VALUES ($1, $2, $3, $4)
                             ON CONFLICT (kind, key) DO UPDATE SET locked_at = $3, until = $4
@@ -81,7 +79,7 @@ public final class PostgresLockoutLedger: Sendable {
 
     /// The lockouts still running at `now` (a node that (re)joins installs them).
     public func activeLockouts(at now: Date) throws(TicketStoreError) -> [Lockout] {
-        try withSession { session in
+        try connection.withSession { session in
             try session.query("SELECT kind, key, until FROM auth_lockouts WHERE until > $1", [.date(now)]).map { row in
                 let (kind, key, until) = try row.decode((String, String, Date).self)
                 return Lockout(kind: kind, key: key, until: until)
@@ -90,36 +88,12 @@ public final class PostgresLockoutLedger: Sendable {
     }
 
     public func close() {
-        session.withLock {
-            $0?.close()
-            $0 = nil
-        }
-    }
-
-    private func withSession<T>(_ body: (PostgresSession) throws -> T) throws(TicketStoreError) -> T {
-        do {
-            return try session.withLock { session in
-                if session == nil || session!.isClosed { session = try PostgresSession.connect(url, timeout: .seconds(2)) }
-                do {
-                    return try body(session!)
-                } catch {
-                    session?.close()
-                    session = nil
-                    throw error
-                }
-            }
-        } catch {
-            throw TicketStoreError.postgres(error)
-        }
-    }
-
-    static func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+        connection.close()
     }
 
     /// The bus message announcing a lockout: `lockout <kind> <until ms> <key>`.
     public static func message(_ lockout: Lockout) -> String {
-        "lockout \(lockout.kind) \(Int64((lockout.until.timeIntervalSince1970 * 1000).rounded())) \(lockout.key)"
+        "lockout \(lockout.kind) \(PostgresTime.milliseconds(of: lockout.until)) \(lockout.key)"
     }
 
     public static func parse(_ message: String) -> Lockout? {

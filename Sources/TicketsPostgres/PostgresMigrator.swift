@@ -6,6 +6,14 @@ import PostgresNIO
 import Tickets
 
 enum PostgresMigrator {
+    /// Connects, brings the database to this build's schema, and disconnects (for the
+    /// cluster's other tables' owners: leadership, lockouts, seats).
+    static func migrate(url: PostgresURL) throws(TicketStoreError) {
+        let session = try PostgresSession.connect(url)
+        defer { session.close() }
+        try migrate(session, url: url)
+    }
+
     /// Applies the missing migrations, each in its own transaction. Nodes starting together
     /// serialize on an advisory lock, so each migration runs once. A database migrated by a
     /// newer Hotline is refused (``TicketStoreError/schemaTooNew(path:)``): this build would

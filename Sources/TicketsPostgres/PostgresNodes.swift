@@ -65,7 +65,7 @@ enum PostgresNodes {
     /// Marks nodes (other than `except`) silent for longer than `lease` as gone and closes
     /// their calls in progress, in one transaction. Returns the calls closed.
     static func expire(now: Date, lease: Duration, except: String, session: PostgresSession) throws -> Int {
-        let cutoff = now.addingTimeInterval(-(Double(lease.components.seconds) + Double(lease.components.attoseconds) / 1e18))
+        let cutoff = now.addingTimeInterval(-lease.timeInterval)
         try session.script("BEGIN")
         do {
             let rows = try session.query("""

@@ -4,7 +4,6 @@
 // then announces it on the event bus; a node starting reads it.
 
 import Foundation
-import Synchronization
 import Tickets
 
 public final class PostgresSeats: Sendable {
@@ -24,18 +23,17 @@ public final class PostgresSeats: Sendable {
     }
 
     public let url: PostgresURL
-    private let session = Mutex<PostgresSession?>(nil)
+    private let connection: PostgresSessionSlot
 
     /// Brings the database to this build's schema.
     public init(url: PostgresURL) throws(TicketStoreError) {
-        let setup = try PostgresSession.connect(url)
-        defer { setup.close() }
-        try PostgresMigrator.migrate(setup, url: url)
+        try PostgresMigrator.migrate(url: url)
         self.url = url
+        connection = PostgresSessionSlot(url: url)
     }
 
     public func current() throws(TicketStoreError) -> Setting? {
-        try withSession { session in
+        try connection.withSession { session in
             try session.query("SELECT licensed, agents_yaml_licensed_seats, set_at, set_by FROM licensed_seats").first.map { row in
                 let (licensed, yaml, at, by) = try row.decode((Int, Int, Date, String).self)
                 return Setting(licensed: licensed, agentsYAMLLicensedSeats: yaml, setAt: at, setBy: by)
@@ -44,7 +42,7 @@ public final class PostgresSeats: Sendable {
     }
 
     public func set(_ setting: Setting) throws(TicketStoreError) {
-        _ = try withSession { session in
+        _ = try connection.withSession { session in
             try session.execute("""
                 INSERT INTO licensed_seats (id, licensed, agents_yaml_licensed_seats, set_at, set_by) VALUES (true, $1, $2, $3, $4)
                 ON CONFLICT (id) DO UPDATE SET licensed = $1, agents_yaml_licensed_seats = $2, set_at = $3, set_by = $4
@@ -54,31 +52,11 @@ public final class PostgresSeats: Sendable {
 
     /// agents.yaml's value changed: the runtime count is retired on every node.
     public func clear() throws(TicketStoreError) {
-        try withSession { session in _ = try session.execute("DELETE FROM licensed_seats") }
+        try connection.withSession { session in _ = try session.execute("DELETE FROM licensed_seats") }
     }
 
     public func close() {
-        session.withLock {
-            $0?.close()
-            $0 = nil
-        }
-    }
-
-    private func withSession<T>(_ body: (PostgresSession) throws -> T) throws(TicketStoreError) -> T {
-        do {
-            return try session.withLock { session in
-                if session == nil || session!.isClosed { session = try PostgresSession.connect(url, timeout: .seconds(2)) }
-                do {
-                    return try body(session!)
-                } catch {
-                    session?.close()
-                    session = nil
-                    throw error
-                }
-            }
-        } catch {
-            throw TicketStoreError.postgres(error)
-        }
+        connection.close()
     }
 
     /// The bus message: `seats <licensed> <agents.yaml value>`.

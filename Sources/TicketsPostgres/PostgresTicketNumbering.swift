@@ -46,17 +46,15 @@ final class PostgresTicketNumbering: Sendable {
     let blockSize: Int
     private let calendar: Calendar
     private let state = Mutex(State())
-    /// The leasing connection (its own, so a lease never waits behind the writer).
-    private let session = Mutex<PostgresSession?>(nil)
-    /// Set by ``close()``: a lease still running in the background must not reconnect after it.
-    private let closed = Mutex(false)
-
-    struct Closed: Error {}
+    /// The leasing connection (its own, so a lease never waits behind the writer). Once
+    /// closed, a lease still running in the background does not reconnect.
+    private let connection: PostgresSessionSlot
 
     init(url: PostgresURL, node: String, blockSize: Int, timeZone: TimeZone) {
         self.url = url
         self.node = node
         self.blockSize = max(1, blockSize)
+        self.connection = PostgresSessionSlot(url: url, timeout: .seconds(1))
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = timeZone
         self.calendar = calendar
@@ -171,7 +169,7 @@ final class PostgresTicketNumbering: Sendable {
     /// or under numbers leased before `ticket_days` knew the day), read numerically because a
     /// day past 999,999 has longer numbers that sort wrongly as text.
     func lease(day: Int) throws -> (next: Int, end: Int) {
-        try withSession { session in
+        try connection.withSession { session in
             let row = try session.query("""
                 INSERT INTO ticket_days (day, next_sequence) VALUES ($1, (\(Self.highestStored)) + 1 + $2)
                 ON CONFLICT (day) DO UPDATE SET next_sequence = ticket_days.next_sequence + $2
@@ -189,20 +187,6 @@ final class PostgresTicketNumbering: Sendable {
             UNION ALL SELECT id FROM work_orders WHERE id >= $3 AND id < $4) ids
         """
 
-    private func withSession<T>(_ body: (PostgresSession) throws -> T) throws -> T {
-        try session.withLock { session in
-            guard !closed.withLock({ $0 }) else { throw Closed() }
-            do {
-                if session == nil || session!.isClosed { session = try PostgresSession.connect(url, timeout: .seconds(1)) }
-                return try body(session!)
-            } catch {
-                session?.close()
-                session = nil
-                throw error
-            }
-        }
-    }
-
     /// Hands the unused tail of this node's last block of each day back, if no node leased
     /// after it (compare-and-set on `next_sequence`), down to the highest number stored: a
     /// node restarted alone continues where it stopped, as the SQLite store does. Called
@@ -216,7 +200,7 @@ final class PostgresTicketNumbering: Sendable {
         for (stamp, day) in days {
             // The last block leased: the spare if there is one, else the one in use.
             let (floor, end) = day.spare.map { ($0.next, $0.end) } ?? (day.start, day.end)
-            _ = try? withSession { session in
+            _ = try? connection.withSession { session in
                 try session.execute("""
                     UPDATE ticket_days SET next_sequence = greatest($5::bigint, (\(Self.highestStored)) + 1)
                     WHERE day = $1 AND next_sequence = $2
@@ -226,11 +210,7 @@ final class PostgresTicketNumbering: Sendable {
     }
 
     func close() {
-        session.withLock {
-            closed.withLock { $0 = true }
-            $0?.close()
-            $0 = nil
-        }
+        connection.close()
     }
 
     deinit {

@@ -11,12 +11,12 @@ import Tickets
 /// and another node's (``PostgresTicketReader/init(url:)``). Committed data only.
 public final class PostgresTicketReader: TicketReading, @unchecked Sendable {
     public let url: PostgresURL
-    private let session = Mutex<PostgresSession?>(nil)
-    private let closed = Mutex(false)
+    private let session: PostgresSessionSlot
 
     /// Connects lazily, at the first read (and again after a lost connection).
     public init(url: PostgresURL) {
         self.url = url
+        session = PostgresSessionSlot(url: url, timeout: .seconds(5), drop: .afterConnectionFailure)
     }
 
     deinit {
@@ -25,32 +25,12 @@ public final class PostgresTicketReader: TicketReading, @unchecked Sendable {
 
     /// Later reads fail with ``TicketStoreError/closed``.
     public func close() {
-        closed.withLock { $0 = true }
-        session.withLock {
-            $0?.close()
-            $0 = nil
-        }
+        session.close()
     }
 
     /// Runs `body` on the reader connection (connecting if needed); errors become store errors.
     func read<T>(_ body: (PostgresSession) throws -> T) throws(TicketStoreError) -> T {
-        if closed.withLock({ $0 }) { throw .closed }
-        do {
-            return try session.withLock { session in
-                if session == nil || session!.isClosed { session = try PostgresSession.connect(url) }
-                do {
-                    return try body(session!)
-                } catch {
-                    if PostgresSession.isConnectionFailure(error) {
-                        session?.close()
-                        session = nil
-                    }
-                    throw error
-                }
-            }
-        } catch {
-            throw TicketStoreError.postgres(error)
-        }
+        try session.withSession(body)
     }
 
     public func list(limit: Int, since: Date?) throws(TicketStoreError) -> [CallTicket] {

@@ -88,7 +88,8 @@ public final class PostgresTicketStore: TicketStore, WorkOrderWriting, @unchecke
     let writerState: PostgresWriterState
     private let numbering: PostgresTicketNumbering
     private let reader: PostgresTicketReader
-    private let nodeSession = Mutex<PostgresSession?>(nil)
+    /// The node-bookkeeping connection (its own, so heartbeats never wait behind the writer).
+    private let nodeSession: PostgresSessionSlot
     /// Opens whose caller waits for the commit; answered early (queued) if PostgreSQL goes away.
     private let waiting = Mutex<(next: Int, callbacks: [Int: TicketCommitCallback])>((0, [:]))
     private let heartbeatStop = Mutex(false)
@@ -99,6 +100,7 @@ public final class PostgresTicketStore: TicketStore, WorkOrderWriting, @unchecke
         self.node = options.node
         self.options = options
         self.reader = PostgresTicketReader(url: url)
+        self.nodeSession = PostgresSessionSlot(url: url)
         let session = try PostgresSession.connect(url)
         do {
             try PostgresMigrator.migrate(session, url: url)
@@ -218,10 +220,7 @@ public final class PostgresTicketStore: TicketStore, WorkOrderWriting, @unchecke
         // Gone at once rather than after the lease, so /api/cluster shows the truth.
         let node = self.node, now = options.now()
         try? withNodeSession { session in try PostgresNodes.leave(node, now: now, session: session) }
-        nodeSession.withLock {
-            $0?.close()
-            $0 = nil
-        }
+        nodeSession.close()
     }
 
     public var metrics: TicketStoreMetrics {
@@ -279,22 +278,9 @@ public final class PostgresTicketStore: TicketStore, WorkOrderWriting, @unchecke
 
     // MARK: - Nodes
 
-    /// Runs `body` on the node-bookkeeping connection (its own, so heartbeats never wait behind the writer).
+    /// Runs `body` on the node-bookkeeping connection.
     func withNodeSession<T>(_ body: (PostgresSession) throws -> T) throws(TicketStoreError) -> T {
-        do {
-            return try nodeSession.withLock { session in
-                if session == nil || session!.isClosed { session = try PostgresSession.connect(url, timeout: .seconds(2)) }
-                do {
-                    return try body(session!)
-                } catch {
-                    session?.close()
-                    session = nil
-                    throw error
-                }
-            }
-        } catch {
-            throw TicketStoreError.postgres(error)
-        }
+        try nodeSession.withSession(body)
     }
 
     /// Records that this node is alive at `now`, with its calls in progress.
@@ -326,8 +312,8 @@ public final class PostgresTicketStore: TicketStore, WorkOrderWriting, @unchecke
     }
 
     private func heartbeatLoop(interval: Duration) {
-        let seconds = Double(interval.components.seconds) + Double(interval.components.attoseconds) / 1e18
-        let lease = Double(options.lease.components.seconds) + Double(options.lease.components.attoseconds) / 1e18
+        let seconds = interval.timeInterval
+        let lease = options.lease.timeInterval
         // Since when this node's heartbeats have gone through without a break. After an
         // outage every node's last heartbeat looks old: sweeping before the others have had a
         // lease to beat again would interrupt the calls of healthy nodes.

@@ -4,6 +4,13 @@
 
 import Foundation
 
+extension Duration {
+    /// In seconds, for Foundation's dates and sleeps.
+    var timeInterval: TimeInterval {
+        Double(components.seconds) + Double(components.attoseconds) / 1e18
+    }
+}
+
 enum PostgresTime {
     static func milliseconds(of date: Date) -> Int64 {
         Int64((date.timeIntervalSince1970 * 1000).rounded())
