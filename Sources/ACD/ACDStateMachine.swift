@@ -19,7 +19,7 @@
 /// **Seats.** At most ``licensedSeats`` agents are logged in; lowering it logs nobody out but
 /// refuses logins until enough have left.
 public struct ACDStateMachine<Instant: InstantProtocol & Sendable>: Sendable where Instant.Duration == Swift.Duration {
-    public enum Event: Hashable, Sendable {
+    public enum Event: Hashable, Sendable, Codable {
         /// A caller reached a `queue` node.
         case callerArrived(CallID, EnqueueRequest)
         /// The caller hung up while waiting (or, for a connected call, like `callEnded`).

@@ -3,7 +3,7 @@
 
 /// What `enqueue` asks for: the dialplan's `QueueRequest` without the language (which the
 /// server keeps for its prompts).
-public struct EnqueueRequest: Hashable, Sendable {
+public struct EnqueueRequest: Hashable, Sendable, Codable {
     public var queue: QueueName
     /// 0–9, higher first; see ``RoutingSettings/priorityStep``.
     public var priority: Int
@@ -18,7 +18,7 @@ public struct EnqueueRequest: Hashable, Sendable {
 }
 
 /// Where an agent stands.
-public enum AgentState: Hashable, Sendable, CustomStringConvertible {
+public enum AgentState: Hashable, Sendable, Codable, CustomStringConvertible {
     case loggedOut
     case available
     /// Offered a call: their phone is ringing.
@@ -53,7 +53,7 @@ public enum AgentState: Hashable, Sendable, CustomStringConvertible {
 }
 
 /// A call offered to an agent: what the server needs to ring them.
-public struct Offer: Hashable, Sendable {
+public struct Offer: Hashable, Sendable, Codable {
     public var queue: QueueName
     /// A callback request: on answer, the server calls the citizen back.
     public var isCallback: Bool
@@ -104,7 +104,7 @@ public enum OverflowExit: String, Hashable, Sendable {
 }
 
 /// How a caller left the ACD: each caller gets exactly one.
-public enum QueueExit: Hashable, Sendable {
+public enum QueueExit: Hashable, Sendable, Codable {
     case answered(by: AgentID, waited: Duration)
     case abandoned(waited: Duration)
     case overflowed(OverflowExit, reason: OverflowReason, waited: Duration)
@@ -113,7 +113,7 @@ public enum QueueExit: Hashable, Sendable {
 }
 
 /// What to tell a waiting caller.
-public struct Announcement: Hashable, Sendable {
+public struct Announcement: Hashable, Sendable, Codable {
     /// 1 = next in this queue.
     public var position: Int
     /// Nil when no agent currently serves the queue (say nothing about time).
@@ -126,7 +126,7 @@ public enum AgentRequest: String, Hashable, Sendable {
 }
 
 /// Why an agent request was refused; the server tells the agent (prompt or API error).
-public enum AgentRefusal: Hashable, Sendable, CustomStringConvertible {
+public enum AgentRefusal: Hashable, Sendable, Codable, CustomStringConvertible {
     case unknownAgent
     /// Every licensed seat is taken.
     case noSeatAvailable(licensed: Int, loggedIn: Int)

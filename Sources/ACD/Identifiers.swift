@@ -68,7 +68,7 @@ public enum SeatKind: String, Hashable, Sendable, CaseIterable {
 public let skillLevels: ClosedRange<Int> = 1...5
 
 /// Skills an agent must have, each at a minimum level. Empty: any agent.
-public struct SkillRequirements: Hashable, Sendable, CustomStringConvertible, ExpressibleByDictionaryLiteral {
+public struct SkillRequirements: Hashable, Sendable, Codable, CustomStringConvertible, ExpressibleByDictionaryLiteral {
     public var minimumLevels: [Skill: Int]
 
     public init(_ minimumLevels: [Skill: Int] = [:]) { self.minimumLevels = minimumLevels }
