@@ -94,6 +94,9 @@ public enum OverflowReason: String, Hashable, Sendable {
     case queueRemoved = "queue_removed"
     /// An overflow chain came back to a queue the caller had already been in.
     case overflowLoop = "overflow_loop"
+    /// The cluster's ACD cannot be reached from this node (PostgreSQL away): the node admits
+    /// no queue callers rather than queue them on state it cannot see.
+    case acdUnavailable = "acd_unavailable"
 }
 
 /// Where an overflowing caller leaves the ACD for.
@@ -133,6 +136,8 @@ public enum AgentRefusal: Hashable, Sendable, Codable, CustomStringConvertible {
     case alreadyLoggedIn
     case notLoggedIn
     case notPaused
+    /// The cluster's ACD did not answer (PostgreSQL away, or no leader yet).
+    case acdUnavailable
 
     public var description: String {
         switch self {
@@ -142,6 +147,7 @@ public enum AgentRefusal: Hashable, Sendable, Codable, CustomStringConvertible {
         case .alreadyLoggedIn: "already logged in"
         case .notLoggedIn: "not logged in"
         case .notPaused: "not paused"
+        case .acdUnavailable: "the contact centre's ACD cannot be reached from this node; try again shortly"
         }
     }
 }

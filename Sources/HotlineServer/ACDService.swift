@@ -36,6 +36,12 @@ struct ACDLink: Sendable {
         let service = self.service
         return eventLoop.submit { body(service.value) }
     }
+
+    /// Runs `body` on the control loop and completes with the future it returns.
+    func ask<T: Sendable>(_ body: @escaping @Sendable (ACDService) -> EventLoopFuture<T>) -> EventLoopFuture<T> {
+        let service = self.service
+        return eventLoop.flatSubmit { body(service.value) }
+    }
 }
 
 /// Where the ACD found an agent's phone for an offer: the registered contact, and the address
@@ -53,7 +59,7 @@ struct AgentTarget: Sendable {
 }
 
 /// What an agent's feature code or admin request came to.
-enum AgentRequestOutcome: Sendable, Equatable {
+enum AgentRequestOutcome: Sendable, Equatable, Codable {
     case done(AgentRequest, AgentState)
     case refused(AgentRequest, AgentRefusal)
 
@@ -110,6 +116,9 @@ final class ACDService {
     var clusterLockout: ClusterLockout?
     /// With a shared store: the licensed seat count shared by the cluster.
     var clusterSeats: ClusterSeats?
+    /// With a shared store: one ACD for the cluster, on its leader (ClusterACD.swift). The
+    /// machine here is then the live one only while this node leads, a read-only copy otherwise.
+    var cluster: ClusterACD?
     /// Start time of `GET /api/queues` durations and the tick.
     let clock = ContinuousClock()
 
@@ -132,9 +141,11 @@ final class ACDService {
     }
 
     /// The shard of the loop that owns an ACD call id (`<shard>-<call number>`).
-    static func callID(shard: Int, call: UInt64) -> CallID { CallID("\(shard)-\(call)") }
+    /// In a cluster `suffix` names the node and its run (``ClusterCallID``).
+    static func callID(shard: Int, call: UInt64, suffix: String = "") -> CallID { CallID("\(shard)-\(call)\(suffix)") }
     static func owner(of id: CallID) -> (shard: Int, call: UInt64)? {
-        let parts = id.rawValue.split(separator: "-", maxSplits: 1)
+        let local = id.rawValue.prefix { $0 != "@" }
+        let parts = local.split(separator: "-", maxSplits: 1)
         guard parts.count == 2, let shard = Int(parts[0]), let call = UInt64(parts[1]) else { return nil }
         return (shard, call)
     }
@@ -144,10 +155,12 @@ final class ACDService {
     /// The control loop's 10 ms tick: fires the ACD's and the registrar's one timer each.
     func tick() {
         let now = ContinuousClock.now
-        if let deadline = acdDeadline, deadline <= now {
+        // A read-only copy of the cluster's machine is never run.
+        if let deadline = acdDeadline, deadline <= now, cluster?.role.isLeading ?? true {
             acdDeadline = nil
             perform(acd.event(.tick, now: now))
         }
+        cluster?.tick(now: now)
         registrar.tick()
     }
 
@@ -160,10 +173,18 @@ final class ACDService {
 
     private func registrarReported(_ report: AgentRegistrar.Report) {
         switch report {
-        case .registered:
+        case .registered(let agent):
             metrics.registrations += 1
+            // A phone registering anew may have a new contact or path: the leader learns it.
+            if let cluster, let agent, let target = target(for: agent) {
+                cluster.submit(.reachability(agent, reachable: true, target: target))
+            }
         case .reachabilityChanged(let agent, let reachable):
-            perform(acd.event(.agentReachabilityChanged(agent, reachable: reachable), now: ContinuousClock.now))
+            if let cluster {
+                cluster.submit(.reachability(agent, reachable: reachable, target: reachable ? target(for: agent) : nil))
+            } else {
+                perform(acd.event(.agentReachabilityChanged(agent, reachable: reachable), now: ContinuousClock.now))
+            }
         case .security(let event):
             security(event)
         }
@@ -188,7 +209,7 @@ final class ACDService {
 
     /// Authenticates a feature-code INVITE (digest, as a UAS: 401) against the agent's HA1
     /// and, once it is an agent's, carries the code out.
-    func featureCode(_ code: AgentFeatureCode, request: SIPRequest, source: SIPSourceAddress) -> FeatureCodeVerdict {
+    func featureCode(_ code: AgentFeatureCode, request: SIPRequest, source: SIPSourceAddress) -> EventLoopFuture<FeatureCodeVerdict> {
         metrics.featureCodes += 1
         let now = AgentRegistrar.wallClock()
         let verdict = featureCodes.check(request, source: source, realm: setup.agents.realm, credentials: setup.credentials, now: now) {
@@ -196,18 +217,20 @@ final class ACDService {
         }
         switch verdict {
         case .challenge(let challenges):
-            return .challenge(challenges)
+            return eventLoop.makeSucceededFuture(.challenge(challenges))
         case .rejected(let event, let challenges):
             security(event)
-            return .challenge(challenges)
+            return eventLoop.makeSucceededFuture(.challenge(challenges))
         case .forbidden(let why):
-            return .forbidden(why)
+            return eventLoop.makeSucceededFuture(.forbidden(why))
         case .authenticated(let username):
-            guard let agent = registrar.agentsByUsername[username] else { return .forbidden("not an agent") }
+            guard let agent = registrar.agentsByUsername[username] else { return eventLoop.makeSucceededFuture(.forbidden("not an agent")) }
             let (request, reason) = Self.request(for: code, pauseReasons: setup.agents.pauseReasons)
-            let outcome = agentRequest(agent, request, reason: reason)
-            logger.info("agent feature code", metadata: ["agent.id": "\(agent)", "code": "\(code)", "outcome": "\(outcome)"])
-            return .outcome(agent, outcome)
+            let logger = self.logger
+            return requestAgent(agent, request, reason: reason).map { outcome in
+                logger.info("agent feature code", metadata: ["agent.id": "\(agent)", "code": "\(code)", "outcome": "\(outcome)"])
+                return .outcome(agent, outcome)
+            }
         }
     }
 
@@ -222,7 +245,14 @@ final class ACDService {
 
     // MARK: - agent requests (feature codes and the admin API)
 
-    /// Logs in, out, pauses or unpauses; the outcome says the state reached or why not.
+    /// An agent's request from a feature code or the admin API: decided here, or in a cluster
+    /// by the ACD's leader.
+    func requestAgent(_ agent: AgentID, _ request: AgentRequest, reason: PauseReason? = nil) -> EventLoopFuture<AgentRequestOutcome> {
+        if let cluster { return cluster.request(agent, request, reason: reason) }
+        return eventLoop.makeSucceededFuture(agentRequest(agent, request, reason: reason))
+    }
+
+    /// Logs in, out, pauses or unpauses on this machine; the outcome says the state reached or why not.
     func agentRequest(_ agent: AgentID, _ request: AgentRequest, reason: PauseReason? = nil) -> AgentRequestOutcome {
         let event: ACDMachine.Event = switch request {
         case .login: .loginRequested(agent)
@@ -302,59 +332,132 @@ final class ACDService {
 
     // MARK: - events from the call loops
 
-    func callerArrived(_ id: CallID, _ request: EnqueueRequest) { perform(acd.event(.callerArrived(id, request), now: .now)) }
-    func callerHungUp(_ id: CallID) { perform(acd.event(.callerHungUp(id), now: .now)) }
-    func callEnded(_ id: CallID) { perform(acd.event(.callEnded(id), now: .now)) }
-    func callbackCancelled(_ id: CallID) { perform(acd.event(.callbackCancelled(id), now: .now)) }
+    func callerArrived(_ id: CallID, _ request: EnqueueRequest) {
+        if let cluster { return cluster.callerArrived(id, request) }
+        feed(.callerArrived(id, request))
+    }
+
+    func callerHungUp(_ id: CallID) { send(.callerHungUp(id)) }
+    func callEnded(_ id: CallID) { send(.callEnded(id)) }
+    func callbackCancelled(_ id: CallID) { send(.callbackCancelled(id)) }
 
     func offerAnswered(_ id: CallID, agent: AgentID) {
         metrics.offersAnswered += 1
-        perform(acd.event(.offerAnswered(id, agent: agent), now: .now))
+        send(.offerAnswered(id, agent: agent))
     }
 
     func offerFailed(_ id: CallID, agent: AgentID, _ failure: OfferFailure) {
         metrics.offersFailed += 1
         logger.info("offer failed", metadata: ["acd.call": "\(id)", "agent.id": "\(agent)", "reason": "\(failure.rawValue)"])
-        perform(acd.event(.offerFailed(id, agent: agent, failure), now: .now))
+        send(.offerFailed(id, agent: agent, failure))
+    }
+
+    /// An event of this node's calls: to the machine here, or in a cluster to the leader's.
+    private func send(_ event: ACDMachine.Event) {
+        if let cluster { return cluster.submit(.acd(event)) }
+        feed(event)
+    }
+
+    /// Runs the machine here (alone, or as the cluster's leader) and carries its actions out.
+    func feed(_ event: ACDMachine.Event) {
+        perform(acd.event(event, now: .now))
+    }
+
+    // MARK: - the cluster's machine
+
+    /// Carries on from the cluster's state rows: as the new leader, or as this node's copy for
+    /// the admin API. The licensed seats stay as this node has them (they come with the cluster).
+    func restoreMachine(_ snapshot: ACDSnapshot, timeline: ACDTimeline) {
+        let seats = acd.seats.licensed
+        acd = ACDMachine(configuration: setup.configuration, restoring: snapshot, now: .now, instant: timeline.instant)
+        _ = acd.setLicensedSeats(seats, now: .now)
+        acdDeadline = nil
+    }
+
+    func machineSnapshot(timeline: ACDTimeline) -> ACDSnapshot { acd.snapshot(time: timeline.time) }
+
+    /// No longer the leader: the machine here becomes a copy, never run.
+    func leadershipEnded() {
+        acdDeadline = nil
     }
 
     // MARK: - the ACD's actions
 
+    /// The machine's actions: logged and counted here; carried out on this node's loops, or in
+    /// a cluster committed by the leader first (ClusterACD+Leader.swift).
     private func perform(_ actions: [ACDMachine.Action]) {
+        if let cluster {
+            guard cluster.role.isLeading else { return } // a read-only copy decides nothing
+            for action in actions { account(action) }
+            return cluster.machineActed(actions)
+        }
         for action in actions {
+            account(action)
             switch action {
             case .offer(let id, let agent, let offer):
-                metrics.offers += 1
                 guard let target = target(for: agent) else {
                     // Reachable to the ACD but no binding left (it expired this instant).
-                    perform(acd.event(.offerFailed(id, agent: agent, .unreachable), now: .now))
+                    feed(.offerFailed(id, agent: agent, .unreachable))
                     continue
                 }
-                logger.info("offering call to agent", metadata: ["acd.call": "\(id)", "agent.id": "\(agent)", "queue": "\(offer.queue)",
-                                                                 "callback": "\(offer.isCallback)"])
-                toCall(id) { engine, call in engine.offerToAgent(call, acdID: id, target: target, offer: offer) }
+                execute(.offer(id, target: target, offer))
+            case .cancelOffer(let id, let agent, let reason): execute(.cancelOffer(id, agent: agent, reason: reason))
+            case .releaseAgentLeg(let id, let agent): execute(.releaseAgentLeg(id, agent: agent))
+            case .playMusic(let id, let prompt): execute(.playMusic(id, prompt: prompt))
+            case .announce(let id, let announcement): execute(.announce(id, announcement))
+            case .moved(let id, let from, let to, let reason): execute(.moved(id, from: from, to: to, reason: reason))
+            case .convertedToCallback(let id, let queue, let reason): execute(.convertedToCallback(id, queue: queue, reason: reason))
+            case .left(let id, let exit): execute(.left(id, exit))
+            default: break
+            }
+        }
+    }
+
+    /// A decision for one of this node's calls, carried out on the call's loop.
+    func execute(_ command: ClusterACDCommand) {
+        switch command {
+        case .offer(let id, let target, let offer):
+            logger.info("offering call to agent", metadata: ["acd.call": "\(id)", "agent.id": "\(target.agent)", "queue": "\(offer.queue)",
+                                                             "callback": "\(offer.isCallback)"])
+            toCall(id) { engine, call in engine.offerToAgent(call, acdID: id, target: target, offer: offer) }
+        case .cancelOffer(let id, let agent, let reason):
+            logger.info("offer withdrawn", metadata: ["acd.call": "\(id)", "agent.id": "\(agent)", "reason": "\(reason.rawValue)"])
+            toCall(id) { engine, call in engine.cancelAgentLeg(call, agent: agent) }
+        case .releaseAgentLeg(let id, let agent):
+            toCall(id) { engine, call in engine.releaseAgentLeg(call, agent: agent) }
+        case .playMusic(let id, let prompt):
+            toCall(id) { engine, call in engine.playQueueMusic(call, prompt: prompt) }
+        case .announce(let id, let announcement):
+            toCall(id) { engine, call in engine.announceQueuePosition(call, announcement) }
+        case .moved(let id, _, let to, _):
+            toCall(id) { engine, call in engine.queueMoved(call, to: to.rawValue) }
+        case .convertedToCallback(let id, _, _):
+            toCall(id) { engine, call in engine.queueConvertedToCallback(call) }
+        case .left(let id, let exit):
+            toCall(id) { engine, call in engine.queueLeft(call, exit) }
+        case .reply(let id, let outcome):
+            cluster?.replied(id, outcome)
+        }
+    }
+
+    /// Counters, logs and the ACD's own timer, wherever the machine runs.
+    private func account(_ action: ACDMachine.Action) {
+            switch action {
+            case .offer:
+                metrics.offers += 1
             case .cancelOffer(let id, let agent, let reason):
                 metrics.offersCancelled += 1
-                logger.info("offer withdrawn", metadata: ["acd.call": "\(id)", "agent.id": "\(agent)", "reason": "\(reason.rawValue)"])
-                toCall(id) { engine, call in engine.cancelAgentLeg(call, agent: agent) }
-            case .releaseAgentLeg(let id, let agent):
-                toCall(id) { engine, call in engine.releaseAgentLeg(call, agent: agent) }
-            case .playMusic(let id, let prompt):
-                toCall(id) { engine, call in engine.playQueueMusic(call, prompt: prompt) }
-            case .announce(let id, let announcement):
-                toCall(id) { engine, call in engine.announceQueuePosition(call, announcement) }
+                logger.debug("withdrawing offer", metadata: ["acd.call": "\(id)", "agent.id": "\(agent)", "reason": "\(reason.rawValue)"])
             case .moved(let id, let from, let to, let reason):
                 logger.info("caller overflowed into another queue", metadata: [
                     "acd.call": "\(id)", "from": "\(from)", "to": "\(to)", "reason": "\(reason.rawValue)"])
-                toCall(id) { engine, call in engine.queueMoved(call, to: to.rawValue) }
             case .widened(let id, let queue, let skills):
                 logger.info("caller's skill requirements widened", metadata: ["acd.call": "\(id)", "queue": "\(queue)", "skills": "\(skills)"])
             case .convertedToCallback(let id, let queue, let reason):
                 logger.info("caller converted to a callback request", metadata: [
                     "acd.call": "\(id)", "queue": "\(queue)", "reason": "\(reason.rawValue)"])
-                toCall(id) { engine, call in engine.queueConvertedToCallback(call) }
-            case .left(let id, let exit):
-                toCall(id) { engine, call in engine.queueLeft(call, exit) }
+            case .releaseAgentLeg, .playMusic, .announce, .left:
+                break
             case .agentStateChanged(let agent, let state):
                 logger.info("agent state", metadata: ["agent.id": "\(agent)", "state": "\(state)"])
             case .agentAutoPaused(let agent, let misses):
@@ -369,7 +472,6 @@ final class ACDService {
             case .cancelTick:
                 acdDeadline = nil
             }
-        }
     }
 
     /// Where to ring an agent: their newest reachable binding.

@@ -252,16 +252,21 @@ enum ContactCentreRoutes {
                     }
                 }
                 let pauseReason = reason
-                return link.ask { service -> AdminResponse in
+                return link.ask { service -> EventLoopFuture<AdminResponse> in
                     guard service.knows(id) else {
-                        return .error(.notFound, code: "not_found", "no agent '\(id)' in agents.yaml")
+                        return service.eventLoop.makeSucceededFuture(.error(.notFound, code: "not_found", "no agent '\(id)' in agents.yaml"))
                     }
-                    let outcome = service.agentRequest(id, what, reason: pauseReason)
-                    if case .refused(_, let refusal) = outcome {
-                        return .error(.conflict, code: code(of: refusal), "\(what.rawValue) refused for \(id): \(refusal)")
+                    // In a cluster the leader decides; this node's view of the agent follows its commit.
+                    return service.requestAgent(id, what, reason: pauseReason).map { outcome -> AdminResponse in
+                        if case .refused(_, let refusal) = outcome {
+                            let status: HTTPResponseStatus = refusal == .acdUnavailable ? .serviceUnavailable : .conflict
+                            return .error(status, code: code(of: refusal), "\(what.rawValue) refused for \(id): \(refusal)")
+                        }
+                        let service = link.service.value
+                        var status = service.agentStatuses().first { $0.id == id }!
+                        if case .done(_, let state) = outcome { status.state = state }
+                        return json(AgentJSON(status, bindings: service.bindings(of: id)))
                     }
-                    let status = service.agentStatuses().first { $0.id == id }!
-                    return json(AgentJSON(status, bindings: service.bindings(of: id)))
                 }.hop(to: loop)
             }
         }
@@ -301,6 +306,7 @@ enum ContactCentreRoutes {
         case .alreadyLoggedIn: "already_logged_in"
         case .notLoggedIn: "not_logged_in"
         case .notPaused: "not_paused"
+        case .acdUnavailable: "acd_unavailable"
         }
     }
 }

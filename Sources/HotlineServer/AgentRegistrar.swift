@@ -15,8 +15,8 @@ import SIPTransaction
 /// the ACD and the counters need (``Report``). Every method runs on the control loop.
 final class AgentRegistrar {
     enum Report {
-        /// A new binding (for the registrations counter).
-        case registered
+        /// A new binding (for the registrations counter, and the cluster's ACD learns the contact).
+        case registered(AgentID?)
         /// An agent's phone became (un)reachable: the ACD offers calls only to reachable ones.
         case reachabilityChanged(AgentID, reachable: Bool)
         case security(SecurityEvent)
@@ -92,7 +92,7 @@ final class AgentRegistrar {
             case .sendOptions(let probe):
                 prober.send(probe)
             case .registered(let binding):
-                onReport(.registered)
+                onReport(.registered(agentsByUsername[binding.user]))
                 logger.info("agent phone registered", metadata: bindingMetadata(binding))
             case .refreshed(let binding):
                 logger.debug("agent phone registration refreshed", metadata: bindingMetadata(binding))

@@ -42,7 +42,7 @@ extension CallEngine {
     /// the call cannot wait (not answered): the dialplan hears `queueUnavailable`.
     func enqueue(_ call: Call, _ request: QueueRequest) -> Bool {
         guard let link = acdLink, call.isAnswered, call.rtp != nil else { return false }
-        let id = ACDService.callID(shard: shardIndex, call: call.id)
+        let id = ACDService.callID(shard: shardIndex, call: call.id, suffix: acdCallSuffix)
         let visit = QueueVisit(acdID: id, queue: request.queue, enqueuedAt: call.queue?.enqueuedAt ?? wallClock())
         // Back in the dialplan after an overflow, then queued again: one ticket, one record.
         visit.overflowed = call.queue?.overflowed ?? false
@@ -185,7 +185,7 @@ extension CallEngine {
     func queueLeft(_ callNumber: UInt64, _ exit: QueueExit) {
         guard let call = callsByID[callNumber], let visit = call.queue else {
             // A callback request's caller has long gone; drop what we kept for it.
-            if case .callbackCancelled = exit { callbackRequests[ACDService.callID(shard: shardIndex, call: callNumber)] = nil }
+            if case .callbackCancelled = exit { callbackRequests[ACDService.callID(shard: shardIndex, call: callNumber, suffix: acdCallSuffix)] = nil }
             return
         }
         switch exit {

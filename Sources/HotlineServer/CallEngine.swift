@@ -74,6 +74,8 @@ final class CallEngine {
     // MARK: the contact centre
     /// How this loop reaches the ACD on the control loop; nil without a contact centre.
     var acdLink: ACDLink?
+    /// In a cluster, appended to this node's ACD call ids (``ClusterCallID``).
+    var acdCallSuffix = ""
     /// The ACD and registrar themselves, on the control loop's engine only (engine 0).
     var contactCentre: ACDService?
     /// Agent legs (our INVITEs to agents' phones) still alive, by leg number; and the answered

@@ -33,7 +33,8 @@ struct ClusterMembership: Sendable {
         }
         return pool.runIfActive(eventLoop: loop) {
             do {
-                return .json(Self.json(try shared.nodes(), store: "postgresql"))
+                let leader = try? PostgresLeadership.current(PostgresACDStore.leadershipName, url: shared.url)
+                return .json(Self.json(try shared.nodes(), store: "postgresql", acdLeader: leader?.leader))
             } catch {
                 return .json("{\"error\":\(HotlineServer.jsonString("the shared store is unreachable: \(error)")),\"code\":\"unavailable\"}\n",
                              status: .serviceUnavailable)
@@ -67,14 +68,16 @@ struct ClusterMembership: Sendable {
               help: "1 while new calls get 503: PostgreSQL away and the in-memory write queue full", value: h.admission == .refusing ? 1 : 0)
     }
 
-    static func json(_ nodes: [ClusterNode], store: String) -> String {
+    /// `acd_leader`: the node deciding for the cluster's ACD (as the leadership table says).
+    static func json(_ nodes: [ClusterNode], store: String, acdLeader: String? = nil) -> String {
         let iso = ISO8601DateFormatter()
         iso.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         let items = nodes.map { n in
             "{\"name\":\(HotlineServer.jsonString(n.name)),\"state\":\"\(n.state.rawValue)\",\"calls\":\(n.callsInProgress),"
                 + "\"started_at\":\"\(iso.string(from: n.startedAt))\",\"heartbeat_at\":\"\(iso.string(from: n.heartbeatAt))\"}"
         }
-        return "{\"store\":\"\(store)\",\"nodes\":[\(items.joined(separator: ","))]}\n"
+        let leader = acdLeader.map { ",\"acd_leader\":\(HotlineServer.jsonString($0))" } ?? ""
+        return "{\"store\":\"\(store)\"\(leader),\"nodes\":[\(items.joined(separator: ","))]}\n"
     }
 
     static func route(_ cluster: ClusterMembership, engines: [CallEnginePeer], lifecycle: NodeLifecycle,

@@ -138,6 +138,28 @@ extension HotlineServer {
             seats.start { licensed, yaml in
                 link.send { $0.applyClusterSeats(licensed, agentsYAMLLicensedSeats: yaml) }
             }
+            // One ACD for the cluster, decided on its leader (docs/contact-centre-cluster.md).
+            let acdStore = try PostgresACDStore(url: url)
+            let suffix = try await control.eventLoop.submit {
+                let service = link.service.value
+                let cluster = ClusterACD(service: service, store: acdStore, node: configuration.node, logger: logger)
+                service.cluster = cluster
+                return cluster.callSuffix
+            }.get()
+            for peer in engines {
+                try await peer.eventLoop.submit { peer.engine.value.acdCallSuffix = suffix }.get()
+            }
+            let leadership: PostgresLeadership?
+            do {
+                leadership = try PostgresLeadership(url: url, node: configuration.node, name: PostgresACDStore.leadershipName) { change in
+                    link.send { $0.cluster?.leadershipChanged(change) }
+                }
+            } catch {
+                logger.error("cannot compete for the ACD's leadership; this node only queues callers and rings agents",
+                             metadata: ["error": "\(error)"])
+                leadership = nil
+            }
+            try await control.eventLoop.submit { link.service.value.cluster?.start(leadership: leadership) }.get()
         }
         let features = CallEngine.makeFeatureDialplan(language: dialplan.defaultLanguage)
         if features == nil { logger.error("the agents' feature-code confirmations did not load; *21...*24 will get 404") }

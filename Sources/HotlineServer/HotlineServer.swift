@@ -241,8 +241,13 @@ public final class HotlineServer: Sendable {
         readers.start()
         let cluster = ClusterMembership(node: configuration.node, shared: store as? PostgresTicketStore, pool: readers,
                                         startedAt: Date())
+        let control = engines[0]
         let lifecycle = NodeLifecycle(engines: engines, timeout: configuration.drainTimeout, logger: logger,
-                                      onDrainStart: { cluster.markDraining() })
+                                      onDrainStart: {
+                                          cluster.markDraining()
+                                          // Another node decides for the cluster's ACD while this one drains.
+                                          control.eventLoop.execute { control.engine.value.contactCentre?.cluster?.resign() }
+                                      })
         var http: AdminHTTPServer?
         var adminGroup: MultiThreadedEventLoopGroup?
         if let host = configuration.httpHost {
@@ -289,6 +294,8 @@ public final class HotlineServer: Sendable {
     /// Stops taking calls, hangs up the ones in progress (their tickets say
     /// `server_shutdown`), commits every ticket, and closes the sockets.
     public func shutdown() async {
+        let control = engines[0]
+        try? await control.eventLoop.submit { control.engine.value.contactCentre?.cluster?.resign() }.get()
         for peer in engines { try? await peer.eventLoop.submit { peer.engine.value.drain() }.get() }
         // Give the BYEs a moment on the wire before the sockets close.
         try? await Task.sleep(for: .milliseconds(200))
@@ -299,6 +306,7 @@ public final class HotlineServer: Sendable {
         for peer in engines { try? await peer.eventLoop.flatSubmit { peer.engine.value.stop() }.get() }
         await tickets.flush()
         tickets.close()
+        try? await control.eventLoop.submit { control.engine.value.contactCentre?.cluster?.close() }.get()
         try? await group.shutdownGracefully()
         logger.info("hotline stopped")
     }

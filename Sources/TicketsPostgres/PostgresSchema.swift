@@ -32,6 +32,7 @@ enum PostgresSchema {
         PostgresMigration(version: 2, name: "v2_cluster_leadership", sql: v2),
         PostgresMigration(version: 3, name: "v3_auth_failures", sql: v3),
         PostgresMigration(version: 4, name: "v4_licensed_seats", sql: v4),
+        PostgresMigration(version: 5, name: "v5_cluster_acd", sql: v5),
     ]
 
     /// The newest schema version this build knows; a database past it is refused.
@@ -104,6 +105,34 @@ enum PostgresSchema {
             agents_yaml_licensed_seats integer NOT NULL,
             set_at timestamptz NOT NULL,
             set_by text NOT NULL
+        );
+        """
+
+    /// The cluster ACD (issue 13, docs/contact-centre-cluster.md): nodes append events to the
+    /// inbox; the leader applies them to the one ACD machine and, in one transaction fenced by
+    /// its epoch, deletes what it applied, writes the machine's changed state rows and the
+    /// commands for the nodes holding the calls. A standby taking over rebuilds the machine
+    /// from `acd_state` and applies the inbox rows still there: nothing is applied twice or lost.
+    static let v5 = """
+        CREATE TABLE acd_inbox (
+            id bigserial PRIMARY KEY,
+            node text NOT NULL CONSTRAINT acd_inbox_node_not_empty CHECK (node <> ''),
+            event text NOT NULL,
+            sent_at timestamptz NOT NULL DEFAULT clock_timestamp()
+        );
+        CREATE TABLE acd_outbox (
+            id bigserial PRIMARY KEY,
+            node text NOT NULL CONSTRAINT acd_outbox_node_not_empty CHECK (node <> ''),
+            command text NOT NULL,
+            epoch bigint NOT NULL
+        );
+        CREATE INDEX acd_outbox_by_node ON acd_outbox (node, id);
+        -- One row per agent, waiting caller, connected call and agent binding, as JSON.
+        CREATE TABLE acd_state (
+            kind text NOT NULL CONSTRAINT acd_state_kind CHECK (kind IN ('agent', 'waiter', 'call', 'binding')),
+            key text NOT NULL,
+            doc text NOT NULL,
+            PRIMARY KEY (kind, key)
         );
         """
 

@@ -19,10 +19,13 @@ final class PostgresSessionSlot: Sendable {
     let url: PostgresURL
     private let timeout: Duration
     private let drop: Drop
+    /// Statements run on each new connection (session settings).
+    private let setup: String?
     private let state = Mutex<(session: PostgresSession?, closed: Bool)>((nil, false))
 
-    init(url: PostgresURL, timeout: Duration = .seconds(2), drop: Drop = .afterAnyError) {
+    init(url: PostgresURL, timeout: Duration = .seconds(2), drop: Drop = .afterAnyError, setup: String? = nil) {
         self.url = url
+        self.setup = setup
         self.timeout = timeout
         self.drop = drop
     }
@@ -34,7 +37,14 @@ final class PostgresSessionSlot: Sendable {
             return try state.withLock { state in
                 guard !state.closed else { throw TicketStoreError.closed }
                 if state.session == nil || state.session!.isClosed {
-                    state.session = try PostgresSession.connect(url, timeout: timeout)
+                    let session = try PostgresSession.connect(url, timeout: timeout)
+                    if let setup {
+                        do { try session.script(setup) } catch {
+                            session.close()
+                            throw error
+                        }
+                    }
+                    state.session = session
                 }
                 do {
                     return try body(state.session!)

@@ -109,6 +109,31 @@ final class Cluster: @unchecked Sendable {
         }
         // The dispatcher's first probe round: every node answered and is in rotation.
         for index in 0..<count { try await waitUntilProbed(index) }
+        if !nodeExtra.contains("off") { _ = try await acdLeader(within: .seconds(20)) }
+    }
+
+    /// The node deciding for the cluster's ACD, once one does (with a contact centre).
+    func acdLeader(within limit: Duration = .seconds(20), except: String? = nil) async throws -> String {
+        let deadline = ContinuousClock.now + limit
+        while true {
+            for index in nodes.indices where nodes[index]?.process.isRunning == true {
+                let body = (try? await node(index).http("/api/cluster")) ?? ""
+                if let json = try? JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any],
+                   let leader = json["acd_leader"] as? String, leader != except,
+                   let number = Int(leader.dropFirst("node".count)), nodes.indices.contains(number - 1),
+                   let leading = nodes[number - 1], leading.process.isRunning,
+                   // The leader has rebuilt its state once it says so.
+                   leading.log.contains("ACD state rebuilt from the shared store") {
+                    return leader
+                }
+            }
+            guard ContinuousClock.now < deadline else { throw NoACDLeader() }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+    }
+
+    struct NoACDLeader: Error, CustomStringConvertible {
+        var description: String { "no node took the cluster's ACD over in time" }
     }
 
     var kamailioLogText: String { (try? String(contentsOf: kamailioLog, encoding: .utf8)) ?? "" }
