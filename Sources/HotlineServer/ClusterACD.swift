@@ -107,15 +107,20 @@ final class ClusterACD {
         submit(.nodeStarted(incarnation: incarnation))
     }
 
-    /// Drain or shutdown: another node takes the decisions over.
+    /// Drain or shutdown: another node takes the decisions over. (Off the loop: closing the
+    /// lock's session blocks.)
     func resign() {
-        leadership?.resign()
+        let leadership = self.leadership
+        leaderQueue.async { leadership?.resign() }
     }
 
     func close() {
-        leadership?.resign()
-        for bus in buses { bus.close() }
-        store.close()
+        let leadership = self.leadership, buses = self.buses, store = self.store
+        leaderQueue.async {
+            leadership?.resign()
+            for bus in buses { bus.close() }
+            store.close()
+        }
     }
 
     // MARK: - the node's events

@@ -8,7 +8,8 @@
 //   `cluster_leadership` row and checks its epoch (a deposed leader commits nothing), deletes
 //   the inbox rows it applied (by id: a row committed late by a slow node is read next time,
 //   never skipped), writes the state rows that changed, and appends the nodes' commands with a
-//   NOTIFY `hotline_acd_outbox` naming each node.
+//   NOTIFY `hotline_acd_outbox` naming each node (and `*` when state rows changed: the other
+//   nodes' read-only copies follow).
 // - A node takes its commands with one DELETE … RETURNING: each is carried out once.
 //
 // The ACD's sessions commit without waiting for the WAL flush (`synchronous_commit = off`):
@@ -152,6 +153,10 @@ public final class PostgresACDStore: Sendable {
                     let nodes = Array(Set(commit.commands.map(\.node))).sorted()
                     try session.query("SELECT pg_notify($1, n) FROM unnest($2::text[]) AS n",
                                       [.text(Self.outboxChannel), .textArray(nodes)])
+                }
+                if !commit.upserts.isEmpty || !commit.deletes.isEmpty {
+                    // The other nodes' read-only copies of the machine follow the state rows.
+                    try session.query("SELECT pg_notify($1, '*')", [.text(Self.outboxChannel)])
                 }
                 try session.script("COMMIT")
                 return true

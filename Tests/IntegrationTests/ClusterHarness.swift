@@ -183,12 +183,14 @@ final class Cluster: @unchecked Sendable {
     }
 
     /// Any SIPp scenario against the front, its logs under `sipp-NAME`.
+    /// `node`: call that node directly instead of the front.
     func sipp(_ scenario: String, service: String, logs name: String, extra: [String], from source: String = "127.0.0.1",
-              timeout: Duration = .seconds(90)) async throws -> CommandResult {
+              node: Int? = nil, timeout: Duration = .seconds(90)) async throws -> CommandResult {
         let logs = directory.appendingPathComponent("sipp-\(name)")
         try FileManager.default.createDirectory(at: logs, withIntermediateDirectories: true)
+        let target = node.map { "\(Cluster.nodeIP($0)):\(Cluster.nodePort)" } ?? "127.0.0.1:\(Cluster.frontPort)"
         var result = try await run(try SIPp.require(), [
-            "127.0.0.1:\(Cluster.frontPort)", "-sf", Repo.scenario(scenario), "-s", service, "-i", source,
+            target, "-sf", Repo.scenario(scenario), "-s", service, "-i", source,
             "-mi", source, "-mp", String(allocateSIPpMediaPort()), "-m", "1", "-recv_timeout", "60000",
             // A UAS scenario waits for its first request with no call yet: only -timeout bounds it.
             "-timeout", "\(Int(timeout.components.seconds))s", "-timeout_error", "-max_retrans", "3", "-nostdin",
