@@ -115,6 +115,7 @@ extension ClusterACD {
             housekeeping(force: false)
         }
         takeCommands()
+        probeInbox()
     }
 
     // MARK: - applying the inbox

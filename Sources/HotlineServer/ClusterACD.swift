@@ -40,7 +40,7 @@ final class ClusterACD {
     var replyTimeout: Duration = .seconds(5)
 
     // The node's side.
-    private var outgoing: [String] = []
+    private var outgoing: [Outgoing] = []
     private var submitting = false
     /// False while the inbox cannot be written: new queue callers are refused at once.
     private(set) var inboxReachable = true
@@ -127,20 +127,28 @@ final class ClusterACD {
 
     /// Sends an event to the leader, after every earlier one.
     func submit(_ event: ClusterACDEvent) {
-        outgoing.append(ClusterACDCoding.encode(event))
+        outgoing.append(Outgoing(text: ClusterACDCoding.encode(event), arrival: event.arrival))
         flush()
+    }
+
+    /// An event waiting to be written; a queue caller's arrival is remembered to be refused at
+    /// once if the write fails.
+    struct Outgoing {
+        var text: String
+        var arrival: CallID?
     }
 
     private func flush() {
         guard !submitting, !outgoing.isEmpty else { return }
         submitting = true
         let batch = outgoing
+        let texts = batch.map(\.text)
         outgoing = []
         let store = self.store, node = self.node
         let bound = NIOLoopBound(self, eventLoop: eventLoop)
         let loop = eventLoop
         submitQueue.async {
-            let result = Result { () throws(TicketStoreError) in try store.submit(node: node, events: batch) }
+            let result = Result { () throws(TicketStoreError) in try store.submit(node: node, events: texts) }
             loop.execute {
                 let me = bound.value
                 me.submitting = false
@@ -155,10 +163,44 @@ final class ClusterACD {
                                         metadata: ["error": "\(error)"])
                     }
                     me.inboxReachable = false
-                    // Kept, in order, and retried: a hang-up or an answer must reach the leader.
-                    me.outgoing = batch + me.outgoing
+                    // Callers just queued are refused now: they take the dialplan's way out rather
+                    // than wait for an ACD this node cannot reach. Whether the failed write
+                    // committed is unknown, so the leader is told they left (a no-op if it never
+                    // saw them). Everything else is kept, in order, and retried: a hang-up or an
+                    // answer must reach the leader.
+                    var kept: [Outgoing] = []
+                    for event in batch {
+                        guard let id = event.arrival else {
+                            kept.append(event)
+                            continue
+                        }
+                        me.logger.warning("queue caller refused: the cluster's ACD is unreachable", metadata: ["acd.call": "\(id)"])
+                        me.service.execute(.left(id, .overflowed(.dialplan, reason: .acdUnavailable, waited: .zero)))
+                        kept.append(Outgoing(text: ClusterACDCoding.encode(ClusterACDEvent.acd(.callerHungUp(id))), arrival: nil))
+                    }
+                    me.outgoing = kept + me.outgoing
                     loop.scheduleTask(in: .milliseconds(250)) { bound.value.flush() }
                 }
+            }
+        }
+    }
+
+    /// While the inbox is away with nothing to send, a round trip tells when it is back.
+    func probeInbox() {
+        guard !inboxReachable, !submitting, outgoing.isEmpty else { return }
+        submitting = true
+        let store = self.store, loop = eventLoop
+        let bound = NIOLoopBound(self, eventLoop: eventLoop)
+        submitQueue.async {
+            let reachable = (try? store.ping()) != nil
+            loop.execute {
+                let me = bound.value
+                me.submitting = false
+                if reachable, !me.inboxReachable {
+                    me.logger.notice("the ACD's inbox is reachable again; queue callers admitted")
+                    me.inboxReachable = true
+                }
+                me.flush()
             }
         }
     }

@@ -18,6 +18,12 @@ enum ClusterACDEvent: Codable, Sendable, Equatable {
     case reachability(AgentID, reachable: Bool, target: AgentTarget?)
     /// The node (re)started: calls of its earlier runs are gone.
     case nodeStarted(incarnation: String)
+
+    /// The caller a `callerArrived` queues.
+    var arrival: CallID? {
+        if case .acd(.callerArrived(let id, _)) = self { return id }
+        return nil
+    }
 }
 
 /// What the leader tells the node holding a call (a row of `acd_outbox`).

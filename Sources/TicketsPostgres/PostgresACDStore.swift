@@ -83,6 +83,11 @@ public final class PostgresACDStore: Sendable {
         }
     }
 
+    /// Whether the inbox's connection works (a node that refused queue callers looks again).
+    public func ping() throws(TicketStoreError) {
+        _ = try submitter.withSession { session in try session.query("SELECT 1") }
+    }
+
     /// This node's commands, oldest first; each is returned once.
     public func takeCommands(node: String) throws(TicketStoreError) -> [String] {
         try taker.withSession { session in

@@ -62,7 +62,7 @@ extension LoopbackClusterSuites {
             try #require(status == 200, "login a\(phone.user) on node\(index + 1): \(body)")
         }
         // Every node's view (the state rows) says so.
-        for node in 0..<3 {
+        for node in cluster.nodes.indices {
             #expect(try await eventually {
                 let states = try await agentStates(cluster, from: node)
                 return phones.allSatisfy { states["a\($0.user)"] == "available" }
@@ -174,6 +174,81 @@ extension LoopbackClusterSuites {
         #expect(answered.count == 3, "every answered call has its ticket: \(calls)")
         #expect(answered.map(\.node) == ["node\(others[0] + 1)", "node\(others[1] + 1)", "node\(others[0] + 1)"],
                 "the talking call, then the waiting in arrival order: \(calls)")
+        await cluster.stop()
+    }
+
+    @Test("a node holding a waiting caller and a talking call is killed: once its lease runs out the caller leaves the queue, the agent is free again, the tickets say interrupted")
+    func mediaNodeKilled() async throws {
+        let cluster = try await Cluster(nodes: 3, dialplan: Self.dialplan, nodeExtra: Self.agents)
+        let leaderName = try await cluster.acdLeader()
+        let leader = try #require(Int(leaderName.dropFirst("node".count))) - 1
+        let others = (0..<3).filter { $0 != leader }
+        let (victim, survivor) = (others[0], others[1])
+        let general = try ContactCentreTests.Phone("2001", "pw-2001")
+        let tax = try ContactCentreTests.Phone("2002", "pw-2002")
+        try await Self.registerAndLogIn(cluster, [general, tax], via: survivor)
+        #expect(try await ContactCentreTests.agentAction("pause", "a2002", on: cluster.node(survivor)).0 == 200)
+        // The agent's phone and the callers lose the victim mid-call: their SIPp runs fail by design.
+        let answers = Self.answering(cluster, general, calls: 1)
+        let talking = Task {
+            try await cluster.sipp("caller-queue", service: "12345", logs: "talking", extra: ["-d", "30000"], node: victim, timeout: .seconds(60))
+        }
+        #expect(try await Self.eventually { try await Self.agentStates(cluster, from: survivor)["a2001"] == "on_call" }, "the agent talks")
+        let waiting = Task {
+            try await cluster.sipp("caller-queue", service: "12346", logs: "waiting", extra: ["-d", "30000"], node: victim, timeout: .seconds(60))
+        }
+        #expect(try await Self.eventually { try await Self.waiting(cluster, from: survivor) == 1 }, "a tax caller waits on the victim")
+
+        await cluster.node(victim).kill9()
+        // The lease is 5 s; the sweep marks the node gone, the leader takes its calls out.
+        #expect(try await Self.eventually(.seconds(30)) {
+            let waiting = try await Self.waiting(cluster, from: survivor)
+            let agent = try await Self.agentStates(cluster, from: survivor)["a2001"]
+            return waiting == 0 && agent == "available"
+        }, "the waiting caller left, the talking agent is free: \(cluster.node(leader).log.suffix(2000))")
+        #expect(cluster.node(leader).log.contains("waiting caller of a gone node leaves the queue"))
+        #expect(cluster.node(leader).log.contains("call of a gone node ended"))
+        // Nobody is offered the dead node's caller: the tax expert stays free once available.
+        #expect(try await ContactCentreTests.agentAction("unpause", "a2002", on: cluster.node(survivor)).0 == 200)
+        #expect(try await Self.agentStates(cluster, from: leader)["a2002"] == "available")
+        // The victim's calls were open tickets (queue details are written when a call ends);
+        // the sweep closed them.
+        let calls = try await cluster.calls().filter { $0.node == "node\(victim + 1)" }
+        #expect(calls.count == 2 && calls.allSatisfy { $0.disposition == "interrupted" },
+                "\(calls.map { "\($0.callID) \($0.disposition ?? "open")" })")
+        answers.cancel()
+        talking.cancel()
+        waiting.cancel()
+        await cluster.stop()
+    }
+
+    @Test("with PostgreSQL away a node refuses new queue callers at once (the dialplan's on_unavailable) and admits them again when it is back")
+    func nodeCutOffFromPostgresRefusesQueueCallers() async throws {
+        let cluster = try await Cluster(nodes: 2, store: .privateServer, dialplan: Self.dialplan, nodeExtra: Self.agents)
+        let general = try ContactCentreTests.Phone("2001", "pw-2001")
+        try await Self.registerAndLogIn(cluster, [general], via: 0)
+        try cluster.privateServer!.run("stop")
+        // The server plays on_unavailable and hangs up: caller-overflow expects the server's BYE.
+        let refused = try await cluster.sipp("caller-overflow", service: "12345", logs: "refused", extra: [], node: 1, timeout: .seconds(30))
+        #expect(refused.status == 0, "\(refused.stderr)")
+        #expect(cluster.node(1).log.contains("queue caller refused: the cluster's ACD is unreachable"))
+        try cluster.privateServer!.run("start")
+        // Back: the agent, logged in all along, answers the next caller.
+        _ = try await cluster.acdLeader(within: .seconds(30))
+        let answers = Self.answering(cluster, general, calls: 1)
+        var answered = false
+        let deadline = ContinuousClock.now + .seconds(30)
+        while !answered, ContinuousClock.now < deadline {
+            if !cluster.node(1).log.contains("queue callers admitted") {
+                try await Task.sleep(for: .milliseconds(200))
+                continue
+            }
+            let caller = try await cluster.sipp("caller-queue", service: "12345", logs: "after", extra: ["-d", "1000"], node: 1)
+            #expect(caller.status == 0, "\(caller.stderr)")
+            answered = true
+        }
+        #expect(answered, "node2 admitted queue callers again: \(cluster.node(1).log.suffix(2000))")
+        #expect(try await answers.value.status == 0, "the agent answered the caller after PostgreSQL came back")
         await cluster.stop()
     }
 }
