@@ -46,6 +46,8 @@ extension ClusterACD {
         var fetching = false
         var fetchAgain = false
         var checkingGone = false
+        /// Nodes without their liveness lock at the last look.
+        var absent: Set<String> = []
         var lastHousekeeping: ContinuousClock.Instant?
     }
 
@@ -183,19 +185,24 @@ extension ClusterACD {
         }
     }
 
-    /// Looks for gone nodes (at most once a second unless forced).
+    /// Looks for departed nodes (at most once a second unless forced): gone by the cluster's
+    /// lease, or without their liveness lock on two looks in a row (a node's session reconnecting
+    /// after a PostgreSQL restart is not taken for a death).
     func housekeeping(force: Bool) {
         guard role.isLeading, !leader.checkingGone else { return }
         leader.checkingGone = true
         let store = self.store, loop = eventLoop
         let bound = NIOLoopBound(self, eventLoop: eventLoop)
         leaderQueue.async {
-            let gone = try? store.goneNodes()
+            let departed = try? store.departedNodes()
             loop.execute {
                 let me = bound.value
                 me.leader.checkingGone = false
-                guard me.role.isLeading, let gone, !gone.isEmpty else { return }
-                me.endCalls { gone.contains($0.node) }
+                guard me.role.isLeading, let departed else { return }
+                let dead = departed.gone.union(departed.absent.intersection(me.leader.absent))
+                me.leader.absent = departed.absent
+                guard !dead.isEmpty else { return }
+                me.endCalls { dead.contains($0.node) }
             }
         }
     }

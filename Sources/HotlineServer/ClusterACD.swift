@@ -35,6 +35,8 @@ final class ClusterACD {
     /// Instants of the machine on the shared timeline (Unix microseconds).
     let timeline = ACDTimeline()
     var leadership: PostgresLeadership?
+    /// Tells the leader this process is alive (PostgresNodeLiveness).
+    let liveness: PostgresNodeLiveness
     var buses: [PostgresEventBus] = []
     /// How long an agent's request waits for the leader's reply.
     var replyTimeout: Duration = .seconds(5)
@@ -60,6 +62,7 @@ final class ClusterACD {
         self.eventLoop = service.eventLoop
         self.store = store
         self.node = node
+        self.liveness = PostgresNodeLiveness(url: store.url, node: node)
         self.incarnation = String(UInt64(Date().timeIntervalSince1970 * 1000), radix: 36) + String(UInt16.random(in: 0...UInt16.max), radix: 36)
         self.logger = logger
     }
@@ -102,6 +105,7 @@ final class ClusterACD {
         }
         self.leadership = leadership
         leadership?.start()
+        liveness.start()
         let store = self.store
         commandQueue.async { try? store.clearCommands(node: node) }
         submit(.nodeStarted(incarnation: incarnation))
@@ -115,9 +119,10 @@ final class ClusterACD {
     }
 
     func close() {
-        let leadership = self.leadership, buses = self.buses, store = self.store
+        let leadership = self.leadership, buses = self.buses, store = self.store, liveness = self.liveness
         leaderQueue.async {
             leadership?.resign()
+            liveness.close()
             for bus in buses { bus.close() }
             store.close()
         }

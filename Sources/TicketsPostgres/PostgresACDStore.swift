@@ -172,15 +172,21 @@ public final class PostgresACDStore: Sendable {
         }
     }
 
-    /// Nodes the cluster has marked gone (their lease ran out, or they stopped): the leader
-    /// ends their callers' places and calls. Their leftover commands are dropped.
-    public func goneNodes() throws(TicketStoreError) -> Set<String> {
+    /// The nodes that hold no calls any more: `gone` are marked so by the cluster (their lease
+    /// ran out, or they stopped); `absent` are not marked yet but hold no liveness lock
+    /// (PostgresNodeLiveness: the process died, or it is cut off). Gone nodes' leftover commands
+    /// are dropped.
+    public func departedNodes() throws(TicketStoreError) -> (gone: Set<String>, absent: Set<String>) {
         try leader.withSession { session in
-            let gone = try session.query("SELECT name FROM nodes WHERE state = 'gone'").map { try $0.decode(String.self) }
-            if !gone.isEmpty {
-                try session.execute("DELETE FROM acd_outbox WHERE node = ANY($1::text[])", [.textArray(gone)])
+            var gone = Set<String>(), absent = Set<String>()
+            for row in try session.query("SELECT name, state = 'gone', \(PostgresNodeLiveness.holds("name")) FROM nodes") {
+                let (name, isGone, alive) = try row.decode((String, Bool, Bool).self)
+                if isGone { gone.insert(name) } else if !alive { absent.insert(name) }
             }
-            return Set(gone)
+            if !gone.isEmpty {
+                try session.execute("DELETE FROM acd_outbox WHERE node = ANY($1::text[])", [.textArray(Array(gone))])
+            }
+            return (gone, absent)
         }
     }
 
