@@ -256,5 +256,24 @@ extension LoopbackClusterSuites {
         #expect(try await answers.value.status == 0, "the agent answered the caller after PostgreSQL came back")
         await cluster.stop()
     }
+
+    @Test("licensed seats are counted across nodes: with one seat, an agent logged in on one node takes it for the whole cluster")
+    func seatsAreCountedAcrossNodes() async throws {
+        let cluster = try await Cluster(nodes: 2, dialplan: Self.dialplan, nodeExtra: Self.agents)
+        let set = try await run(Repo.binary, ["seats", "set", "1", "--http", "\(Cluster.nodeIP(1)):\(Cluster.nodePort + 1)"])
+        #expect(set.status == 0, "\(set.stdout)\(set.stderr)")
+        #expect(try await ContactCentreTests.agentAction("login", "a2001", on: cluster.node(0)).0 == 200)
+        let (status, body) = try await ContactCentreTests.agentAction("login", "a2002", on: cluster.node(1))
+        #expect(status == 409 && body.contains("no_seat_available"), "the one seat is taken on the other node: \(status) \(body)")
+        #expect(try await ContactCentreTests.agentAction("logout", "a2001", on: cluster.node(1)).0 == 200, "logged out from any node")
+        #expect(try await ContactCentreTests.agentAction("login", "a2002", on: cluster.node(0)).0 == 200, "the seat is free again")
+        let seats = try await cluster.node(1).http("/api/seats")
+        #expect(try await Self.eventually {
+            let body = try await cluster.node(1).http("/api/seats")
+            let json = try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any]
+            return json?["licensed"] as? Int == 1 && json?["logged_in"] as? Int == 1
+        }, "every node counts the cluster's one logged-in agent: \(seats)")
+        await cluster.stop()
+    }
 }
 }
