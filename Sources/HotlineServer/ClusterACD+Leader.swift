@@ -159,7 +159,13 @@ extension ClusterACD {
         switch event {
         case .acd(let event):
             service.feed(event)
-        case .request(let id, let agent, let request, let reason):
+        case .request(let id, let agent, let request, let reason, let sentAt):
+            let age = Int64(Date().timeIntervalSince1970 * 1000) - sentAt
+            guard age < replyTimeout.microseconds / 1000 else {
+                logger.notice("agent request too old to apply (its node has answered it as unavailable)",
+                              metadata: ["agent.id": "\(agent)", "request": "\(request.rawValue)", "age_ms": "\(age)"])
+                return
+            }
             let outcome = service.agentRequest(agent, request, reason: reason)
             command(.reply(id: id, outcome), to: node)
         case .reachability(let agent, let reachable, let target):

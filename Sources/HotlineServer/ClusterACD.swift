@@ -228,7 +228,7 @@ final class ClusterACD {
         let id = nextRequest
         let promise = eventLoop.makePromise(of: AgentRequestOutcome.self)
         replies[id] = promise
-        submit(.request(id: id, agent: agent, request, reason: reason))
+        submit(.request(id: id, agent: agent, request, reason: reason, sentAt: Int64(Date().timeIntervalSince1970 * 1000)))
         let bound = NIOLoopBound(self, eventLoop: eventLoop)
         eventLoop.scheduleTask(in: .nanoseconds(Int64(replyTimeout.nanosecondsClamped))) {
             bound.value.replies.removeValue(forKey: id)?.succeed(.refused(request, .acdUnavailable))

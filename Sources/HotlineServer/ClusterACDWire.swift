@@ -12,7 +12,9 @@ enum ClusterACDEvent: Codable, Sendable, Equatable {
     /// was cancelled: the machine's own event.
     case acd(ACDMachine.Event)
     /// An agent's request (feature code or admin API); the leader replies with `.reply(id, …)`.
-    case request(id: UInt64, agent: AgentID, AgentRequest, reason: PauseReason?)
+    /// `sentAt` (Unix milliseconds): a request older than the node waits for its reply is
+    /// refused rather than applied, so an agent told "unavailable" is not logged in later.
+    case request(id: UInt64, agent: AgentID, AgentRequest, reason: PauseReason?, sentAt: Int64)
     /// The agent's phone as the node whose registrar holds its binding sees it; `target` is
     /// where any node sends the agent leg (through the front, by the binding's Path).
     case reachability(AgentID, reachable: Bool, target: AgentTarget?)

@@ -37,7 +37,7 @@ import Testing
         let events: [ClusterACDEvent] = [
             .acd(.callerArrived("0-1@n#i", EnqueueRequest(queue: "tax", priority: 3, skills: ["tax"]))),
             .acd(.offerFailed("0-1@n#i", agent: "a2001", .declined)),
-            .request(id: 4, agent: "a2001", .pause, reason: "lunch"),
+            .request(id: 4, agent: "a2001", .pause, reason: "lunch", sentAt: 1_796_473_280_348),
             .reachability("a2001", reachable: true, target: target),
             .nodeStarted(incarnation: "k3x9"),
         ]
