@@ -89,9 +89,14 @@ import Testing
         #expect(departed.gone == ["node-c"])
         #expect(departed.absent == ["node-b"], "node-a holds its lock, node-b does not")
         #expect(try store.takeCommands(node: "node-c").isEmpty, "a gone node's commands are dropped")
-        // A node that stops lets its lock go at once.
+        // A node that stops lets its lock go: as soon as PostgreSQL has ended its session.
         liveness.close()
+        let stopped = ContinuousClock.now + .seconds(10)
         departed = try store.departedNodes()
+        while departed.absent != ["node-a", "node-b"], ContinuousClock.now < stopped {
+            try await Task.sleep(for: .milliseconds(50))
+            departed = try store.departedNodes()
+        }
         #expect(departed.absent == ["node-a", "node-b"])
     }
 }
