@@ -58,10 +58,12 @@ public final class PostgresNodeLiveness: Sendable {
         connection.close()
     }
 
-    /// The SQL condition "node `column` holds its liveness lock".
+    /// The SQL condition "node `column` holds its liveness lock" in this database: advisory
+    /// locks are server-wide, and two hotlines may share one PostgreSQL server.
     static func holds(_ column: String) -> String {
         """
         EXISTS (SELECT 1 FROM pg_locks l WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2
+            AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
             AND l.classid::text::bigint = \(lockClass)
             AND l.objid::text::bigint = (hashtext('hotline.node.' || \(column))::bigint & 4294967295))
         """
