@@ -7,7 +7,9 @@ DIALPLAN     ?= Dialplans/12345.yaml
 DB           ?= var/hotline.sqlite
 RUN_PACKAGES  := pkg-config libasound2-dev libopus-dev libsqlite3-dev
 # PostgreSQL and Kamailio: the cluster tests run a real shared store and a real SIP front.
-TEST_PACKAGES := $(RUN_PACKAGES) sip-tester sqlite3 postgresql kamailio kamailio-extra-modules baresip
+# Chromium and its WebDriver: the console's browser tests (with CJK fonts for its Mandarin pages).
+TEST_PACKAGES := $(RUN_PACKAGES) sip-tester sqlite3 postgresql kamailio kamailio-extra-modules baresip \
+                 chromium chromium-driver fonts-noto-cjk
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
 .PHONY: all deps deps-test build release run test conformance clean prompts pg-start pg-stop cluster cluster-stop cluster-status

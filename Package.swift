@@ -22,6 +22,10 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
     ],
     targets: [
         // MARK: pure cores
@@ -95,11 +99,25 @@ let package = Package(
             .product(name: "Histogram", package: "hdrhistogram-swift"),
         ]),
 
+        // The admin listener on Hummingbird 2: routing, body limits, security headers, the
+        // console's pages and pushes. Routes are plain functions given by HotlineServer.
+        .target(name: "AdminWeb", dependencies: [
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdCore", package: "hummingbird"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
+            .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ], resources: [.copy("Console")]),
+
         // MARK: composition root and executable
         .target(name: "HotlineServer", dependencies: [
             "SIPCore", "SDP", "SIPTransaction", "SIPDialog", "SIPTransport", "SIPEndpoint",
             "RTP", "Codecs", "Media", "Dialplan", "Tickets", "TicketsSQLite", "TicketsPostgres", "Timers", "AudioDevice",
-            "ACD", "ACDConfig", "SIPAuth", "SIPRegistrar", "CallControl",
+            "ACD", "ACDConfig", "SIPAuth", "SIPRegistrar", "CallControl", "AdminWeb",
+            .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -164,7 +182,7 @@ let package = Package(
             "SIPEndpoint", "SIPCore", "SIPTransaction", "Timers", .product(name: "NIOCore", package: "swift-nio"),
         ]),
         .testTarget(name: "HotlineServerTests", dependencies: [
-            "HotlineServer", "SIPCore", "Tickets", "TicketsSQLite", "ACD", "ACDConfig", "SIPAuth", "SIPDialog", "SIPTransaction", "Dialplan",
+            "HotlineServer", "AdminWeb", "SIPCore", "Tickets", "TicketsSQLite", "ACD", "ACDConfig", "SIPAuth", "SIPDialog", "SIPTransaction", "Dialplan",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),

@@ -13,6 +13,7 @@ extension ACDService {
     /// The machine's actions: logged and counted here; carried out on this node's loops, or in
     /// a cluster committed by the leader first (ClusterACD+Leader.swift).
     func perform(_ actions: [ACDMachine.Action]) {
+        onChange?()
         if let cluster {
             guard cluster.role.isLeading else { return } // a read-only copy decides nothing
             for action in actions { account(action) }

@@ -119,6 +119,8 @@ final class ACDService {
     /// With a shared store: one ACD for the cluster, on its leader (ClusterACD.swift). The
     /// machine here is then the live one only while this node leads, a read-only copy otherwise.
     var cluster: ClusterACD?
+    /// Told whenever the machine may have changed (the console's live feed); cheap, any thread.
+    var onChange: (@Sendable () -> Void)?
     /// Start time of `GET /api/queues` durations and the tick.
     let clock = ContinuousClock()
 
@@ -175,6 +177,7 @@ final class ACDService {
         switch report {
         case .registered(let agent):
             metrics.registrations += 1
+            onChange?()
             // A phone registering anew may have a new contact or path: the leader learns it.
             if let cluster, let agent, let target = target(for: agent) {
                 cluster.submit(.reachability(agent, reachable: true, target: target))
@@ -372,6 +375,7 @@ final class ACDService {
         acd = ACDMachine(configuration: setup.configuration, restoring: snapshot, now: .now, instant: timeline.instant)
         _ = acd.setLicensedSeats(seats, now: .now)
         acdDeadline = nil
+        onChange?()
     }
 
     func machineSnapshot(timeline: ACDTimeline) -> ACDSnapshot { acd.snapshot(time: timeline.time) }

@@ -82,11 +82,16 @@ public struct AdminAuth: Sendable {
     }
 
     private let entries: [Entry]
+    /// The console's signed-in browsers (AdminSessions.swift).
+    public let sessions: AdminSessions
 
     /// No tokens: loopback clients only.
-    public static let loopbackOnly = AdminAuth(entries: [])
+    public static var loopbackOnly: AdminAuth { AdminAuth(entries: []) }
 
-    init(entries: [Entry]) { self.entries = entries }
+    init(entries: [Entry], sessions: AdminSessions = AdminSessions()) {
+        self.entries = entries
+        self.sessions = sessions
+    }
 
     /// Whether clients must present a token (otherwise only loopback clients are served).
     public var requiresToken: Bool { !entries.isEmpty }
@@ -231,9 +236,22 @@ public struct AdminAuth: Sendable {
     /// A token as it is kept: its SHA-256, never the token itself.
     static func digest(of token: some StringProtocol) -> [UInt8] { Array(SHA256.hash(data: Array(token.utf8))) }
 
-    /// Who sent `request`, or the response refusing it (401 without a valid token, 403 for a
-    /// client off loopback when no token is configured).
+    /// Who sent `request`, or the response refusing it: a bearer token, else the console's
+    /// session cookie (with its CSRF token on anything but GET), else — with no token configured —
+    /// a loopback client. 401 without valid credentials, 403 for a client off loopback when no
+    /// token is configured, for a missing CSRF token, or for a change sent from another origin.
     public func authenticate(_ request: AdminRequest) -> AdminAuthorization {
+        if let refusal = Self.crossOriginRefusal(request) { return .refused(refusal) }
+        if request.authorization == nil, let cookie = request.cookie(AdminSessions.cookie) {
+            guard let session = sessions.session(cookie) else {
+                return .refused(.error(.unauthorized, code: "session_expired", "the session has ended: sign in again"))
+            }
+            if !Self.isSafe(request), !DigestHashing.constantTimeEquals(Array((request.headers["x-csrf-token"] ?? "").utf8),
+                                                                         Array(session.csrfToken.utf8)) {
+                return .refused(.error(.forbidden, code: "csrf", "send the session's X-CSRF-Token with every change"))
+            }
+            return .allowed(session.principal)
+        }
         guard requiresToken else {
             return request.fromLoopback ? .allowed(AdminPrincipal(name: "loopback", role: .admin))
                 : .refused(.error(.forbidden, code: "loopback_only",
@@ -245,17 +263,52 @@ public struct AdminAuth: Sendable {
             return .refused(.error(.unauthorized, code: "unauthorized", "send Authorization: Bearer TOKEN",
                                    headers: [("WWW-Authenticate", "Bearer realm=\"hotline\"")]))
         }
-        let presented = Self.digest(of: header.dropFirst(7).trimmingCharacters(in: .whitespaces))
-        // Every entry is compared, whichever matches, so the time taken says nothing about which.
-        var found: AdminPrincipal?
-        for entry in entries where DigestHashing.constantTimeEquals(entry.digest, presented) {
-            found = entry.principal
-        }
-        guard let found else {
+        guard let found = principal(forToken: header.dropFirst(7).trimmingCharacters(in: .whitespaces)) else {
             return .refused(.error(.unauthorized, code: "unauthorized", "unknown bearer token",
                                    headers: [("WWW-Authenticate", "Bearer realm=\"hotline\", error=\"invalid_token\"")]))
         }
         return .allowed(found)
+    }
+
+    /// The holder of `token`, if it is one of ours. Every entry is compared, whichever matches,
+    /// so the time taken says nothing about which.
+    func principal(forToken token: String) -> AdminPrincipal? {
+        let presented = Self.digest(of: token)
+        var found: AdminPrincipal?
+        for entry in entries where DigestHashing.constantTimeEquals(entry.digest, presented) {
+            found = entry.principal
+        }
+        return found
+    }
+
+    /// The console's sign-in: who a token (or, with no token configured, a loopback client)
+    /// is, for a new session.
+    public func signIn(token: String, fromLoopback: Bool) -> AdminAuthorization {
+        guard requiresToken else {
+            return fromLoopback ? .allowed(AdminPrincipal(name: "loopback", role: .admin))
+                : .refused(.error(.forbidden, code: "loopback_only",
+                                  "no admin token is configured, so the console serves loopback clients only"))
+        }
+        guard let principal = principal(forToken: token) else {
+            return .refused(.error(.unauthorized, code: "unauthorized", "unknown token"))
+        }
+        return .allowed(principal)
+    }
+
+    static func isSafe(_ request: AdminRequest) -> Bool { request.method == .GET || request.method == .HEAD }
+
+    /// A change whose `Origin` is not this listener (a page elsewhere posting to us: the
+    /// browser sends the cookie, or a loopback-only server would trust it) is refused.
+    static func crossOriginRefusal(_ request: AdminRequest) -> AdminResponse? {
+        guard !isSafe(request), let origin = request.headers["origin"] else { return nil }
+        let host = request.headers["host"] ?? ""
+        guard let url = URL(string: origin), let originHost = url.host else {
+            return .error(.forbidden, code: "cross_origin", "a change from origin \(origin) is refused")
+        }
+        let bracketed = originHost.contains(":") && !originHost.hasPrefix("[") ? "[\(originHost)]" : originHost
+        let originAuthority = url.port.map { "\(bracketed):\($0)" } ?? bracketed
+        return originAuthority == host || (url.port == nil && host == "\(bracketed):80") ? nil
+            : .error(.forbidden, code: "cross_origin", "a change from origin \(origin) is refused")
     }
 
     /// ``authenticate(_:)``, then whether the principal's role allows `access` (403 if not).

@@ -1,3 +1,5 @@
+// The admin API's request and response types are the web layer's; routes here use them.
+@_exported import AdminWeb
 import Dialplan
 import Foundation
 #if canImport(Glibc)
@@ -22,7 +24,7 @@ public final class HotlineServer: Sendable {
     private let group: MultiThreadedEventLoopGroup
     private let engines: [CallEnginePeer]
     private let tickets: any HotlineStore
-    private let http: AdminHTTPServer?
+    private let http: AdminWebServer?
     private let logger: Logger
     private let dialplans: DialplanPublisher
     /// Runs the admin API on a loop of its own, so requests (and their JSON, file reads) never
@@ -57,7 +59,7 @@ public final class HotlineServer: Sendable {
 
     private init(configuration: ServerConfiguration, sipAddress: SocketAddress, httpAddress: SocketAddress?,
                  group: MultiThreadedEventLoopGroup, engines: [CallEnginePeer],
-                 tickets: any HotlineStore, http: AdminHTTPServer?, adminGroup: MultiThreadedEventLoopGroup?,
+                 tickets: any HotlineStore, http: AdminWebServer?, adminGroup: MultiThreadedEventLoopGroup?,
                  logger: Logger, dialplans: DialplanPublisher, readers: NIOThreadPool, contactCentreReloader: ContactCentreReloader?,
                  lifecycle: NodeLifecycle) {
         self.lifecycleDriver = lifecycle
@@ -248,7 +250,7 @@ public final class HotlineServer: Sendable {
                                           // Another node decides for the cluster's ACD while this one drains.
                                           control.eventLoop.execute { control.engine.value.contactCentre?.cluster?.resign() }
                                       })
-        var http: AdminHTTPServer?
+        var http: AdminWebServer?
         var adminGroup: MultiThreadedEventLoopGroup?
         if let host = configuration.httpHost {
             let ticketRoutes = TicketRoutes.routes(.init(store: store, auth: auth, pool: readers, units: units,
@@ -260,12 +262,16 @@ public final class HotlineServer: Sendable {
                 .merging(ticketRoutes) { a, _ in a }
                 .merging(ContactCentreRoutes.routes(link: acdLink, auth: auth)) { a, _ in a }
                 .merging(reloadRoute(reloader, auth: auth)) { a, _ in a }
+                .merging(SessionRoutes.routes(auth: auth)) { a, _ in a }
+            let feed = ConsoleFeed.contactCentre(link: acdLink)
             let admin = MultiThreadedEventLoopGroup(numberOfThreads: 1)
             adminGroup = admin
             // Named so ps/top (and the --realtime test) tell it from the call loops.
             try? await admin.next().submit { Thread.current.name = "hotline-admin" }.get()
             do {
-                http = try await AdminHTTPServer.start(host: host, port: configuration.httpPort, group: admin, routes: routes)
+                http = try await AdminWebServer.start(host: host, port: configuration.httpPort, group: admin, routes: routes,
+                                                      console: ConsoleAssets.locate(), feeds: [feed], logger: logger,
+                                                      extend: ConsoleFeed.register(feed, auth: auth))
             } catch {
                 store.close()
                 await publisher.shutdown()

@@ -28,10 +28,10 @@ import Testing
 
 @Suite struct AdminRoutingTests {
     @Test func splitsPathAndDecodesTheQuery() {
-        let (path, query) = AdminHTTPHandler.split("/api/tickets?limit=10&since=2026-11-29T00%3A00")
+        let (path, query) = AdminRequest.split("/api/tickets?limit=10&since=2026-11-29T00%3A00")
         #expect(path == "/api/tickets")
         #expect(query == ["limit": "10", "since": "2026-11-29T00:00"])
-        #expect(AdminHTTPHandler.split("/health").0 == "/health")
+        #expect(AdminRequest.split("/health").0 == "/health")
     }
 }
 

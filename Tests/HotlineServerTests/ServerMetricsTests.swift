@@ -54,9 +54,9 @@ private func lines(_ text: String, startingWith prefix: String) -> [Substring] {
     @Test("latency histograms keep their names and bucket bounds, in seconds")
     func histogramsKeepTheirBuckets() throws {
         let metrics = ServerMetrics()
-        metrics.setupTime.record(.microseconds(1200))
-        metrics.setupTime.record(.seconds(7))
-        metrics.setupTime.record(.milliseconds(-1)) // clock skew: counts as zero
+        metrics.setupTime.record(Duration.microseconds(1200))
+        metrics.setupTime.record(Duration.seconds(7))
+        metrics.setupTime.record(Duration.milliseconds(-1)) // clock skew: counts as zero
         let text = metrics.exposition { _ in }
         let bounds = lines(text, startingWith: "hotline_call_setup_seconds_bucket{le=").map { line in
             line.split(separator: "\"")[1]
@@ -137,7 +137,7 @@ private func lines(_ text: String, startingWith prefix: String) -> [Substring] {
     @Test("a node's name labels every series: counters, gauges and the latency histograms")
     func everySeriesCarriesTheNode() {
         let metrics = ServerMetrics(node: "node-1")
-        metrics.setupTime.record(.milliseconds(3))
+        metrics.setupTime.record(Duration.milliseconds(3))
         let text = metrics.exposition { p in
             p.add("calls_total", .counter, help: "Calls.", labels: [("disposition", "answered")], value: 5)
             p.add("active_calls", .gauge, help: "Calls.", value: 2)

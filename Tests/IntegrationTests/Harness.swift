@@ -288,9 +288,11 @@ final class ServerProcess: @unchecked Sendable {
     }
 
     /// Any admin request; returns the status and the body.
-    func http(_ method: String, _ path: String, body: String? = nil) async throws -> (Int, String) {
+    func http(_ method: String, _ path: String, body: String? = nil, token: String? = nil) async throws -> (Int, String) {
         var request = URLRequest(url: URL(string: "http://\(httpHost):\(httpPort)\(path)")!)
         request.httpMethod = method
+        if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
+        request.httpShouldHandleCookies = false
         // Foundation caches GET answers without Cache-Control: a second /metrics or /health
         // read would see the first one's figures.
         request.cachePolicy = .reloadIgnoringLocalCacheData

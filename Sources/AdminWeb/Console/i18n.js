@@ -1,0 +1,62 @@
+// The console's words in Mandarin (first: a 12345 centre's language) and English.
+const words = {
+  zh: {
+    brand: "12345 热线", signout: "退出", fullscreen: "全屏", "lang.other": "English",
+    "live.title": "实时推送", "live.on": "实时", "live.off": "已断开",
+    "nav.wallboard": "大屏", "nav.seats": "座席与坐席员",
+    "signin.title": "登录", "signin.token": "访问令牌", "signin.submit": "登录",
+    "signin.hint": "使用管理员分配的令牌登录（本机且未配置令牌时可留空）。",
+    "signin.failed": "登录失败：", "role.admin": "管理员", "role.unit_staff": "承办单位", "role.auditor": "审计",
+    "wall.title": "实时大屏", "wall.waiting": "排队", "wall.longest": "最长等待", "wall.sl": "服务水平",
+    "wall.abandoned": "放弃", "wall.answered": "接通", "wall.offered": "呼入", "wall.callbacks": "待回拨",
+    "wall.agents": "坐席员状态", "wall.today": "今日指标", "wall.connect": "接通率",
+    "wall.within": "15 秒内接通", "wall.direct": "直接答复率", "wall.onsite": "在岗", "wall.home": "居家",
+    "wall.noqueues": "未配置队列。", "wall.updated": "更新于",
+    "state.available": "空闲", "state.reserved": "振铃", "state.on_call": "通话中", "state.wrap_up": "话后整理",
+    "state.paused": "小休", "state.logged_out": "未登录", "state.unreachable": "不可达", "state.logged_in": "已登录",
+    "seats.title": "座席与坐席员", "seats.licensed": "授权座席", "seats.loggedin": "已登录", "seats.remote": "居家座席",
+    "seats.set": "调整", "seats.saved": "已生效", "agents.id": "工号", "agents.name": "姓名", "agents.seat": "位置",
+    "agents.state": "状态", "agents.skills": "技能", "agents.reachable": "话机", "agents.since": "持续",
+    "agents.yes": "可达", "agents.no": "不可达", "seat.on_site": "在岗", "seat.home": "居家",
+    "error.forbidden": "无权查看此页面。", "error.nopages": "您的角色的页面（承办单位工作台）尚未在此版本中提供。", "error.generic": "出错了：",
+  },
+  en: {
+    brand: "12345 Hotline", signout: "Sign out", fullscreen: "Full screen", "lang.other": "中文",
+    "live.title": "Live push", "live.on": "Live", "live.off": "Disconnected",
+    "nav.wallboard": "Wallboard", "nav.seats": "Seats & agents",
+    "signin.title": "Sign in", "signin.token": "Access token", "signin.submit": "Sign in",
+    "signin.hint": "Sign in with the token your administrator gave you (leave empty on this machine when no token is configured).",
+    "signin.failed": "Sign-in failed: ", "role.admin": "admin", "role.unit_staff": "unit staff", "role.auditor": "auditor",
+    "wall.title": "Wallboard", "wall.waiting": "Waiting", "wall.longest": "Longest wait", "wall.sl": "Service level",
+    "wall.abandoned": "Abandoned", "wall.answered": "Answered", "wall.offered": "Offered", "wall.callbacks": "Callbacks",
+    "wall.agents": "Agents", "wall.today": "Today", "wall.connect": "Connect rate",
+    "wall.within": "Answered within 15 s", "wall.direct": "Direct-answer rate", "wall.onsite": "On site", "wall.home": "Home",
+    "wall.noqueues": "No queues are configured.", "wall.updated": "Updated",
+    "state.available": "Available", "state.reserved": "Ringing", "state.on_call": "On call", "state.wrap_up": "Wrap-up",
+    "state.paused": "Paused", "state.logged_out": "Logged out", "state.unreachable": "Unreachable", "state.logged_in": "Logged in",
+    "seats.title": "Seats and agents", "seats.licensed": "Licensed seats", "seats.loggedin": "Logged in", "seats.remote": "Home seats",
+    "seats.set": "Set", "seats.saved": "Applied", "agents.id": "ID", "agents.name": "Name", "agents.seat": "Seat",
+    "agents.state": "State", "agents.skills": "Skills", "agents.reachable": "Phone", "agents.since": "For",
+    "agents.yes": "reachable", "agents.no": "unreachable", "seat.on_site": "on site", "seat.home": "home",
+    "error.forbidden": "You may not see this page.", "error.nopages": "The pages for your role (the unit desk) are not in this release yet.", "error.generic": "Something went wrong: ",
+  },
+};
+
+export let lang = localStorage.getItem("hotline.lang") || "zh";
+
+export function t(key) {
+  return (words[lang] && words[lang][key]) || words.en[key] || key;
+}
+
+export function setLang(next) {
+  lang = next;
+  localStorage.setItem("hotline.lang", next);
+  document.documentElement.lang = next === "zh" ? "zh-CN" : "en";
+  translate(document);
+}
+
+/** Fills every [data-i18n] element's text (never HTML) and [data-i18n-title] title. */
+export function translate(root) {
+  for (const el of root.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n);
+  for (const el of root.querySelectorAll("[data-i18n-title]")) el.title = t(el.dataset.i18nTitle);
+}
