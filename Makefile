@@ -5,7 +5,8 @@ SIP          ?= 127.0.0.1:5060
 HTTP         ?= 127.0.0.1:8080
 DIALPLAN     ?= Dialplans/12345.yaml
 DB           ?= var/hotline.sqlite
-RUN_PACKAGES  := pkg-config libasound2-dev libopus-dev libsqlite3-dev
+# libjs-codemirror and graphviz: the console's dialplan editor (highlighting, the flow drawn).
+RUN_PACKAGES  := pkg-config libasound2-dev libopus-dev libsqlite3-dev libjs-codemirror graphviz
 # PostgreSQL and Kamailio: the cluster tests run a real shared store and a real SIP front.
 # Chromium and its WebDriver: the console's browser tests (with CJK fonts for its Mandarin pages).
 TEST_PACKAGES := $(RUN_PACKAGES) sip-tester sqlite3 postgresql kamailio kamailio-extra-modules baresip \

@@ -60,6 +60,25 @@ final class DialplanLibrary: Sendable {
     var current: Dialplan { state.withLock { $0 } }
     var name: String { current.name }
 
+    /// Every issue `publish` would find in `text` (errors refuse it, warnings do not), without
+    /// publishing: the console's editor marks them as the admin types.
+    func check(_ text: String) -> [DialplanIssue] {
+        let result = Dialplan.check(yaml: text, file: livePath)
+        guard let candidate = result.dialplan else { return result.issues }
+        var issues = result.issues + candidate.checkPrompts(exist: promptExists) + extraCheck(candidate)
+        if candidate.name != name {
+            issues.append(DialplanIssue(severity: .error, code: .invalidValue, message: "the dialplan is called '\(name)'; this text names '\(candidate.name)'",
+                                        location: DialplanLocation(file: livePath, line: 1, column: 1), keyPath: "dialplan"))
+        }
+        return issues
+    }
+
+    /// The text of a published version, if it is in the archive.
+    func text(of version: String) -> String? {
+        guard let file = versions().first(where: { $0.version == version })?.file else { return nil }
+        return try? String(contentsOf: archive.appendingPathComponent(file), encoding: .utf8)
+    }
+
     /// Checks `text` as the dialplan's new content; on success makes it live. Runs off the
     /// call loops, one publish at a time (``DialplanPublisher``).
     func publish(_ text: String) throws(PublishError) -> Dialplan {

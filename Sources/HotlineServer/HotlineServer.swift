@@ -263,6 +263,7 @@ public final class HotlineServer: Sendable {
                 .merging(ContactCentreRoutes.routes(link: acdLink, auth: auth)) { a, _ in a }
                 .merging(reloadRoute(reloader, auth: auth)) { a, _ in a }
                 .merging(SessionRoutes.routes(auth: auth)) { a, _ in a }
+                .merging(DialplanEditorRoutes.routes(publisher: publisher, auth: auth, prompts: configuration.promptsPath)) { a, _ in a }
             let feed = ConsoleFeed.contactCentre(link: acdLink)
             let admin = MultiThreadedEventLoopGroup(numberOfThreads: 1)
             adminGroup = admin

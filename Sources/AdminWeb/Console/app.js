@@ -5,10 +5,12 @@ import { t, lang, setLang, translate } from "./i18n.js";
 import { el } from "./dom.js";
 import * as wallboard from "./wallboard.js";
 import * as seats from "./seats.js";
+import * as dialplans from "./dialplans.js";
 
 const pages = {
   wallboard: { module: wallboard, roles: ["admin", "auditor"] },
   seats: { module: seats, roles: ["admin", "auditor"] },
+  dialplans: { module: dialplans, roles: ["admin", "auditor"] },
 };
 let unmount = null;
 
