@@ -296,7 +296,29 @@ struct TicketAPITests {
                                body: text.body.replacingOccurrences(of: "timeout: 5s", with: "timout: 5s"), expect: 422)
         _ = try await api.call("PUT", "/api/dialplans/{name}", "/api/dialplans/\(name)", token: admin,
                                body: text.body + "\n# v2\n", expect: 200)
-        _ = try await api.call("GET", "/api/dialplans/{name}/versions", "/api/dialplans/\(name)/versions", token: auditor, expect: 200)
+        let versions = try await api.call("GET", "/api/dialplans/{name}/versions", "/api/dialplans/\(name)/versions", token: auditor, expect: 200)
+        // The console's editor: check, simulate, draw, a past version's text.
+        let misspelt = text.body.replacingOccurrences(of: "timeout: 5s", with: "timout: 5s")
+        let checked = try await api.call("POST", "/api/dialplans/{name}/check", "/api/dialplans/\(name)/check", token: auditor,
+                                         body: misspelt, expect: 200)
+        #expect(checked.json?["valid"] == .bool(false))
+        #expect(checked.json?["issues"]?.array?.first?["code"]?.string == "unknown_key")
+        _ = try await api.call("POST", "/api/dialplans/{name}/check", "/api/dialplans/\(name)/check", token: staff, body: misspelt, expect: 403)
+        let simulated = try await api.call("POST", "/api/dialplans/{name}/simulate", "/api/dialplans/\(name)/simulate", token: auditor,
+                                           body: #"{"number": "12345", "keys": "3"}"#, expect: 200)
+        #expect(simulated.json?["result"]?["disposition"]?.string == "completed_in_ivr", "\(simulated.body.prefix(300))")
+        _ = try await api.call("POST", "/api/dialplans/{name}/simulate", "/api/dialplans/\(name)/simulate", token: auditor,
+                               body: #"{"number": "999"}"#, expect: 404)
+        _ = try await api.call("POST", "/api/dialplans/{name}/simulate", "/api/dialplans/\(name)/simulate", token: auditor,
+                               body: "not json", expect: 400)
+        let drawn = try await api.call("POST", "/api/dialplans/{name}/graph", "/api/dialplans/\(name)/graph", token: auditor, expect: 200)
+        #expect(drawn.body.contains("<svg"))
+        _ = try await api.call("POST", "/api/dialplans/{name}/graph", "/api/dialplans/\(name)/graph", token: auditor, body: misspelt, expect: 422)
+        let firstVersion = try #require(versions.json?.array?.first?["version"]?.string)
+        let old = try await api.call("GET", "/api/dialplans/{name}/versions/{version}", "/api/dialplans/\(name)/versions/\(firstVersion)",
+                                     token: auditor, expect: 200)
+        #expect(old.body == text.body)
+        _ = try await api.call("GET", "/api/dialplans/{name}/versions/{version}", "/api/dialplans/\(name)/versions/nope", token: auditor, expect: 404)
         _ = try await api.call("POST", "/api/dialplans/{name}/rollback", "/api/dialplans/\(name)/rollback", token: staff, expect: 403)
         _ = try await api.call("POST", "/api/dialplans/{name}/rollback", "/api/dialplans/\(name)/rollback", token: admin, expect: 200)
         _ = try await api.call("POST", "/api/dialplans/{name}/rollback", "/api/dialplans/\(name)/rollback?version=nope",
