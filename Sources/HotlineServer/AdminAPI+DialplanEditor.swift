@@ -39,7 +39,7 @@ enum DialplanEditorRoutes {
         @Sendable func draft(_ request: AdminRequest) -> String {
             let text = request.bodyText
             return text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty
-                ? ((try? String(contentsOfFile: library.livePath, encoding: .utf8)) ?? "") : text
+                ? library.liveText : text
         }
         return [
             "POST /api/dialplans/{name}/check": guarded { request, loop in
@@ -53,7 +53,7 @@ enum DialplanEditorRoutes {
                     return loop.makeSucceededFuture(.error(.badRequest, code: "invalid_request",
                         #"send {"number": "12345", "keys": "1,3", "time": "2026-12-01T20:00+08:00", "caller": "13800000000", "yaml": "(draft; live without)"}"#))
                 }
-                let text = body.yaml ?? ((try? String(contentsOfFile: library.livePath, encoding: .utf8)) ?? "")
+                let text = body.yaml ?? library.liveText
                 let result = Dialplan.check(yaml: text, file: library.livePath)
                 guard let plan = result.dialplan else {
                     return loop.makeSucceededFuture(DialplanRoutes.failure(.invalid(result.issues.filter { $0.severity == .error })))

@@ -98,7 +98,7 @@ enum DialplanRoutes {
             },
             "GET /api/dialplans/{name}": guarded { request, loop in
                 if let refusal = named(request, loop) { return refusal }
-                let text = (try? String(contentsOfFile: library.livePath, encoding: .utf8)) ?? ""
+                let text = library.liveText
                 return loop.makeSucceededFuture(AdminResponse(contentType: "application/yaml; charset=utf-8", body: text,
                                                               headers: [("X-Hotline-Dialplan-Version", library.current.version)]))
             },

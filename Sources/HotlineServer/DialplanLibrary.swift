@@ -73,6 +73,9 @@ final class DialplanLibrary: Sendable {
         return issues
     }
 
+    /// The live file's text (empty if it cannot be read).
+    var liveText: String { (try? String(contentsOfFile: livePath, encoding: .utf8)) ?? "" }
+
     /// The text of a published version, if it is in the archive.
     func text(of version: String) -> String? {
         guard let file = versions().first(where: { $0.version == version })?.file else { return nil }

@@ -48,11 +48,13 @@ import Glibc
         return (String(decoding: received, as: UTF8.self), sendFailed)
     }
 
-    static func withServer(_ body: @Sendable (Int) async throws -> Void) async throws {
+    /// A listener on a free loopback port serving `routes` (by default POST /upload, which
+    /// says how many bytes it got) for the time of `body`.
+    static func withServer(routes: [String: AdminRoute] = [
+        "POST /upload": { request, loop in loop.makeSucceededFuture(AdminResponse(body: "got \(request.body?.readableBytes ?? 0)\n")) },
+    ], _ body: @Sendable (Int) async throws -> Void) async throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let server = try await AdminWebServer.start(host: "127.0.0.1", port: 0, group: group, routes: [
-            "POST /upload": { request, loop in loop.makeSucceededFuture(AdminResponse(body: "got \(request.body?.readableBytes ?? 0)\n")) },
-        ])
+        let server = try await AdminWebServer.start(host: "127.0.0.1", port: 0, group: group, routes: routes)
         let port = try #require(server.localAddress?.port)
         do {
             try await body(port)

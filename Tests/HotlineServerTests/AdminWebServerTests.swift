@@ -7,28 +7,19 @@ import Testing
 /// The admin listener over a real socket: templates, 404/405, the request as routes see it,
 /// the security headers every response carries.
 @Suite struct AdminWebServerTests {
+    static let routes: [String: AdminRoute] = [
+        "GET /api/things/{id}": { request, loop in
+            loop.makeSucceededFuture(.json("""
+                {"id":"\(request.parameters["id"] ?? "")","q":"\(request.query["q"] ?? "")","loopback":\(request.fromLoopback),\
+                "cookie":"\(request.cookie("hotline_session") ?? "")"}
+                """))
+        },
+        "PUT /api/things/{id}": { _, loop in loop.makeSucceededFuture(AdminResponse(status: .noContent, body: "")) },
+        "POST /api/fail": { _, loop in loop.makeFailedFuture(CancellationError()) },
+    ]
+
     static func withServer(_ body: @Sendable (Int) async throws -> Void) async throws {
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let server = try await AdminWebServer.start(host: "127.0.0.1", port: 0, group: group, routes: [
-            "GET /api/things/{id}": { request, loop in
-                loop.makeSucceededFuture(.json("""
-                    {"id":"\(request.parameters["id"] ?? "")","q":"\(request.query["q"] ?? "")","loopback":\(request.fromLoopback),\
-                    "cookie":"\(request.cookie("hotline_session") ?? "")"}
-                    """))
-            },
-            "PUT /api/things/{id}": { _, loop in loop.makeSucceededFuture(AdminResponse(status: .noContent, body: "")) },
-            "POST /api/fail": { _, loop in loop.makeFailedFuture(CancellationError()) },
-        ])
-        let port = try #require(server.localAddress?.port)
-        do {
-            try await body(port)
-        } catch {
-            try await server.close()
-            try await group.shutdownGracefully()
-            throw error
-        }
-        try await server.close()
-        try await group.shutdownGracefully()
+        try await AdminHTTPBodyLimitTests.withServer(routes: routes, body)
     }
 
     static func get(_ port: Int, _ request: String) async -> String {
