@@ -53,6 +53,8 @@ public struct AgentStatus: Hashable, Sendable {
     public var consecutiveMisses: Int
     /// A pause or logout asked for during a call.
     public var pending: ACDPendingChange?
+    /// While in wrap-up: how long until it ends (the agent desk's countdown).
+    public var wrapUpLeft: Duration? = nil
 }
 
 /// A change an agent asked for that waits for their call to end.
@@ -105,7 +107,8 @@ extension ACDStateMachine {
                     case .logout: .logout
                     case .pause(let r): .pause(r)
                     }
-                })
+                },
+                wrapUpLeft: record.wrapUpUntil.map { max(.zero, now.duration(to: $0)) })
         }
     }
 

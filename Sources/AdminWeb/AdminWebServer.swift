@@ -41,9 +41,9 @@ public final class AdminWebServer: Sendable {
     private let services: ServiceGroup
     private let running: Task<Void, any Error>
     /// Ended first when the listener stops: an open push stream would hold the shutdown.
-    private let feeds: [LiveFeed]
+    private let feeds: [any ClosableFeed]
 
-    private init(localAddress: SocketAddress?, services: ServiceGroup, running: Task<Void, any Error>, feeds: [LiveFeed]) {
+    private init(localAddress: SocketAddress?, services: ServiceGroup, running: Task<Void, any Error>, feeds: [any ClosableFeed]) {
         self.localAddress = localAddress
         self.services = services
         self.running = running
@@ -53,7 +53,7 @@ public final class AdminWebServer: Sendable {
     /// Binds `host:port` (0 for any free port) and serves `routes` plus whatever `extend` adds
     /// to the router (the console's pages and pushes). Throws if the address cannot be bound.
     public static func start(host: String, port: Int, group: any EventLoopGroup, routes: [String: AdminRoute],
-                             console: ConsoleAssets? = nil, feeds: [LiveFeed] = [],
+                             console: ConsoleAssets? = nil, feeds: [any ClosableFeed] = [],
                              logger: Logger = Logger(label: "hotline.admin.http"),
                              extend: (Router<AdminRequestContext>) -> Void = { _ in }) async throws -> AdminWebServer {
         let router = Router(context: AdminRequestContext.self)

@@ -244,7 +244,7 @@ enum ContactCentreRoutes {
                                                                "the body is optional; when given it is {\"reason\": \"lunch\"}"))
                     }
                     if let text = decoded.reason {
-                        guard !text.isEmpty, text.utf8.allSatisfy({ $0 == UInt8(ascii: "_") || ($0 >= 0x61 && $0 <= 0x7a) || ($0 >= 0x30 && $0 <= 0x39) }) else {
+                        guard isPauseReason(text) else {
                             return loop.makeSucceededFuture(.error(.badRequest, code: "invalid_request",
                                                                    "a pause reason is lower-case letters, digits and '_'"))
                         }
@@ -296,6 +296,11 @@ enum ContactCentreRoutes {
             "POST /api/agents/{id}/pause": agentRoute(.pause),
             "POST /api/agents/{id}/unpause": agentRoute(.unpause),
         ]
+    }
+
+    /// A pause reason is lower-case letters, digits and '_'.
+    static func isPauseReason(_ text: String) -> Bool {
+        !text.isEmpty && text.utf8.allSatisfy { $0 == UInt8(ascii: "_") || ($0 >= 0x61 && $0 <= 0x7a) || ($0 >= 0x30 && $0 <= 0x39) }
     }
 
     /// The machine-readable code of a refusal.

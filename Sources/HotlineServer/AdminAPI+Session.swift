@@ -14,12 +14,13 @@ enum SessionRoutes {
         var name: String
         var role: String
         var unit: String?
+        var agent: String?
         var csrfToken: String
         var expiresAt: Date
         var seesCallers: Bool
 
         enum CodingKeys: String, CodingKey {
-            case name, role, unit
+            case name, role, unit, agent
             case csrfToken = "csrf_token"
             case expiresAt = "expires_at"
             case seesCallers = "sees_callers"
@@ -29,6 +30,7 @@ enum SessionRoutes {
             name = session.principal.name
             role = session.principal.role.rawValue
             unit = session.principal.unit?.rawValue
+            agent = session.principal.agent
             csrfToken = session.csrfToken
             expiresAt = session.expiresAt
             seesCallers = session.principal.role.seesCallers
@@ -39,6 +41,7 @@ enum SessionRoutes {
             try c.encode(name, forKey: .name)
             try c.encode(role, forKey: .role)
             try c.encode(unit, forKey: .unit)
+            try c.encode(agent, forKey: .agent)
             try c.encode(csrfToken, forKey: .csrfToken)
             try c.encode(expiresAt, forKey: .expiresAt)
             try c.encode(seesCallers, forKey: .seesCallers)

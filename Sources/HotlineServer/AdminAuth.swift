@@ -18,6 +18,9 @@ public enum AdminRole: String, Sendable, CaseIterable, Equatable {
     /// Read-only: every work order and the KPIs with callers' numbers masked, the dialplans.
     /// May not POST or PUT anything.
     case auditor
+    /// An agent at the desk: their own state (log in, pause, log out), their own calls and the
+    /// work orders of those calls; nothing of anyone else's.
+    case agent
 }
 
 /// What a route needs from its caller.
@@ -36,12 +39,16 @@ public enum AdminAccess: Sendable, Equatable {
     case operateContactCentre
     /// Drain the node (admin only).
     case operateNode
+    /// The agent desk: one's own agent, calls and their work orders (agents only).
+    case agentDesk
 }
 
 extension AdminRole {
     public func allows(_ access: AdminAccess) -> Bool {
         switch (self, access) {
+        case (.admin, .agentDesk): false
         case (.admin, _): true
+        case (.agent, .agentDesk): true
         case (.unitStaff, .readTickets), (.unitStaff, .writeTickets): true
         case (.auditor, .readTickets), (.auditor, .readConfiguration), (.auditor, .readContactCentre): true
         default: false
@@ -60,11 +67,14 @@ public struct AdminPrincipal: Sendable, Equatable {
     public var role: AdminRole
     /// For unit staff: the unit whose subtree they see and act on.
     public var unit: UnitID?
+    /// For agents: their id in agents.yaml (`a1001`).
+    public var agent: String?
 
-    public init(name: String, role: AdminRole, unit: UnitID? = nil) {
+    public init(name: String, role: AdminRole, unit: UnitID? = nil, agent: String? = nil) {
         self.name = name
         self.role = role
         self.unit = unit
+        self.agent = agent
     }
 
     /// Recorded as the actor of the events this principal appends: `api:<name>`.
@@ -145,6 +155,10 @@ public struct AdminAuth: Sendable {
     ///     role: unit_staff
     ///     unit: yinchuan.xingqing     # unit staff only: their unit (from units.yaml)
     ///     token: "at least 16 characters"
+    ///   - name: agent-1001
+    ///     role: agent
+    ///     agent: a1001                # agents only: their id in agents.yaml
+    ///     sha256: ...
     /// ```
     ///
     /// Every issue is reported, each with its `file:line:column`.
@@ -170,7 +184,7 @@ public struct AdminAuth: Sendable {
         var entries: [Entry] = []
         var names: Set<String> = []
         var digests: Set<[UInt8]> = []
-        let allowedKeys = ["name", "role", "unit", "token", "sha256"]
+        let allowedKeys = ["name", "role", "unit", "agent", "token", "sha256"]
         for item in items {
             guard case .mapping(let fields) = item else {
                 issue(item, "each token is a mapping with name, role and token or sha256")
@@ -204,6 +218,17 @@ public struct AdminAuth: Sendable {
             } else if let extra = fields["unit"] {
                 issue(extra, "only unit_staff tokens have a unit")
             }
+            var agent: String?
+            if role == .agent {
+                guard let text = fields["agent"]?.string, !text.isEmpty,
+                      text.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) }) else {
+                    issue(fields["agent"] ?? item, "agent token '\(name)' needs its agent id from agents.yaml (agent: a1001)")
+                    continue
+                }
+                agent = text
+            } else if let extra = fields["agent"] {
+                issue(extra, "only agent tokens have an agent")
+            }
             let digest: [UInt8]
             switch (fields["token"]?.string, fields["sha256"]?.string) {
             case (let token?, nil):
@@ -223,7 +248,7 @@ public struct AdminAuth: Sendable {
                 continue
             }
             if !digests.insert(digest).inserted { issue(item, "token '\(name)' is the same token as another one") }
-            entries.append(Entry(digest: digest, principal: AdminPrincipal(name: name, role: role, unit: unit),
+            entries.append(Entry(digest: digest, principal: AdminPrincipal(name: name, role: role, unit: unit, agent: agent),
                                  plainText: fields["token"] != nil))
         }
         if !issues.isEmpty { throw AdminTokensError(issues: issues) }
@@ -324,6 +349,7 @@ public struct AdminAuth: Sendable {
             case .readContactCentre: "see the contact centre"
             case .operateContactCentre: "run the contact centre (agents, seats)"
             case .operateNode: "drain the node"
+            case .agentDesk: "use the agent desk (agent tokens only)"
             }
             return .refused(.error(.forbidden, code: "forbidden", "role \(principal.role.rawValue) may not \(what)"))
         }

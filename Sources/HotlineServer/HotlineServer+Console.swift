@@ -26,7 +26,7 @@ enum ConsoleFeed {
 
     /// The contact centre's feed: queues, agents and seats as `/api/queues`, `/api/agents` and
     /// `/api/seats` give them, sent whenever the ACD machine moves.
-    static func contactCentre(link: ACDLink?) -> LiveFeed {
+    static func contactCentre(link: ACDLink?, desks: KeyedLiveFeeds? = nil) -> LiveFeed {
         let feed = LiveFeed(event: "contact_centre") {
             guard let link else {
                 return (try? encoder.encode(Snapshot(queues: [], agents: [], seats: nil, at: Date())))
@@ -39,7 +39,12 @@ enum ConsoleFeed {
             }.get()
             return snapshot.flatMap { try? encoder.encode($0) }.map { String(decoding: $0, as: UTF8.self) }
         }
-        link?.send { service in service.onChange = { feed.changed() } }
+        link?.send { service in
+            service.onChange = {
+                feed.changed()
+                desks?.changed()
+            }
+        }
         return feed
     }
 

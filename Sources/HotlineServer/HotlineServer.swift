@@ -253,6 +253,8 @@ public final class HotlineServer: Sendable {
         var http: AdminWebServer?
         var adminGroup: MultiThreadedEventLoopGroup?
         if let host = configuration.httpHost {
+            let deskContext = AgentDeskRoutes.Context(link: acdLink, engines: engines, store: store, auth: auth, pool: readers,
+                                                      units: units, timeZone: configuration.timeZone)
             let ticketRoutes = TicketRoutes.routes(.init(store: store, auth: auth, pool: readers, units: units,
                                                          timeZone: configuration.timeZone))
             let routes = routes(engines: engines, tickets: store, metrics: metrics, lifecycle: lifecycle, cluster: cluster)
@@ -264,15 +266,20 @@ public final class HotlineServer: Sendable {
                 .merging(reloadRoute(reloader, auth: auth)) { a, _ in a }
                 .merging(SessionRoutes.routes(auth: auth)) { a, _ in a }
                 .merging(DialplanEditorRoutes.routes(publisher: publisher, auth: auth, prompts: configuration.promptsPath)) { a, _ in a }
-            let feed = ConsoleFeed.contactCentre(link: acdLink)
+                .merging(AgentDeskRoutes.routes(deskContext)) { a, _ in a }
+            let desks = AgentDeskRoutes.feeds(deskContext)
+            let feed = ConsoleFeed.contactCentre(link: acdLink, desks: desks)
             let admin = MultiThreadedEventLoopGroup(numberOfThreads: 1)
             adminGroup = admin
             // Named so ps/top (and the --realtime test) tell it from the call loops.
             try? await admin.next().submit { Thread.current.name = "hotline-admin" }.get()
             do {
                 http = try await AdminWebServer.start(host: host, port: configuration.httpPort, group: admin, routes: routes,
-                                                      console: ConsoleAssets.locate(), feeds: [feed], logger: logger,
-                                                      extend: ConsoleFeed.register(feed, auth: auth))
+                                                      console: ConsoleAssets.locate(), feeds: [feed, desks], logger: logger,
+                                                      extend: { router in
+                                                          ConsoleFeed.register(feed, auth: auth)(router)
+                                                          AgentDeskRoutes.registerFeed(desks, auth: auth)(router)
+                                                      })
             } catch {
                 store.close()
                 await publisher.shutdown()

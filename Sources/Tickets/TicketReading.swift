@@ -21,6 +21,9 @@ public protocol TicketReading: Sendable {
     func list(limit: Int, since: Date?) throws(TicketStoreError) -> [CallTicket]
     /// The call with this number.
     func ticket(id: TicketID) throws(TicketStoreError) -> CallTicket?
+    /// The calls an agent answered that arrived at or after `since`, newest first (the agent
+    /// desk's "my calls today").
+    func calls(answeredBy agent: String, since: Date, limit: Int) throws(TicketStoreError) -> [CallTicket]
 
     /// A page of work orders, newest accepted first, by ``WorkOrderQuery``'s filters.
     func workOrders(_ query: WorkOrderQuery) throws(TicketStoreError) -> WorkOrderPage

@@ -74,6 +74,10 @@ public enum TicketWriteRules {
         case .linkCall(let call, let id, let at):
             try link(call: call, to: id, at: at, reason: .manual, in: transaction)
             effects.workOrder = try transaction.workOrder(id: id)
+        case .fileForm(let form):
+            let filed = try file(form, policy: policy.sla, in: transaction)
+            effects.workOrder = filed.order
+            if filed.opened { effects.opened += 1 }
         case .syncUnits(let directory):
             try transaction.syncUnits(directory)
         }
@@ -116,6 +120,9 @@ public enum TicketWriteRules {
     ) throws -> IntakeEffect {
         let resolution = policy.intake.resolution(for: call, override: override)
         guard resolution != .noWorkOrder else { return .none }
+        // An agent who took the call may have filed its work order while talking (only calls an
+        // agent answered pay for this lookup).
+        if call.queue?.agent != nil, try transaction.workOrder(id: call.id) != nil { return .none }
         let acceptedAt = call.endedAt ?? call.answeredAt ?? call.arrivedAt
         if resolution == .workOrder, let window = policy.intake.repeatCallWindow, PhoneNumber(call.caller).identifiesCaller {
             let earliest = acceptedAt.addingTimeInterval(-Double(window.components.seconds))
@@ -142,6 +149,47 @@ public enum TicketWriteRules {
     }
 
     // MARK: - Work orders
+
+    /// Files an agent's form to the call's own work order: opens it (linked to the call) if the
+    /// call has none yet, replaces its text while it is `accepted`, then appends the resolution.
+    public static func file<Transaction: TicketWriteTransaction>(
+        _ form: WorkOrderForm, policy: SLAPolicy, in transaction: Transaction
+    ) throws -> (order: WorkOrder, opened: Bool) {
+        guard try transaction.callExists(form.call) else { throw TicketStoreError.ticketNotFound(form.call) }
+        var opened = false
+        if var order = try transaction.workOrder(id: form.call) {
+            if order.status != .accepted, form.resolution == .pending {
+                throw TicketStoreError.eventRefused(form.call, TicketLifecycleError(
+                    status: order.status, event: "form", reason: .notAllowed))
+            }
+            if order.status == .accepted {
+                order.businessLine = form.businessLine ?? order.businessLine
+                order.category = form.category
+                order.subject = form.subject
+                order.details = form.details
+                order.updatedAt = max(order.updatedAt, form.at)
+                try transaction.updateWorkOrderText(order)
+            }
+        } else {
+            let order = WorkOrder(id: form.call, channel: .phone, caller: form.caller, businessLine: form.businessLine,
+                                  category: form.category, subject: form.subject, details: form.details, acceptedAt: form.at)
+            try insert(order, actor: form.actor, note: nil, in: transaction)
+            try transaction.linkCall(form.call, to: order.id, at: form.at, reason: .intake)
+            opened = true
+        }
+        let kind: TicketEvent.Kind? = switch form.resolution {
+        case .pending: nil
+        case .answeredDirectly: TicketEvent.Kind.answeredDirectly
+        case .dispatched(let unit): TicketEvent.Kind.dispatched(to: unit)
+        }
+        if let kind {
+            let order = try append(TicketEvent(kind, at: form.at, actor: form.actor, note: form.note), to: form.call,
+                                   scope: nil, policy: policy, in: transaction)
+            return (order, opened)
+        }
+        guard let order = try transaction.workOrder(id: form.call) else { throw TicketStoreError.workOrderNotFound(form.call) }
+        return (order, opened)
+    }
 
     /// Creates a work order from another channel (or keyed in by an agent) under `id`.
     public static func create<Transaction: TicketWriteTransaction>(

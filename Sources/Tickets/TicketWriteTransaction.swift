@@ -20,6 +20,8 @@ public enum TicketWrite: Sendable {
     case appendEvent(TicketEvent, to: TicketID, scope: UnitID?)
     /// A call linked to a work order by hand.
     case linkCall(TicketID, to: TicketID, at: Date)
+    /// An agent's work-order form, filed to its call's work order.
+    case fileForm(WorkOrderForm)
     /// The units table made to match `units.yaml`.
     case syncUnits(UnitDirectory)
 
@@ -28,7 +30,7 @@ public enum TicketWrite: Sendable {
     public var isDeferrable: Bool {
         switch self {
         case .finish, .record: true
-        case .open, .createWorkOrder, .appendEvent, .linkCall, .syncUnits: false
+        case .open, .createWorkOrder, .appendEvent, .linkCall, .fileForm, .syncUnits: false
         }
     }
 }
@@ -95,6 +97,8 @@ public protocol TicketWriteTransaction {
     func insertEvent(_ event: TicketEvent, sequence: Int, of id: TicketID) throws
     /// Writes a work order's projection columns (status, unit, clocks, counts, `updated_at`).
     func updateWorkOrder(_ order: WorkOrder) throws
+    /// Writes a work order's text: business line, category, subject, details (an agent's form).
+    func updateWorkOrderText(_ order: WorkOrder) throws
     /// Inserts the call link and bumps the work order's `call_count` (and `updated_at` to at
     /// least `at`).
     func linkCall(_ call: TicketID, to workOrder: TicketID, at: Date, reason: CallLinkReason) throws

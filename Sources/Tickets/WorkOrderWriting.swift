@@ -23,6 +23,9 @@ public protocol WorkOrderWriting: Sendable {
     /// Links a call to a work order by hand (a repeat call the intake rule did not catch).
     func linkCall(_ call: TicketID, to workOrder: TicketID, at: Date, onCommit: @escaping WorkOrderCommitCallback)
 
+    /// Files an agent's work-order form to its call's work order (``WorkOrderForm``).
+    func fileForm(_ form: WorkOrderForm, onCommit: @escaping WorkOrderCommitCallback)
+
     /// Replaces the units (after `units.yaml` changed).
     func updateUnits(_ units: UnitDirectory, onCommit: TicketCommitCallback?)
 
@@ -58,6 +61,14 @@ extension WorkOrderWriting {
     public func linkCall(_ call: TicketID, to workOrder: TicketID, at: Date) async throws(TicketStoreError) -> WorkOrder {
         let result = await withCheckedContinuation { continuation in
             linkCall(call, to: workOrder, at: at) { continuation.resume(returning: $0) }
+        }
+        return try result.get()
+    }
+
+    /// ``fileForm(_:onCommit:)``, awaiting the commit.
+    public func fileForm(_ form: WorkOrderForm) async throws(TicketStoreError) -> WorkOrder {
+        let result = await withCheckedContinuation { continuation in
+            fileForm(form) { continuation.resume(returning: $0) }
         }
         return try result.get()
     }

@@ -55,6 +55,17 @@ public final class PostgresTicketReader: TicketReading, @unchecked Sendable {
         }
     }
 
+    public func calls(answeredBy agent: String, since: Date, limit: Int) throws(TicketStoreError) -> [CallTicket] {
+        try read { session in
+            try session.query("""
+                SELECT \(PostgresRows.callColumns) FROM calls
+                WHERE agent = $1 AND agent_answered_at IS NOT NULL AND arrived_at >= $2
+                ORDER BY arrived_at DESC, id DESC LIMIT $3
+                """, [.text(agent), .text(PostgresTime.format(since)), .int(max(0, limit))])
+                .map { row throws(TicketStoreError) in try PostgresRows.call(row) }
+        }
+    }
+
     public func workOrder(id: TicketID) throws(TicketStoreError) -> WorkOrder? {
         try read { session in
             try session.query("SELECT \(PostgresRows.workOrderColumns) FROM work_orders WHERE id = $1", [.text(id.rawValue)])
@@ -155,6 +166,10 @@ extension PostgresTicketStore: TicketReading {
 
     public func ticket(id: TicketID) throws(TicketStoreError) -> CallTicket? {
         try reads.ticket(id: id)
+    }
+
+    public func calls(answeredBy agent: String, since: Date, limit: Int) throws(TicketStoreError) -> [CallTicket] {
+        try reads.calls(answeredBy: agent, since: since, limit: limit)
     }
 
     public func workOrders(_ query: WorkOrderQuery) throws(TicketStoreError) -> WorkOrderPage {

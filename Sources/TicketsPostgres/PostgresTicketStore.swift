@@ -257,6 +257,10 @@ public final class PostgresTicketStore: TicketStore, WorkOrderWriting, @unchecke
         writer.submit(.createWorkOrder(intake, allocateID(at: intake.acceptedAt)), completion: .workOrder(onCommit))
     }
 
+    public func fileForm(_ form: WorkOrderForm, onCommit: @escaping WorkOrderCommitCallback) {
+        writer.submit(.fileForm(form), completion: .workOrder(onCommit))
+    }
+
     public func linkCall(_ call: TicketID, to workOrder: TicketID, at: Date, onCommit: @escaping WorkOrderCommitCallback) {
         let at = Date(timeIntervalSince1970: Double(PostgresTime.milliseconds(of: at)) / 1000)
         writer.submit(.linkCall(call, to: workOrder, at: at), completion: .workOrder(onCommit))

@@ -152,6 +152,13 @@ struct PostgresWriteTransaction: TicketWriteTransaction {
                   .int(order.eventCount), format(order.updatedAt), .text(order.id.rawValue)])
     }
 
+    func updateWorkOrderText(_ order: WorkOrder) throws {
+        try session.execute("""
+            UPDATE work_orders SET business_line = $1, category = $2, subject = $3, details = $4, updated_at = $5 WHERE id = $6
+            """, [.text(order.businessLine), .text(order.category?.rawValue), .text(order.subject), .text(order.details),
+                  .text(PostgresTime.format(order.updatedAt)), .text(order.id.rawValue)])
+    }
+
     func linkCall(_ call: TicketID, to workOrder: TicketID, at: Date, reason: CallLinkReason) throws {
         try session.execute("""
             INSERT INTO work_order_calls (work_order_id, call_ticket_id, linked_at, reason) VALUES ($1, $2, $3, $4)

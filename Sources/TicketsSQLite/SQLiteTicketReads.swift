@@ -24,6 +24,10 @@ extension SQLiteTicketReads {
         try readSnapshot { db in try TicketSchema.ticket(id: id, in: db) }
     }
 
+    public func calls(answeredBy agent: String, since: Date, limit: Int) throws(TicketStoreError) -> [CallTicket] {
+        try readSnapshot { db in try TicketSchema.calls(answeredBy: agent, since: since, limit: limit, in: db) }
+    }
+
     public func workOrders(_ query: WorkOrderQuery) throws(TicketStoreError) -> WorkOrderPage {
         try readSnapshot { db in try WorkOrderQueries.list(query, in: db) }
     }

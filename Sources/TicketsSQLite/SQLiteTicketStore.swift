@@ -223,6 +223,11 @@ public final class SQLiteTicketStore: TicketStore, WorkOrderWriting, SQLiteTicke
         writer.submit(.linkCall(call, to: workOrder, at: TicketTimestamp.normalized(at)), completion: .workOrder(onCommit))
     }
 
+    /// Files an agent's work-order form to its call's work order.
+    public func fileForm(_ form: WorkOrderForm, onCommit: @escaping WorkOrderCommitCallback) {
+        writer.submit(.fileForm(form), completion: .workOrder(onCommit))
+    }
+
     /// Replaces the units (after `units.yaml` changed): see ``Options/units``.
     public func updateUnits(_ units: UnitDirectory, onCommit: TicketCommitCallback?) {
         writer.submit(.syncUnits(units), completion: onCommit)

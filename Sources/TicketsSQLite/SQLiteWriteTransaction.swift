@@ -101,6 +101,13 @@ struct SQLiteWriteTransaction: TicketWriteTransaction {
         ])
     }
 
+    func updateWorkOrderText(_ order: WorkOrder) throws {
+        try db.cachedStatement(sql: """
+            UPDATE work_orders SET business_line = ?, category = ?, subject = ?, details = ?, updated_at = ? WHERE id = ?
+            """).execute(arguments: [order.businessLine, order.category?.rawValue, order.subject, order.details,
+                                     TicketTimestamp.format(order.updatedAt), order.id.rawValue])
+    }
+
     func linkCall(_ call: TicketID, to workOrder: TicketID, at: Date, reason: CallLinkReason) throws {
         try db.cachedStatement(sql: """
             INSERT INTO work_order_calls (work_order_id, call_ticket_id, linked_at, reason) VALUES (?, ?, ?, ?)

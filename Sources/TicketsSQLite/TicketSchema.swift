@@ -265,6 +265,13 @@ enum TicketSchema {
         return try rows.map(ticket(from:))
     }
 
+    static func calls(answeredBy agent: String, since: Date, limit: Int, in db: Database) throws -> [CallTicket] {
+        try Row.fetchAll(db, sql: """
+            SELECT \(columns) FROM calls WHERE agent = ? AND agent_answered_at IS NOT NULL AND arrived_at >= ?
+            ORDER BY arrived_at DESC, id DESC LIMIT ?
+            """, arguments: [agent, TicketTimestamp.format(since), max(0, limit)]).map(ticket(from:))
+    }
+
     static func ticket(id: TicketID, in db: Database) throws -> CallTicket? {
         try Row.fetchOne(db.cachedStatement(sql: "SELECT \(columns) FROM calls WHERE id = ?"), arguments: [id.rawValue])
             .map(ticket(from:))

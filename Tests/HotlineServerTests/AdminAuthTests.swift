@@ -25,6 +25,10 @@ import Tickets
           - name: inspector
             role: auditor
             token: "auditor-token-0123456789"
+          - name: expert-desk
+            role: agent
+            agent: a1003
+            token: "agent-token-0123456789"
         """
 
     static func request(_ authorization: String?, loopback: Bool = false) -> AdminRequest {
@@ -46,7 +50,7 @@ import Tickets
     @Test func eachTokenAuthenticatesAsItsNameAndRole() throws {
         let auth = AdminAuth(entries: try AdminAuth.parse(yaml: Self.file, file: "tokens.yaml", units: Self.units))
         #expect(auth.requiresToken)
-        #expect(auth.summary == "admin=1 unit_staff=1 auditor=1")
+        #expect(auth.summary == "admin=1 unit_staff=1 auditor=1 agent=1")
         guard case .allowed(let admin) = auth.authenticate(Self.request("Bearer admin-token-0123456789")) else {
             Issue.record("admin token refused"); return
         }
@@ -88,6 +92,18 @@ import Tickets
         #expect(status(auditor, .writeTickets) == .forbidden)
         #expect(status(auditor, .changeConfiguration) == .forbidden)
         #expect(!AdminRole.auditor.seesCallers && AdminRole.unitStaff.seesCallers && AdminRole.admin.seesCallers)
+        // An agent has the desk and nothing else; the desk is nobody else's.
+        let agent = "agent-token-0123456789"
+        #expect(status(agent, .agentDesk) == .ok)
+        for access in [AdminAccess.readTickets, .writeTickets, .readConfiguration, .readContactCentre, .operateContactCentre] {
+            #expect(status(agent, access) == .forbidden, "\(access)")
+        }
+        for token in [admin, staff, auditor] { #expect(status(token, .agentDesk) == .forbidden) }
+        guard case .allowed(let principal) = auth.authenticate(Self.request("Bearer \(agent)")) else {
+            Issue.record("the agent token was refused")
+            return
+        }
+        #expect(principal == AdminPrincipal(name: "expert-desk", role: .agent, agent: "a1003"))
     }
 
     @Test func withoutTokensOnlyLoopbackClientsAreServedAsAdmins() {
@@ -158,13 +174,22 @@ import Tickets
                 unit: yinchuan
                 token: "0123456789abcdefgh"
                 colour: red
+              - name: g
+                role: agent
+                token: "0123456789abcdefghi"
+              - name: h
+                role: auditor
+                agent: a1001
+                token: "0123456789abcdefghij"
             """
         do {
             _ = try AdminAuth.parse(yaml: bad, file: "tokens.yaml", units: Self.units)
             Issue.record("a bad file was accepted")
         } catch {
             let text = error.description
-            #expect(text.contains("tokens.yaml:3:11: token 'a' needs a role: admin, unit_staff, auditor"), "\(text)")
+            #expect(text.contains("tokens.yaml:3:11: token 'a' needs a role: admin, unit_staff, auditor, agent"), "\(text)")
+            #expect(text.contains("agent token 'g' needs its agent id from agents.yaml"), "\(text)")
+            #expect(text.contains("tokens.yaml:27:12: only agent tokens have an agent"), "\(text)")
             #expect(text.contains("tokens.yaml:7:11: no unit 'nowhere' in units.yaml"), "\(text)")
             #expect(text.contains("tokens.yaml:11:12: token 'c' is too short"), "\(text)")
             #expect(text.contains("tokens.yaml:14:13: sha256 of 'd' is not 64 hex digits"), "\(text)")

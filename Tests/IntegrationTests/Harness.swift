@@ -12,7 +12,11 @@ import TicketsPostgres
 enum Repo {
     static let root: URL = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     static let scenarios = Bundle.module.url(forResource: "Scenarios", withExtension: nil)!
-    static func scenario(_ name: String) -> String { scenarios.appendingPathComponent(name + ".xml").path }
+    /// A scenario of Tests/IntegrationTests/Scenarios by name, or a file by absolute path (a
+    /// variant a test wrote).
+    static func scenario(_ name: String) -> String {
+        name.hasPrefix("/") ? name : scenarios.appendingPathComponent(name + ".xml").path
+    }
 
     /// The `hotline` executable `swift build` made (HOTLINE_BIN overrides).
     static let binary: String = {
@@ -266,7 +270,7 @@ final class ServerProcess: @unchecked Sendable {
               extra: [String] = [], timeout: Duration = .seconds(90)) async throws -> CommandResult {
         let sipp = try SIPp.require()
         let mediaPort = allocateSIPpMediaPort()
-        let logs = directory.appendingPathComponent("sipp-\(scenario)-\(UUID().uuidString.prefix(8))")
+        let logs = directory.appendingPathComponent("sipp-\((scenario as NSString).lastPathComponent)-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: logs, withIntermediateDirectories: true)
         var result = try await run(sipp, [
             "\(sipHost):\(sipPort)", "-sf", Repo.scenario(scenario), "-s", service, "-i", "127.0.0.1",

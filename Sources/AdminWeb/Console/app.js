@@ -6,11 +6,13 @@ import { el } from "./dom.js";
 import * as wallboard from "./wallboard.js";
 import * as seats from "./seats.js";
 import * as dialplans from "./dialplans.js";
+import * as desk from "./desk.js";
 
 const pages = {
   wallboard: { module: wallboard, roles: ["admin", "auditor"] },
   seats: { module: seats, roles: ["admin", "auditor"] },
   dialplans: { module: dialplans, roles: ["admin", "auditor"] },
+  desk: { module: desk, roles: ["agent"] },
 };
 let unmount = null;
 

@@ -25,11 +25,11 @@ export function percent(value) {
   return value === null || value === undefined ? "–" : `${(value * 100).toFixed(1)}%`;
 }
 
-/** The contact centre's live feed (server-sent events); calls back with each snapshot. */
-export function liveFeed(onSnapshot) {
+/** A live feed (server-sent events; the contact centre's by default); calls back with each snapshot. */
+export function liveFeed(onSnapshot, path = "/api/events", name = "contact_centre") {
   const indicator = document.getElementById("live");
-  const source = new EventSource("/api/events");
-  source.addEventListener("contact_centre", (event) => {
+  const source = new EventSource(path);
+  source.addEventListener(name, (event) => {
     indicator.dataset.state = "on";
     indicator.textContent = "● " + (document.documentElement.lang === "en" ? "Live" : "实时");
     onSnapshot(JSON.parse(event.data));
@@ -39,4 +39,33 @@ export function liveFeed(onSnapshot) {
     indicator.textContent = "○ " + (document.documentElement.lang === "en" ? "Disconnected" : "已断开");
   });
   return () => source.close();
+}
+
+/** A local date and time, short: 12-05 14:03. */
+export function when(iso) {
+  if (!iso) return "–";
+  const d = new Date(iso);
+  const p = (n) => String(n).padStart(2, "0");
+  return `${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}`;
+}
+
+/** A <select> of the unit tree, indented by depth; `units` as /api/units gives them. */
+export function unitOptions(select, units, placeholder) {
+  const children = new Map();
+  for (const u of units) {
+    const key = u.parent || "";
+    if (!children.has(key)) children.set(key, []);
+    children.get(key).push(u);
+  }
+  const options = placeholder ? [el("option", { value: "" }, placeholder)] : [];
+  const ids = new Set(units.map((u) => u.id));
+  const walk = (parent, depth) => {
+    for (const u of children.get(parent) || []) {
+      options.push(el("option", { value: u.id }, "\u3000".repeat(depth) + u.name));
+      walk(u.id, depth + 1);
+    }
+  };
+  // Roots: no parent, or a parent outside the list (a unit clerk's own subtree).
+  for (const u of units) if (!u.parent || !ids.has(u.parent)) { options.push(el("option", { value: u.id }, u.name)); walk(u.id, 1); }
+  select.replaceChildren(...options);
 }
