@@ -7,12 +7,14 @@ import * as wallboard from "./wallboard.js";
 import * as seats from "./seats.js";
 import * as dialplans from "./dialplans.js";
 import * as desk from "./desk.js";
+import * as orders from "./orders.js";
 
 const pages = {
   wallboard: { module: wallboard, roles: ["admin", "auditor"] },
   seats: { module: seats, roles: ["admin", "auditor"] },
   dialplans: { module: dialplans, roles: ["admin", "auditor"] },
   desk: { module: desk, roles: ["agent"] },
+  orders: { module: orders, roles: ["unit_staff", "admin", "auditor"] },
 };
 let unmount = null;
 
@@ -61,7 +63,10 @@ function route() {
   const session = api.current();
   if (!session) return showSignIn();
   const allowed = Object.keys(pages).filter((name) => pages[name].roles.includes(session.role));
-  let name = location.hash.replace(/^#\//, "") || allowed[0];
+  // #/page or #/page/argument (a work order's number).
+  const [first, ...rest] = location.hash.replace(/^#\//, "").split("/");
+  const name = first || allowed[0];
+  const argument = decodeURIComponent(rest.join("/"));
   if (unmount) { unmount(); unmount = null; }
   const main = document.getElementById("main");
   document.getElementById("bar").hidden = false;
@@ -73,7 +78,7 @@ function route() {
     return;
   }
   document.body.dataset.page = name;
-  unmount = pages[name].module.mount(main);
+  unmount = pages[name].module.mount(main, argument);
   translate(document);
 }
 
