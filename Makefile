@@ -5,8 +5,9 @@ SIP          ?= 127.0.0.1:5060
 HTTP         ?= 127.0.0.1:8080
 DIALPLAN     ?= Dialplans/12345.yaml
 DB           ?= var/hotline.sqlite
-# libjs-codemirror and graphviz: the console's dialplan editor (highlighting, the flow drawn).
-RUN_PACKAGES  := pkg-config libasound2-dev libopus-dev libsqlite3-dev libjs-codemirror graphviz
+# libjs-codemirror and graphviz: the console's dialplan editor (highlighting, the flow drawn);
+# libjs-chart.js: its KPI charts.
+RUN_PACKAGES  := pkg-config libasound2-dev libopus-dev libsqlite3-dev libjs-codemirror libjs-chart.js graphviz
 # PostgreSQL and Kamailio: the cluster tests run a real shared store and a real SIP front.
 # Chromium and its WebDriver: the console's browser tests (with CJK fonts for its Mandarin pages).
 TEST_PACKAGES := $(RUN_PACKAGES) sip-tester sqlite3 postgresql kamailio kamailio-extra-modules baresip \
@@ -44,9 +45,13 @@ run: release
 	.build/release/hotline serve --sip $(SIP) --http $(HTTP) --dialplan $(DIALPLAN) --db $(DB) --prompts Prompts
 
 # Every test: unit tests and the SIPp integration tests (which start `hotline serve`).
+# Bounded: a run still going after TEST_TIME_LIMIT seconds is killed (and fails) rather than
+# holding CI; output is line-buffered (stdbuf) so a log cut short shows the last test started.
+TEST_TIME_LIMIT ?= 1500
 test: deps-test pg-start
 	$(SWIFT) build --build-tests
-	HOTLINE_TEST_DB_URL=$$(deploy/postgres/pgctl.sh url $(PG_PORT)) $(SWIFT) test --skip-build
+	HOTLINE_TEST_DB_URL=$$(deploy/postgres/pgctl.sh url $(PG_PORT)) \
+	  timeout --kill-after=30 $(TEST_TIME_LIMIT) stdbuf -oL -eL $(SWIFT) test --skip-build
 
 # The private PostgreSQL the tests (and `make cluster`) use: deploy/postgres/pgctl.sh.
 PG_PORT ?= 55432

@@ -101,6 +101,43 @@ struct CommandResult {
     var stderr: String
 }
 
+/// Waits for `exited` (signalled by `process`'s termination handler) at most `limit`, then
+/// kills the process and waits 10 s more; returns its exit status, nil if its end was never
+/// seen. No wait on a child blocks a test, or the whole run, forever: should Foundation miss
+/// the end (its notice is a socket that a daemon spawned meanwhile may hold), the child is
+/// reaped here.
+func awaitTermination(_ exited: DispatchSemaphore, of process: Process, within limit: Duration) -> Int32? {
+    let milliseconds = Int(limit.components.seconds * 1000 + limit.components.attoseconds / 1_000_000_000_000_000)
+    if exited.wait(timeout: .now() + .milliseconds(milliseconds)) == .success {
+        exited.signal() // a latch: every later wait returns at once
+        return process.terminationStatus
+    }
+    let pid = process.processIdentifier
+    Foundation.kill(pid, SIGKILL)
+    let deadline = Date().addingTimeInterval(10)
+    while Date() < deadline {
+        if exited.wait(timeout: .now() + .milliseconds(100)) == .success {
+            exited.signal()
+            return process.terminationStatus
+        }
+        var status: Int32 = 0
+        if waitpid(pid, &status, WNOHANG) == pid {
+            print("process \(pid): reaped by the test, Foundation never reported its end")
+            return -1
+        }
+    }
+    return nil
+}
+
+/// A value shared between threads.
+final class LockedValue<Value>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: Value
+    init(_ value: Value) { self.value = value }
+    func get() -> Value { lock.withLock { value } }
+    func set(_ newValue: Value) { lock.withLock { value = newValue } }
+}
+
 /// Runs a command to completion off the cooperative pool, with a hard time limit. Output
 /// goes to temporary files, so a chatty child never blocks on a full pipe.
 func run(_ executable: String, _ arguments: [String], environment: [String: String]? = nil,
@@ -133,10 +170,11 @@ func run(_ executable: String, _ arguments: [String], environment: [String: Stri
             }
             let killer = DispatchWorkItem { if process.isRunning { process.terminate() } }
             DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(Int(timeout.components.seconds * 1000)), execute: killer)
-            exited.wait()
+            // SIGTERM at the time limit, SIGKILL 10 s later.
+            let status = awaitTermination(exited, of: process, within: timeout + .seconds(10))
             killer.cancel()
             continuation.resume(returning: CommandResult(
-                status: process.terminationStatus,
+                status: status ?? -1,
                 stdout: (try? String(contentsOf: outURL, encoding: .utf8)) ?? "",
                 stderr: (try? String(contentsOf: errURL, encoding: .utf8)) ?? ""))
         }
@@ -211,36 +249,41 @@ final class ServerProcess: @unchecked Sendable {
 
     var log: String { (try? String(contentsOf: errorLog, encoding: .utf8)) ?? "" }
 
+    /// The server's first line of standard output; "" if none comes within `timeout` (the
+    /// caller then kills the server and reports its log).
     private static func readLine(_ handle: FileHandle, timeout: Duration) async throws -> String {
-        try await withCheckedThrowingContinuation { continuation in
+        let line = LockedValue<String?>(nil)
+        let done = DispatchSemaphore(value: 0)
+        DispatchQueue.global().async {
+            var data = Data()
+            while !data.contains(UInt8(ascii: "\n")) {
+                let chunk = handle.availableData
+                if chunk.isEmpty { break } // EOF: the server exited
+                data.append(chunk)
+            }
+            line.set(String(decoding: data, as: UTF8.self))
+            done.signal()
+        }
+        return await withCheckedContinuation { continuation in
             DispatchQueue.global().async {
-                var data = Data()
-                while !data.contains(UInt8(ascii: "\n")) {
-                    let chunk = handle.availableData
-                    if chunk.isEmpty { break } // EOF: the server exited
-                    data.append(chunk)
-                }
-                continuation.resume(returning: String(decoding: data, as: UTF8.self))
+                _ = done.wait(timeout: .now() + .seconds(Int(timeout.components.seconds)))
+                continuation.resume(returning: line.get() ?? "")
             }
         }
     }
 
     private let exited = DispatchSemaphore(value: 0)
-    private var reaped = false
 
     /// Waits for the process to end; after `timeout` it is killed and -1 returned.
     func waitForExit(timeout: Duration) async -> Int32 {
         await withCheckedContinuation { continuation in
             DispatchQueue.global().async {
-                if self.reaped { return continuation.resume(returning: self.process.terminationStatus) }
-                if self.exited.wait(timeout: .now() + .milliseconds(Int(timeout.components.seconds * 1000))) == .timedOut {
-                    Foundation.kill(self.process.processIdentifier, SIGKILL)
-                    self.exited.wait()
-                    self.reaped = true
-                    return continuation.resume(returning: -1)
+                if self.exited.wait(timeout: .now() + .milliseconds(Int(timeout.components.seconds * 1000))) == .success {
+                    self.exited.signal() // a latch: every later wait returns at once
+                    return continuation.resume(returning: self.process.terminationStatus)
                 }
-                self.reaped = true
-                continuation.resume(returning: self.process.terminationStatus)
+                _ = awaitTermination(self.exited, of: self.process, within: .zero) // killed, reaped
+                continuation.resume(returning: -1)
             }
         }
     }
@@ -248,13 +291,13 @@ final class ServerProcess: @unchecked Sendable {
     /// SIGINT: the server hangs up, commits every ticket and exits (status 0); a server that
     /// does not exit within 20 s is killed and -1 returned. (SIGTERM drains instead.)
     func stop() async -> Int32 {
-        if !reaped { process.interrupt() }
+        if process.isRunning { process.interrupt() }
         return await waitForExit(timeout: .seconds(20))
     }
 
     /// kill -9: no chance to flush anything.
     func kill9() async {
-        if !reaped { Foundation.kill(process.processIdentifier, SIGKILL) }
+        if process.isRunning { Foundation.kill(process.processIdentifier, SIGKILL) }
         _ = await waitForExit(timeout: .seconds(20))
     }
 

@@ -79,11 +79,16 @@ func run(_ executable: String, _ arguments: [String], environment: [String: Stri
             }
             let killer = DispatchWorkItem { if process.isRunning { process.terminate() } }
             DispatchQueue.global().asyncAfter(deadline: .now() + .seconds(Int(timeout.components.seconds)), execute: killer)
-            exited.wait()
+            // SIGTERM at the time limit, then SIGKILL: never a wait without end.
+            var ended = exited.wait(timeout: .now() + .seconds(Int(timeout.components.seconds) + 10)) == .success
+            if !ended {
+                kill(process.processIdentifier, SIGKILL)
+                ended = exited.wait(timeout: .now() + .seconds(10)) == .success
+            }
             killer.cancel()
             try? stdin.fileHandleForWriting.close()
             continuation.resume(returning: CommandResult(
-                status: process.terminationStatus,
+                status: ended ? process.terminationStatus : -1,
                 stdout: (try? String(contentsOf: outURL, encoding: .utf8)) ?? "",
                 stderr: (try? String(contentsOf: errURL, encoding: .utf8)) ?? ""))
         }
@@ -152,7 +157,7 @@ final class Server: @unchecked Sendable {
                 if self.process.isRunning { self.process.terminate() }
                 if self.exited.wait(timeout: .now() + .seconds(20)) == .timedOut {
                     kill(self.process.processIdentifier, SIGKILL)
-                    self.exited.wait()
+                    _ = self.exited.wait(timeout: .now() + .seconds(10))
                     return continuation.resume(returning: -1)
                 }
                 continuation.resume(returning: self.process.terminationStatus)

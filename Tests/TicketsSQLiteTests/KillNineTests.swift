@@ -36,6 +36,9 @@ import TicketsTestSupport
         let output = Pipe()
         child.standardOutput = output
         child.standardError = FileHandle.nullDevice
+        // Not waitUntilExit: it can hang on Linux while other tests run processes.
+        let exited = DispatchSemaphore(value: 0)
+        child.terminationHandler = { _ in exited.signal() }
         try child.run()
 
         // Read commit reports until enough have arrived, kill, then read what was written
@@ -54,7 +57,9 @@ import TicketsTestSupport
                 killed = true
             }
         }
-        child.waitUntilExit()
+        if !killed { kill(child.processIdentifier, SIGKILL) }
+        let ended = exited.wait(timeout: .now() + .seconds(30)) == .success
+        try #require(ended, "the killed child's end was seen")
         #expect(killed)
         #expect(child.terminationReason == .uncaughtSignal)
         #expect(child.terminationStatus == SIGKILL)

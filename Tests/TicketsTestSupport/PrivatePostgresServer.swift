@@ -44,7 +44,11 @@ public final class PrivatePostgresServer: Sendable {
         let arguments = ["/bin/sh", "-c", line]
         var argv = arguments.map { strdup($0) } + [nil]
         defer { for pointer in argv { free(pointer) } }
-        let spawned = posix_spawn(&pid, "/bin/sh", nil, nil, &argv, environ)
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        closeInheritedDescriptors(&actions)
+        let spawned = posix_spawn(&pid, "/bin/sh", &actions, nil, &argv, environ)
         guard spawned == 0 else { throw TestDatabaseError(description: "cannot run pgctl.sh: errno \(spawned)") }
         var status: Int32 = 0
         while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
@@ -60,3 +64,17 @@ public final class PrivatePostgresServer: Sendable {
     }
 }
 
+
+/// Makes a posix_spawn close every descriptor above standard error in the child. A daemon the
+/// tests start (PostgreSQL, Kamailio) would otherwise keep, for its whole life, whatever the
+/// test process had open at that instant: among them the socket by which Foundation's Process
+/// learns that another test's child has exited, whose end would then never be seen.
+/// (glibc ≥ 2.34 has the call; Swift's Glibc module does not declare it.)
+public func closeInheritedDescriptors(_ actions: inout posix_spawn_file_actions_t) {
+    typealias AddCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
+    guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: -2) /* RTLD_DEFAULT */, "posix_spawn_file_actions_addclosefrom_np") else {
+        fatalError("glibc without posix_spawn_file_actions_addclosefrom_np: Debian 12 has it")
+    }
+    let addCloseFrom = unsafeBitCast(symbol, to: AddCloseFrom.self)
+    _ = addCloseFrom(&actions, 3)
+}
