@@ -48,7 +48,7 @@ enum AgentDeskRoutes {
             try c.encode(call, forKey: .call)
             try c.encode(callState, forKey: .callState)
             try c.encode(wrapUpLeftSeconds, forKey: .wrapUpLeftSeconds)
-            try c.encode(at, forKey: .at)
+            try c.encode(TicketTimestamp.format(at), forKey: .at)
         }
     }
 
@@ -100,7 +100,7 @@ enum AgentDeskRoutes {
             var c = encoder.container(keyedBy: CodingKeys.self)
             try c.encode(ticket, forKey: .ticket)
             try c.encode(caller, forKey: .caller)
-            try c.encode(arrivedAt, forKey: .arrivedAt)
+            try c.encode(TicketTimestamp.format(arrivedAt), forKey: .arrivedAt)
             try c.encode(talkSeconds, forKey: .talkSeconds)
             try c.encode(businessLine, forKey: .businessLine)
             try c.encode(queue, forKey: .queue)

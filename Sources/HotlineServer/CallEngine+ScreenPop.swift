@@ -37,7 +37,8 @@ struct ScreenPop: Sendable, Encodable, Equatable {
         try c.encode(caller, forKey: .caller)
         try c.encode(callerName, forKey: .callerName)
         try c.encode(dialled, forKey: .dialled)
-        try c.encode(arrivedAt, forKey: .arrivedAt)
+        // The API's timestamp whatever the encoder's date strategy (the feed's and the routes' differ).
+        try c.encode(TicketTimestamp.format(arrivedAt), forKey: .arrivedAt)
         try c.encode(keys, forKey: .keys)
         try c.encode(menuPath, forKey: .menuPath)
         try c.encode(businessLine, forKey: .businessLine)

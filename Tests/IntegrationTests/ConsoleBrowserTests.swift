@@ -142,8 +142,10 @@ struct ConsoleBrowserTests {
             #expect(afterSignOut == 401)
 
             try await Self.signIn(browser, server, token: Self.staffToken)
-            try await browser.waitForText("#forbidden", "unit staff have no wallboard") { !$0.isEmpty }
+            try await browser.waitForText("main h1", "unit staff land on their unit desk") { $0 == "承办单位工作台" }
             #expect(try await browser.find("#nav-wallboard") == nil)
+            try await browser.open("http://127.0.0.1:\(server.httpPort)/#/wallboard")
+            try await browser.waitForText("#forbidden", "unit staff have no wallboard") { !$0.isEmpty }
             #expect(try await browser.find("#waiting-operator") == nil)
         }
         #expect(await server.stop() == 0)

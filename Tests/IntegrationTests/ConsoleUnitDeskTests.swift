@@ -109,4 +109,70 @@ struct ConsoleUnitDeskTests {
         }
         #expect(await server.stop() == 0)
     }
+
+    /// The KPI page for a week against the week before: the cards with their change, both
+    /// charts drawn by Chart.js (under the CSP), the unit ranking, the report as CSV.
+    @Test func theKPIPageComparesAPeriodWithThePreviousOne() async throws {
+        let seed = try await Self.seed()
+        // One more work order in the week before the one reported.
+        let policy = try WorkOrderPolicy.load(contentsOf: Repo.root.appendingPathComponent("Dialplans/tickets/sla.yaml").path)
+        let units = try UnitDirectory.load(contentsOf: Repo.root.appendingPathComponent("Dialplans/tickets/units.yaml").path)
+        let store = try SQLiteTicketStore(path: seed.database, options: .init(timeZone: .current, policy: policy, units: units))
+        _ = try await store.createWorkOrder(WorkOrderIntake(
+            channel: .phone, caller: "13800138009", category: .help, subject: "上周的工单",
+            acceptedAt: Date().addingTimeInterval(-10 * 86400), actor: "seed"))
+        // Some work done this week, so the rates (and the charts) have something to show.
+        for (kind, unit, order) in [("signed", "yinchuan.xingqing.fenghuang", seed.fresh), ("handled", nil, seed.fresh),
+                                    ("signed", "yinchuan.jinfeng", seed.elsewhere)] {
+            _ = try await store.append(try TicketEventRequest(kind: kind, unit: unit).event(actor: "seed", now: Date()), to: order)
+        }
+        store.close()
+        let server = try await ServerProcess(directory: seed.directory, database: seed.database, dialplan: "Dialplans/12345.yaml",
+                                             extra: ["--tokens", seed.directory.appendingPathComponent("tokens.yaml").path])
+        let days = DateFormatter()
+        days.dateFormat = "yyyy-MM-dd"
+        days.timeZone = .current
+        days.locale = Locale(identifier: "en_US_POSIX")
+        let from = days.string(from: Date().addingTimeInterval(-6 * 86400)), to = days.string(from: Date())
+        try await ConsoleBrowserTests.withBrowser { browser in
+            try await ConsoleBrowserTests.signIn(browser, server, token: Self.adminToken)
+            try await browser.open("http://127.0.0.1:\(server.httpPort)/#/kpis")
+            try await browser.waitForText("#kpi-status", "the month's report") { !$0.isEmpty && !$0.contains("…") }
+            _ = try await browser.execute(
+                "document.getElementById('kpi-from').value = arguments[0]; document.getElementById('kpi-to').value = arguments[1];",
+                [from, to])
+            try await browser.click("#kpi-run")
+            try await browser.waitForText("#kpi-status", "the week's report") { $0.hasPrefix("\(from) – \(to)") }
+            #expect(try await browser.text("#kpi-accepted .value") == "3")
+            let change = try await browser.execute("return document.querySelector('#kpi-accepted .change').dataset.change;") as? String
+            #expect(change == "2", "3 this week against 1 the week before")
+            #expect(try await browser.text("#kpi-accepted .label") == "受理工单")
+            let ranked = try await browser.execute("return [...document.querySelectorAll('#kpi-ranking tbody tr')].map(r => r.dataset.unit);")
+                as? [String] ?? []
+            #expect(Set(ranked).isSuperset(of: ["yinchuan.xingqing", "yinchuan.xingqing.fenghuang", "yinchuan.jinfeng"]), "\(ranked)")
+            let drawn = try await browser.execute("""
+                const ready = (id) => document.getElementById(id).dataset.ready === "true";
+                return new Promise((done) => { const t0 = Date.now(); (function poll() {
+                  if (ready("kpi-rates-chart") && ready("kpi-units-chart")) done(true);
+                  else if (Date.now() - t0 > 10000) done(false); else requestAnimationFrame(poll); })(); });
+                """) as? Bool
+            #expect(drawn == true, "both charts drawn")
+            let painted = try await browser.execute("""
+                const c = document.getElementById("kpi-rates-chart"); const d = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
+                let n = 0; for (let i = 3; i < d.length; i += 4) if (d[i] > 0) n++; return n;
+                """) as? Int ?? 0
+            #expect(painted > 1000, "the rates chart has pixels: \(painted)")
+            // The picture: the rates and the charts below them.
+            _ = try await browser.execute("document.getElementById('kpi-rates-chart').scrollIntoView({block: 'end'});")
+            try await ConsoleBrowserTests.screenshot(browser, "kpis")
+
+            let href = try #require(try await browser.execute("return document.getElementById('kpi-csv').href;") as? String)
+            let csv = try await browser.execute("""
+                const x = new XMLHttpRequest(); x.open("GET", arguments[0], false); x.send(); return [x.status, x.getResponseHeader("Content-Type"), x.responseText];
+                """, [href]) as? [Any] ?? []
+            #expect(csv.first as? Int == 200)
+            #expect((csv[1] as? String)?.hasPrefix("text/csv") == true, "\(csv)")
+        }
+        #expect(await server.stop() == 0)
+    }
 }

@@ -20,6 +20,7 @@ struct TicketAPITests {
     static let adminToken = "admin-token-for-the-api-tests"
     static let staffToken = "xingqing-token-for-the-api-tests"
     static let auditorToken = "auditor-token-for-the-api-tests"
+    static let agentToken = "a2001-token-for-the-api-tests"
 
     /// The seeded work orders.
     struct Seed {
@@ -88,6 +89,7 @@ struct TicketAPITests {
         let fresh = try await store.createWorkOrder(WorkOrderIntake(
             channel: .app, caller: "+8613700137000", category: .consultation, acceptedAt: at(120), actor: "seed"))
 
+        let auditorDigest = try await sha256Hex(auditorToken)
         let tokens = """
             # The API tests' tokens: one of each role.
             tokens:
@@ -100,7 +102,11 @@ struct TicketAPITests {
                 token: "\(staffToken)"
               - name: inspector
                 role: auditor
-                sha256: \(sha256Hex(auditorToken))
+                sha256: \(auditorDigest)
+              - name: a2001-desk
+                role: agent
+                agent: a2001
+                token: "\(agentToken)"
             """
         let tokensPath = directory.appendingPathComponent("tokens.yaml").path
         try tokens.write(toFile: tokensPath, atomically: true, encoding: .utf8)
@@ -110,18 +116,9 @@ struct TicketAPITests {
     }
 
     /// `sha256sum`, so the test states its digest the way an operator makes one.
-    static func sha256Hex(_ text: String) -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/sha256sum")
-        let input = Pipe(), output = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        try? process.run()
-        input.fileHandleForWriting.write(Data(text.utf8))
-        try? input.fileHandleForWriting.close()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return String(String(decoding: data, as: UTF8.self).prefix(64))
+    static func sha256Hex(_ text: String) async throws -> String {
+        let result = try await run("/bin/sh", ["-c", "printf %s \"$0\" | sha256sum", text], timeout: .seconds(20))
+        return String(result.stdout.prefix(64))
     }
 
     /// The CLI on either store: list calls and work orders, sign one, report the KPIs.
@@ -388,6 +385,39 @@ struct TicketAPITests {
         #expect(try await agent("login", "nobody", expect: 404).json?["code"]?.string == "not_found")
         _ = try await agent("logout", "nobody", token: auditor, expect: 403)
 
+        // MARK: the agent desk: a2001's own token reaches their own desk and calls only
+        let desk = Self.agentToken
+        _ = try await api.call("GET", "/api/desk", "/api/desk", token: admin, expect: 403)
+        #expect(try await api.call("GET", "/api/desk", "/api/desk", token: desk, expect: 200).json?["agent"]?["id"]?.string == "a2001")
+        _ = try await api.call("GET", "/api/tickets", "/api/tickets", token: desk, expect: 403)
+        _ = try await api.call("POST", "/api/agents/{id}/login", "/api/agents/a2001/login", token: desk, expect: 403)
+        #expect(try await api.call("POST", "/api/desk/login", "/api/desk/login", token: desk, expect: 200)
+            .json?["agent"]?["state"]?.string == "available")
+        #expect(try await api.call("POST", "/api/desk/pause", "/api/desk/pause", token: desk, body: #"{"reason": "lunch"}"#, expect: 200)
+            .json?["agent"]?["pause_reason"]?.string == "lunch")
+        _ = try await api.call("POST", "/api/desk/pause", "/api/desk/pause", token: desk, body: #"{"reason": "Lunch!"}"#, expect: 400)
+        _ = try await api.call("POST", "/api/desk/unpause", "/api/desk/unpause", token: desk, expect: 200)
+        #expect(try await api.call("POST", "/api/desk/logout", "/api/desk/logout", token: desk, expect: 200)
+            .json?["agent"]?["state"]?.string == "logged_out")
+        #expect(try await api.call("POST", "/api/desk/logout", "/api/desk/logout", token: desk, expect: 409).json?["code"]?.string == "not_logged_in")
+        _ = try await api.call("GET", "/api/desk/calls", "/api/desk/calls", token: desk, expect: 200)
+        // The seeded call was answered by a2001: theirs to open, with the number's other work orders.
+        let ownCall = try await api.call("GET", "/api/desk/calls/{id}", "/api/desk/calls/\(seed.call.rawValue)", token: desk, expect: 200)
+        #expect(ownCall.json?["earlier_work_orders"]?.array?.compactMap { $0["id"]?.string } == [seed.xingqing.rawValue])
+        let stranger = try await api.call("GET", "/api/desk/calls/{id}", "/api/desk/calls/20200101-000001", token: desk, expect: 403)
+        #expect(stranger.json?["code"]?.string == "not_your_call")
+        _ = try await api.call("POST", "/api/desk/calls/{id}/work-order", "/api/desk/calls/\(seed.call.rawValue)/work-order",
+                               token: desk, body: #"{"category": "nonsense"}"#, expect: 400)
+        _ = try await api.call("POST", "/api/desk/calls/{id}/work-order", "/api/desk/calls/\(seed.call.rawValue)/work-order",
+                               token: desk, body: #"{"subject": "x", "resolution": "dispatched", "unit": "nowhere"}"#, expect: 422)
+        let filed = try await api.call("POST", "/api/desk/calls/{id}/work-order", "/api/desk/calls/\(seed.call.rawValue)/work-order",
+                                       token: desk, body: #"{"category": "help", "subject": "water bill", "resolution": "answered_directly"}"#,
+                                       expect: 201)
+        #expect(filed.json?["id"]?.string == seed.call.rawValue && filed.json?["status"]?.string == "answered_directly")
+        let units = try await api.call("GET", "/api/units", "/api/units", token: staff, expect: 200)
+        #expect(units.json?["units"]?.array?.first?["id"]?.string == "yinchuan.xingqing", "unit staff see their subtree")
+        _ = try await api.call("GET", "/api/units", "/api/units", token: desk, expect: 200)
+
         // MARK: contact centre: queues
         let queues = try await api.call("GET", "/api/queues", "/api/queues", token: auditor, expect: 200)
         let queueList = queues.json?["queues"]?.array ?? []
@@ -639,10 +669,18 @@ final class APIChecker: @unchecked Sendable {
 
     /// The subset of JSON Schema the document uses: $ref, type (one or a list, "null"
     /// included), enum, required, properties, additionalProperties: false, items, pattern,
-    /// minimum, maximum. Returns every mismatch, each with its JSON path.
+    /// minimum, maximum, oneOf. Returns every mismatch, each with its JSON path.
     func validate(_ value: JSONNode, _ schema: [String: Any], at path: String) -> [String] {
         var schema = schema
         if let ref = schema["$ref"] as? String { schema = resolve(ref) }
+        if let alternatives = schema["oneOf"] as? [Any] {
+            let schemas = alternatives.compactMap { $0 as? [String: Any] }
+            let failures = schemas.map { validate(value, $0, at: path) }
+            let matching = failures.filter(\.isEmpty).count
+            if matching != 1 {
+                return ["\(path): matches \(matching) of oneOf's \(schemas.count) schemas"] + failures.joined()
+            }
+        }
         var errors: [String] = []
         let types: [String] = (schema["type"] as? [String]) ?? (schema["type"] as? String).map { [$0] } ?? []
         let kind: String = switch value {

@@ -8,6 +8,7 @@ import * as seats from "./seats.js";
 import * as dialplans from "./dialplans.js";
 import * as desk from "./desk.js";
 import * as orders from "./orders.js";
+import * as kpis from "./kpis.js";
 
 const pages = {
   wallboard: { module: wallboard, roles: ["admin", "auditor"] },
@@ -15,6 +16,7 @@ const pages = {
   dialplans: { module: dialplans, roles: ["admin", "auditor"] },
   desk: { module: desk, roles: ["agent"] },
   orders: { module: orders, roles: ["unit_staff", "admin", "auditor"] },
+  kpis: { module: kpis, roles: ["admin", "auditor", "unit_staff"] },
 };
 let unmount = null;
 

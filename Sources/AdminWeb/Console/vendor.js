@@ -30,3 +30,9 @@ export async function codemirror() {
   await Promise.all([script("codemirror/mode/yaml/yaml.js"), script("codemirror/addon/lint/lint.js")]);
   return window.CodeMirror;
 }
+
+/** Chart.js 3 (libjs-chart.js). */
+export async function chart() {
+  await script("chart.js/chart.min.js");
+  return window.Chart;
+}
