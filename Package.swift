@@ -147,6 +147,7 @@ let package = Package(
         ]),
         .testTarget(name: "SIPCoreTests", dependencies: ["SIPCore"], resources: [.copy("Fixtures")]),
         .testTarget(name: "SDPTests", dependencies: ["SDP"]),
+        .testTarget(name: "SIPTransportTests", dependencies: ["SIPTransport", "SIPCore"]),
         .testTarget(name: "SIPTransactionTests", dependencies: ["SIPTransaction", "SIPCore"]),
         .testTarget(name: "SIPDialogTests", dependencies: ["SIPDialog", "SIPCore"]),
         .testTarget(name: "RTPTests", dependencies: ["Randomness", "RTP"]),
