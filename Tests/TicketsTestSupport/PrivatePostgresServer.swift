@@ -72,9 +72,11 @@ public final class PrivatePostgresServer: Sendable {
 /// (glibc ≥ 2.34 has the call; Swift's Glibc module does not declare it.)
 public func closeInheritedDescriptors(_ actions: inout posix_spawn_file_actions_t) {
     typealias AddCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
-    guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: -2) /* RTLD_DEFAULT */, "posix_spawn_file_actions_addclosefrom_np") else {
+    // The program's global scope (glibc's RTLD_DEFAULT is a null handle: dlsym(nil, ...)).
+    guard let symbol = dlsym(nil, "posix_spawn_file_actions_addclosefrom_np") else {
         fatalError("glibc without posix_spawn_file_actions_addclosefrom_np: Debian 12 has it")
     }
     let addCloseFrom = unsafeBitCast(symbol, to: AddCloseFrom.self)
-    _ = addCloseFrom(&actions, 3)
+    let status = addCloseFrom(&actions, 3)
+    precondition(status == 0, "posix_spawn_file_actions_addclosefrom_np: \(status)")
 }
