@@ -180,7 +180,23 @@ export function mount(main, argument) {
 
   for (const control of [status, overdueOnly, unitFilter]) control.addEventListener("change", load);
   refresh.addEventListener("click", () => { load(); if (selected) open(selected); });
-  const timer = setInterval(() => { if (items.length) render(); }, 1000);
+  // Each second the clocks tick in place; the rows are rebuilt only when the order changes
+  // (a work order falling overdue moves up), so a row is never replaced under the pointer.
+  function tick() {
+    if (!items.length) return;
+    const now = new Date();
+    const rows = [...list.querySelectorAll("#orders-table tbody tr")];
+    const order = ordered(items, now);
+    if (rows.length !== order.length || rows.some((row, i) => row.dataset.order !== order[i].id)) return render();
+    rows.forEach((row, i) => {
+      const fresh = clock(order[i], now);
+      const cell = row.querySelector("td.clock");
+      if (cell.textContent !== fresh.textContent) cell.textContent = fresh.textContent;
+      if (cell.className !== fresh.className) cell.className = fresh.className;
+      row.classList.toggle("overdue", overdue(order[i], now));
+    });
+  }
+  const timer = setInterval(tick, 1000);
 
   api.get("/api/units").then((data) => {
     for (const u of data.units) unitNames.set(u.id, u.name);
