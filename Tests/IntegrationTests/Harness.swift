@@ -129,6 +129,17 @@ func awaitTermination(_ exited: DispatchSemaphore, of process: Process, within l
     return nil
 }
 
+/// The tests' HTTP client: no cookie jar. URLSession.shared would keep a console session
+/// cookie from one test's server and send it to every later server on 127.0.0.1 (cookies do
+/// not care about ports), which refuses it as an ended session.
+let testHTTPSession: URLSession = {
+    let configuration = URLSessionConfiguration.ephemeral
+    configuration.httpCookieStorage = nil
+    configuration.httpShouldSetCookies = false
+    configuration.httpCookieAcceptPolicy = .never
+    return URLSession(configuration: configuration)
+}()
+
 /// A value shared between threads.
 final class LockedValue<Value>: @unchecked Sendable {
     private let lock = NSLock()
@@ -273,6 +284,9 @@ final class ServerProcess: @unchecked Sendable {
     }
 
     private let exited = DispatchSemaphore(value: 0)
+    /// Set once a wait has seen the process end: it is not signalled after that (its pid may
+    /// be another process's by then).
+    private let exitSeen = LockedValue(false)
 
     /// Waits for the process to end; after `timeout` it is killed and -1 returned.
     func waitForExit(timeout: Duration) async -> Int32 {
@@ -280,9 +294,11 @@ final class ServerProcess: @unchecked Sendable {
             DispatchQueue.global().async {
                 if self.exited.wait(timeout: .now() + .milliseconds(Int(timeout.components.seconds * 1000))) == .success {
                     self.exited.signal() // a latch: every later wait returns at once
+                    self.exitSeen.set(true)
                     return continuation.resume(returning: self.process.terminationStatus)
                 }
                 _ = awaitTermination(self.exited, of: self.process, within: .zero) // killed, reaped
+                self.exitSeen.set(true)
                 continuation.resume(returning: -1)
             }
         }
@@ -291,13 +307,13 @@ final class ServerProcess: @unchecked Sendable {
     /// SIGINT: the server hangs up, commits every ticket and exits (status 0); a server that
     /// does not exit within 20 s is killed and -1 returned. (SIGTERM drains instead.)
     func stop() async -> Int32 {
-        if process.isRunning { process.interrupt() }
+        if !exitSeen.get() { process.interrupt() }
         return await waitForExit(timeout: .seconds(20))
     }
 
     /// kill -9: no chance to flush anything.
     func kill9() async {
-        if process.isRunning { Foundation.kill(process.processIdentifier, SIGKILL) }
+        if !exitSeen.get() { Foundation.kill(process.processIdentifier, SIGKILL) }
         _ = await waitForExit(timeout: .seconds(20))
     }
 
@@ -344,7 +360,7 @@ final class ServerProcess: @unchecked Sendable {
         // read would see the first one's figures.
         request.cachePolicy = .reloadIgnoringLocalCacheData
         request.httpBody = body.map { Data($0.utf8) }
-        let (data, response) = try await URLSession.shared.data(for: request)
+        let (data, response) = try await testHTTPSession.data(for: request)
         return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
     }
 

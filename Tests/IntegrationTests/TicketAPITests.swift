@@ -587,7 +587,7 @@ final class APIChecker: @unchecked Sendable {
             request.setValue(template.contains("dialplans") ? "application/yaml" : "application/json",
                              forHTTPHeaderField: "Content-Type")
         }
-        let (data, response) = try await URLSession.shared.data(for: request)
+        let (data, response) = try await testHTTPSession.data(for: request)
         let http = try #require(response as? HTTPURLResponse)
         var headers: [String: String] = [:]
         for (name, value) in http.allHeaderFields {
