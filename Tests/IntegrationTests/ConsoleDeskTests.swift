@@ -91,9 +91,10 @@ struct ConsoleDeskTests {
             // The pop, pushed while the call rings the agent or once they talk.
             try await browser.waitForText("#pop-caller", timeout: .seconds(20), "the screen pop") { $0 == Self.caller }
             try await browser.waitForText("#pop-keys", "the keys") { $0 == "232" }
-            #expect(try await browser.text("#pop-line") == "enterprise")
-            #expect(try await browser.text("#pop-path")?.contains("›") == true)
-            #expect(try await browser.text("#pop-name") == Self.markup, "the caller's name shown as text")
+            // Each desk event redraws the pop: wait for each field rather than read it once.
+            try await browser.waitForText("#pop-line", "the business line") { $0 == "enterprise" }
+            try await browser.waitForText("#pop-path", "the IVR path") { $0.contains("›") && $0.contains("enterprise_menu") }
+            try await browser.waitForText("#pop-name", "the caller's name shown as text") { $0 == Self.markup }
             #expect(try await browser.execute("return window.pwned === undefined && document.querySelectorAll('#desk-pop script').length === 0;") as? Bool == true)
             try await browser.waitForText("#history-list tr[data-order] td", "the number's earlier work order") { $0 == earlierID! }
             try await browser.waitForText("#pop-live", timeout: .seconds(10), "talking") { $0 == "通话中" }
