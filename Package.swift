@@ -9,6 +9,8 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "hotline", targets: ["hotline"]),
+        // The parsers Benchmarks/Fuzz (a package of its own, built with -sanitize=fuzzer) drives.
+        .library(name: "HotlineParsers", targets: ["SIPCore", "SIPTransport", "SDP", "RTP", "Dialplan"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
@@ -26,6 +28,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     targets: [
         // MARK: pure cores
@@ -60,6 +63,7 @@ let package = Package(
             "SIPCore",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
         ]),
         .target(name: "SIPEndpoint", dependencies: [
             "SIPCore", "SIPTransaction", "SIPDialog", "SIPTransport", "Timers",
@@ -125,6 +129,7 @@ let package = Package(
             .product(name: "CoreMetrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
             "Yams", // the admin API's tokens file
         ]),
         // Benchmarks/sip-instructions.sh: the per-message SIP work in a loop, for callgrind.

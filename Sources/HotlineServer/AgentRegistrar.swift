@@ -60,7 +60,8 @@ final class AgentRegistrar {
 
     /// A REGISTER, already annotated with `received`/`rport` (RFC 3581) by the endpoint.
     func receivedRegister(_ request: SIPRequest, key: SIPTransactionKey, source: SocketAddress) {
-        let from = SIPSourceAddress(host: source.ipAddress ?? "?", port: source.port ?? 0, transport: "UDP")
+        let from = SIPSourceAddress(host: source.ipAddress ?? "?", port: source.port ?? 0,
+                                    transport: engine.endpoint.transport(to: source).viaName)
         for action in machine.event(.receivedRegister(request, from: from), now: Self.wallClock()) {
             if case .respond(var response) = action {
                 if !response.headers.contains(.server) { response.headers.append(.server, engine.configuration.userAgent) }

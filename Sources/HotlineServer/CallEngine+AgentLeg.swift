@@ -92,7 +92,7 @@ extension CallEngine {
         headers.append(.to, "<sip:\(leg.target.sipUsername)@\(hostForURI)>")
         headers.append(.callID, makeCallID())
         headers.append(.cseq, SIPCSeq(1, .invite).description)
-        headers.append(.contact, contactHeader(user: "hotline"))
+        headers.append(.contact, contactHeader(user: "hotline", toward: leg.target.destination))
         headers.append(.allow, CallEngine.allow)
         let waited = Int(offer.waited.components.seconds)
         headers.append(.subject, offer.isCallback

@@ -236,7 +236,7 @@ extension CallEngine {
             call.awaitingAnswerInACK = true // our 200 carries an offer; the ACK answers it
         }
         var ok = SIPResponse(to: request, status: .ok, toTag: id.localTag)
-        ok.headers.append(.contact, contactHeader(user: call.dialled))
+        ok.headers.append(.contact, contactHeader(user: call.dialled, toward: call.source))
         ok.headers.append(.allow, CallEngine.allow)
         if let body {
             ok.headers.append(.contentType, "application/sdp")
@@ -286,7 +286,7 @@ extension CallEngine {
     func sendAnswer(_ call: Call) {
         guard let sdp = call.localSDP else { return } // the machine asks only once media is open
         var ok = SIPResponse(to: call.invite, status: .ok, toTag: call.dialog.id.localTag)
-        ok.headers.append(.contact, contactHeader(user: call.dialled))
+        ok.headers.append(.contact, contactHeader(user: call.dialled, toward: call.source))
         ok.headers.append(.allow, CallEngine.allow)
         for route in call.invite.headers.fields where route.name == .recordRoute {
             ok.headers.append(.recordRoute, route.value) // §12.1.1: the UAS copies Record-Route

@@ -52,7 +52,7 @@ extension CallEngine {
                 cancelTimer(CallTimer(timer), for: call)
             case .sendRinging:
                 var ringing = SIPResponse(to: call.invite, status: .ringing, toTag: call.dialog.id.localTag)
-                ringing.headers.append(.contact, contactHeader(user: call.dialled))
+                ringing.headers.append(.contact, contactHeader(user: call.dialled, toward: call.source))
                 endpoint.respond(ringing, to: call.inviteKey)
             case .openTicket(let opening):
                 openTicket(call, opening)
@@ -184,6 +184,9 @@ extension CallEngine {
     /// host is used as is, anything else falls back to where the INVITE came from (we do not
     /// resolve names on the call path).
     func nextHop(_ call: Call) -> SocketAddress {
+        // A caller on a TCP or TLS connection is reached on it while it lasts (RFC 5626 §5.3
+        // flow reuse): a phone behind NAT or a firewall accepts no other connection.
+        if endpoint.transport(to: call.source).isStream { return call.source }
         let hop = call.dialog.nextHop
         return (try? SocketAddress(ipAddress: hop.host.trimmingCharacters(in: CharacterSet(charactersIn: "[]")), port: hop.port ?? 5060)) ?? call.source
     }
@@ -229,9 +232,9 @@ extension CallEngine {
         guard call.isAnswered, call.transfer == nil, let uri = try? SIPURI.parse(target) else { return false }
         var extra = SIPHeaders()
         extra.append(.referTo, "<\(uri)>")
-        extra.append(.referredBy, contactHeader(user: call.dialled))
+        extra.append(.referredBy, contactHeader(user: call.dialled, toward: call.source))
         let refer = call.dialog.makeRequest(.refer, via: endpoint.makeVia(),
-                                            contact: try? SIPNameAddress.parse(contactHeader(user: call.dialled)), extraHeaders: extra)
+                                            contact: try? SIPNameAddress.parse(contactHeader(user: call.dialled, toward: call.source)), extraHeaders: extra)
         call.transfer = .referring
         startTimer(.transferOutcome, after: configuration.transferTimeout, for: call)
         logger.info("transferring", metadata: ["sip.call_id": "\(call.dialog.id.callID)", "target": "\(uri)"])

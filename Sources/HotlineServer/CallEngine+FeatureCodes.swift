@@ -34,7 +34,8 @@ extension CallEngine {
     /// Hops to the control loop for the verdict, then answers on this loop.
     func agentFeatureCode(_ code: AgentFeatureCode, _ request: SIPRequest, _ key: SIPTransactionKey, _ source: SocketAddress,
                           link: ACDLink) {
-        let from = SIPSourceAddress(host: source.ipAddress ?? "?", port: source.port ?? 0, transport: "UDP")
+        let from = SIPSourceAddress(host: source.ipAddress ?? "?", port: source.port ?? 0,
+                                    transport: endpoint.transport(to: source).viaName)
         let bound = NIOLoopBound(self, eventLoop: eventLoop)
         link.ask { $0.featureCode(code, request: request, source: from) }
             .hop(to: eventLoop)

@@ -28,6 +28,8 @@ final class CallEngine {
     var dialplan: Dialplan
     private(set) var endpoint: SIPEndpoint!
     private(set) var transport: UDPTransport?
+    /// SIP over TCP and TLS, shared by every engine; nil when not configured.
+    var streams: SIPStreamTransport?
     let media: MediaEngine
     let negotiator = SDPNegotiator()
     /// Wall-clock time for tickets; the monotonic clock drives timers.
@@ -43,7 +45,7 @@ final class CallEngine {
     /// between batches.
     private var readBatchStartedAt: Instant?
     /// The read time of the datagram being handled now.
-    private(set) var currentReadAt: Instant = .zero
+    var currentReadAt: Instant = .zero
     private(set) var timers = TimerQueue<(UInt64, CallTimer)>()
     var tickTask: Scheduled<Void>?
     private var nextTick: NIODeadline = .now()
@@ -146,7 +148,13 @@ final class CallEngine {
         endpoint = SIPEndpoint(
             configuration: .init(host: configuration.contactHost, port: configuration.sipPort, userAgent: configuration.userAgent),
             clock: CallEngine.monotonicNow,
-            transmit: { [unowned self] buffer, address in self.transport?.send(buffer, to: address) })
+            transmit: { [unowned self] buffer, address, kind in
+                if kind == .udp {
+                    self.transport?.send(buffer, to: address)
+                } else if self.streams?.send(buffer, to: address, over: kind) != true {
+                    self.metrics.unsentOnStreams += 1 // TLS to a phone whose connection is gone
+                }
+            })
         endpoint.delegate = self
         return UDPTransport.bind(host: configuration.sipHost, port: port, on: eventLoop, receiver: self, reusePort: shardCount > 1)
             .assumeIsolated()
@@ -263,10 +271,6 @@ final class CallEngine {
             response.body = Array(body.serialize().utf8)
         }
         endpoint.respond(response, to: key)
-    }
-
-    func contactHeader(user: String) -> String {
-        "<sip:\(user.isEmpty ? "hotline" : user)@\(hostForURI):\(endpoint.configuration.port)>"
     }
 
     /// Our advertised address as a URI host (IPv6 in brackets).
@@ -469,6 +473,8 @@ struct EngineMetrics: Sendable {
     var strayACKs: UInt64 = 0
     var answered: UInt64 = 0
     var ticketErrors: UInt64 = 0
+    /// Messages for a TLS peer with no open connection (we do not open TLS connections).
+    var unsentOnStreams: UInt64 = 0
     // Agent legs (B2BUA).
     var agentInvites: UInt64 = 0
     var agentAnswers: UInt64 = 0

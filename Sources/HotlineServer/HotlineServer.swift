@@ -10,6 +10,8 @@ import Logging
 import Media
 import NIOCore
 import NIOPosix
+import NIOSSL
+import SIPTransport
 import Tickets
 import TicketsSQLite
 import TicketsPostgres
@@ -21,6 +23,10 @@ public final class HotlineServer: Sendable {
     public let configuration: ServerConfiguration
     public let sipAddress: SocketAddress
     public let httpAddress: SocketAddress?
+    /// SIP over TCP and TLS, when configured.
+    private let streams: StreamListeners?
+    public var sipTCPAddress: SocketAddress? { streams?.tcp }
+    public var sipTLSAddress: SocketAddress? { streams?.tls }
     private let group: MultiThreadedEventLoopGroup
     private let engines: [CallEnginePeer]
     private let tickets: any HotlineStore
@@ -58,7 +64,7 @@ public final class HotlineServer: Sendable {
     }
 
     private init(configuration: ServerConfiguration, sipAddress: SocketAddress, httpAddress: SocketAddress?,
-                 group: MultiThreadedEventLoopGroup, engines: [CallEnginePeer],
+                 streams: StreamListeners?, group: MultiThreadedEventLoopGroup, engines: [CallEnginePeer],
                  tickets: any HotlineStore, http: AdminWebServer?, adminGroup: MultiThreadedEventLoopGroup?,
                  logger: Logger, dialplans: DialplanPublisher, readers: NIOThreadPool, contactCentreReloader: ContactCentreReloader?,
                  lifecycle: NodeLifecycle) {
@@ -66,6 +72,7 @@ public final class HotlineServer: Sendable {
         self.configuration = configuration
         self.sipAddress = sipAddress
         self.httpAddress = httpAddress
+        self.streams = streams
         self.group = group
         self.engines = engines
         self.tickets = tickets
@@ -166,6 +173,13 @@ public final class HotlineServer: Sendable {
             store.close()
             throw StartError.tokens("\(error)")
         }
+        let tls: NIOSSLContext?
+        do {
+            tls = try tlsContext(configuration)
+        } catch {
+            store.close()
+            throw error
+        }
         // 4. Sockets: one engine per call loop, each with its own SIP socket on the one port
         //    (SO_REUSEPORT) and its own RTP ports; a call lives on the loop its Call-ID hashes to.
         let loops = max(1, configuration.callLoops)
@@ -182,6 +196,7 @@ public final class HotlineServer: Sendable {
         var engines: [CallEnginePeer] = []
         var sipAddress: SocketAddress?
         var acdLink: ACDLink?
+        var streams: StreamListeners?
         let callCount = SharedCallCount()
         do {
             for (index, loop) in group.makeIterator().enumerated() {
@@ -200,13 +215,16 @@ public final class HotlineServer: Sendable {
             for peer in engines {
                 try await peer.eventLoop.submit { peer.engine.value.peers = peers }.get()
             }
+            streams = try await startStreams(configuration, tls: tls, group: group, engines: engines, logger: logger)
             if let centre {
                 acdLink = try await attachContactCentre(centre, engines: engines, dialplan: dialplan, configuration: configuration,
                                                         logger: logger)
             }
         } catch {
             store.close()
+            await streams?.transport.close()
             try? await group.shutdownGracefully()
+            if let error = error as? StartError { throw error }
             throw StartError.bind("SIP \(configuration.sipHost):\(configuration.sipPort)", error)
         }
         let sip = sipAddress!
@@ -257,7 +275,8 @@ public final class HotlineServer: Sendable {
                                                       units: units, timeZone: configuration.timeZone)
             let ticketRoutes = TicketRoutes.routes(.init(store: store, auth: auth, pool: readers, units: units,
                                                          timeZone: configuration.timeZone))
-            let routes = routes(engines: engines, tickets: store, metrics: metrics, lifecycle: lifecycle, cluster: cluster)
+            let routes = routes(engines: engines, tickets: store, metrics: metrics, lifecycle: lifecycle, cluster: cluster,
+                                streams: streams?.transport)
                 .merging(drainRoute(lifecycle, auth: auth)) { a, _ in a }
                 .merging(ClusterMembership.route(cluster, engines: engines, lifecycle: lifecycle, auth: auth)) { a, _ in a }
                 .merging(DialplanRoutes.routes(publisher: publisher, auth: auth)) { a, _ in a }
@@ -296,11 +315,11 @@ public final class HotlineServer: Sendable {
             logger.debug("admin routes", metadata: ["routes": "\(routes.keys.sorted().joined(separator: ", "))"])
         }
         logger.info("hotline serving", metadata: [
-            "sip": "\(sip.hostPort)", "loops": "\(loops)", "http": "\(http?.localAddress?.hostPort ?? "off")",
+            "sip": "\(sip.hostPort)", "tcp": "\(streams?.tcp?.hostPort ?? "off")", "tls": "\(streams?.tls?.hostPort ?? "off")", "loops": "\(loops)", "http": "\(http?.localAddress?.hostPort ?? "off")",
             "dialplan": "\(dialplan.name) \(dialplan.version)", "prompts": "\(cache.languages.joined(separator: ","))",
             "db": "\(configuration.databasePath)",
         ])
-        return HotlineServer(configuration: configuration, sipAddress: sip, httpAddress: http?.localAddress,
+        return HotlineServer(configuration: configuration, sipAddress: sip, httpAddress: http?.localAddress, streams: streams,
                              group: group, engines: engines, tickets: store, http: http, adminGroup: adminGroup, logger: logger, dialplans: publisher,
                              readers: readers, contactCentreReloader: reloader, lifecycle: lifecycle)
     }
@@ -317,6 +336,7 @@ public final class HotlineServer: Sendable {
         try? await adminGroup?.shutdownGracefully()
         await dialplans.shutdown() // after the admin API: no publish starts once the loops stop
         try? await readers.shutdownGracefully()
+        await streams?.transport.close()
         for peer in engines { try? await peer.eventLoop.flatSubmit { peer.engine.value.stop() }.get() }
         await tickets.flush()
         tickets.close()
@@ -354,7 +374,7 @@ public final class HotlineServer: Sendable {
     }
 
     private static func routes(engines: [CallEnginePeer], tickets: any TicketStore, metrics: ServerMetrics,
-                               lifecycle: NodeLifecycle, cluster: ClusterMembership) -> [String: AdminRoute] {
+                               lifecycle: NodeLifecycle, cluster: ClusterMembership, streams: SIPStreamTransport?) -> [String: AdminRoute] {
         let nodeJSON = jsonString(cluster.node)
         return [
             "GET /health": { _, _ in
@@ -373,6 +393,7 @@ public final class HotlineServer: Sendable {
                                       s.publish(into: &p, tickets: tickets.metrics, loops: engines.count)
                                       ProcessStatistics.current().publish(into: &p)
                                       cluster.publish(into: &p)
+                                      streams?.statistics.publish(into: &p)
                                   })
                 }
             },

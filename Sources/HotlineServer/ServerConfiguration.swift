@@ -13,6 +13,15 @@ public struct ServerConfiguration: Sendable {
     /// SIP/UDP listen address.
     public var sipHost: String = "127.0.0.1"
     public var sipPort: Int = 5060
+    /// SIP over TCP (`--sip-tcp`) and over TLS (`--sip-tls`, with the certificate below);
+    /// nil: not served.
+    public var sipTCP: (host: String, port: Int)?
+    public var sipTLS: (host: String, port: Int)?
+    public var tls: TLSFiles?
+    /// How long one message may take to arrive on a stream, and how long a connection may
+    /// stay silent, before it is closed.
+    public var streamMessageTimeout: Duration = .seconds(30)
+    public var streamIdleTimeout: Duration = .seconds(300)
     /// The address put in Contact, Via and SDP `c=`. Defaults to `sipHost`; must be set
     /// when listening on a wildcard address.
     public var advertisedHost: String?
@@ -133,6 +142,19 @@ public struct ServerConfiguration: Sendable {
 
     public init() {}
 
+    /// The TLS listener's certificate chain and key (PEM), and the CA whose certificates
+    /// clients must present (mutual TLS) when given.
+    public struct TLSFiles: Sendable {
+        public var certificate: String
+        public var key: String
+        public var clientCA: String?
+        public init(certificate: String, key: String, clientCA: String? = nil) {
+            self.certificate = certificate
+            self.key = key
+            self.clientCA = clientCA
+        }
+    }
+
     /// The address we advertise to peers.
     public var contactHost: String { advertisedHost ?? sipHost }
 
@@ -140,6 +162,7 @@ public struct ServerConfiguration: Sendable {
         case wildcardWithoutAdvertisedAddress
         case badRTPRange(ClosedRange<Int>)
         case badPort(String, Int)
+        case tlsWithoutCertificate
 
         public var description: String {
             switch self {
@@ -149,6 +172,8 @@ public struct ServerConfiguration: Sendable {
                 "RTP port range \(r.lowerBound)-\(r.upperBound) must lie within 1024-65535 and hold at least two ports"
             case .badPort(let what, let p):
                 "\(what) port \(p) is out of range 0-65535"
+            case .tlsWithoutCertificate:
+                "--sip-tls needs --tls-cert FILE and --tls-key FILE"
             }
         }
     }
@@ -158,5 +183,10 @@ public struct ServerConfiguration: Sendable {
         guard rtpPorts.lowerBound >= 1024, rtpPorts.upperBound <= 65535, rtpPorts.count >= 2 else { throw .badRTPRange(rtpPorts) }
         guard (0...65535).contains(sipPort) else { throw .badPort("SIP", sipPort) }
         guard (0...65535).contains(httpPort) else { throw .badPort("HTTP", httpPort) }
+        if let sipTCP, !(0...65535).contains(sipTCP.port) { throw .badPort("SIP/TCP", sipTCP.port) }
+        if let sipTLS {
+            guard (0...65535).contains(sipTLS.port) else { throw .badPort("SIP/TLS", sipTLS.port) }
+            guard tls != nil else { throw .tlsWithoutCertificate }
+        }
     }
 }

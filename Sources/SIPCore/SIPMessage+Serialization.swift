@@ -11,6 +11,24 @@ extension SIPRequest {
         write(into: &buffer)
         return buffer.readBytes(length: buffer.readableBytes) ?? []
     }
+
+    /// The size `write(into:)` produces, counted without writing (RFC 3261 §18.1.1's check
+    /// of a request against the path MTU).
+    public var serializedCount: Int {
+        var count = method.rawValue.utf8.count + 1 + uri.description.utf8.count + 10 // " SIP/2.0\r\n"
+        var hasLength = false
+        for field in headers.fields {
+            if field.name == .contentLength {
+                if hasLength { continue }
+                hasLength = true
+                count += field.name.rawValue.utf8.count + 4 + String(body.count).utf8.count
+            } else {
+                count += field.name.rawValue.utf8.count + 4 + field.value.utf8.count
+            }
+        }
+        if !hasLength { count += SIPHeaderName.contentLength.rawValue.utf8.count + 4 + String(body.count).utf8.count }
+        return count + 2 + body.count
+    }
 }
 
 extension SIPResponse {

@@ -5,6 +5,7 @@
 import NIOCore
 import SIPCore
 import SIPTransaction
+import SIPTransport
 import Timers
 
 /// The transaction user (RFC 3261 §17): the call controller.
@@ -32,20 +33,41 @@ public final class SIPEndpoint {
         public var timers: SIPTimerConfiguration
         /// The address we put in Via and Contact.
         public var host: String
+        /// The UDP port; `tcpPort` and `tlsPort` are the stream listeners', if any.
         public var port: Int
+        public var tcpPort: Int?
+        public var tlsPort: Int?
         public var userAgent: String
-        public init(timers: SIPTimerConfiguration = .rfc3261, host: String, port: Int, userAgent: String = "Hotline") {
+        public init(timers: SIPTimerConfiguration = .rfc3261, host: String, port: Int, tcpPort: Int? = nil, tlsPort: Int? = nil,
+                    userAgent: String = "Hotline") {
             self.timers = timers
             self.host = host
             self.port = port
+            self.tcpPort = tcpPort
+            self.tlsPort = tlsPort
             self.userAgent = userAgent
         }
+
+        public var listening: SIPListeningPorts { SIPListeningPorts(udp: port, tcp: tcpPort, tls: tlsPort) }
+
+        /// The transaction timers for `kind`: reliable transports retransmit nothing (§17).
+        func timers(for kind: SIPTransportKind) -> SIPTimerConfiguration {
+            var t = timers
+            t.reliable = t.reliable || kind.isReliable
+            return t
+        }
     }
+
+    /// Hands a serialised message to the transport named.
+    public typealias Transmit = (ByteBuffer, SocketAddress, SIPTransportKind) -> Void
 
     public weak var delegate: SIPEndpointDelegate?
     public var configuration: Configuration
     public private(set) var metrics = SIPMetrics()
-    private let transmit: (ByteBuffer, SocketAddress) -> Void
+    private let transmit: Transmit
+    /// The transport of the open connection to an address; nil when there is none, and the
+    /// address is then reached over UDP.
+    public var connectionKind: (SocketAddress) -> SIPTransportKind? = { _ in nil }
     private let allocator = ByteBufferAllocator()
     private var timers = TimerQueue<TimerKey>()
     /// Transaction timers scheduled and not cancelled, for /metrics.
@@ -58,10 +80,21 @@ public final class SIPEndpoint {
     /// The clock timers are scheduled on; processTimers(now:) must use the same one.
     private let clock: () -> Instant
 
-    public init(configuration: Configuration, clock: @escaping () -> Instant, transmit: @escaping (ByteBuffer, SocketAddress) -> Void) {
+    public init(configuration: Configuration, clock: @escaping () -> Instant, transmit: @escaping Transmit) {
         self.configuration = configuration
         self.clock = clock
         self.transmit = transmit
+    }
+
+    /// An endpoint on UDP alone.
+    public convenience init(configuration: Configuration, clock: @escaping () -> Instant,
+                            transmit: @escaping (ByteBuffer, SocketAddress) -> Void) {
+        self.init(configuration: configuration, clock: clock, transmit: { buffer, address, _ in transmit(buffer, address) })
+    }
+
+    /// How `destination` is reached: on its open connection, else over UDP.
+    public func transport(to destination: SocketAddress) -> SIPTransportKind {
+        connectionKind(destination) ?? .udp
     }
 
     public var serverTransactionCount: Int { servers.count }
@@ -80,10 +113,10 @@ public final class SIPEndpoint {
 
     // MARK: inbound
 
-    /// One datagram from the transport.
-    public func receive(_ datagram: ByteBuffer, from source: SocketAddress) {
+    /// One datagram, or one message cut from a stream, from the transport.
+    public func receive(_ datagram: ByteBuffer, from source: SocketAddress, over kind: SIPTransportKind = .udp) {
         let bytes = datagram.readableBytesView
-        if bytes.allSatisfy({ $0 == 13 || $0 == 10 }) {
+        if kind == .udp, bytes.allSatisfy({ $0 == 13 || $0 == 10 }) {
             metrics.keepAlives += 1 // RFC 5626 CRLF keep-alive: nothing to answer
             return
         }
@@ -94,7 +127,7 @@ public final class SIPEndpoint {
             metrics.parseErrors += 1
             if let response = error.response() {
                 // The Via of an unreadable request cannot be trusted: answer where it came from.
-                send(.response(response), to: source)
+                send(.response(response), to: source, over: kind)
             } else {
                 metrics.dropped += 1
             }
@@ -105,13 +138,13 @@ public final class SIPEndpoint {
             if let ip = source.ipAddress, let port = source.port {
                 request.annotateTopVia(sourceIP: ip, sourcePort: port)
             }
-            handle(request, from: source)
+            handle(request, from: source, over: kind)
         case .response(let response):
             handle(response)
         }
     }
 
-    private func handle(_ request: SIPRequest, from source: SocketAddress) {
+    private func handle(_ request: SIPRequest, from source: SocketAddress, over kind: SIPTransportKind) {
         metrics.count(requestIn: request.method)
         guard let key = SIPTransactionKey(serverRequest: request) else {
             metrics.dropped += 1
@@ -129,7 +162,8 @@ public final class SIPEndpoint {
                 retransmission(key)
                 return
             }
-            servers[key] = ServerTransaction(machine: .nonInvite(NonInviteServerTransaction(timers: configuration.timers)), source: source, request: request)
+            servers[key] = ServerTransaction(machine: .nonInvite(NonInviteServerTransaction(timers: configuration.timers(for: kind))),
+                                             source: source, kind: kind, request: request)
             let inviteKey = SIPTransactionKey(branch: key.branch, sentBy: key.sentBy, method: .invite)
             guard let invite = servers[inviteKey] else {
                 respond(SIPResponse(to: request, status: .callOrTransactionDoesNotExist, toTag: makeTag()), to: key)
@@ -146,10 +180,11 @@ public final class SIPEndpoint {
                 retransmission(key)
                 return
             }
+            let timers = configuration.timers(for: kind)
             let machine: ServerTransaction.Machine = request.method == .invite
-                ? .invite(InviteServerTransaction(timers: configuration.timers))
-                : .nonInvite(NonInviteServerTransaction(timers: configuration.timers))
-            servers[key] = ServerTransaction(machine: machine, source: source, request: request)
+                ? .invite(InviteServerTransaction(timers: timers))
+                : .nonInvite(NonInviteServerTransaction(timers: timers))
+            servers[key] = ServerTransaction(machine: machine, source: source, kind: kind, request: request)
             if request.method == .invite {
                 // §17.2.1: 100 Trying at once, so the caller stops retransmitting while the
                 // TU decides (our 200 waits for the ticket commit).
@@ -213,30 +248,60 @@ public final class SIPEndpoint {
     public func send(request: SIPRequest, to destination: SocketAddress, onEvent: @escaping (SIPClientEvent) -> Void) {
         var request = request
         if !request.headers.contains(.userAgent) { request.headers.append(.userAgent, configuration.userAgent) }
+        var kind = transport(to: destination)
+        stampVia(&request, for: kind)
+        if kind == .udp, configuration.tcpPort != nil, request.serializedCount > SIPTransportKind.largeRequestThreshold {
+            // §18.1.1: too large for UDP without fragmenting; TCP to the same address.
+            kind = .tcp
+            stampVia(&request, for: kind)
+            metrics.largeRequestsOverTCP += 1
+        }
         guard let via = request.topVia, let branch = via.branch, let cseq = request.cseq else { return }
         let key = SIPTransactionKey(branch: branch, sentBy: via.sentBy, method: cseq.method)
+        let timers = configuration.timers(for: kind)
         if request.method == .invite {
-            var m = InviteClientTransaction(request: request, timers: configuration.timers)
+            var m = InviteClientTransaction(request: request, timers: timers)
             let actions = m.start()
-            clients[key] = ClientTransaction(machine: .invite(m), destination: destination, onEvent: onEvent)
+            clients[key] = ClientTransaction(machine: .invite(m), destination: destination, kind: kind, onEvent: onEvent)
             perform(actions.map(ClientTransaction.lift), client: key)
         } else {
-            var m = NonInviteClientTransaction(request: request, timers: configuration.timers)
+            var m = NonInviteClientTransaction(request: request, timers: timers)
             let actions = m.start()
-            clients[key] = ClientTransaction(machine: .nonInvite(m), destination: destination, onEvent: onEvent)
+            clients[key] = ClientTransaction(machine: .nonInvite(m), destination: destination, kind: kind, onEvent: onEvent)
             perform(actions, client: key)
         }
     }
 
-    /// Sends outside any transaction: ACKs for 2xx (§13.2.2.4) and stateless answers.
+    /// Our requests' top Via names the transport they leave on and our port for it (§18.1.1).
+    private func stampVia(_ request: inout SIPRequest, for kind: SIPTransportKind) {
+        guard var via = request.topVia, via.host == configuration.host else { return }
+        let port = configuration.listening.port(for: kind) ?? configuration.port
+        guard via.transport != kind.viaName || via.port != port else { return }
+        via.transport = kind.viaName
+        via.port = port
+        request.headers.replaceFirstValue(.via, with: via.description)
+    }
+
+    /// Sends outside any transaction: ACKs for 2xx (§13.2.2.4) and stateless answers, on the
+    /// connection to `destination` if there is one, else over UDP.
     public func send(_ message: SIPMessage, to destination: SocketAddress) {
+        send(message, to: destination, over: transport(to: destination))
+    }
+
+    /// Sends on the transport named (a response goes back the way its request came).
+    public func send(_ message: SIPMessage, to destination: SocketAddress, over kind: SIPTransportKind) {
+        var message = message
+        if case .request(var r) = message {
+            stampVia(&r, for: kind)
+            message = .request(r)
+        }
         var buffer = allocator.buffer(capacity: 1024)
         message.write(into: &buffer)
         switch message {
         case .request(let r): metrics.count(requestOut: r.method)
         case .response(let r): metrics.count(responseOut: r.status)
         }
-        transmit(buffer, destination)
+        transmit(buffer, destination, kind)
     }
 
     /// RFC 3261 §18.2.2 / RFC 3581 §4: a response goes to `received` (or the source IP)
@@ -247,6 +312,16 @@ public final class SIPEndpoint {
         let host = via.received ?? source.ipAddress ?? via.host
         let port = via.port ?? 5060
         return (try? SocketAddress(ipAddress: host, port: port)) ?? source
+    }
+
+    /// §18.2.2 for a stream: the connection the request came on while it is open; after it
+    /// closed, a new connection to `received` (or the source IP) and the sent-by port.
+    func responseDestination(for response: SIPResponse, source: SocketAddress, kind: SIPTransportKind) -> SocketAddress {
+        guard kind.isStream else { return SIPEndpoint.responseDestination(for: response, source: source) }
+        if connectionKind(source) != nil { return source }
+        guard let via = response.topVia else { return source }
+        let host = via.received ?? source.ipAddress ?? via.host
+        return (try? SocketAddress(ipAddress: host, port: via.port ?? kind.defaultPort)) ?? source
     }
 
     // MARK: timers
@@ -270,7 +345,7 @@ public final class SIPEndpoint {
             switch action {
             case .send(let response):
                 guard let tx = servers[key] else { continue }
-                send(.response(response), to: SIPEndpoint.responseDestination(for: response, source: tx.source))
+                send(.response(response), to: responseDestination(for: response, source: tx.source, kind: tx.kind), over: tx.kind)
             case .startTimer(let timer, let duration):
                 guard var tx = servers[key] else { continue }
                 if let old = tx.timerIDs[timer] { timers.cancel(old) }
@@ -297,7 +372,7 @@ public final class SIPEndpoint {
             switch action {
             case .send(let request):
                 guard let tx = clients[key] else { continue }
-                send(.request(request), to: tx.destination)
+                send(.request(request), to: tx.destination, over: tx.kind)
             case .startTimer(let timer, let duration):
                 guard var tx = clients[key] else { continue }
                 if let old = tx.timerIDs[timer] { timers.cancel(old) }
@@ -335,6 +410,8 @@ struct ServerTransaction {
     }
     var machine: Machine
     let source: SocketAddress
+    /// The transport the request came on: its responses go back on it (§18.2.2).
+    let kind: SIPTransportKind
     let request: SIPRequest
     var timerIDs: [SIPTimer: TimerID] = [:]
     var lastResponseToTag: String?
@@ -374,6 +451,7 @@ struct ClientTransaction {
     }
     var machine: Machine
     let destination: SocketAddress
+    let kind: SIPTransportKind
     let onEvent: (SIPClientEvent) -> Void
     var timerIDs: [SIPTimer: TimerID] = [:]
 
@@ -432,7 +510,8 @@ extension SIPEndpoint {
         if request(for: key) != nil {
             respond(response, to: key)
         } else {
-            send(.response(response), to: SIPEndpoint.responseDestination(for: response, source: fallback))
+            let kind = transport(to: fallback)
+            send(.response(response), to: responseDestination(for: response, source: fallback, kind: kind), over: kind)
         }
     }
 }

@@ -14,6 +14,8 @@ public struct SIPMetrics: Sendable {
     public var retransmissionsAbsorbed: UInt64 = 0
     public var strayResponses: UInt64 = 0
     public var clientTimeouts: UInt64 = 0
+    /// Requests switched from UDP to TCP for their size (RFC 3261 §18.1.1).
+    public var largeRequestsOverTCP: UInt64 = 0
 
     public init() {}
 

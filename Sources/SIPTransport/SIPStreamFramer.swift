@@ -73,7 +73,7 @@ public struct SIPStreamFramer: Sendable {
     /// thinly a peer slices its header.
     private var scanFrom = 0
     /// When the current message's first byte arrived.
-    private var messageStartedAt: Int64?
+    public private(set) var messageStartedAt: Int64?
     private var failure: FramingError?
 
     public init(limits: Limits = Limits()) {

@@ -51,6 +51,12 @@ struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Answer calls: SIP on UDP, prompts over RTP, a ticket per call.")
 
     @Option(help: "SIP/UDP listen address.") var sip = HostPort(argument: "127.0.0.1:5060")!
+    @Option(name: .customLong("sip-tcp"), help: "SIP/TCP listen address (default: off).") var sipTCP: HostPort?
+    @Option(name: .customLong("sip-tls"), help: "SIP/TLS listen address, usually port 5061 (default: off; needs --tls-cert and --tls-key).") var sipTLS: HostPort?
+    @Option(name: .customLong("tls-cert"), help: "PEM certificate chain of the SIP/TLS listener, leaf first.") var tlsCert: String?
+    @Option(name: .customLong("tls-key"), help: "PEM private key of --tls-cert.") var tlsKey: String?
+    @Option(name: .customLong("tls-client-ca"), help: "PEM CA certificates: SIP/TLS clients must present a certificate one of them signed (mutual TLS).") var tlsClientCA: String?
+    @Option(name: .customLong("sip-message-timeout"), help: "On TCP and TLS: a message still incomplete this long after its first byte closes the connection, e.g. 30s.") var sipMessageTimeout = "30s"
     @Option(help: "Address callers can reach, for Contact and SDP (needed with a wildcard --sip).") var advertise: String?
     @Option(help: "Admin HTTP listen address (/health, /metrics), or 'off'.") var http = "127.0.0.1:8080"
     @Option(help: "Dialplan YAML file.") var dialplan = "Dialplans/12345.yaml"
@@ -94,6 +100,17 @@ struct Serve: AsyncParsableCommand {
         var config = ServerConfiguration()
         config.sipHost = sip.host
         config.sipPort = sip.port
+        config.sipTCP = sipTCP.map { ($0.host, $0.port) }
+        config.sipTLS = sipTLS.map { ($0.host, $0.port) }
+        if let tlsCert, let tlsKey {
+            config.tls = .init(certificate: tlsCert, key: tlsKey, clientCA: tlsClientCA)
+        } else if tlsCert != nil || tlsKey != nil || tlsClientCA != nil {
+            throw ValidationError("--tls-cert and --tls-key go together (and --tls-client-ca with them)")
+        }
+        guard let messageTimeout = DurationSyntax.parse(sipMessageTimeout, .commandLine), messageTimeout >= .seconds(1) else {
+            throw ValidationError("--sip-message-timeout wants a duration of at least 1s, such as 30s")
+        }
+        config.streamMessageTimeout = messageTimeout
         config.advertisedHost = advertise
         config.nodeName = node
         guard let drain = DurationSyntax.parse(drainTimeout, .commandLine) else {
@@ -168,7 +185,10 @@ struct Serve: AsyncParsableCommand {
             throw ExitCode(1)
         }
         // Ready line for scripts and tests: the bound addresses (ports may have been 0).
-        FileHandle.standardOutput.write(Data("hotline listening sip=\(server.sipAddress.hostPort) http=\(server.httpAddress?.hostPort ?? "off")\n".utf8))
+        var ready = "hotline listening sip=\(server.sipAddress.hostPort) http=\(server.httpAddress?.hostPort ?? "off")"
+        if let tcp = server.sipTCPAddress { ready += " tcp=\(tcp.hostPort)" }
+        if let tls = server.sipTLSAddress { ready += " tls=\(tls.hostPort)" }
+        FileHandle.standardOutput.write(Data((ready + "\n").utf8))
         // SIGHUP: re-read the dialplan, then agents.yaml and queues.yaml; a bad file is refused
         // and the live version stays.
         signal(SIGHUP, SIG_IGN)
