@@ -7,7 +7,7 @@ DIALPLAN     ?= Dialplans/12345.yaml
 DB           ?= var/hotline.sqlite
 # libjs-codemirror and graphviz: the console's dialplan editor (highlighting, the flow drawn);
 # libjs-chart.js: its KPI charts.
-RUN_PACKAGES  := pkg-config libasound2-dev libopus-dev libsqlite3-dev libjs-codemirror libjs-chart.js graphviz
+RUN_PACKAGES  := pkg-config libasound2-dev libopus-dev libsrtp2-dev libsqlite3-dev libjs-codemirror libjs-chart.js graphviz
 # PostgreSQL and Kamailio: the cluster tests run a real shared store and a real SIP front.
 # Chromium and its WebDriver: the console's browser tests (with CJK fonts for its Mandarin pages).
 TEST_PACKAGES := $(RUN_PACKAGES) sip-tester sqlite3 postgresql kamailio kamailio-extra-modules baresip \

@@ -49,12 +49,13 @@ let package = Package(
         .target(name: "SIPAuth", dependencies: ["SIPCore", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "SIPRegistrar", dependencies: ["SIPCore", "SIPAuth"]),
         .target(name: "ACD"),
-        .target(name: "ACDConfig", dependencies: ["ACD", "SIPAuth", "Yams", "ConfigFiles"]),
+        .target(name: "ACDConfig", dependencies: ["ACD", "SIPAuth", "SDP", "Yams", "ConfigFiles"]),
         .target(name: "CallControl", dependencies: ["SIPCore", "SIPTransaction", "SIPDialog", "Dialplan"]),
 
         // MARK: system libraries
         .systemLibrary(name: "COpus", pkgConfig: "opus", providers: [.apt(["libopus-dev"])]),
         .systemLibrary(name: "CALSA", pkgConfig: "alsa", providers: [.apt(["libasound2-dev"])]),
+        .systemLibrary(name: "CSRTP", pkgConfig: "libsrtp2", providers: [.apt(["libsrtp2-dev"])]),
 
         // MARK: adapters
         .target(name: "Codecs", dependencies: ["COpus"]),
@@ -70,7 +71,7 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
         ]),
         .target(name: "Media", dependencies: [
-            "RTP", "Codecs", "SDP", "Timers",
+            "RTP", "Codecs", "SDP", "Timers", "CSRTP",
             .product(name: "CoreMetrics", package: "swift-metrics"),
             .product(name: "DequeModule", package: "swift-collections"),
             .product(name: "NIOCore", package: "swift-nio"),
@@ -152,7 +153,11 @@ let package = Package(
         ]),
         .testTarget(name: "SIPCoreTests", dependencies: ["SIPCore"], resources: [.copy("Fixtures")]),
         .testTarget(name: "SDPTests", dependencies: ["SDP"]),
-        .testTarget(name: "SIPTransportTests", dependencies: ["SIPTransport", "SIPCore"]),
+        .testTarget(name: "SIPTransportTests", dependencies: [
+            "SIPTransport", "SIPCore",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ]),
         .testTarget(name: "SIPTransactionTests", dependencies: ["SIPTransaction", "SIPCore"]),
         .testTarget(name: "SIPDialogTests", dependencies: ["SIPDialog", "SIPCore"]),
         .testTarget(name: "RTPTests", dependencies: ["Randomness", "RTP"]),
@@ -185,13 +190,19 @@ let package = Package(
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
         ]),
         .testTarget(name: "SIPEndpointTests", dependencies: [
-            "SIPEndpoint", "SIPCore", "SIPTransaction", "Timers", .product(name: "NIOCore", package: "swift-nio"),
+            "SIPEndpoint", "SIPCore", "SIPTransaction", "SIPTransport", "Timers", .product(name: "NIOCore", package: "swift-nio"),
         ]),
         .testTarget(name: "HotlineServerTests", dependencies: [
             "HotlineServer", "AdminWeb", "SIPCore", "Tickets", "TicketsSQLite", "ACD", "ACDConfig", "SIPAuth", "SIPDialog", "SIPTransaction", "Dialplan",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),
-        .testTarget(name: "IntegrationTests", dependencies: ["Tickets", "TicketsSQLite", "TicketsPostgres", "TicketsTestSupport", "Yams", "Codecs", "SIPAuth"], exclude: ["Dialplans"], resources: [.copy("Scenarios")]),
+        .testTarget(name: "IntegrationTests", dependencies: [
+            "Tickets", "TicketsSQLite", "TicketsPostgres", "TicketsTestSupport", "Yams", "Codecs", "SIPAuth",
+            // StreamTransportTests' TCP and TLS clients.
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+        ], exclude: ["Dialplans"], resources: [.copy("Scenarios")]),
     ]
 )

@@ -3,6 +3,7 @@
 
 import ACD
 import ConfigFiles
+import SDP
 import SIPAuth
 import Yams
 
@@ -10,6 +11,8 @@ import Yams
 public struct AgentDefinition: Hashable, Sendable {
     public var profile: AgentProfile
     public var credentials: DigestCredentials
+    /// SRTP for this agent's calls (`media_encryption`); keys travel only over TLS.
+    public var mediaEncryption: MediaEncryption = .none
 }
 
 /// `agents.yaml`:
@@ -28,6 +31,7 @@ public struct AgentDefinition: Hashable, Sendable {
 ///     skills: {enterprise: 4, tax: 2}   # levels 1–5
 ///     ha1_md5: 0123…(32 hex)        # hotline agents passwd 1001 prints both
 ///     ha1_sha256: 0123…(64 hex)
+///     media_encryption: required    # none (default), optional or required: SRTP, over TLS
 /// ```
 public struct AgentsFile: Hashable, Sendable {
     public var realm: String
@@ -39,7 +43,7 @@ public struct AgentsFile: Hashable, Sendable {
     public var agents: [AgentDefinition]
 
     static let topKeys = ["realm", "licensed_seats", "digest_algorithms", "logout_unreachable_after", "pause_reasons", "agents"]
-    static let agentKeys = ["id", "name", "sip_username", "seat", "skills", "ha1_md5", "ha1_sha256"]
+    static let agentKeys = ["id", "name", "sip_username", "seat", "skills", "ha1_md5", "ha1_sha256", "media_encryption"]
     static let passwordAdvice = "passwords are never stored: put the HA1 values that 'hotline agents passwd' prints in ha1_md5 and ha1_sha256"
 
     /// The YAML lines an admin pastes into an agent's entry for a new password (what
@@ -167,10 +171,18 @@ public struct AgentsFile: Hashable, Sendable {
             }
             ha1[algorithm] = text.lowercased()
         }
+        var encryption = MediaEncryption.none
+        if let value = fields["media_encryption"], let text = reader.text(value, path: reader.join(path, "media_encryption")) {
+            if let policy = MediaEncryption(rawValue: text) { encryption = policy } else {
+                reader.issue("unknown media_encryption '\(text)'", at: value, path: reader.join(path, "media_encryption"),
+                             hint: "none, optional or required (SRTP with SDES keys, sent only over SIP/TLS)")
+                ok = false
+            }
+        }
         guard ok, let id, let name, let username, ha1.count == 2 else { return nil }
         return AgentDefinition(
             profile: AgentProfile(id: AgentID(id), name: name, sipUsername: username, skills: skills, seat: seat),
-            credentials: DigestCredentials(username: username, realm: realm, ha1: ha1))
+            credentials: DigestCredentials(username: username, realm: realm, ha1: ha1), mediaEncryption: encryption)
     }
 
     /// `{skill: level, ...}` with levels 1–5.

@@ -104,12 +104,14 @@ extension ACDService {
 
     /// Where to ring an agent: their newest reachable binding.
     func target(for agent: AgentID) -> AgentTarget? {
-        guard let profile = setup.agents.agents.first(where: { $0.profile.id == agent })?.profile,
-              let binding = registrar.machine.preferredBinding(of: profile.sipUsername),
+        guard let definition = setup.agents.agents.first(where: { $0.profile.id == agent }),
+              let binding = registrar.machine.preferredBinding(of: definition.profile.sipUsername),
               let destination = try? SocketAddress(ipAddress: binding.nextHop.host, port: binding.nextHop.port)
         else { return nil }
+        let profile = definition.profile
         return AgentTarget(agent: agent, name: profile.name, sipUsername: profile.sipUsername, contact: binding.contact,
-                           destination: destination, route: binding.path, seat: profile.seat)
+                           destination: destination, route: binding.path, seat: profile.seat,
+                           mediaEncryption: definition.mediaEncryption, transport: binding.nextHop.transport)
     }
 
     /// Runs `body` on the loop that owns the call, with its engine and call number.

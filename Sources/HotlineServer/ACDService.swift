@@ -10,6 +10,7 @@ import Dialplan
 import Foundation
 import Logging
 import NIOCore
+import SDP
 import SIPAuth
 import SIPCore
 import SIPEndpoint
@@ -56,6 +57,10 @@ struct AgentTarget: Sendable {
     /// Route headers (the binding's Path, RFC 3327).
     var route: [SIPURI] = []
     var seat: SeatKind
+    /// SRTP for the leg (agents.yaml `media_encryption`), and the transport the phone is
+    /// reached on: SDES keys are offered only over TLS.
+    var mediaEncryption: MediaEncryption = .none
+    var transport: String = "UDP"
 }
 
 /// What an agent's feature code or admin request came to.
@@ -81,7 +86,10 @@ enum FeatureCodeVerdict: Sendable {
     case challenge([String])
     /// 403: locked out, or authenticated as a user who is not an agent.
     case forbidden(String)
-    case outcome(AgentID, AgentRequestOutcome)
+    /// 488: the agent must use SRTP and the INVITE's offer (or its transport) cannot carry it.
+    case encryptionRequired
+    /// Carried out; the confirmation call runs under the agent's media policy.
+    case outcome(AgentID, AgentRequestOutcome, MediaEncryption)
 }
 
 /// Counters for /metrics.
@@ -212,7 +220,10 @@ final class ACDService {
 
     /// Authenticates a feature-code INVITE (digest, as a UAS: 401) against the agent's HA1
     /// and, once it is an agent's, carries the code out.
-    func featureCode(_ code: AgentFeatureCode, request: SIPRequest, source: SIPSourceAddress) -> EventLoopFuture<FeatureCodeVerdict> {
+    /// `offersSRTP`: whether the INVITE came over TLS with an SRTP offer we can take; an agent
+    /// whose media must be encrypted is refused before the code is carried out otherwise.
+    func featureCode(_ code: AgentFeatureCode, request: SIPRequest, source: SIPSourceAddress,
+                     offersSRTP: Bool) -> EventLoopFuture<FeatureCodeVerdict> {
         metrics.featureCodes += 1
         let now = AgentRegistrar.wallClock()
         let verdict = featureCodes.check(request, source: source, realm: setup.agents.realm, credentials: setup.credentials, now: now) {
@@ -228,11 +239,16 @@ final class ACDService {
             return eventLoop.makeSucceededFuture(.forbidden(why))
         case .authenticated(let username):
             guard let agent = registrar.agentsByUsername[username] else { return eventLoop.makeSucceededFuture(.forbidden("not an agent")) }
+            let encryption = setup.agents.agents.first(where: { $0.profile.id == agent })?.mediaEncryption ?? .none
+            if encryption == .required, !offersSRTP {
+                logger.notice("feature code refused: the agent must use SRTP over SIP/TLS", metadata: ["agent.id": "\(agent)"])
+                return eventLoop.makeSucceededFuture(.encryptionRequired)
+            }
             let (request, reason) = Self.request(for: code, pauseReasons: setup.agents.pauseReasons)
             let logger = self.logger
             return requestAgent(agent, request, reason: reason).map { outcome in
                 logger.info("agent feature code", metadata: ["agent.id": "\(agent)", "code": "\(code)", "outcome": "\(outcome)"])
-                return .outcome(agent, outcome)
+                return .outcome(agent, outcome, encryption)
             }
         }
     }

@@ -33,6 +33,10 @@ final class Call {
     var offer: SessionDescription?
     var negotiated: NegotiatedMedia?
     var localSDP: SessionDescription?
+    /// What the call's media may be: SRTP is allowed only when the INVITE came over TLS.
+    var encryption: MediaEncryption = .none
+    /// Our SDES key for the call (30 bytes), drawn once when SRTP is allowed.
+    var srtpKeyMaterial: [UInt8] = []
     var rtp: RTPSession?
     var currentPlayback: PlaybackID?
     /// Whether our last 2xx to an INVITE carried an offer (delayed offer): the ACK answers it.

@@ -78,8 +78,24 @@ extension CallEngine {
 
     private func sendAgentInvite(_ leg: AgentLeg, call: Call?, offer: Offer, callback: CallbackRequest?) {
         guard let rtp = leg.rtp else { return }
+        // SDES keys go only to a phone on SIP/TLS (RFC 4568 §8.3); an agent who must use SRTP
+        // and is not on TLS cannot be offered a call.
+        let overTLS = endpoint.transport(to: leg.target.destination) == .tls
+        if leg.target.mediaEncryption == .required, !overTLS {
+            logger.warning("agent must use SRTP but their phone is not registered over SIP/TLS; not offering the call",
+                           metadata: ["agent.id": "\(leg.agent)"])
+            leg.state = .inviting
+            return agentLegFailed(leg, status: 488)
+        }
+        let encryption = overTLS ? leg.target.mediaEncryption : .none
+        var key: [UInt8] = []
+        if encryption != .none {
+            var generator = SystemRandomNumberGenerator()
+            key = SDPCrypto.randomKeyMaterial(using: &generator)
+        }
         let sdp = Self.agentNegotiator.offer(localAddress: configuration.contactHost, localPort: UInt16(rtp.localPort),
-                                             sessionID: agentSessionID(leg), sessionVersion: 1)
+                                             sessionID: agentSessionID(leg), sessionVersion: 1,
+                                             encryption: encryption, localKeyMaterial: key)
         leg.localSDP = sdp
         // The agent's phone shows the citizen's number (the raw From user of their INVITE).
         let citizen = callback?.caller ?? call?.invite.from?.uri.user ?? call?.caller ?? "anonymous"
@@ -199,6 +215,7 @@ extension CallEngine {
         agentLegsByDialog[leg.dialog!.id] = leg
         metrics.agentAnswers += 1
         logger.info("agent answered", metadata: ["agent.id": "\(leg.agent)", "codec": "\(negotiated.codec.encodingName)",
+                                                 "srtp": "\(negotiated.srtp.map { $0.suite.rawValue } ?? "no")",
                                                  "callback": "\(leg.isCallback)"])
         if leg.isCallback {
             playCallbackNumber(leg)

@@ -51,9 +51,23 @@ extension CallEngine {
 
     /// Sets a call up for `entry` of `plan` once the INVITE is known to be for us: SDP, the
     /// dialog, the call's state, its RTP socket, then the dialplan's first commands.
+    /// `encryption`: an agent's media policy (a feature-code call); callers may use SRTP
+    /// whenever they call over TLS.
     func startCall(_ request: SIPRequest, _ key: SIPTransactionKey, _ source: SocketAddress, dialplan: Dialplan,
-                   entry: DialplanEntry, agentFeature: Bool = false) {
+                   entry: DialplanEntry, agentFeature: Bool = false, encryption policy: MediaEncryption? = nil) {
         let dialled = request.uri.decodedUser ?? ""
+        // SDES keys cross the network inside the SDP: only TLS may carry them (RFC 4568 §8.3).
+        let overTLS = endpoint.transport(to: source) == .tls
+        if policy == .required, !overTLS {
+            return reject(request, key, .notAcceptableHere, disposition: .rejected,
+                          extra: [(.warning, "305 hotline \"SRTP required: call over SIP/TLS\"")])
+        }
+        let encryption: MediaEncryption = overTLS ? (policy ?? .optional) : .none
+        var srtpKey: [UInt8] = []
+        if encryption != .none {
+            var generator = SystemRandomNumberGenerator()
+            srtpKey = SDPCrypto.randomKeyMaterial(using: &generator)
+        }
         var offer: SessionDescription?
         var negotiated: NegotiatedMedia?
         if !request.body.isEmpty {
@@ -61,7 +75,8 @@ extension CallEngine {
                 let parsed = try SessionDescription.parse(request.bodyText)
                 offer = parsed
                 negotiated = try negotiator.answer(to: parsed, localAddress: configuration.contactHost, localPort: 0,
-                                                   sessionID: 0, sessionVersion: 1).media
+                                                   sessionID: 0, sessionVersion: 1, encryption: encryption,
+                                                   localKeyMaterial: srtpKey).media
             } catch let error as SDPParseError {
                 return reject(request, key, .badRequest, disposition: .rejected, reason: "Bad Request - malformed SDP: \(error)")
             } catch {
@@ -82,6 +97,8 @@ extension CallEngine {
                         maxDuration: configuration.maxCallDuration, isAgentFeature: agentFeature)
         call.offer = offer
         call.negotiated = negotiated
+        call.encryption = encryption
+        call.srtpKeyMaterial = srtpKey
         call.inviteReadAt = currentReadAt
         guard register(call) else {
             return reject(request, key, .serviceUnavailable, disposition: .rejectedCapacity, reason: "Service Unavailable (max_calls)",
@@ -164,14 +181,16 @@ extension CallEngine {
     private func buildLocalSDP(_ call: Call, port: Int) {
         if let offer = call.offer {
             if let (answer, negotiated) = try? negotiator.answer(to: offer, localAddress: configuration.contactHost, localPort: UInt16(port),
-                                                                 sessionID: sdpSessionID(for: call), sessionVersion: 1) {
+                                                                 sessionID: sdpSessionID(for: call), sessionVersion: 1,
+                                                                 encryption: call.encryption, localKeyMaterial: call.srtpKeyMaterial) {
                 call.localSDP = answer
                 call.negotiated = negotiated
                 call.rtp?.update(negotiated)
             }
         } else {
             call.localSDP = negotiator.offer(localAddress: configuration.contactHost, localPort: UInt16(port),
-                                             sessionID: sdpSessionID(for: call), sessionVersion: 1)
+                                             sessionID: sdpSessionID(for: call), sessionVersion: 1,
+                                             encryption: call.encryption, localKeyMaterial: call.srtpKeyMaterial)
         }
     }
 
@@ -220,7 +239,8 @@ extension CallEngine {
             do {
                 var (answer, negotiated) = try negotiator.answer(to: offer, localAddress: configuration.contactHost,
                                                                  localPort: UInt16(call.rtp?.localPort ?? 0),
-                                                                 sessionID: sdpSessionID(for: call), sessionVersion: version)
+                                                                 sessionID: sdpSessionID(for: call), sessionVersion: version,
+                                                                 encryption: call.encryption, localKeyMaterial: call.srtpKeyMaterial)
                 // RFC 3264 §8: the version grows only when our description changes.
                 if let old = call.localSDP, old.media != answer.media { answer.origin.sessionVersion = version + 1 }
                 call.offer = offer

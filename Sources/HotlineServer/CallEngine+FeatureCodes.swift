@@ -7,6 +7,7 @@ import Dialplan
 import Foundation
 import NIOCore
 import SIPCore
+import SDP
 import SIPRegistrar
 import SIPTransaction
 
@@ -37,7 +38,8 @@ extension CallEngine {
         let from = SIPSourceAddress(host: source.ipAddress ?? "?", port: source.port ?? 0,
                                     transport: endpoint.transport(to: source).viaName)
         let bound = NIOLoopBound(self, eventLoop: eventLoop)
-        link.ask { $0.featureCode(code, request: request, source: from) }
+        let offersSRTP = offersUsableSRTP(request, from: source)
+        link.ask { $0.featureCode(code, request: request, source: from, offersSRTP: offersSRTP) }
             .hop(to: eventLoop)
             .whenSuccess { verdict in
                 let engine = bound.value
@@ -58,12 +60,26 @@ extension CallEngine {
         case .forbidden(let why):
             logger.info("feature code refused", metadata: ["sip.call_id": "\(request.callID ?? "")", "reason": "\(why)"])
             respond(request, on: key, .forbidden)
-        case .outcome(_, let outcome):
+        case .encryptionRequired:
+            respond(request, on: key, .notAcceptableHere,
+                    extra: [(.warning, "305 hotline \"SRTP required: call over SIP/TLS with an RTP/SAVP offer (RFC 4568)\"")])
+        case .outcome(_, let outcome, let encryption):
             guard let plan = featureDialplan, var entry = plan.entries.first else {
                 return respond(request, on: key, .serverInternalError)
             }
             entry.start = NodeID(outcome.prompt)
-            startCall(request, key, source, dialplan: plan, entry: entry, agentFeature: true)
+            startCall(request, key, source, dialplan: plan, entry: entry, agentFeature: true, encryption: encryption)
         }
+    }
+}
+
+extension CallEngine {
+    /// Whether `request` came over TLS with an offer we would take as SRTP.
+    func offersUsableSRTP(_ request: SIPRequest, from source: SocketAddress) -> Bool {
+        guard endpoint.transport(to: source) == .tls, let offer = try? SessionDescription.parse(request.bodyText) else { return false }
+        let probeKey = [UInt8](repeating: 0, count: SRTPCryptoSuite.keyMaterialLength) // never used for media
+        let media = try? negotiator.answer(to: offer, localAddress: configuration.contactHost, localPort: 0, sessionID: 0,
+                                           sessionVersion: 1, encryption: .required, localKeyMaterial: probeKey).media
+        return media?.srtp != nil
     }
 }

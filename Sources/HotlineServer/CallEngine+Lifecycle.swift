@@ -106,6 +106,7 @@ struct EngineSnapshot: Sendable {
         s.rtp.packetsDropped += b.rtp.packetsDropped
         s.rtp.packetsReceived += b.rtp.packetsReceived
         s.rtp.invalidPacketsReceived += b.rtp.invalidPacketsReceived
+        s.rtp.srtpRejected += b.rtp.srtpRejected
         s.rtp.digitsReceived += b.rtp.digitsReceived
         s.rtpSessions += b.rtpSessions
         s.rtpPortsFree += b.rtpPortsFree
@@ -150,6 +151,7 @@ struct EngineSnapshot: Sendable {
         p.add("hotline_rtp_packets_total", .counter, help: "RTP packets by direction.", labels: [("direction", "in")], value: rtp.packetsReceived)
         p.add("hotline_rtp_packets_dropped_total", .counter, help: "RTP packets the socket buffer refused.", value: rtp.packetsDropped)
         p.add("hotline_rtp_invalid_packets_total", .counter, help: "Received datagrams that were not RTP.", value: rtp.invalidPacketsReceived)
+        p.add("hotline_srtp_rejected_packets_total", .counter, help: "SRTP packets refused: failed authentication, replayed or not SRTP.", value: rtp.srtpRejected)
         p.add("hotline_dtmf_digits_total", .counter, help: "Keys received, by transport.", labels: [("via", "rfc4733")], value: rtp.digitsReceived)
         p.add("hotline_dtmf_digits_total", .counter, help: "Keys received, by transport.", labels: [("via", "sip_info")], value: metrics.infoDigits)
         p.add("hotline_rtp_sessions", .gauge, help: "Open RTP sockets.", value: rtpSessions)

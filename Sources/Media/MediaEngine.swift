@@ -65,6 +65,7 @@ public final class MediaEngine {
             total.packetsDropped += session.stats.packetsDropped
             total.packetsReceived += session.stats.packetsReceived
             total.invalidPacketsReceived += session.stats.invalidPacketsReceived
+            total.srtpRejected += session.stats.srtpRejected
             total.digitsReceived += session.stats.digitsReceived
         }
         return total
@@ -139,6 +140,7 @@ public final class MediaEngine {
         closedStats.packetsDropped += session.stats.packetsDropped
         closedStats.packetsReceived += session.stats.packetsReceived
         closedStats.invalidPacketsReceived += session.stats.invalidPacketsReceived
+        closedStats.srtpRejected += session.stats.srtpRejected
         closedStats.digitsReceived += session.stats.digitsReceived
         session.socket = nil // NIO closes the descriptor with the channel
         session.channel?.close(promise: nil)

@@ -39,6 +39,8 @@ public struct RTPStatistics: Sendable, Equatable {
     public var packetsDropped: UInt64 = 0
     public var packetsReceived: UInt64 = 0
     public var invalidPacketsReceived: UInt64 = 0
+    /// SRTP packets refused: failed authentication, replayed, or not SRTP at all.
+    public var srtpRejected: UInt64 = 0
     public var digitsReceived: UInt64 = 0
     public init() {}
 }
@@ -108,6 +110,11 @@ public final class RTPSession {
     /// The caller's audio, decoded to 8 kHz PCM while a recording runs.
     private var recording: [Int16]?
     private var recordingLimit = 0
+    /// SRTP for this stream (SDES keys from the offer/answer); nil for plain RTP.
+    private var srtp: SRTPStream?
+    private var srtpKeys: SRTPKeys?
+    /// Whether what this stream sends and receives is SRTP.
+    public var isEncrypted: Bool { srtpKeys != nil }
 
     init(engine: MediaEngine, localPort: Int, negotiated: NegotiatedMedia, allocator: ByteBufferAllocator) {
         self.engine = engine
@@ -132,6 +139,14 @@ public final class RTPSession {
         telephoneEventPayloadType = negotiated.telephoneEventPayloadType
         samplesPerFrame = UInt32(negotiated.codec.clockRate / 50)
         sends = negotiated.direction.sends && negotiated.remoteAddress != "0.0.0.0"
+        if negotiated.srtp != srtpKeys {
+            srtpKeys = negotiated.srtp
+            srtp = nil
+            if let keys = negotiated.srtp {
+                // Keys that cannot be installed must not fall back to plain RTP: send nothing.
+                if let stream = try? SRTPStream(keys) { srtp = stream } else { sends = false }
+            }
+        }
         if let address = try? SocketAddress(ipAddress: negotiated.remoteAddress, port: Int(negotiated.remotePort)) {
             if !latched || remote != address { setRemote(address) }
         }
@@ -181,7 +196,7 @@ public final class RTPSession {
             let payload = UnsafeRawBufferPointer(rebasing: all[start..<(start + frames.frameSize)])
             packetizer.writePacket(payloadType: payloadType, samples: samplesPerFrame, payload: payload, into: &sendBuffer)
         }
-        if socket.send(sendBuffer, to: destination) {
+        if Self.send(&sendBuffer, srtp: srtp, on: socket, to: destination) {
             stats.packetsSent += 1
         } else {
             stats.packetsDropped += 1
@@ -248,7 +263,7 @@ public final class RTPSession {
         guard sends, let destination = preparedRemote, let socket else { return }
         relayBuffer.clear()
         packetizer.writePacket(payloadType: payloadType, samples: samples, payload: payload, into: &relayBuffer)
-        if socket.send(relayBuffer, to: destination) { stats.packetsSent += 1 } else { stats.packetsDropped += 1 }
+        if Self.send(&relayBuffer, srtp: srtp, on: socket, to: destination) { stats.packetsSent += 1 } else { stats.packetsDropped += 1 }
     }
 
     /// Sends one RFC 4733 event packet with the given event start timestamp.
@@ -259,7 +274,7 @@ public final class RTPSession {
         header.timestamp = timestamp
         header.write(to: &relayBuffer)
         _ = event.write(to: &relayBuffer)
-        if socket.send(relayBuffer, to: destination) { stats.packetsSent += 1 } else { stats.packetsDropped += 1 }
+        if Self.send(&relayBuffer, srtp: srtp, on: socket, to: destination) { stats.packetsSent += 1 } else { stats.packetsDropped += 1 }
     }
 
     // MARK: recording
@@ -291,7 +306,21 @@ public final class RTPSession {
         recording = samples
     }
 
+    /// Protects the packet when the stream is SRTP, then sends it.
+    @inline(__always)
+    private static func send(_ buffer: inout ByteBuffer, srtp: SRTPStream?, on socket: RTPSocket, to destination: PreparedAddress) -> Bool {
+        if let srtp, !srtp.outbound.protect(&buffer) { return false }
+        return socket.send(buffer, to: destination)
+    }
+
     func received(_ buffer: ByteBuffer, from source: SocketAddress) {
+        var buffer = buffer
+        // SRTP is authenticated before anything else, the latch included: a forged packet
+        // cannot move the stream or inject audio.
+        if let srtp, !srtp.inbound.unprotect(&buffer) {
+            stats.srtpRejected += 1
+            return
+        }
         guard let layout = try? RTPPacketLayout(parsing: buffer) else {
             stats.invalidPacketsReceived += 1
             return

@@ -19,10 +19,14 @@ public struct NegotiatedMedia: Sendable, Equatable {
     public var direction: MediaDirection
     /// Index of the negotiated `m=` line in the description.
     public var mediaIndex: Int
+    /// SRTP's keys when the stream is encrypted (SDES, RFC 4568); nil for plain RTP.
+    public var srtp: SRTPKeys?
 
     /// Creates a result.
     public init(codec: RTPMap, codecParameters: String? = nil, telephoneEventPayloadType: UInt8?,
-                remoteAddress: String, remotePort: UInt16, ptime: Int, direction: MediaDirection, mediaIndex: Int) {
+                remoteAddress: String, remotePort: UInt16, ptime: Int, direction: MediaDirection, mediaIndex: Int,
+                srtp: SRTPKeys? = nil) {
+        self.srtp = srtp
         self.codec = codec
         self.codecParameters = codecParameters
         self.telephoneEventPayloadType = telephoneEventPayloadType

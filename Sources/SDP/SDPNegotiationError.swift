@@ -9,6 +9,8 @@ public enum SDPNegotiationError: Error, Sendable, Equatable, CustomStringConvert
     case mediaLineCountMismatch(offer: Int, answer: Int)
     /// The audio m-line at `mediaIndex` has no `c=` line, neither its own nor a session-level one.
     case missingConnection(mediaIndex: Int)
+    /// The party must use SRTP and the description offers or answers plain RTP only (488).
+    case encryptionRequired
 
     /// A sentence for logs and reason phrases.
     public var description: String {
@@ -17,6 +19,7 @@ public enum SDPNegotiationError: Error, Sendable, Equatable, CustomStringConvert
         case .noCommonCodec(let offered): "no common audio codec (offered: \(offered.joined(separator: ", ")))"
         case .mediaLineCountMismatch(let offer, let answer): "answer has \(answer) m-lines, offer had \(offer)"
         case .missingConnection(let index): "m-line \(index) has no connection address"
+        case .encryptionRequired: "SRTP is required and the description has no usable a=crypto (RFC 4568)"
         }
     }
 }

@@ -17,11 +17,22 @@ public struct SDPNegotiator: Sendable, Equatable {
         self.sessionName = sessionName
     }
 
-    /// The RTP profiles we can answer; anything else (SAVP, DTLS) is rejected
-    /// with port 0 because we cannot encrypt.
+    /// The plain RTP profiles. RTP/SAVP(F) is taken with SDES keys under a policy that
+    /// allows SRTP (``security(of:encryption:)``); DTLS-SRTP and others are rejected with port 0.
     static func isSupportedProfile(_ proto: String) -> Bool {
         let upper = proto.uppercased()
         return upper == "RTP/AVP" || upper == "RTP/AVPF"
+    }
+
+    /// Whether an offered stream can be taken under `encryption`, and with which of its
+    /// crypto lines (the first we run, in the offerer's order; RFC 4568 §7.1.1).
+    static func security(of media: MediaDescription, encryption: MediaEncryption) -> (usable: Bool, crypto: SDPCrypto?) {
+        let plain = isSupportedProfile(media.proto)
+        guard plain || media.isSecureProfile else { return (false, nil) }
+        if encryption == .none { return (plain, nil) } // SAVP declined, best-effort crypto ignored
+        let crypto = media.cryptos.first
+        if media.isSecureProfile { return (crypto != nil, crypto) }
+        return (crypto != nil || encryption != .required, crypto)
     }
 
     /// A chosen codec (and telephone-event format) within one m-line.
@@ -49,7 +60,7 @@ public struct SDPNegotiator: Sendable, Equatable {
     }
 
     static func isUsableAudio(_ media: MediaDescription) -> Bool {
-        media.media.lowercased() == "audio" && media.port != 0 && isSupportedProfile(media.proto)
+        media.media.lowercased() == "audio" && media.port != 0 && (isSupportedProfile(media.proto) || media.isSecureProfile)
     }
 
     /// Answers `offer` (RFC 3264 §6): accepts the first audio stream that has a
@@ -61,23 +72,37 @@ public struct SDPNegotiator: Sendable, Equatable {
     /// - Throws: ``SDPNegotiationError/noAudioMedia`` when there is no usable
     ///   audio m-line, ``SDPNegotiationError/noCommonCodec(offered:)`` when
     ///   there is one but we support none of its codecs.
+    ///
+    /// `encryption` says what this party allows; SRTP is answered with `localKeyMaterial`
+    /// (30 bytes, ``SDPCrypto/randomKeyMaterial(using:)``), and a `required` party whose offer
+    /// has no usable crypto gets ``SDPNegotiationError/encryptionRequired``.
     public func answer(
         to offer: SessionDescription,
         localAddress: String,
         localPort: UInt16,
         sessionID: UInt64,
-        sessionVersion: UInt64
+        sessionVersion: UInt64,
+        encryption: MediaEncryption = .none,
+        localKeyMaterial: [UInt8] = []
     ) throws(SDPNegotiationError) -> (answer: SessionDescription, media: NegotiatedMedia) {
-        var chosen: (index: Int, selection: Selection)?
+        let encryption = localKeyMaterial.count == SRTPCryptoSuite.keyMaterialLength ? encryption : .none
+        var chosen: (index: Int, selection: Selection, crypto: SDPCrypto?)?
         var firstUnsupportedAudio: MediaDescription?
+        var refusedForSecurity = false
         for (index, media) in offer.media.enumerated() where Self.isUsableAudio(media) {
+            let security = Self.security(of: media, encryption: encryption)
+            guard security.usable else {
+                refusedForSecurity = true
+                continue
+            }
             if let selection = select(in: media) {
-                chosen = (index, selection)
+                chosen = (index, selection, security.crypto)
                 break
             }
             if firstUnsupportedAudio == nil { firstUnsupportedAudio = media }
         }
-        guard let (index, selection) = chosen else {
+        guard let (index, selection, crypto) = chosen else {
+            if refusedForSecurity, encryption == .required { throw .encryptionRequired }
             if let media = firstUnsupportedAudio {
                 throw .noCommonCodec(offered: media.payloadTypes.map { pt in
                     media.rtpMap(for: pt).map { "\($0.encodingName)/\($0.clockRate)" } ?? String(pt)
@@ -112,6 +137,12 @@ public struct SDPNegotiator: Sendable, Equatable {
         }
         attributes.append(.ptime(ptime))
         attributes.append(direction.attribute)
+        var keys: SRTPKeys?
+        if let crypto {
+            // RFC 4568 §7.1.1: the chosen line's tag and suite, with our own key.
+            attributes.append(SDPCrypto(tag: crypto.tag, suite: crypto.suite, keyMaterial: localKeyMaterial).attribute)
+            keys = SRTPKeys(suite: crypto.suite, local: localKeyMaterial, remote: crypto.keyMaterial)
+        }
 
         var answerMedia: [MediaDescription] = []
         answerMedia.reserveCapacity(offer.media.count)
@@ -138,7 +169,8 @@ public struct SDPNegotiator: Sendable, Equatable {
             remotePort: offered.port,
             ptime: ptime,
             direction: direction,
-            mediaIndex: index
+            mediaIndex: index,
+            srtp: keys
         )
         return (answer, negotiated)
     }
@@ -158,12 +190,17 @@ public struct SDPNegotiator: Sendable, Equatable {
     /// Our offer (RFC 3264 §5): one audio m-line listing our codecs in our
     /// order of preference, then telephone-event, with rtpmap and fmtp lines.
     /// Used for a delayed-offer INVITE (answered in the ACK) and by the load generator.
+    ///
+    /// `optional` encryption offers RTP/AVP with an `a=crypto` line (SRTP if the answer takes
+    /// it), `required` offers RTP/SAVP; both with `localKeyMaterial` (30 bytes).
     public func offer(
         localAddress: String,
         localPort: UInt16,
         sessionID: UInt64,
         sessionVersion: UInt64,
-        direction: MediaDirection = .sendrecv
+        direction: MediaDirection = .sendrecv,
+        encryption: MediaEncryption = .none,
+        localKeyMaterial: [UInt8] = []
     ) -> SessionDescription {
         var formats: [String] = []
         var attributes: [SDPAttribute] = []
@@ -189,11 +226,16 @@ public struct SDPNegotiator: Sendable, Equatable {
         }
         attributes.append(.ptime(capabilities.ptime))
         attributes.append(direction.attribute)
+        var proto = "RTP/AVP"
+        if encryption != .none, localKeyMaterial.count == SRTPCryptoSuite.keyMaterialLength {
+            attributes.append(SDPCrypto(tag: 1, suite: .aesCM128HMACSHA1_80, keyMaterial: localKeyMaterial).attribute)
+            if encryption == .required { proto = "RTP/SAVP" }
+        }
         return SessionDescription(
             origin: origin(localAddress: localAddress, sessionID: sessionID, sessionVersion: sessionVersion),
             sessionName: sessionName,
             connection: SDPConnection(address: localAddress),
-            media: [MediaDescription(media: "audio", port: localPort, formats: formats, attributes: attributes)]
+            media: [MediaDescription(media: "audio", port: localPort, proto: proto, formats: formats, attributes: attributes)]
         )
     }
 
@@ -216,6 +258,18 @@ public struct SDPNegotiator: Sendable, Equatable {
             guard let connection = answer.effectiveConnection(of: media) else {
                 throw .missingConnection(mediaIndex: index)
             }
+            // SRTP when our line's tag comes back with its suite (RFC 4568 §7.1.2); an answer
+            // without it to a SAVP offer, or in SAVP without a key, cannot carry media.
+            var keys: SRTPKeys?
+            if let ours = offer.media[index].cryptos.first {
+                if let theirs = media.cryptos.first(where: { $0.tag == ours.tag && $0.suite == ours.suite }) {
+                    keys = SRTPKeys(suite: ours.suite, local: ours.keyMaterial, remote: theirs.keyMaterial)
+                } else if offer.media[index].isSecureProfile || media.isSecureProfile {
+                    throw .encryptionRequired
+                }
+            } else if media.isSecureProfile {
+                throw .encryptionRequired
+            }
             var direction = answer.effectiveDirection(of: media).reversed
                 .intersection(offer.effectiveDirection(of: offer.media[index]))
             if connection.isHoldAddress {
@@ -229,7 +283,8 @@ public struct SDPNegotiator: Sendable, Equatable {
                 remotePort: media.port,
                 ptime: answer.effectivePtime(of: media) ?? capabilities.ptime,
                 direction: direction,
-                mediaIndex: index
+                mediaIndex: index,
+                srtp: keys
             )
         }
         if let unsupported {
