@@ -82,6 +82,20 @@ struct ACDConfigTests {
         }
     }
 
+    @Test("media_encryption: none by default, optional or required per agent; anything else is a located error")
+    func mediaEncryption() throws {
+        let setup = try ACDSetup.parse(agentsYAML: Self.agents, queuesYAML: Self.queues)
+        #expect(setup.agents.agents.map(\.mediaEncryption.rawValue) == ["none"])
+        for policy in ["optional", "required"] {
+            let yaml = Self.agents.replacingOccurrences(of: "    seat: home\n", with: "    seat: home\n    media_encryption: \(policy)\n")
+            let parsed = try ACDSetup.parse(agentsYAML: yaml, queuesYAML: Self.queues)
+            #expect(parsed.agents.agents.map(\.mediaEncryption.rawValue) == [policy])
+        }
+        let bad = Self.agents.replacingOccurrences(of: "    seat: home\n", with: "    seat: home\n    media_encryption: zrtp\n")
+        #expect(issues(agents: bad).contains { $0.hasPrefix("agents.yaml:8:23: error: unknown media_encryption 'zrtp' [agents.0.media_encryption]") },
+                "\(issues(agents: bad))")
+    }
+
     @Test("errors carry file:line:column, the key path and a hint; every issue is reported at once")
     func errors() {
         let badAgents = """

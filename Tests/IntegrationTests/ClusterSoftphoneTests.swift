@@ -33,12 +33,14 @@ extension LoopbackClusterSuites {
         }
 
         /// `directory`: absolute, since baresip opens the audio files from its working directory.
-        static func config(directory: String, sipPort: Int, rtpPorts: String) -> String {
+        /// `extra`: lines for TLS (sip_cafile), SRTP and Opus modules, another audio source.
+        static func config(directory: String, sipPort: Int, rtpPorts: String,
+                           audioSource: String? = nil, extra: String = "") -> String {
             """
             poll_method      epoll
             sip_listen       127.0.0.1:\(sipPort)
             net_interface    127.0.0.1
-            audio_source     aufile,\(directory)/silence.wav
+            audio_source     \(audioSource ?? "aufile,\(directory)/silence.wav")
             audio_alert      aufile,/dev/null
             module_path      /usr/lib/baresip/modules
             module           g711.so
@@ -48,11 +50,17 @@ extension LoopbackClusterSuites {
             module_app       account.so
             module_app       menu.so
             rtp_ports        \(rtpPorts)
+            \(extra)
 
             """
         }
 
-        init(_ executable: String) throws {
+        /// The cluster tests' phone: agent a2001 through the Kamailio front, on G.711.
+        convenience init(_ executable: String) throws {
+            try self.init(executable, account: Self.account(front: Cluster.frontPort))
+        }
+
+        init(_ executable: String, account: String, audioSource: String? = nil, extraConfig: String = "") throws {
             directory = FileManager.default.temporaryDirectory.appendingPathComponent("hotline-baresip-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             // Two slots of 8 ports in the SIPp media range (below the ephemeral range, where an
@@ -61,9 +69,10 @@ extension LoopbackClusterSuites {
             sipPort = allocateSIPpMediaPort()
             log = directory.appendingPathComponent("baresip.log")
             let rtp = allocateSIPpMediaPort()
-            try Self.config(directory: directory.path, sipPort: sipPort, rtpPorts: "\(rtp)-\(rtp + 7)")
+            try Self.config(directory: directory.path, sipPort: sipPort, rtpPorts: "\(rtp)-\(rtp + 7)",
+                            audioSource: audioSource, extra: extraConfig)
                 .write(to: directory.appendingPathComponent("config"), atomically: true, encoding: .utf8)
-            try (Self.account(front: Cluster.frontPort) + "\n")
+            try (account + "\n")
                 .write(to: directory.appendingPathComponent("accounts"), atomically: true, encoding: .utf8)
             try Data().write(to: directory.appendingPathComponent("contacts"))
             try Self.silence(seconds: 60).write(to: directory.appendingPathComponent("silence.wav"))
