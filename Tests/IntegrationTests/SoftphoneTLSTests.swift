@@ -112,6 +112,7 @@ struct SoftphoneTLSTests {
         let log = server.log
         #expect(log.contains("srtp=AES_CM_128_HMAC_SHA1_80"), "the agent leg negotiated SDES SRTP:\n\(log.suffix(3000))")
         #expect(phone.output.contains("SRTP is Enabled"), "baresip ran SRTP")
+        #expect(!log.contains("inline:"), "no SDES key in the server's debug log")
         let metrics = try await server.http("/metrics")
         #expect(prometheusValue(metrics, "hotline_srtp_rejected_packets_total") == 0, "no SRTP packet refused")
         #expect(BridgeAudioTests.counter(metrics, direction: "in") > 100, "SRTP from baresip reached the bridge")
