@@ -1,0 +1,57 @@
+// Fuzz target: the SDP parser, serializer and offer/answer negotiator.
+//
+// Input: an SDP body (decoded as UTF-8 with replacement, as the SIP layer's `bodyText` does).
+// Invariants, besides never trapping:
+// - a description we parsed serializes to text that parses again, and serializing is a fixed
+//   point from there on (we send back what we would read);
+// - the answer we build to any offer is itself SDP that parses back to the same answer
+//   (SDPNegotiatorTests asks the same of its fixtures);
+// - the input taken as the answer to our own offer negotiates or fails with a typed error.
+import Foundation
+import SDP
+
+@inline(never)
+func require(_ condition: Bool, _ message: @autoclosure () -> String) {
+    guard !condition else { return }
+    FileHandle.standardError.write(Data("invariant failed: \(message())\n".utf8))
+    abort()
+}
+
+let negotiators = [SDPNegotiator(), SDPNegotiator(capabilities: .agentLeg)]
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+    let text = String(decoding: UnsafeBufferPointer(start: data, count: size), as: UTF8.self)
+    guard let description = try? SessionDescription.parse(text) else { return 0 }
+
+    let wire = description.serialize()
+    let again: SessionDescription
+    do { again = try SessionDescription.parse(wire) } catch {
+        require(false, "a parsed description's serialization does not parse: \(error)\n\(wire)")
+        return 0
+    }
+    require(again.serialize() == wire, "serialize(parse(serialize(d))) != serialize(d)\n\(wire)\n---\n\(again.serialize())")
+
+    for negotiator in negotiators {
+        // The input as an offer we answer (an incoming INVITE, a re-INVITE).
+        if let (answer, media) = try? negotiator.answer(to: description, localAddress: "192.0.2.1", localPort: 20000,
+                                                         sessionID: 1, sessionVersion: 1) {
+            let answerText = answer.serialize()
+            do {
+                let parsed = try SessionDescription.parse(answerText)
+                require(parsed == answer, "our answer does not parse back to itself:\n\(answerText)")
+            } catch {
+                require(false, "our answer is not valid SDP (\(error)):\n\(answerText)")
+            }
+            require(media.mediaIndex < description.media.count, "negotiated media index \(media.mediaIndex) out of range")
+            _ = media.samplesPerPacket
+            _ = media.isRemoteHold
+        }
+        // The input as the answer to our offer (an agent leg, the load generator).
+        let ours = negotiator.offer(localAddress: "192.0.2.1", localPort: 20000, sessionID: 1, sessionVersion: 1)
+        if let media = try? negotiator.negotiateAnswer(answer: description, toOffer: ours) {
+            _ = media.samplesPerPacket
+        }
+    }
+    return 0
+}
