@@ -150,6 +150,14 @@ add("FuzzSDP", "hold-ipv6-opus.sdp",
     "m=audio 5004 RTP/AVPF 111 101\r\nc=IN IP4 0.0.0.0\r\na=rtpmap:111 opus/48000/2\r\n"
     "a=fmtp:111 useinbandfec=1\r\na=rtpmap:101 telephone-event/48000\r\na=ptime:40\r\na=inactive\r\n"
     "m=audio 0 RTP/SAVP 0\r\nm=video 5006 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\n")
+key = "AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0e"  # 30 bytes, SDPCryptoTests' key
+srtp_head = "v=0\r\no=phone 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+add("FuzzSDP", "srtp-savp.sdp", srtp_head + "m=audio 40000 RTP/SAVP 8 101\r\na=rtpmap:8 PCMA/8000\r\n"
+    "a=rtpmap:101 telephone-event/8000\r\na=crypto:1 AEAD_AES_256_GCM inline:" + key + "\r\n"
+    "a=crypto:2 AES_CM_128_HMAC_SHA1_32 inline:" + key + "\r\na=crypto:3 AES_CM_128_HMAC_SHA1_80 inline:" + key + "|2^31\r\n")
+add("FuzzSDP", "srtp-best-effort-avp.sdp", srtp_head + "m=audio 40000 RTP/AVP 111 0 101\r\na=rtpmap:111 opus/48000/2\r\n"
+    "a=crypto:7 AES_CM_128_HMAC_SHA1_80 inline:" + key + "|2^20|1:4\r\na=crypto:8 AES_CM_128_HMAC_SHA1_80 inline:" + key + "\r\n"
+    "a=rtpmap:101 telephone-event/48000\r\n")
 
 # MARK: RTP
 

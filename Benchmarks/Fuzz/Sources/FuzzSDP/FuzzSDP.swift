@@ -4,8 +4,10 @@
 // Invariants, besides never trapping:
 // - a description we parsed serializes to text that parses again, and serializing is a fixed
 //   point from there on (we send back what we would read);
-// - the answer we build to any offer is itself SDP that parses back to the same answer
-//   (SDPNegotiatorTests asks the same of its fixtures);
+// - the answer we build to any offer, under each media_encryption policy (none, optional,
+//   required: SDES a=crypto lines), is itself SDP that parses back to the same answer
+//   (SDPNegotiatorTests asks the same of its fixtures), and keeps the policy: no SRTP under
+//   none, never plain RTP under required;
 // - the input taken as the answer to our own offer negotiates or fails with a typed error.
 import Foundation
 import SDP
@@ -18,6 +20,8 @@ func require(_ condition: Bool, _ message: @autoclosure () -> String) {
 }
 
 let negotiators = [SDPNegotiator(), SDPNegotiator(capabilities: .agentLeg)]
+/// Our SRTP master key and salt (SDES, 30 bytes).
+let ourKey = [UInt8](repeating: 0xA5, count: SRTPCryptoSuite.keyMaterialLength)
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
@@ -33,24 +37,31 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     require(again.serialize() == wire, "serialize(parse(serialize(d))) != serialize(d)\n\(wire)\n---\n\(again.serialize())")
 
     for negotiator in negotiators {
-        // The input as an offer we answer (an incoming INVITE, a re-INVITE).
-        if let (answer, media) = try? negotiator.answer(to: description, localAddress: "192.0.2.1", localPort: 20000,
-                                                         sessionID: 1, sessionVersion: 1) {
-            let answerText = answer.serialize()
-            do {
-                let parsed = try SessionDescription.parse(answerText)
-                require(parsed == answer, "our answer does not parse back to itself:\n\(answerText)")
-            } catch {
-                require(false, "our answer is not valid SDP (\(error)):\n\(answerText)")
+        for encryption in MediaEncryption.allCases {
+            let key = encryption == .none ? [] : ourKey
+            // The input as an offer we answer (an incoming INVITE, a re-INVITE).
+            if let (answer, media) = try? negotiator.answer(to: description, localAddress: "192.0.2.1", localPort: 20000,
+                                                             sessionID: 1, sessionVersion: 1, encryption: encryption, localKeyMaterial: key) {
+                let answerText = answer.serialize()
+                do {
+                    let parsed = try SessionDescription.parse(answerText)
+                    require(parsed == answer, "our answer does not parse back to itself:\n\(answerText)")
+                } catch {
+                    require(false, "our answer is not valid SDP (\(error)):\n\(answerText)")
+                }
+                require(media.mediaIndex < description.media.count, "negotiated media index \(media.mediaIndex) out of range")
+                // The policy holds: SRTP only when allowed, always when required.
+                require(encryption != .none || media.srtp == nil, "SRTP negotiated under media_encryption none")
+                require(encryption != .required || media.srtp != nil, "plain RTP negotiated under media_encryption required")
+                _ = media.samplesPerPacket
+                _ = media.isRemoteHold
             }
-            require(media.mediaIndex < description.media.count, "negotiated media index \(media.mediaIndex) out of range")
-            _ = media.samplesPerPacket
-            _ = media.isRemoteHold
-        }
-        // The input as the answer to our offer (an agent leg, the load generator).
-        let ours = negotiator.offer(localAddress: "192.0.2.1", localPort: 20000, sessionID: 1, sessionVersion: 1)
-        if let media = try? negotiator.negotiateAnswer(answer: description, toOffer: ours) {
-            _ = media.samplesPerPacket
+            // The input as the answer to our offer (an agent leg, the load generator).
+            let ours = negotiator.offer(localAddress: "192.0.2.1", localPort: 20000, sessionID: 1, sessionVersion: 1,
+                                        encryption: encryption, localKeyMaterial: key)
+            if let media = try? negotiator.negotiateAnswer(answer: description, toOffer: ours) {
+                _ = media.samplesPerPacket
+            }
         }
     }
     return 0

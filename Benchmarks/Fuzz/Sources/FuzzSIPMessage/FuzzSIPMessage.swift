@@ -2,7 +2,8 @@
 //
 // Each input is one datagram. Besides "never traps, never hangs", it checks what must hold
 // for every message the parser accepts: its serialization parses again, and serializing is
-// a fixed point from there on (what we send is what we would read back). Then the same bytes
+// a fixed point from there on (what we send is what we would read back), and a request's
+// `serializedCount` is the size of its serialization. Then the same bytes
 // go through the stream parser in slices, and the pre-parse helpers the endpoint runs on
 // every datagram (Call-ID peek, shard, method test) must stay inside the buffer.
 import Foundation
@@ -38,7 +39,9 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
             if request.method == .info { _ = SIPDTMFInfo.parse(contentType: request.contentType, body: request.body) }
             var annotated = request
             annotated.annotateTopVia(sourceIP: "192.0.2.7", sourcePort: 5062)
-            _ = annotated.serialized
+            // The size the endpoint checks against the MTU before sending (RFC 3261 §18.1.1).
+            require(request.serializedCount == request.serialized.count, "serializedCount \(request.serializedCount) != \(request.serialized.count)")
+            require(annotated.serializedCount == annotated.serialized.count, "serializedCount of the annotated request is off")
             let response = SIPResponse(to: request, status: .ok, toTag: "fz")
             _ = response.serialized
         }
