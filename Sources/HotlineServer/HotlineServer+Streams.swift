@@ -34,7 +34,16 @@ extension HotlineServer {
         let transport = SIPStreamTransport(
             group: group,
             configuration: .init(limits: limits, idleTimeout: .seconds(configuration.streamIdleTimeout.components.seconds)),
-            deliver: { message, source, kind in CallEngine.deliver(message, from: source, over: kind, engines: engines) })
+            deliver: { message, source, kind in CallEngine.deliver(message, from: source, over: kind, engines: engines) },
+            closed: { address, kind in
+                // The registrar lives on the control loop (engine 0).
+                let control = engines[0]
+                control.eventLoop.execute {
+                    let engine = control.engine.value
+                    engine.contactCentre?.registrar.flowClosed(address, transport: kind.viaName)
+                    engine.transport?.flush()
+                }
+            })
         var tcp: SocketAddress?
         var secure: SocketAddress?
         do {

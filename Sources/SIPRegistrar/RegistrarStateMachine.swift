@@ -29,6 +29,9 @@ public struct RegistrarStateMachine: Sendable {
         case optionsFailed(BindingID)
         /// Time has passed: expire bindings and send due keep-alives.
         case tick
+        /// The TCP or TLS connection a phone registered over has closed (RFC 5626 §5.2): its
+        /// bindings are gone, since nothing else reaches a phone behind NAT.
+        case flowClosed(SIPSourceAddress)
     }
 
     public enum Action: Hashable, Sendable {
@@ -56,6 +59,8 @@ public struct RegistrarStateMachine: Sendable {
         case replaced
         /// The user is no longer configured.
         case userRemoved = "user_removed"
+        /// The connection it registered over closed.
+        case flowFailed = "flow_failed"
     }
 
     /// Counters for metrics.
@@ -165,6 +170,8 @@ public struct RegistrarStateMachine: Sendable {
             actions = probeFailed(id, now: now)
         case .tick:
             actions = tick(now: now)
+        case .flowClosed(let flow):
+            actions = flowClosed(flow)
         }
         return actions + timerActions()
     }
@@ -419,6 +426,26 @@ public struct RegistrarStateMachine: Sendable {
             }
             bindingsByUser[user] = list.isEmpty ? nil : list
             if changed { actions += updateReachability(of: user) }
+        }
+        return actions
+    }
+
+    /// Bindings registered directly over the flow (a Path's binding came through a proxy, whose
+    /// connection is not the phone's).
+    private mutating func flowClosed(_ flow: SIPSourceAddress) -> [Action] {
+        guard flow.transport != "UDP" else { return [] }
+        var actions: [Action] = []
+        for user in bindingsByUser.keys.sorted() {
+            guard var list = bindingsByUser[user] else { continue }
+            let before = list.count
+            list.removeAll { binding in
+                guard binding.path.isEmpty, binding.source == flow else { return false }
+                actions.append(.unregistered(binding, reason: .flowFailed))
+                return true
+            }
+            guard list.count != before else { continue }
+            bindingsByUser[user] = list.isEmpty ? nil : list
+            actions += updateReachability(of: user)
         }
         return actions
     }

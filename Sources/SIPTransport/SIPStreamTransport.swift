@@ -44,6 +44,8 @@ public final class SIPStreamTransport: Sendable {
 
     /// A complete message from a connection, on that connection's event loop.
     public typealias Deliver = @Sendable (ByteBuffer, SocketAddress, SIPTransportKind) -> Void
+    /// A connection has closed (its peer's address and transport), on its event loop.
+    public typealias Closed = @Sendable (SocketAddress, SIPTransportKind) -> Void
 
     struct Connection: Sendable {
         let channel: Channel
@@ -61,12 +63,15 @@ public final class SIPStreamTransport: Sendable {
     public let configuration: Configuration
     private let group: EventLoopGroup
     private let deliver: Deliver
+    private let onClosed: Closed
     private let state = NIOLockedValueBox(State())
 
-    public init(group: EventLoopGroup, configuration: Configuration = .init(), deliver: @escaping Deliver) {
+    public init(group: EventLoopGroup, configuration: Configuration = .init(), deliver: @escaping Deliver,
+                closed: @escaping Closed = { _, _ in }) {
         self.group = group
         self.configuration = configuration
         self.deliver = deliver
+        self.onClosed = closed
     }
 
     public var statistics: Statistics { state.withLockedValue { $0.statistics } }
@@ -185,11 +190,15 @@ public final class SIPStreamTransport: Sendable {
         }
     }
 
-    func closed(_ channel: Channel, address: SocketAddress) {
-        state.withLockedValue { state in
-            if state.connections[address]?.channel === channel { state.connections[address] = nil }
+    func closed(_ channel: Channel, address: SocketAddress, kind: SIPTransportKind) {
+        let wasCurrent = state.withLockedValue { state -> Bool in
+            let current = state.connections[address]?.channel === channel
+            if current { state.connections[address] = nil }
             state.statistics.open = state.connections.count
+            return current
         }
+        // A connection replaced by a newer one from the same address is not the flow's end.
+        if wasCurrent { onClosed(address, kind) }
     }
 
     func count(_ update: (inout Statistics) -> Void) {
@@ -239,7 +248,7 @@ final class SIPStreamHandler: ChannelInboundHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         slowCheck?.cancel()
-        if registered, let remote { transport.closed(context.channel, address: remote) }
+        if registered, let remote { transport.closed(context.channel, address: remote, kind: kind) }
         registered = false
         context.fireChannelInactive()
     }
