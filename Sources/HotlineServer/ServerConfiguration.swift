@@ -18,10 +18,11 @@ public struct ServerConfiguration: Sendable {
     public var sipTCP: (host: String, port: Int)?
     public var sipTLS: (host: String, port: Int)?
     public var tls: TLSFiles?
-    /// How long one message may take to arrive on a stream, and how long a connection may
-    /// stay silent, before it is closed.
+    /// How long one message may take to arrive on a stream (and a new connection its first
+    /// message), and how long a connection may stay silent, before it is closed. The silence
+    /// allowed outlasts the longest call: a caller's connection carries nothing while they talk.
     public var streamMessageTimeout: Duration = .seconds(30)
-    public var streamIdleTimeout: Duration = .seconds(300)
+    public var streamIdleTimeout: Duration = .seconds(4 * 3600 + 300)
     /// The address put in Contact, Via and SDP `c=`. Defaults to `sipHost`; must be set
     /// when listening on a wildcard address.
     public var advertisedHost: String?

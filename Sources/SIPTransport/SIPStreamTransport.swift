@@ -14,13 +14,14 @@ import NIOSSL
 public final class SIPStreamTransport: Sendable {
     public struct Configuration: Sendable {
         public var limits: SIPStreamFramer.Limits
-        /// A connection with nothing read for this long is closed (a registered phone keeps
-        /// its flow with CRLF pings or re-REGISTERs well within it).
+        /// A connection with nothing read for this long is closed: long enough for a call's
+        /// whole talk time, when its connection carries nothing (dead peers are also found by
+        /// TCP keep-alives).
         public var idleTimeout: TimeAmount
         /// Connections beyond this are closed as they are accepted.
         public var maxConnections: Int
 
-        public init(limits: SIPStreamFramer.Limits = .init(), idleTimeout: TimeAmount = .seconds(300), maxConnections: Int = 10_000) {
+        public init(limits: SIPStreamFramer.Limits = .init(), idleTimeout: TimeAmount = .hours(4), maxConnections: Int = 10_000) {
             self.limits = limits
             self.idleTimeout = idleTimeout
             self.maxConnections = maxConnections
@@ -222,6 +223,8 @@ final class SIPStreamHandler: ChannelInboundHandler {
     private var framer: SIPStreamFramer
     private var remote: SocketAddress?
     private var slowCheck: Scheduled<Void>?
+    private var firstMessageCheck: Scheduled<Void>?
+    private var delivered = false
     private var registered = false
 
     init(transport: SIPStreamTransport, kind: SIPTransportKind, inbound: Bool) {
@@ -243,11 +246,21 @@ final class SIPStreamHandler: ChannelInboundHandler {
         }
         remote = address
         registered = true
+        // A connection must bring its first message within the per-message limit, even one
+        // that sends nothing at all (the framer's clock starts at the first byte).
+        if inbound {
+            let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+            firstMessageCheck = context.eventLoop.scheduleTask(in: .milliseconds(framer.limits.maxMessageMilliseconds)) {
+                let (handler, context) = bound.value
+                if !handler.delivered { handler.cutOff(context, .tooSlow(limit: handler.framer.limits.maxMessageMilliseconds)) }
+            }
+        }
         context.fireChannelActive()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
         slowCheck?.cancel()
+        firstMessageCheck?.cancel()
         if registered, let remote { transport.closed(context.channel, address: remote, kind: kind) }
         registered = false
         context.fireChannelInactive()
@@ -266,6 +279,7 @@ final class SIPStreamHandler: ChannelInboundHandler {
         for output in outputs {
             switch output {
             case .message(let bytes):
+                delivered = true
                 transport.count { $0.messagesIn += 1 }
                 transport.received(ByteBuffer(bytes: bytes), from: remote, kind: kind)
             case .ping:
