@@ -10,7 +10,9 @@ DB           ?= var/hotline.sqlite
 RUN_PACKAGES  := pkg-config libasound2-dev libopus-dev libsrtp2-dev libsqlite3-dev libjs-codemirror libjs-chart.js graphviz
 # PostgreSQL and Kamailio: the cluster tests run a real shared store and a real SIP front.
 # Chromium and its WebDriver: the console's browser tests (with CJK fonts for its Mandarin pages).
-TEST_PACKAGES := $(RUN_PACKAGES) sip-tester sqlite3 postgresql kamailio kamailio-extra-modules baresip \
+# openssl: the TLS tests make a throwaway CA and certificates; baresip (its srtp, opus and ausine
+# modules) is also the TLS and SRTP home agent.
+TEST_PACKAGES := $(RUN_PACKAGES) sip-tester sqlite3 postgresql kamailio kamailio-extra-modules baresip openssl \
                  chromium chromium-driver fonts-noto-cjk
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
