@@ -199,6 +199,8 @@ let package = Package(
         ]),
         .testTarget(name: "IntegrationTests", dependencies: [
             "Tickets", "TicketsSQLite", "TicketsPostgres", "TicketsTestSupport", "Yams", "Codecs", "SIPAuth",
+            // SRTPBridgeTests: the agent phone's SRTP (Media's SRTPContext) and SDES keys (SDP).
+            "Media", "SDP",
             // StreamTransportTests' TCP and TLS clients.
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
