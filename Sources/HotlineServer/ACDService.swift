@@ -148,6 +148,7 @@ final class ACDService {
         self.securityLog = SecurityLog(logger: logger)
         self.acd = ACDMachine(configuration: setup.configuration, now: ContinuousClock.now)
         registrar.onReport = { [unowned self] report in registrarReported(report) }
+        registrar.requireTLS(for: Self.tlsOnlyUsernames(setup))
     }
 
     /// The shard of the loop that owns an ACD call id (`<shard>-<call number>`).
@@ -321,6 +322,11 @@ final class ACDService {
         }
     }
 
+    /// Agents whose media must be SRTP register only over TLS: the keys travel in the signalling.
+    static func tlsOnlyUsernames(_ setup: ACDSetup) -> Set<String> {
+        Set(setup.agents.agents.filter { $0.mediaEncryption == .required }.map(\.profile.sipUsername))
+    }
+
     /// agents.yaml and queues.yaml re-read (already checked): new rules, profiles and
     /// credentials at once; removed agents are logged out (after their call), their phones'
     /// bindings dropped. A licensed_seats edited in agents.yaml applies now and retires the
@@ -328,6 +334,7 @@ final class ACDService {
     func reconfigure(_ new: ACDSetup) {
         perform(acd.reconfigure(new.configuration, now: ContinuousClock.now))
         registrar.update(credentials: new.credentials, agentsByUsername: new.agentsBySIPUsername)
+        registrar.requireTLS(for: Self.tlsOnlyUsernames(new))
         let seatsEdited = new.agents.licensedSeats != setup.agents.licensedSeats
         setup = new
         if seatsEdited {

@@ -91,6 +91,11 @@ final class AgentRegistrar {
         self.agentsByUsername = agentsByUsername
     }
 
+    /// The SIP usernames that must register over TLS (agents.yaml `media_encryption: required`).
+    func requireTLS(for usernames: Set<String>) {
+        perform(machine.requireTLS(for: usernames, now: Self.wallClock()))
+    }
+
     private func perform(_ actions: [RegistrarStateMachine.Action]) {
         for action in actions {
             switch action {

@@ -61,6 +61,8 @@ public struct RegistrarStateMachine: Sendable {
         case userRemoved = "user_removed"
         /// The connection it registered over closed.
         case flowFailed = "flow_failed"
+        /// The user must now register over TLS, and this binding is not.
+        case tlsRequired = "tls_required"
     }
 
     /// Counters for metrics.
@@ -144,6 +146,31 @@ public struct RegistrarStateMachine: Sendable {
     }
 
     // MARK: - configuration changes
+
+    /// Users who may register only over TLS (agents whose media must be SRTP: their keys travel
+    /// in the signalling). A REGISTER of theirs over anything else gets 403 once authenticated
+    /// (so the refusal tells nothing to a guesser); through a trusted front the phone's own
+    /// transport is the front's to enforce.
+    public private(set) var tlsOnlyUsers: Set<String> = []
+
+    /// Sets ``tlsOnlyUsers``; their bindings that are not TLS go at once.
+    public mutating func requireTLS(for users: Set<String>, now: UnixTime) -> [Action] {
+        tlsOnlyUsers = users
+        var actions: [Action] = []
+        for user in bindingsByUser.keys.sorted() where users.contains(user) {
+            guard var list = bindingsByUser[user] else { continue }
+            let before = list.count
+            list.removeAll { binding in
+                guard binding.path.isEmpty, binding.source.transport != "TLS" else { return false }
+                actions.append(.unregistered(binding, reason: .tlsRequired))
+                return true
+            }
+            guard list.count != before else { continue }
+            bindingsByUser[user] = list.isEmpty ? nil : list
+            actions += updateReachability(of: user)
+        }
+        return actions
+    }
 
     /// New credentials (agents.yaml reloaded). Users no longer present lose their bindings.
     public mutating func updateCredentials(_ credentials: [String: DigestCredentials], now: UnixTime) -> [Action] {
@@ -257,6 +284,9 @@ public struct RegistrarStateMachine: Sendable {
             guard username == aorUser else {
                 return [.security(.addressOfRecordMismatch(username: username, addressOfRecord: aorUser, source: source)),
                         .respond(response(to: request, .forbidden, now: now))]
+            }
+            if tlsOnlyUsers.contains(username), path.isEmpty, source.transport != "TLS" {
+                return [.respond(response(to: request, .forbidden, reason: "Forbidden - SIP/TLS required", now: now))]
             }
             return updateBindings(request, user: username, source: source, path: path, now: now)
         }
