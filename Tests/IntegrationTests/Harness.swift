@@ -203,6 +203,9 @@ final class ServerProcess: @unchecked Sendable {
     private(set) var httpHost = "127.0.0.1"
     /// The SIP socket's address (127.0.0.1 unless --sip named another).
     private(set) var sipHost = "127.0.0.1"
+    /// The SIP/TCP and SIP/TLS listeners' ports, when --sip-tcp / --sip-tls asked for them.
+    private(set) var tcpPort: Int?
+    private(set) var tlsPort: Int?
     private let errorLog: URL
 
     private let ownsDirectory: Bool
@@ -245,7 +248,7 @@ final class ServerProcess: @unchecked Sendable {
         process.terminationHandler = { _ in exited.signal() }
         try process.run()
         let line = try await ServerProcess.readLine(out.fileHandleForReading, timeout: .seconds(30))
-        // "hotline listening sip=127.0.0.1:PORT http=127.0.0.1:PORT"
+        // "hotline listening sip=127.0.0.1:PORT http=127.0.0.1:PORT[ tcp=127.0.0.1:PORT][ tls=127.0.0.1:PORT]"
         guard let sip = line.firstMatch(of: /sip=[0-9.]+:(\d+)/), let http = line.firstMatch(of: /http=[0-9.]+:(\d+)/) else {
             process.terminate()
             throw HarnessError.notReady(line + "\n" + log)
@@ -254,9 +257,15 @@ final class ServerProcess: @unchecked Sendable {
         httpPort = Int(http.1)!
         if let host = line.firstMatch(of: /http=([0-9.]+):/) { httpHost = String(host.1) }
         if let host = line.firstMatch(of: /sip=([0-9.]+):/) { sipHost = String(host.1) }
+        if let tcp = line.firstMatch(of: /\stcp=[0-9.]+:(\d+)/) { tcpPort = Int(tcp.1) }
+        if let tls = line.firstMatch(of: /\stls=[0-9.]+:(\d+)/) { tlsPort = Int(tls.1) }
     }
 
-    enum HarnessError: Error { case notReady(String) }
+    enum HarnessError: Error { case notReady(String), noTCPListener }
+
+    /// How SIPp reaches the server: UDP, or TCP to the --sip-tcp listener, all calls on one
+    /// connection (`-t t1`) or each call on its own (`-t tn`). (Debian's SIPp has no TLS.)
+    enum SIPpTransport { case udp, tcp, tcpPerCall }
 
     var log: String { (try? String(contentsOf: errorLog, encoding: .utf8)) ?? "" }
 
@@ -326,13 +335,24 @@ final class ServerProcess: @unchecked Sendable {
 
     /// Runs one SIPp scenario against this server.
     func sipp(_ scenario: String, service: String = "12345", calls: Int = 1, rate: Int = 1,
-              extra: [String] = [], timeout: Duration = .seconds(90)) async throws -> CommandResult {
+              transport: SIPpTransport = .udp, extra: [String] = [], timeout: Duration = .seconds(90)) async throws -> CommandResult {
         let sipp = try SIPp.require()
+        let target: String
+        var extra = extra
+        switch transport {
+        case .udp:
+            target = "\(sipHost):\(sipPort)"
+        case .tcp, .tcpPerCall:
+            guard let tcpPort else { throw HarnessError.noTCPListener }
+            target = "\(sipHost):\(tcpPort)"
+            // tn: SIPp refuses to start while its socket limit (50 000) exceeds `ulimit -n`.
+            extra = (transport == .tcp ? ["-t", "t1"] : ["-t", "tn", "-max_socket", "1000"]) + extra
+        }
         let mediaPort = allocateSIPpMediaPort()
         let logs = directory.appendingPathComponent("sipp-\((scenario as NSString).lastPathComponent)-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: logs, withIntermediateDirectories: true)
         var result = try await run(sipp, [
-            "\(sipHost):\(sipPort)", "-sf", Repo.scenario(scenario), "-s", service, "-i", "127.0.0.1",
+            target, "-sf", Repo.scenario(scenario), "-s", service, "-i", "127.0.0.1",
             "-mi", "127.0.0.1", "-mp", String(mediaPort), "-m", String(calls), "-r", String(rate), "-l", "500",
             "-recv_timeout", "60000", "-timeout_error", "-max_retrans", "3", "-nostdin",
             "-trace_err", "-error_file", logs.appendingPathComponent("errors.log").path,
