@@ -120,7 +120,10 @@ public final class SIPStreamTransport: Sendable {
     public func send(_ buffer: ByteBuffer, to address: SocketAddress, over kind: SIPTransportKind) -> Bool {
         enum Step { case write(Channel), connect, queued, none }
         let step: Step = state.withLockedValue { state in
-            if let connection = state.connections[address] { return .write(connection.channel) }
+            if let connection = state.connections[address] {
+                if connection.channel.isActive { return .write(connection.channel) }
+                state.connections[address] = nil // closed without its handler's notice (never active)
+            }
             guard kind == .tcp else { return .none }
             if state.connecting[address] != nil {
                 state.connecting[address]!.append(buffer)
@@ -155,7 +158,15 @@ public final class SIPStreamTransport: Sendable {
             .connect(to: address)
             .whenComplete { [self] result in
                 let queued = state.withLockedValue { state -> [ByteBuffer] in
-                    if case .failure = result { state.statistics.connectFailures += 1 }
+                    switch result {
+                    case .failure:
+                        state.statistics.connectFailures += 1
+                    case .success(let channel):
+                        // NIO completes the connect before channelActive records the connection:
+                        // record it here too, or a send from another loop in between would find
+                        // neither entry and open a second connection.
+                        if state.connections[address] == nil { state.connections[address] = Connection(channel: channel, kind: .tcp) }
+                    }
                     return state.connecting.removeValue(forKey: address) ?? []
                 }
                 // The connection registered itself when it became active; a failure leaves the
