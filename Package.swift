@@ -153,8 +153,14 @@ let package = Package(
         ]),
         .testTarget(name: "SIPCoreTests", dependencies: ["SIPCore"], resources: [.copy("Fixtures")]),
         .testTarget(name: "SDPTests", dependencies: ["SDP"]),
+        // A TCP/TLS client end for the stream transport's tests (SIPTransportTests, IntegrationTests).
+        .target(name: "StreamTestSupport", dependencies: [
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+        ], path: "Tests/StreamTestSupport"),
         .testTarget(name: "SIPTransportTests", dependencies: [
-            "SIPTransport", "SIPCore",
+            "SIPTransport", "SIPCore", "StreamTestSupport",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),
@@ -198,7 +204,7 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),
         .testTarget(name: "IntegrationTests", dependencies: [
-            "Tickets", "TicketsSQLite", "TicketsPostgres", "TicketsTestSupport", "Yams", "Codecs", "SIPAuth",
+            "Tickets", "TicketsSQLite", "TicketsPostgres", "TicketsTestSupport", "StreamTestSupport", "Yams", "Codecs", "SIPAuth",
             // SRTPBridgeTests: the agent phone's SRTP (Media's SRTPContext) and SDES keys (SDP).
             "Media", "SDP",
             // StreamTransportTests' TCP and TLS clients.

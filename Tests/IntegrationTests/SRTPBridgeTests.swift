@@ -5,6 +5,7 @@ import NIOCore
 import NIOSSL
 import SDP
 import SIPAuth
+import StreamTestSupport
 import Testing
 import Tickets
 #if canImport(Glibc)

@@ -3,6 +3,7 @@ import NIOPosix
 import SIPCore
 import SIPTransport
 import Synchronization
+import StreamTestSupport
 import Testing
 
 /// Events in order (what the transport delivered, the connections it reported closed), with
