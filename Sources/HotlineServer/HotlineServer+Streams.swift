@@ -46,16 +46,19 @@ extension HotlineServer {
             })
         var tcp: SocketAddress?
         var secure: SocketAddress?
+        var binding = ""
         do {
             if let address = configuration.sipTCP {
+                binding = "SIP/TCP \(address.host):\(address.port)"
                 tcp = try await transport.listen(host: address.host, port: address.port, kind: .tcp)
             }
             if let address = configuration.sipTLS, let tls {
+                binding = "SIP/TLS \(address.host):\(address.port)"
                 secure = try await transport.listen(host: address.host, port: address.port, kind: .tls, tls: tls)
             }
         } catch {
             await transport.close()
-            throw StartError.bind("SIP/\(tcp == nil ? "TCP" : "TLS")", error)
+            throw StartError.bind(binding, error)
         }
         let (tcpPort, tlsPort) = (tcp?.port, secure?.port)
         for peer in engines {

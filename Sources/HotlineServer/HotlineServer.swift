@@ -199,6 +199,7 @@ public final class HotlineServer: Sendable {
         var streams: StreamListeners?
         let callCount = SharedCallCount()
         do {
+            try UDPTransport.checkPortFree(host: configuration.sipHost, port: configuration.sipPort)
             for (index, loop) in group.makeIterator().enumerated() {
                 let port = sipAddress?.port ?? configuration.sipPort
                 let (engine, address) = try await loop.flatSubmit {

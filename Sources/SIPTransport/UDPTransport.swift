@@ -44,6 +44,30 @@ public final class UDPTransport {
             .bind(host: host, port: port)
     }
 
+    public struct PortInUse: Error, CustomStringConvertible {
+        public var host: String
+        public var port: Int
+        public var description: String { "UDP \(host):\(port) is already in use (another server on this port?)" }
+    }
+
+    /// Fails if another socket holds `host:port`. Our own sockets share the port with
+    /// SO_REUSEPORT (and SO_REUSEADDR), which would as gladly let a second server join it
+    /// and split the traffic; a plain socket, bound and closed at once, tells.
+    public static func checkPortFree(host: String, port: Int) throws {
+        guard port != 0 else { return }
+        let address = try SocketAddress(ipAddress: host, port: port)
+        #if canImport(Glibc)
+        let type = CInt(SOCK_DGRAM.rawValue) | CInt(SOCK_CLOEXEC.rawValue)
+        #else
+        let type = SOCK_DGRAM
+        #endif
+        let fd = socket(address.protocol.rawValue, type, 0)
+        guard fd >= 0 else { return } // no socket to test with: the real bind will say
+        defer { _ = Glibc.close(fd) }
+        let result = address.withSockAddr { pointer, length in Glibc.bind(fd, pointer, socklen_t(length)) }
+        if result != 0, errno == EADDRINUSE { throw PortInUse(host: host, port: port) }
+    }
+
     /// Queues a datagram; it leaves at the next `flush()`.
     public func send(_ buffer: ByteBuffer, to address: SocketAddress) {
         channel.write(AddressedEnvelope(remoteAddress: address, data: buffer), promise: nil)
