@@ -52,9 +52,12 @@ for target in "${targets[@]}"; do
   log=$var/logs/$target-$(date +%Y%m%d-%H%M%S).log
   before=$(ls "$artifacts" | wc -l)
   echo "$target: ${seconds} s, log $log"
+  started=$(date +%s)
   # libFuzzer stops at the first crash; `timeout` bounds a run that would not end by itself.
+  # SWIFT_BACKTRACE=enable=no: Swift's own crash backtracer, run under ASan, reads memory ASan
+  # reports as a second error; libFuzzer's stack trace is enough.
   # shellcheck disable=SC2086
-  timeout --signal=INT --kill-after=60 $((seconds + 300)) \
+  SWIFT_BACKTRACE=enable=no timeout --signal=INT --kill-after=60 $((seconds + 300)) \
     "$bin/$target" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
       -artifact_prefix="$artifacts/" ${FUZZ_ARGS:-} "$corpus" "$fuzz/Corpus/$target" >"$log" 2>&1
   status=$?
@@ -63,11 +66,12 @@ for target in "${targets[@]}"; do
 
   execs=$(sed -nE 's/^stat::number_of_executed_units: *([0-9]+).*/\1/p' "$log")
   rate=$(sed -nE 's/^stat::average_exec_per_sec: *([0-9]+).*/\1/p' "$log")
-  last=$(grep -E '^#[0-9]+.*cov: ' "$log" | tail -1)
+  last=$(grep -aE '^#[0-9]+.*cov: ' "$log" | tail -1)
   cov=$(sed -nE 's/.* cov: ([0-9]+).*/\1/p' <<<"$last")
   ft=$(sed -nE 's/.* ft: ([0-9]+).*/\1/p' <<<"$last")
   corp=$(sed -nE 's/.* corp: ([0-9]+\/[0-9]+[a-zA-Z]*).*/\1/p' <<<"$last")
   elapsed=$(sed -nE 's/^Done [0-9]+ runs in ([0-9]+) second.*/\1/p' "$log")
+  elapsed=${elapsed:-$(( $(date +%s) - started ))} # a crash ends the run before libFuzzer's "Done"
   line=$(printf "%-17s %5s s  %11s execs  %7s exec/s  cov %5s  ft %6s  corpus %-12s  crashes %s  (exit %s)" \
     "$target" "${elapsed:-?}" "${execs:-?}" "${rate:-?}" "${cov:-?}" "${ft:-?}" "${corp:-?}" "$found" "$status")
   echo "$line"
@@ -75,7 +79,7 @@ for target in "${targets[@]}"; do
   if [ "$found" -gt 0 ] || [ "$status" -ne 0 ]; then
     failed=1
     ls -t "$artifacts" | head -"$((found > 0 ? found : 1))" | sed "s|^|  artifact: $artifacts/|"
-    grep -E '^(==[0-9]+==ERROR|invariant failed|Fatal error|SUMMARY|.*Fatal error)' "$log" | head -5 | sed 's/^/  /'
+    grep -aE '^(==[0-9]+==ERROR|invariant failed|Fatal error|SUMMARY|.*Fatal error)' "$log" | head -5 | sed 's/^/  /'
   fi
 done
 

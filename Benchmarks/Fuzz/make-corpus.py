@@ -15,11 +15,12 @@ Sources:
   as a phone sends a key press, CSRC/extension/padding;
 - FuzzDialplan: the shipped dialplans, the integration tests' and the checker's fixtures,
   included files appended after `#--- <name>` lines.
+Files named regression-* are inputs that crashed a target, kept after the fix (each also has
+a unit test); this script leaves them alone.
 """
 import glob
 import os
 import re
-import shutil
 import struct
 
 FUZZ = os.path.dirname(os.path.abspath(__file__))
@@ -235,8 +236,11 @@ for path in sorted(glob.glob(os.path.join(ROOT, "Tests/DialplanTests/Fixtures/ch
 
 for target, files in corpora.items():
     directory = os.path.join(OUT, target)
-    shutil.rmtree(directory, ignore_errors=True)
-    os.makedirs(directory)
+    os.makedirs(directory, exist_ok=True)
+    # regression-* files are inputs a run found and a fix answered: kept, never regenerated.
+    for old in os.listdir(directory):
+        if not old.startswith("regression-"):
+            os.remove(os.path.join(directory, old))
     for name, data in files.items():
         with open(os.path.join(directory, name), "wb") as f:
             f.write(data)

@@ -125,7 +125,11 @@ extension SessionDescription {
         }
 
         static func fields(_ value: String) -> [Substring] {
-            value.split(whereSeparator: { $0 == " " || $0 == "\t" })
+            // Split on Unicode scalars, not Characters: SDP separates fields with a byte (SP,
+            // RFC 4566 §9), but a space followed by a combining mark is one Character, so the
+            // fields " \u{0736}x" did not separate and an answer echoing an offer's odd formats
+            // did not parse back to itself (found by Benchmarks/Fuzz FuzzSDP).
+            value.unicodeScalars.split(whereSeparator: { $0 == " " || $0 == "\t" }).map { Substring($0) }
         }
 
         static func parseOrigin(_ value: String, line: Int) throws(SDPParseError) -> SDPOrigin {

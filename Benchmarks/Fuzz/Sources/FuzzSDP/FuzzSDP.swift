@@ -2,8 +2,8 @@
 //
 // Input: an SDP body (decoded as UTF-8 with replacement, as the SIP layer's `bodyText` does).
 // Invariants, besides never trapping:
-// - a description we parsed serializes to text that parses again, and serializing is a fixed
-//   point from there on (we send back what we would read);
+// - a description we parsed serializes to text that parses back to the same description
+//   (we send back what we would read);
 // - the answer we build to any offer, under each media_encryption policy (none, optional,
 //   required: SDES a=crypto lines), is itself SDP that parses back to the same answer
 //   (SDPNegotiatorTests asks the same of its fixtures), and keeps the policy: no SRTP under
@@ -23,6 +23,15 @@ let negotiators = [SDPNegotiator(), SDPNegotiator(capabilities: .agentLeg)]
 /// Our SRTP master key and salt (SDES, 30 bytes).
 let ourKey = [UInt8](repeating: 0xA5, count: SRTPCryptoSuite.keyMaterialLength)
 
+/// The fields two descriptions differ in, for the report of a failed round trip.
+func differences(_ a: SessionDescription, _ b: SessionDescription) -> String {
+    var left = "", right = ""
+    dump(a, to: &left); dump(b, to: &right)
+    let l = left.split(separator: "\n"), r = right.split(separator: "\n")
+    return zip(l, r).filter { $0 != $1 }.prefix(8).map { "built:  \($0)\nparsed: \($1)" }.joined(separator: "\n")
+        + (l.count != r.count ? "\n(\(l.count) dump lines built, \(r.count) parsed)" : "")
+}
+
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let text = String(decoding: UnsafeBufferPointer(start: data, count: size), as: UTF8.self)
@@ -35,6 +44,7 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         return 0
     }
     require(again.serialize() == wire, "serialize(parse(serialize(d))) != serialize(d)\n\(wire)\n---\n\(again.serialize())")
+    require(again == description, "parse(serialize(d)) != d\n\(wire)\n" + differences(description, again))
 
     for negotiator in negotiators {
         for encryption in MediaEncryption.allCases {
@@ -45,7 +55,7 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
                 let answerText = answer.serialize()
                 do {
                     let parsed = try SessionDescription.parse(answerText)
-                    require(parsed == answer, "our answer does not parse back to itself:\n\(answerText)")
+                    require(parsed == answer, "our answer does not parse back to itself:\n\(answerText)\n" + differences(answer, parsed))
                 } catch {
                     require(false, "our answer is not valid SDP (\(error)):\n\(answerText)")
                 }
