@@ -22,6 +22,9 @@ import Glibc
 /// SRTP-protected 1,300 Hz reaches the caller as plain PCMA. Forged, plain and replayed packets
 /// are refused and counted. Then the refusals: a `required` agent on UDP is never sent an
 /// INVITE, and a feature code without an SRTP offer over TLS gets 488 and is not carried out.
+// Serialized with the cluster suites: its audio is paced in real time, and the cluster tests
+// count on the cores (run beside them, both flaked in the fresh-clone runs).
+extension LoopbackClusterSuites {
 @Suite(.serialized)
 struct SRTPBridgeTests {
     enum AgentCodec: String, CustomStringConvertible, CaseIterable {
@@ -489,6 +492,7 @@ struct SRTPBridgeTests {
         if let crypto { text += "a=crypto:\(crypto.attributeValue)\r\n" }
         return text
     }
+}
 }
 
 // MARK: - the agent's phone on SIP/TLS

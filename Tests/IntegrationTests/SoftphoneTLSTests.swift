@@ -12,6 +12,8 @@ import Glibc
 /// queued caller on plain UDP G.711. The caller hears baresip's 1,300 Hz (its microphone is
 /// baresip's sine source), and baresip decodes the caller's 700 Hz (its `sndfile` dump): SRTP
 /// on the agent leg, Opus there, G.711 on the caller's. docs/softphones.md has the same setup.
+extension LoopbackClusterSuites {
+// Serialized with the cluster suites: baresip encodes Opus in real time beside the server.
 @Suite(.serialized)
 struct SoftphoneTLSTests {
     typealias Baresip = LoopbackClusterSuites.ClusterSoftphoneTests.Baresip
@@ -63,7 +65,7 @@ struct SoftphoneTLSTests {
     private func exercise(server: ServerProcess, phone: Baresip) async throws {
         // 1. Registered over TLS (the binding's source says so), then logged in.
         var seen = ""
-        let registered = try await LoopbackClusterSuites.ClusterACDTests.eventually(.seconds(20)) {
+        let registered = try await ClusterACDTests.eventually(.seconds(20)) {
             try #require(phone.isRunning, "baresip exited:\n\(phone.output.suffix(3000))")
             let agent = try await ContactCentreTests.agents(server)["a2001"]
             seen = "\(agent ?? [:])"
@@ -127,7 +129,7 @@ struct SoftphoneTLSTests {
         // 5. The caller hangs up; baresip's dump of what it decoded holds the caller's 700 Hz.
         callerSIP.send(inDialog("BYE", cseq: 2, branch: "z9hG4bKtlsphone3"), to: server.sipPort)
         #expect(callerSIP.receive(startingWith: "SIP/2.0 200", timeout: .seconds(5))?.sipHeader("CSeq") == "2 BYE")
-        let ended = try await LoopbackClusterSuites.ClusterACDTests.eventually(.seconds(10)) { phone.output.contains("terminated") }
+        let ended = try await ClusterACDTests.eventually(.seconds(10)) { phone.output.contains("terminated") }
         #expect(ended, "baresip saw the call end")
         let decoded = try #require(try Self.decodedDump(phone.directory), "baresip's decoded-audio dump")
         let rate = Double(decoded.rate)
@@ -160,4 +162,5 @@ struct SoftphoneTLSTests {
         }
         return nil
     }
+}
 }
