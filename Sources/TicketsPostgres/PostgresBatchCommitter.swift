@@ -71,9 +71,14 @@ final class PostgresBatchCommitter: TicketBatchCommitter, @unchecked Sendable {
     private var session: PostgresSession?
     private var batches = 0
 
+    /// A commit unanswered this long means the connection is dead (a healthy one answers in
+    /// milliseconds): it is closed and the writer reconnects, its writes kept in the queue.
+    static let roundTripLimit: TimeAmount = .seconds(10)
+
     init(url: PostgresURL, node: String, session: PostgresSession, state: PostgresWriterState, backoff: Backoff) {
         self.url = url
         self.node = node
+        session.roundTripLimit = Self.roundTripLimit
         self.session = session
         self.state = state
         self.backoff = backoff
@@ -152,6 +157,7 @@ final class PostgresBatchCommitter: TicketBatchCommitter, @unchecked Sendable {
         if let session, !session.isClosed { return session }
         do {
             let session = try PostgresSession.connect(url)
+            session.roundTripLimit = Self.roundTripLimit
             self.session = session
             state.markUp(reconnected: true)
             return session

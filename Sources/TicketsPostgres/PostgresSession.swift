@@ -29,9 +29,24 @@ final class PostgresSession: @unchecked Sendable {
     /// is the server's, the client only frames bytes).
     static let eventLoops: MultiThreadedEventLoopGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
 
+    /// A round trip still unanswered after this closes the connection, which fails it: a
+    /// connection whose server went away without a word it saw (seen in CI: a writer blocked
+    /// for good across PostgreSQL's fast shutdown) must not hold its owner forever. nil: no
+    /// limit (long reports).
+    var roundTripLimit: TimeAmount?
+
     private init(connection: PostgresConnection, logger: Logger) {
         self.connection = connection
         self.logger = logger
+    }
+
+    /// `future`'s value, the connection closed if it takes longer than ``roundTripLimit``.
+    private func wait<T: Sendable>(_ future: EventLoopFuture<T>) throws -> T {
+        guard let limit = roundTripLimit else { return try future.wait() }
+        let connection = self.connection
+        let watchdog = future.eventLoop.scheduleTask(in: limit) { connection.close().whenComplete { _ in } }
+        defer { watchdog.cancel() }
+        return try future.wait()
     }
 
     /// Connects, or throws ``TicketStoreError/cannotOpen(path:reason:)`` naming the server.
@@ -67,7 +82,7 @@ final class PostgresSession: @unchecked Sendable {
     @discardableResult
     func query(_ sql: String, _ values: [PostgresValue] = []) throws -> [PostgresRow] {
         let binds = Self.bindings(values)
-        let result = try connection.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger).wait()
+        let result = try wait(connection.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger))
         return result.rows
     }
 
@@ -75,7 +90,7 @@ final class PostgresSession: @unchecked Sendable {
     @discardableResult
     func execute(_ sql: String, _ values: [PostgresValue] = []) throws -> Int {
         let binds = Self.bindings(values)
-        let result = try connection.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger).wait()
+        let result = try wait(connection.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger))
         return result.metadata.rows ?? 0
     }
 
@@ -99,7 +114,7 @@ final class PostgresSession: @unchecked Sendable {
     /// one statement per message): migrations, BEGIN/COMMIT, savepoints.
     func script(_ sql: String) throws {
         for statement in Self.statements(sql) {
-            _ = try connection.query(PostgresQuery(unsafeSQL: statement), logger: logger).wait()
+            _ = try wait(connection.query(PostgresQuery(unsafeSQL: statement), logger: logger))
         }
     }
 

@@ -38,6 +38,8 @@ final class PostgresSessionSlot: Sendable {
                 guard !state.closed else { throw TicketStoreError.closed }
                 if state.session == nil || state.session!.isClosed {
                     let session = try PostgresSession.connect(url, timeout: timeout)
+                    // Short statements (numbers, seats, lockouts, events); reads may run long.
+                    if drop == .afterAnyError { session.roundTripLimit = .seconds(10) }
                     if let setup {
                         do { try session.script(setup) } catch {
                             session.close()
