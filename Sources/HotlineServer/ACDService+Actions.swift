@@ -111,7 +111,7 @@ extension ACDService {
         let profile = definition.profile
         return AgentTarget(agent: agent, name: profile.name, sipUsername: profile.sipUsername, contact: binding.contact,
                            destination: destination, route: binding.path, seat: profile.seat,
-                           mediaEncryption: definition.mediaEncryption, transport: binding.nextHop.transport)
+                           mediaEncryption: definition.mediaEncryption)
     }
 
     /// Runs `body` on the loop that owns the call, with its engine and call number.

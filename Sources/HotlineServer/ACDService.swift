@@ -57,10 +57,8 @@ struct AgentTarget: Sendable {
     /// Route headers (the binding's Path, RFC 3327).
     var route: [SIPURI] = []
     var seat: SeatKind
-    /// SRTP for the leg (agents.yaml `media_encryption`), and the transport the phone is
-    /// reached on: SDES keys are offered only over TLS.
+    /// SRTP for the leg (agents.yaml `media_encryption`); SDES keys are offered only over TLS.
     var mediaEncryption: MediaEncryption = .none
-    var transport: String = "UDP"
 }
 
 /// What an agent's feature code or admin request came to.

@@ -72,13 +72,13 @@ final class AgentRegistrar {
         }
     }
 
-    /// A lockout the cluster counted: refused here too from now on.
     /// A phone's TCP or TLS connection closed: the bindings made over it go.
     func flowClosed(_ address: SocketAddress, transport: String) {
         let flow = SIPSourceAddress(host: address.ipAddress ?? "?", port: address.port ?? 0, transport: transport)
         perform(machine.event(.flowClosed(flow), now: Self.wallClock()))
     }
 
+    /// A lockout the cluster counted: refused here too from now on.
     func installLockout(_ subject: LockoutSubject, until: UnixTime) {
         guard machine.lockout(of: subject, now: Self.wallClock()) == nil else { return }
         machine.installLockout(subject, until: until, now: Self.wallClock())

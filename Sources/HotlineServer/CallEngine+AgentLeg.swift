@@ -88,11 +88,7 @@ extension CallEngine {
             return agentLegFailed(leg, status: 488)
         }
         let encryption = overTLS ? leg.target.mediaEncryption : .none
-        var key: [UInt8] = []
-        if encryption != .none {
-            var generator = SystemRandomNumberGenerator()
-            key = SDPCrypto.randomKeyMaterial(using: &generator)
-        }
+        let key = Self.srtpKeyMaterial(for: encryption)
         let sdp = Self.agentNegotiator.offer(localAddress: configuration.contactHost, localPort: UInt16(rtp.localPort),
                                              sessionID: agentSessionID(leg), sessionVersion: 1,
                                              encryption: encryption, localKeyMaterial: key)

@@ -63,11 +63,7 @@ extension CallEngine {
                           extra: [(.warning, "305 hotline \"SRTP required: call over SIP/TLS\"")])
         }
         let encryption: MediaEncryption = overTLS ? (policy ?? .optional) : .none
-        var srtpKey: [UInt8] = []
-        if encryption != .none {
-            var generator = SystemRandomNumberGenerator()
-            srtpKey = SDPCrypto.randomKeyMaterial(using: &generator)
-        }
+        let srtpKey = Self.srtpKeyMaterial(for: encryption)
         var offer: SessionDescription?
         var negotiated: NegotiatedMedia?
         if !request.body.isEmpty {

@@ -80,6 +80,7 @@ struct EngineSnapshot: Sendable {
         s.engine.infoDigits += b.engine.infoDigits
         s.engine.strayACKs += b.engine.strayACKs
         s.engine.ticketErrors += b.engine.ticketErrors
+        s.engine.unsentOnStreams += b.engine.unsentOnStreams
         s.engine.agentInvites += b.engine.agentInvites
         s.engine.agentAnswers += b.engine.agentAnswers
         s.engine.agentRTPReceived += b.engine.agentRTPReceived
@@ -173,6 +174,8 @@ struct EngineSnapshot: Sendable {
         p.add("hotline_repeat_calls_linked_total", .counter, help: "Calls linked to an open work order of the same matter.", value: tickets.repeatCallsLinked)
         p.add("hotline_work_order_intake_failures_total", .counter, help: "Calls kept without their work order.", value: tickets.intakeFailures)
         p.add("hotline_ticket_errors_total", .counter, help: "Ticket writes the call path saw fail.", value: metrics.ticketErrors)
+        p.add("hotline_sip_unsent_total", .counter, help: "SIP messages for a TLS peer whose connection is gone (we open no TLS connections).",
+              value: metrics.unsentOnStreams)
         p.add("hotline_agent_legs_total", .counter, help: "INVITEs to agents' phones, and those answered.", labels: [("outcome", "invited")],
               value: metrics.agentInvites)
         p.add("hotline_agent_legs_total", .counter, help: "INVITEs to agents' phones, and those answered.", labels: [("outcome", "answered")],

@@ -280,6 +280,22 @@ final class CallEngine {
 
     /// A new Call-ID for a request we originate, chosen so that it hashes to this loop: the
     /// responses (and the agent's BYE) come back here, whichever socket they reach.
+    /// The engine a message belongs to: the one its Call-ID hashes to; REGISTERs go to the
+    /// registrar, on the control loop (engine 0), whatever their Call-ID.
+    static func owner(of message: ByteBuffer, among shards: Int, registrarOnControlLoop: Bool) -> Int {
+        message.withUnsafeReadableBytes { bytes in
+            registrarOnControlLoop && SIPMessageParser.startsWithMethod("REGISTER", in: bytes)
+                ? 0 : SIPMessageParser.shard(of: bytes, among: shards)
+        }
+    }
+
+    /// A fresh SDES key when `encryption` allows SRTP, else none.
+    static func srtpKeyMaterial(for encryption: MediaEncryption) -> [UInt8] {
+        guard encryption != .none else { return [] }
+        var generator = SystemRandomNumberGenerator()
+        return SDPCrypto.randomKeyMaterial(using: &generator)
+    }
+
     func makeCallID() -> String {
         while true {
             callIDCounter &+= 1
@@ -300,11 +316,7 @@ extension CallEngine: DatagramReceiver {
             readAt = CallEngine.monotonicNow()
             readBatchStartedAt = readAt
         }
-        let owner = shardCount > 1 ? datagram.withUnsafeReadableBytes { bytes in
-            // REGISTERs belong to the registrar, on the control loop, whatever their Call-ID.
-            acdLink != nil && SIPMessageParser.startsWithMethod("REGISTER", in: bytes)
-                ? 0 : SIPMessageParser.shard(of: bytes, among: shardCount)
-        } : shardIndex
+        let owner = shardCount > 1 ? Self.owner(of: datagram, among: shardCount, registrarOnControlLoop: acdLink != nil) : shardIndex
         guard owner != shardIndex, owner < peers.count else {
             currentReadAt = readAt
             endpoint.receive(datagram, from: source)

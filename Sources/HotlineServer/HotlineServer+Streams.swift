@@ -28,7 +28,7 @@ extension HotlineServer {
 
     /// Binds the TCP and TLS listeners configured, and hands them to every engine.
     static func startStreams(_ configuration: ServerConfiguration, tls: NIOSSLContext?, group: EventLoopGroup,
-                             engines: [CallEnginePeer], logger: Logger) async throws -> StreamListeners? {
+                             engines: [CallEnginePeer]) async throws -> StreamListeners? {
         guard configuration.sipTCP != nil || configuration.sipTLS != nil else { return nil }
         let limits = SIPStreamFramer.Limits(maxMessageMilliseconds: Int64(configuration.streamMessageTimeout.components.seconds * 1000))
         let transport = SIPStreamTransport(
@@ -79,10 +79,9 @@ extension CallEngine {
 
     /// A message from a connection, on that connection's loop: to the engine that owns it.
     static func deliver(_ message: ByteBuffer, from source: SocketAddress, over kind: SIPTransportKind, engines: [CallEnginePeer]) {
-        let owner = engines.count > 1 ? message.withUnsafeReadableBytes { bytes in
-            // REGISTERs belong to the registrar, on the control loop (as over UDP).
-            SIPMessageParser.startsWithMethod("REGISTER", in: bytes) ? 0 : SIPMessageParser.shard(of: bytes, among: engines.count)
-        } : 0
+        // Without a contact centre a REGISTER only gets 405, on any loop: sending it to the
+        // control loop as over UDP costs nothing.
+        let owner = engines.count > 1 ? Self.owner(of: message, among: engines.count, registrarOnControlLoop: true) : 0
         let peer = engines[owner]
         if peer.eventLoop.inEventLoop {
             peer.engine.value.receive(message, from: source, over: kind)

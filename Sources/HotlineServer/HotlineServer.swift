@@ -216,7 +216,7 @@ public final class HotlineServer: Sendable {
             for peer in engines {
                 try await peer.eventLoop.submit { peer.engine.value.peers = peers }.get()
             }
-            streams = try await startStreams(configuration, tls: tls, group: group, engines: engines, logger: logger)
+            streams = try await startStreams(configuration, tls: tls, group: group, engines: engines)
             if let centre {
                 acdLink = try await attachContactCentre(centre, engines: engines, dialplan: dialplan, configuration: configuration,
                                                         logger: logger)

@@ -309,9 +309,14 @@ public final class SIPEndpoint {
     public static func responseDestination(for response: SIPResponse, source: SocketAddress) -> SocketAddress {
         guard let via = response.topVia else { return source }
         if via.rport != nil { return source }
+        return sentByAddress(of: via, source: source, defaultPort: 5060)
+    }
+
+    /// `received` (or the source IP) and the sent-by port: where §18.2.2 sends a response
+    /// when the source port is not to be used.
+    private static func sentByAddress(of via: SIPVia, source: SocketAddress, defaultPort: Int) -> SocketAddress {
         let host = via.received ?? source.ipAddress ?? via.host
-        let port = via.port ?? 5060
-        return (try? SocketAddress(ipAddress: host, port: port)) ?? source
+        return (try? SocketAddress(ipAddress: host, port: via.port ?? defaultPort)) ?? source
     }
 
     /// §18.2.2 for a stream: the connection the request came on while it is open; after it
@@ -320,8 +325,7 @@ public final class SIPEndpoint {
         guard kind.isStream else { return SIPEndpoint.responseDestination(for: response, source: source) }
         if connectionKind(source) != nil { return source }
         guard let via = response.topVia else { return source }
-        let host = via.received ?? source.ipAddress ?? via.host
-        return (try? SocketAddress(ipAddress: host, port: via.port ?? kind.defaultPort)) ?? source
+        return SIPEndpoint.sentByAddress(of: via, source: source, defaultPort: kind.defaultPort)
     }
 
     // MARK: timers
