@@ -255,6 +255,12 @@ struct SIPPhone {
 
     /// REGISTER, 401 (the first challenge: MD5), REGISTER with credentials, 200.
     func register(_ udp: RawUDP, username: String, password: String) throws {
+        let ok = try registerAnswer(udp, username: username, password: password)
+        #expect(ok.hasPrefix("SIP/2.0 200"), "registered: \(ok)")
+    }
+
+    /// REGISTER, 401 (the first challenge: MD5), REGISTER with credentials: the final answer.
+    func registerAnswer(_ udp: RawUDP, username: String, password: String) throws -> String {
         let uri = "sip:127.0.0.1:\(server.sipPort)"
         func request(cseq: Int, authorization: String?) -> String {
             "REGISTER \(uri) SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:\(udp.port);branch=z9hG4bKreg\(cseq)\(udp.port);rport\r\n"
@@ -272,8 +278,7 @@ struct SIPPhone {
                                               method: "REGISTER", uri: uri, cnonce: "c\(udp.port)")
         #expect(credentials.qop == "auth")
         udp.send(request(cseq: 2, authorization: credentials.description), to: server.sipPort)
-        let ok = try #require(udp.receive(startingWith: "SIP/2.0", timeout: .seconds(5)), "answer to the REGISTER with credentials")
-        #expect(ok.hasPrefix("SIP/2.0 200"), "registered: \(ok)")
+        return try #require(udp.receive(startingWith: "SIP/2.0", timeout: .seconds(5)), "answer to the REGISTER with credentials")
     }
 
     /// The next request with this method; OPTIONS keep-alives on the way are answered.

@@ -346,21 +346,8 @@ struct SRTPBridgeTests {
     func requiredAgentOnUDPIsRefusedRegistration() async throws {
         let (server, _) = try await Self.startServer(encryption: .required)
         let agentSIP = try RawUDP(), callerRTP = try LoopbackRTP()
-        let uri = "sip:127.0.0.1:\(server.sipPort)"
-        func register(cseq: Int, authorization: String?) -> String {
-            "REGISTER \(uri) SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:\(agentSIP.port);branch=z9hG4bKudpreg\(cseq);rport\r\n"
-                + "From: <sip:2001@127.0.0.1:\(server.sipPort)>;tag=udpreg\r\nTo: <sip:2001@127.0.0.1:\(server.sipPort)>\r\n"
-                + "Call-ID: udpreg-\(agentSIP.port)@127.0.0.1\r\nCSeq: \(cseq) REGISTER\r\n"
-                + "Contact: <sip:2001@127.0.0.1:\(agentSIP.port)>\r\nExpires: 600\r\nMax-Forwards: 70\r\n"
-                + (authorization.map { "Authorization: \($0)\r\n" } ?? "") + "Content-Length: 0\r\n\r\n"
-        }
-        agentSIP.send(register(cseq: 1, authorization: nil), to: server.sipPort)
-        let challenged = try #require(agentSIP.receive(startingWith: "SIP/2.0 401", timeout: .seconds(5)), "401 first: no hint before authentication")
-        let challenge = try DigestChallenge.parse(try #require(challenged.sipHeader("WWW-Authenticate")))
-        let credentials = DigestAuthorization(responding: challenge, username: "2001", password: "pw-2001", method: "REGISTER",
-                                              uri: uri, cnonce: "udpreg")
-        agentSIP.send(register(cseq: 2, authorization: credentials.description), to: server.sipPort)
-        let refused = try #require(agentSIP.receive(startingWith: "SIP/2.0", timeout: .seconds(5)), "an answer with credentials")
+        // 401 first (no hint before authentication), then the answer to the credentials.
+        let refused = try SIPPhone(server: server).registerAnswer(agentSIP, username: "2001", password: "pw-2001")
         #expect(refused.hasPrefix("SIP/2.0 403 Forbidden - SIP/TLS required"), "\(refused)")
         let agent = try await ContactCentreTests.agents(server)["a2001"]
         #expect(agent?["reachable"] as? Bool == false, "not reachable: \(String(describing: agent))")
