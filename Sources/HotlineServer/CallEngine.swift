@@ -119,7 +119,7 @@ final class CallEngine {
         metrics.ticketOpenTime = serverMetrics.ticketOpenTime
         // Calls spread evenly over the loops (Call-ID hash), so each loop admits its share.
         let n = Double(shardCount)
-        var limits = AdmissionControl.Limits(maxCalls: configuration.maxCalls,
+        var limits = AdmissionControl.Limits(maxCalls: configuration.effectiveMaxCalls,
                                              callsPerSecond: configuration.maxCallsPerSecond.map { $0 / n },
                                              perSourceCallsPerSecond: configuration.maxCallsPerSecondPerSource.map { $0 / n })
         if let lag = configuration.shedLoopLag {
@@ -206,7 +206,7 @@ final class CallEngine {
     /// Adds a call to the tables; false (and nothing added) if the global limit was reached
     /// by another loop in the meantime.
     func register(_ call: Call) -> Bool {
-        guard callCount.reserve(limit: configuration.maxCalls) else { return false }
+        guard callCount.reserve(limit: admission.limits.maxCalls) else { return false }
         callsByID[call.id] = call
         callsByInvite[call.inviteKey] = call
         callsByDialog[call.dialog.id] = call

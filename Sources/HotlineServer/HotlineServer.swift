@@ -420,6 +420,13 @@ extension SocketAddress {
     }
 }
 
+/// The hard limit on open files (the soft one is raised to it at start-up).
+func openFileHardLimit() -> Int {
+    var limit = rlimit()
+    guard getrlimit(RLIMIT_NOFILE_VALUE, &limit) == 0 else { return 1024 }
+    return Int(clamping: min(limit.rlim_max, rlim_t(Int32.max))) // RLIM_INFINITY is all ones
+}
+
 /// Raises the soft limit on open files to the hard limit.
 func raiseFileDescriptorLimit(logger: Logger) {
     var limit = rlimit()

@@ -73,7 +73,19 @@ public struct ServerConfiguration: Sendable {
     public var transferTimeout: Duration = .seconds(32)
     public var rtpPorts: ClosedRange<Int> = 20000...29999
     /// Admission control: beyond this many calls an INVITE gets 503 before any per-call state.
-    public var maxCalls: Int = 2000
+    /// Nil: what the machine can carry (``carryingCapacity``); CPU saturation is caught by
+    /// ``shedLoopLag``, so a fixed default would only cap a larger machine below its means.
+    public var maxCalls: Int?
+    /// The concurrent-call cap in effect.
+    public var effectiveMaxCalls: Int { maxCalls ?? carryingCapacity(openFileLimit: openFileHardLimit()) }
+
+    /// The calls the machine's own resources can hold: one even RTP port per call leg (an IVR
+    /// call one, a bridged call two: counted as one, the queue's share is small) and one open
+    /// file per leg, keeping 1,024 descriptors for SIP connections, the store and the admin API.
+    public func carryingCapacity(openFileLimit: Int) -> Int {
+        let evenPorts = rtpPorts.count / 2
+        return max(1, min(evenPorts, openFileLimit - 1024))
+    }
     /// Event loops sharing the calls (each with its own SIP socket and RTP ports).
     public var callLoops: Int = System.coreCount
     /// SCHED_RR priority (1–99) for the call loops and the ticket writer; nil: the default

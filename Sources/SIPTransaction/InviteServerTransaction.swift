@@ -55,12 +55,19 @@ public struct InviteServerTransaction: Sendable {
             // §17.2.1: resend the most recent provisional response.
             return lastResponse.map { [.send($0)] } ?? []
         case (.proceeding, .respond(let response)):
-            lastResponse = response
-            if response.status.isProvisional { return [.send(response)] }
+            if response.status.isProvisional {
+                lastResponse = response
+                return [.send(response)]
+            }
             if response.status.isSuccess {
+                // Accepted never resends it (the core does, §13.3.1.4), and the transaction
+                // lingers for Timer L (32 s): keeping the 2xx and its SDP for nothing is what
+                // made memory follow the call rate.
+                lastResponse = nil
                 state = .accepted
                 return [.send(response), .startTimer(.l, timers.transactionTimeout)]
             }
+            lastResponse = response
             state = .completed
             var actions: [Action] = [.send(response)]
             if !timers.reliable { actions.append(.startTimer(.g, timerGInterval)) }
@@ -70,7 +77,6 @@ public struct InviteServerTransaction: Sendable {
         case (.accepted, .receivedRetransmission):
             return [] // absorbed; the core retransmits the 2xx (RFC 6026 §8.5)
         case (.accepted, .respond(let response)) where response.status.isSuccess:
-            lastResponse = response
             return [.send(response)]
         case (.accepted, .receivedACK(let ack)):
             return [.passACKToTU(ack)]

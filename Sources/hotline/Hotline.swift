@@ -66,7 +66,7 @@ struct Serve: AsyncParsableCommand {
     var dataDir: String?
     @Option(help: "Prompt directory (one subdirectory per language).") var prompts = "Prompts"
     @Option(name: .customLong("rtp-ports"), help: "RTP port range.") var rtpPorts = PortRange(argument: "20000-29999")!
-    @Option(name: .customLong("max-calls"), help: "Concurrent calls before new INVITEs get 503.") var maxCalls = 2000
+    @Option(name: .customLong("max-calls"), help: "Concurrent calls before new INVITEs get 503 (default: what the RTP ports and open-file limit carry; CPU saturation is shed by --shed-lag-ms).") var maxCalls: Int?
     @Option(name: .customLong("dtmf-inband"), help: "Listen for DTMF tones in the audio: auto (when no RFC 4733 was negotiated), always, off.") var dtmfInband = "auto"
     @Option(name: .customLong("call-loops"), help: "Event loops sharing the calls (default: one per core).") var callLoops: Int?
     @Flag(help: "Run the call loops and the ticket writer under real-time scheduling (SCHED_RR; needs CAP_SYS_NICE or an RTPRIO limit).") var realtime = false
@@ -145,7 +145,10 @@ struct Serve: AsyncParsableCommand {
         guard (1...3600).contains(agentKeepAlive) else { throw ValidationError("--agent-keepalive wants 1 to 3600 seconds") }
         config.keepAliveInterval = .seconds(agentKeepAlive)
         config.rtpPorts = rtpPorts.range
-        config.maxCalls = maxCalls
+        if let maxCalls {
+            guard maxCalls > 0 else { throw ValidationError("--max-calls wants a positive number") }
+            config.maxCalls = maxCalls
+        }
         if realtime { config.realtimePriority = 10 }
         if let callLoops {
             guard (1...256).contains(callLoops) else { throw ValidationError("--call-loops wants 1 to 256") }
@@ -188,6 +191,7 @@ struct Serve: AsyncParsableCommand {
         var ready = "hotline listening sip=\(server.sipAddress.hostPort) http=\(server.httpAddress?.hostPort ?? "off")"
         if let tcp = server.sipTCPAddress { ready += " tcp=\(tcp.hostPort)" }
         if let tls = server.sipTLSAddress { ready += " tls=\(tls.hostPort)" }
+        ready += " max-calls=\(config.effectiveMaxCalls)"
         FileHandle.standardOutput.write(Data((ready + "\n").utf8))
         // SIGHUP: re-read the dialplan, then agents.yaml and queues.yaml; a bad file is refused
         // and the live version stays.

@@ -24,6 +24,20 @@ import Testing
         config.rtpPorts = 80...90
         #expect(throws: ServerConfiguration.ValidationError.self) { try config.validate() }
     }
+
+    @Test func theDefaultCallCapFollowsThePortsAndFileLimitNotAFixedNumber() {
+        var config = ServerConfiguration()
+        #expect(config.maxCalls == nil)
+        // 10,000 ports hold 5,000 even RTP ports; a generous file limit leaves them the bound.
+        #expect(config.carryingCapacity(openFileLimit: 1_048_576) == 5000)
+        config.rtpPorts = 20000...39999
+        #expect(config.carryingCapacity(openFileLimit: 1_048_576) == 10_000)
+        // A small file limit binds first, keeping 1,024 descriptors for everything else.
+        #expect(config.carryingCapacity(openFileLimit: 4096) == 3072)
+        #expect(config.carryingCapacity(openFileLimit: 100) == 1)
+        config.maxCalls = 300
+        #expect(config.effectiveMaxCalls == 300)
+    }
 }
 
 @Suite struct AdminRoutingTests {
