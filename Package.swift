@@ -69,6 +69,7 @@ let package = Package(
         .target(name: "SIPEndpoint", dependencies: [
             "SIPCore", "SIPTransaction", "SIPDialog", "SIPTransport", "Timers",
             .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "DequeModule", package: "swift-collections"),
         ]),
         .target(name: "Media", dependencies: [
             "RTP", "Codecs", "SDP", "Timers", "CSRTP",

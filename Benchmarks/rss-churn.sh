@@ -20,7 +20,7 @@ command -v sipp >/dev/null || { echo "needs sipp (apt-get install sip-tester)" >
 work=$(mktemp -d)
 server=
 trap '[ -n "$server" ] && kill -INT $server 2>/dev/null; rm -rf "$work"' EXIT
-metric() { awk -v n="$1" '$1 == n { s += $2 } END { print s + 0 }' "$2"; }
+metric() { awk -v n="$1" '$1 == n || index($1, n "{") == 1 { s += $2 } END { print s + 0 }' "$2"; }
 rss_kb() { awk '/^VmRSS/ { print $2 }' /proc/$server/status; }
 printf "%-40s %-6s %-8s %-9s %-9s %-8s %-10s %-12s %-10s\n" binary rate failed "idle MB" "end MB" "calls up" "SIP tx" "KB/call up" "MB/min 2nd half"
 for round in $(seq "$rounds"); do
@@ -47,14 +47,16 @@ for round in $(seq "$rounds"); do
     col() { echo "$header" | tr ';' '\n' | grep -n -x "$1" | cut -d: -f1; }
     failed=$(echo "$last" | cut -d';' -f"$(col 'FailedCall(C)')")
     kill -INT $server; wait $server 2>/dev/null || true; server=
-    awk -v bin="$bin" -v rate="$rate" -v failed="$failed" -v idle="$idle" -v d="$duration" '
-      { t[NR] = $1; r[NR] = $2; c[NR] = $3; x[NR] = $4 }
-      END {
-        h = int(d / 2); n = 0
-        for (i = h + 1; i <= NR; i++) { cs[++n] = c[i]; xs[n] = x[i] }
-        asort(cs); asort(xs); cu = cs[int((n + 1) / 2)]; tx = xs[int((n + 1) / 2)]
-        endmb = r[NR] / 1024; slope = (r[NR] - r[h + 1]) / 1024 / ((t[NR] - t[h + 1]) / 60)
-        printf "%-40s %-6s %-8s %-9.1f %-9.1f %-8d %-10d %-12.1f %-10.1f\n", bin, rate, failed, idle / 1024, endmb, cu, tx, (r[NR] - idle) / (cu > 0 ? cu : 1), slope
-      }' "$work/samples"
+    python3 - "$work/samples" "$bin" "$rate" "$failed" "$idle" "$duration" <<'PY'
+import statistics, sys
+path, binary, rate, failed, idle, duration = sys.argv[1:]
+rows = [tuple(float(x) for x in line.split()) for line in open(path) if line.strip()]
+half = [r for r in rows if r[0] > int(duration) // 2]
+up = statistics.median(r[2] for r in half)
+tx = statistics.median(r[3] for r in half)
+idle, end = float(idle), rows[-1][1]
+slope = (end - half[0][1]) / 1024 / ((rows[-1][0] - half[0][0]) / 60)
+print(f"{binary:<40} {rate:<6} {failed:<8} {idle / 1024:<9.1f} {end / 1024:<9.1f} {up:<8.0f} {tx:<10.0f} {(end - idle) / max(up, 1):<12.1f} {slope:<10.1f}")
+PY
   done
 done

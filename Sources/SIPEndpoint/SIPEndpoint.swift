@@ -70,11 +70,14 @@ public final class SIPEndpoint {
     public var connectionKind: (SocketAddress) -> SIPTransportKind? = { _ in nil }
     private let allocator = ByteBufferAllocator()
     private var timers = TimerQueue<TimerKey>()
-    /// Transaction timers scheduled and not cancelled, for /metrics.
-    public var timerCount: Int { timers.count }
-    /// Their heap entries, cancelled ones not yet removed included.
-    public var timerStoredCount: Int { timers.storedCount }
+    /// Transaction timers scheduled and not cancelled, for /metrics (a lingering
+    /// transaction's Timer J or L included).
+    public var timerCount: Int { timers.count + lingering.count }
+    /// Their heap entries, cancelled ones not yet removed included, and the lingering FIFO's.
+    public var timerStoredCount: Int { timers.storedCount + lingering.storedCount }
     private var servers: [SIPTransactionKey: ServerTransaction] = [:]
+    /// Server transactions past their final response, waiting out Timer J or L.
+    private var lingering = LingeringTransactions()
     private var clients: [SIPTransactionKey: ClientTransaction] = [:]
     private var identifiers = SIPIdentifierGenerator()
     /// The clock timers are scheduled on; processTimers(now:) must use the same one.
@@ -97,7 +100,7 @@ public final class SIPEndpoint {
         connectionKind(destination) ?? .udp
     }
 
-    public var serverTransactionCount: Int { servers.count }
+    public var serverTransactionCount: Int { servers.count + lingering.count }
     public var clientTransactionCount: Int { clients.count }
 
     // MARK: identifiers
@@ -154,17 +157,24 @@ public final class SIPEndpoint {
         case .ack:
             if let tx = servers[key], case .invite = tx.machine {
                 drive(server: key, .receivedACK(request))
+            } else if let entry = lingering[key], case .accepted = entry.state {
+                delegate?.endpoint(self, receivedACK: request, from: entry.source) // RFC 6026 §8.5
             } else {
                 delegate?.endpoint(self, receivedACK: request, from: source)
             }
         case .cancel:
-            if servers[key] != nil {
+            if servers[key] != nil || lingering[key] != nil {
                 retransmission(key)
                 return
             }
             servers[key] = ServerTransaction(machine: .nonInvite(NonInviteServerTransaction(timers: configuration.timers(for: kind))),
                                              source: source, kind: kind, request: request)
             let inviteKey = SIPTransactionKey(branch: key.branch, sentBy: key.sentBy, method: .invite)
+            if let entry = lingering[inviteKey], case .accepted(let toTag) = entry.state {
+                // Crossed our 2xx: 200 with our To tag, and the answered call goes on (§9.2).
+                respond(SIPResponse(to: request, status: .ok, toTag: toTag ?? makeTag()), to: key)
+                return
+            }
             guard let invite = servers[inviteKey] else {
                 respond(SIPResponse(to: request, status: .callOrTransactionDoesNotExist, toTag: makeTag()), to: key)
                 return
@@ -176,7 +186,7 @@ public final class SIPEndpoint {
                 delegate?.endpoint(self, cancelled: inviteKey)
             }
         default:
-            if servers[key] != nil {
+            if servers[key] != nil || lingering[key] != nil {
                 retransmission(key)
                 return
             }
@@ -196,6 +206,14 @@ public final class SIPEndpoint {
 
     private func retransmission(_ key: SIPTransactionKey) {
         metrics.retransmissionsAbsorbed += 1
+        if let entry = lingering[key] {
+            // Accepted absorbs it; Completed replays its final response (§17.2.2).
+            if case .completed(let response, let status, let destination) = entry.state {
+                metrics.count(responseOut: status)
+                transmit(response, destination, entry.kind)
+            }
+            return
+        }
         drive(server: key, .receivedRetransmission)
     }
 
@@ -204,8 +222,46 @@ public final class SIPEndpoint {
         guard var tx = servers[key] else { return }
         let actions = tx.handle(event)
         if tx.request != nil, tx.hasSentFinalResponse { tx.request = nil }
-        servers[key] = tx
-        perform(actions, server: key)
+        if tx.lingers {
+            linger(tx, key: key, actions: actions)
+        } else {
+            servers[key] = tx
+            perform(actions, server: key)
+        }
+    }
+
+    /// Sends the final response and moves the transaction to the lingering table, which
+    /// keeps only what Timer J or L needs (see ``LingeringTransactions``).
+    private func linger(_ tx: ServerTransaction, key: SIPTransactionKey, actions: [InviteServerTransaction.Action]) {
+        servers[key] = nil
+        for id in tx.timerIDs.values { timers.cancel(id) }
+        var wait: Duration?
+        var replay: (ByteBuffer, SIPStatus, SocketAddress)?
+        for action in actions {
+            switch action {
+            case .send(let response):
+                let destination = responseDestination(for: response, source: tx.source, kind: tx.kind)
+                let buffer = send(.response(response), to: destination, over: tx.kind)
+                // A tight copy: the send buffer has room to spare, and this one waits 32 s.
+                var copy = allocator.buffer(capacity: buffer.readableBytes)
+                copy.writeImmutableBuffer(buffer)
+                replay = (copy, response.status, destination)
+            case .startTimer(let timer, let duration) where timer == .j || timer == .l:
+                wait = duration
+            case .passACKToTU(let ack):
+                delegate?.endpoint(self, receivedACK: ack, from: tx.source)
+            default:
+                break // Accepted and Completed start no other timer and report nothing
+            }
+        }
+        let state: LingeringTransactions.State
+        switch tx.machine {
+        case .invite: state = .accepted(toTag: tx.lastResponseToTag)
+        case .nonInvite:
+            guard let replay else { return } // nothing to replay: nothing to linger for
+            state = .completed(response: replay.0, status: replay.1, destination: replay.2)
+        }
+        lingering.insert(.init(state: state, source: tx.source, kind: tx.kind, expiry: clock() + (wait ?? .zero)), for: key)
     }
 
     /// Feeds an event to a client transaction's machine and carries out its actions.
@@ -229,9 +285,15 @@ public final class SIPEndpoint {
 
     /// Sends a response on a server transaction; retransmissions are handled from here on.
     public func respond(_ response: SIPResponse, to key: SIPTransactionKey) {
-        guard servers[key] != nil else { return }
         var response = response
         if !response.headers.contains(.server) { response.headers.append(.server, configuration.userAgent) }
+        guard servers[key] != nil else {
+            // Accepted sends the core's 2xx retransmissions (RFC 6026 §7.1).
+            if let entry = lingering[key], case .accepted = entry.state, response.status.isSuccess {
+                send(.response(response), to: responseDestination(for: response, source: entry.source, kind: entry.kind), over: entry.kind)
+            }
+            return
+        }
         if let tag = response.to?.tag { servers[key]?.lastResponseToTag = tag }
         drive(server: key, .respond(response))
     }
@@ -242,6 +304,7 @@ public final class SIPEndpoint {
     /// Whether an INVITE server transaction is in Accepted (RFC 6026): its 2xx went out and
     /// it absorbs retransmissions until Timer L.
     func isAccepted(_ key: SIPTransactionKey) -> Bool {
+        if case .accepted = lingering[key]?.state { return true }
         if case .invite(let m) = servers[key]?.machine { return m.state == .accepted }
         return false
     }
@@ -296,8 +359,10 @@ public final class SIPEndpoint {
         send(message, to: destination, over: transport(to: destination))
     }
 
-    /// Sends on the transport named (a response goes back the way its request came).
-    public func send(_ message: SIPMessage, to destination: SocketAddress, over kind: SIPTransportKind) {
+    /// Sends on the transport named (a response goes back the way its request came); returns
+    /// the bytes sent.
+    @discardableResult
+    public func send(_ message: SIPMessage, to destination: SocketAddress, over kind: SIPTransportKind) -> ByteBuffer {
         var message = message
         if case .request(var r) = message {
             stampVia(&r, for: kind)
@@ -310,6 +375,7 @@ public final class SIPEndpoint {
         case .response(let r): metrics.count(responseOut: r.status)
         }
         transmit(buffer, destination, kind)
+        return buffer
     }
 
     /// RFC 3261 §18.2.2 / RFC 3581 §4: a response goes to `received` (or the source IP)
@@ -340,6 +406,7 @@ public final class SIPEndpoint {
 
     /// Fires every transaction timer due at `now`.
     public func processTimers(now: Instant) {
+        lingering.expire(now: now)
         while let (_, key) = timers.popExpired(now: now) {
             switch key {
             case .server(let txKey, let timer):
@@ -430,6 +497,15 @@ struct ServerTransaction {
     var request: SIPRequest?
     var timerIDs: [SIPTimer: TimerID] = [:]
     var lastResponseToTag: String?
+
+    /// Past its final response, with only Timer J or L to wait: Accepted, or a non-INVITE's
+    /// Completed on a transport that retransmits (on a reliable one Timer J is zero).
+    var lingers: Bool {
+        switch machine {
+        case .invite(let m): m.state == .accepted
+        case .nonInvite(let m): m.state == .completed && !m.timers.reliable
+        }
+    }
 
     var hasSentFinalResponse: Bool {
         switch machine {

@@ -132,6 +132,38 @@ func invite(branch: String = "z9hG4bKinv1", method: String = "INVITE", cseq: Str
         #expect(h.tu.cancelled.isEmpty, "nothing to cancel once answered")
         guard case .response(let ok) = h.wire.last!.0 else { Issue.record(); return }
         #expect(ok.cseq?.method == .cancel)
+        #expect(ok.to?.tag == "srv", "the To tag of our 2xx, kept by the lingering transaction")
+    }
+
+    /// RFC 6026 §7.1: after its 2xx the INVITE transaction lingers in Accepted for Timer L,
+    /// holding neither the request nor the response (memory follows calls, not the call rate).
+    @Test func anAnsweredInviteLingersUntilTimerLHoldingOnlyWhatItNeeds() {
+        let h = Harness()
+        h.deliver(invite())
+        let (req, key) = h.tu.requests[0]
+        let ok = SIPResponse(to: req, status: .ok, toTag: "srv")
+        h.endpoint.respond(ok, to: key)
+        #expect(h.statuses == [100, 200])
+        #expect(h.endpoint.request(for: key) == nil, "the request is not kept past the final response")
+        #expect(h.endpoint.isAccepted(key))
+        #expect(h.endpoint.serverTransactionCount == 1 && h.endpoint.timerCount == 1)
+        h.deliver(invite())
+        #expect(h.statuses == [100, 200], "a retransmitted INVITE is absorbed: the core resends the 2xx")
+        #expect(h.tu.requests.count == 1)
+        h.endpoint.retransmit(ok, to: key, fallback: h.peer)
+        #expect(h.statuses == [100, 200, 200], "the core's 2xx retransmission goes out through it")
+        #expect(h.wire.last!.1 == h.peer)
+        h.deliver(invite(method: "ACK", cseq: "1 ACK", toTag: ";tag=srv"))
+        #expect(h.tu.acks.count == 1, "an ACK on the INVITE's branch goes to the TU")
+        h.advance(to: 31_900)
+        #expect(h.endpoint.serverTransactionCount == 1)
+        h.advance(to: 32_000)
+        #expect(h.endpoint.serverTransactionCount == 0, "Timer L (64·T1) ended it")
+        #expect(h.endpoint.timerCount == 0 && h.endpoint.timerStoredCount == 0)
+        h.endpoint.retransmit(ok, to: key, fallback: h.peer)
+        #expect(h.statuses.last == 200 && h.statuses.count == 4, "after Timer L the core's 2xx goes straight to the peer")
+        h.deliver(invite())
+        #expect(h.tu.requests.count == 2, "after Timer L the same branch is a new transaction")
     }
 
     @Test func cancelWithoutItsInviteIs481() {
@@ -177,6 +209,11 @@ func invite(branch: String = "z9hG4bKinv1", method: String = "INVITE", cseq: Str
         h.deliver(invite(method: "OPTIONS", cseq: "1 OPTIONS"))
         #expect(h.statuses == [200, 200])
         #expect(h.tu.requests.count == 1)
+        #expect(h.endpoint.metrics.retransmissionsAbsorbed == 1)
+        #expect(h.endpoint.request(for: key) == nil)
+        guard case .response(let first) = h.wire[0].0, case .response(let replayed) = h.wire[1].0 else { Issue.record(); return }
+        #expect(first == replayed, "the same response, byte for byte as parsed")
+        #expect(h.wire[1].1 == h.peer)
         h.advance(to: 33_000)
         #expect(h.endpoint.serverTransactionCount == 0, "Timer J ended it")
     }
