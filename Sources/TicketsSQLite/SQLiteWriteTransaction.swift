@@ -47,17 +47,22 @@ struct SQLiteWriteTransaction: TicketWriteTransaction {
         try WorkOrderQueries.events(of: id, in: db)
     }
 
-    /// The caller's newest open work order on a line and category, accepted in a window. The
-    /// statuses as the two that do not accept repeat calls (`status` is NOT NULL and one of
-    /// the known ones): SQLite builds a temporary b-tree for a constant IN list of more than two
-    /// values at every execution, and this one runs at every intake.
-    private static let repeatLookup = """
-        SELECT id FROM work_orders
-        WHERE caller = ? AND accepted_at >= ? AND accepted_at <= ?
-          AND business_line IS ? AND category IS ?
+    /// The caller's open work orders on a line and category, accepted in a window. The statuses
+    /// as the two that do not accept repeat calls (`status` is NOT NULL and one of the known
+    /// ones): SQLite builds a temporary b-tree for a constant IN list of more than two values at
+    /// every execution, and this runs at every intake.
+    private static let repeatFilter = """
+        caller = ?1 AND accepted_at >= ?2 AND accepted_at <= ?3 AND business_line IS ?4 AND category IS ?5
           AND status NOT IN (\(TicketStatus.allCases.filter { !$0.acceptsRepeatCalls }.map { "'\($0.rawValue)'" }
             .joined(separator: ", ")))
-        ORDER BY accepted_at DESC, id DESC LIMIT 1
+        """
+
+    /// The newest of them, by `accepted_at` then id, as aggregates: `ORDER BY … LIMIT 1` would
+    /// sort in a temporary b-tree (the caller index has no id to break ties), built and dropped
+    /// at every execution. NULL when there is none.
+    private static let repeatLookup = """
+        SELECT max(id) FROM work_orders
+        WHERE \(repeatFilter) AND accepted_at = (SELECT max(accepted_at) FROM work_orders WHERE \(repeatFilter))
         """
 
     func repeatCallCandidate(caller: String, acceptedFrom: Date, through: Date, businessLine: String?,
