@@ -87,8 +87,12 @@ let package = Package(
         ]),
         // The single-node store: SQLite in WAL mode (the only place of its SQL).
         .target(name: "TicketsSQLite", dependencies: [
-            "Tickets", "Timers", .product(name: "GRDB", package: "GRDB.swift"),
+            "Tickets", "Timers", "CSQLiteConfig", .product(name: "GRDB", package: "GRDB.swift"),
+            // The C API, for the writer's hot statements (SQLiteRawStatement).
+            .product(name: "GRDBSQLite", package: "GRDB.swift"),
         ]),
+        // sqlite3_config (variadic, so C) for TicketsSQLite: SQLite's threading mode and statistics.
+        .target(name: "CSQLiteConfig", linkerSettings: [.linkedLibrary("sqlite3")]),
         // The PostgreSQL backend of the ticket store (issue 12): SQL only here, rules in Tickets.
         .target(name: "TicketsPostgres", dependencies: [
             "Tickets", "Cluster", "Timers",

@@ -27,8 +27,8 @@ import Timers
 /// the window leaves the call `interrupted`, the disposition every call in progress gets at
 /// a crash.
 ///
-/// The committer runs each write inside its own savepoint: a write the schema refuses is
-/// rolled back alone and reported to its own callback, and the rest of the batch commits.
+/// A write the schema refuses is rolled back alone and reported to its own callback, and the
+/// rest of the batch commits (the committer replays a failed batch with a savepoint per write).
 ///
 /// `@unchecked Sendable`: every mutable property is guarded by `condition`.
 public final class GroupCommitQueue<Committer: TicketBatchCommitter>: @unchecked Sendable {

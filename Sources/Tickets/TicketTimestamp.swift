@@ -29,10 +29,69 @@ public enum TicketTimestamp {
     /// `2026-11-29T07:05:03.042Z`.
     public static func format(_ date: Date) -> String {
         let ms = milliseconds(of: date)
+        guard inFourDigitYears(ms) else { return paddedFormat(ms) }
+        return String(unsafeUninitializedCapacity: width) { buffer in
+            write(ms, into: buffer)
+            return width
+        }
+    }
+
+    /// Calls `body` with the text of ``format(_:)`` in a buffer on the stack: what the SQLite
+    /// writer binds, without a String (and its heap allocation) per timestamp.
+    public static func withFormatted<Result>(_ date: Date,
+                                             _ body: (UnsafeBufferPointer<UInt8>) throws -> Result) rethrows -> Result {
+        let ms = milliseconds(of: date)
+        guard inFourDigitYears(ms) else {
+            var text = paddedFormat(ms)
+            return try text.withUTF8(body)
+        }
+        return try withUnsafeTemporaryAllocation(of: UInt8.self, capacity: width) { buffer in
+            write(ms, into: buffer)
+            return try body(UnsafeBufferPointer(buffer))
+        }
+    }
+
+    /// The length of the text, `YYYY-MM-DDTHH:MM:SS.mmmZ`.
+    static let width = 24
+
+    /// 0000-01-01T00:00:00.000Z ... 9999-12-31T23:59:59.999Z: the dates the fixed width holds.
+    private static func inFourDigitYears(_ ms: Int64) -> Bool {
+        (-62_167_219_200_000 ... 253_402_300_799_999).contains(ms)
+    }
+
+    /// Writes the text of a date of four-digit years into the first ``width`` bytes of `buffer`.
+    private static func write(_ ms: Int64, into buffer: UnsafeMutableBufferPointer<UInt8>) {
+        let (days, msOfDay) = floorDivide(ms, 86_400_000)
+        let (year, month, day) = CivilDate.fromDays(days)
+        func put(_ value: Int, at start: Int, width: Int) {
+            var value = value
+            for index in stride(from: start + width - 1, through: start, by: -1) {
+                buffer[index] = UInt8(ascii: "0") + UInt8(truncatingIfNeeded: value % 10)
+                value /= 10
+            }
+        }
+        put(year, at: 0, width: 4)
+        buffer[4] = UInt8(ascii: "-")
+        put(month, at: 5, width: 2)
+        buffer[7] = UInt8(ascii: "-")
+        put(day, at: 8, width: 2)
+        buffer[10] = UInt8(ascii: "T")
+        put(Int(msOfDay / 3_600_000), at: 11, width: 2)
+        buffer[13] = UInt8(ascii: ":")
+        put(Int(msOfDay / 60_000 % 60), at: 14, width: 2)
+        buffer[16] = UInt8(ascii: ":")
+        put(Int(msOfDay / 1000 % 60), at: 17, width: 2)
+        buffer[19] = UInt8(ascii: ".")
+        put(Int(msOfDay % 1000), at: 20, width: 3)
+        buffer[23] = UInt8(ascii: "Z")
+    }
+
+    /// Any other date, as it always was: each field zero-padded to its width, wider if it must.
+    /// (The schema refuses these; they still format the same way in errors and JSON.)
+    private static func paddedFormat(_ ms: Int64) -> String {
         let (days, msOfDay) = floorDivide(ms, 86_400_000)
         let (year, month, day) = CivilDate.fromDays(days)
         var text = ""
-        text.reserveCapacity(24)
         appendPadded(&text, year, width: 4)
         text.append("-")
         appendPadded(&text, month, width: 2)
@@ -48,6 +107,14 @@ public enum TicketTimestamp {
         appendPadded(&text, Int(msOfDay % 1000), width: 3)
         text.append("Z")
         return text
+    }
+
+    private static func appendPadded(_ text: inout String, _ value: Int, width: Int) {
+        let digits = String(value)
+        if digits.count < width {
+            text.append(String(repeating: "0", count: width - digits.count))
+        }
+        text.append(digits)
     }
 
     /// Parses `YYYY-MM-DDTHH:MM:SS.mmmZ`, or the same without `.mmm`; nil for anything else.
@@ -90,14 +157,6 @@ public enum TicketTimestamp {
             remainder += divisor
         }
         return (Int(quotient), remainder)
-    }
-
-    private static func appendPadded(_ text: inout String, _ value: Int, width: Int) {
-        let digits = String(value)
-        if digits.count < width {
-            text.append(String(repeating: "0", count: width - digits.count))
-        }
-        text.append(digits)
     }
 }
 

@@ -58,11 +58,11 @@ public enum TicketWriteRules {
                 try intakeOrThrow(ticket, override: nil, summary: [:], policy: policy, effects: &effects, in: transaction)
             }
         case .finish(let id, let outcome):
-            guard try transaction.finishCall(id: id, outcome: outcome) else {
+            guard let call = try transaction.finishCall(id: id, outcome: outcome) else {
                 throw try transaction.finishFailure(id: id)
             }
             // Only a call that reached a business line concerns a work order.
-            if intake, outcome.businessLine != nil, let call = try transaction.callForIntake(id: id, outcome: outcome) {
+            if intake, outcome.businessLine != nil {
                 try intakeOrThrow(call, override: outcome.resolution, summary: outcome.summary, policy: policy,
                                   effects: &effects, in: transaction)
             }
@@ -137,10 +137,11 @@ public enum TicketWriteRules {
         let details = summary.filter { $0.key != "subject" }.sorted { $0.key < $1.key }
             .map { "\($0.key): \($0.value)" }.joined(separator: "\n")
         let order = WorkOrder(id: call.id, channel: .phone, caller: call.caller, businessLine: call.businessLine,
-                              category: call.category, subject: subject, details: details, acceptedAt: acceptedAt)
+                              category: call.category, subject: subject, details: details, acceptedAt: acceptedAt,
+                              callCount: 1)
         try insert(order, actor: "ivr", note: nil, in: transaction)
         // Intake knows both exist: no friendly not-found checks (the schema's keys still hold).
-        try transaction.linkCall(call.id, to: order.id, at: acceptedAt, reason: .intake)
+        try transaction.insertCallLink(call.id, to: order.id, at: acceptedAt, reason: .intake)
         if resolution == .answeredDirectly {
             _ = try append(TicketEvent(.answeredDirectly, at: acceptedAt, actor: "ivr"), to: order.id, scope: nil,
                            policy: policy.sla, in: transaction)
@@ -172,9 +173,10 @@ public enum TicketWriteRules {
             }
         } else {
             let order = WorkOrder(id: form.call, channel: .phone, caller: form.caller, businessLine: form.businessLine,
-                                  category: form.category, subject: form.subject, details: form.details, acceptedAt: form.at)
+                                  category: form.category, subject: form.subject, details: form.details, acceptedAt: form.at,
+                                  callCount: 1)
             try insert(order, actor: form.actor, note: nil, in: transaction)
-            try transaction.linkCall(form.call, to: order.id, at: form.at, reason: .intake)
+            try transaction.insertCallLink(form.call, to: order.id, at: form.at, reason: .intake)
             opened = true
         }
         let kind: TicketEvent.Kind? = switch form.resolution {

@@ -73,13 +73,14 @@ public struct IntakeFailure: Error {
 public protocol TicketWriteTransaction {
     /// Inserts a call's row (in progress or finished).
     func insertCall(_ ticket: CallTicket) throws
-    /// Sets a call's outcome columns if it is in progress; false if no call in progress has this id.
-    func finishCall(id: TicketID, outcome: CallOutcome) throws -> Bool
+    /// Sets a call's outcome columns if it is in progress, and returns the call as intake needs
+    /// it: caller and times from the row (read by the same statement, `RETURNING`), line,
+    /// category, disposition and end from `outcome`, the other fields empty. nil if no call in
+    /// progress has this id.
+    func finishCall(id: TicketID, outcome: CallOutcome) throws -> CallTicket?
     /// Why ``finishCall(id:outcome:)`` changed nothing: ``TicketStoreError/alreadyFinished(_:)``
     /// or ``TicketStoreError/ticketNotFound(_:)``.
     func finishFailure(id: TicketID) throws -> TicketStoreError
-    /// The call just finished with `outcome`, as intake needs it (nil if it was never answered).
-    func callForIntake(id: TicketID, outcome: CallOutcome) throws -> CallTicket?
     /// Whether a call has this number.
     func callExists(_ id: TicketID) throws -> Bool
     /// The work order with this number, as committed so far in this transaction.
@@ -91,7 +92,8 @@ public protocol TicketWriteTransaction {
     /// newest by `accepted_at`, then id, descending. nil line or category match only nil.
     func repeatCallCandidate(caller: String, acceptedFrom: Date, through: Date, businessLine: String?,
                              category: TicketCategory?) throws -> TicketID?
-    /// Inserts a new work order's row (status `accepted`, one event, no calls yet).
+    /// Inserts a new work order's row (status `accepted`, one event, ``WorkOrder/callCount``
+    /// calls: 0, or 1 when its first call's link follows with ``insertCallLink(_:to:at:reason:)``).
     func insertWorkOrder(_ order: WorkOrder) throws
     /// Appends an event to a work order's log at `sequence` (1 for `accepted`).
     func insertEvent(_ event: TicketEvent, sequence: Int, of id: TicketID) throws
@@ -102,6 +104,9 @@ public protocol TicketWriteTransaction {
     /// Inserts the call link and bumps the work order's `call_count` (and `updated_at` to at
     /// least `at`).
     func linkCall(_ call: TicketID, to workOrder: TicketID, at: Date, reason: CallLinkReason) throws
+    /// Inserts the call link only, for a work order just inserted with this call already
+    /// counted: one statement less than ``linkCall(_:to:at:reason:)`` on every intake.
+    func insertCallLink(_ call: TicketID, to workOrder: TicketID, at: Date, reason: CallLinkReason) throws
     /// Whether an active unit has this id.
     func unitIsActive(_ unit: UnitID) throws -> Bool
     /// True if `unit` is `scope` or under it (nil: within no unit).
@@ -121,9 +126,12 @@ public enum DispatchStamp: Sendable, Hashable {
     case handled
 }
 
-/// Commits batches of writes for ``GroupCommitQueue``: one transaction per call, each write
-/// in its own savepoint (``TicketWriteRules/apply(_:policy:in:savepoint:)``), so a write the
-/// schema refuses fails alone and the rest commit.
+/// Commits batches of writes for ``GroupCommitQueue``: one transaction per batch, in which a
+/// write the schema refuses fails alone and the rest commit. The backends apply the batch
+/// without savepoints first (``TicketWriteRules/apply(_:policy:intake:in:)``: a savepoint per
+/// write costs more than the write on the hot path); if any write fails, they roll back and
+/// replay the batch with each write in its own savepoint
+/// (``TicketWriteRules/apply(_:policy:in:savepoint:)``).
 ///
 /// Called on the queue's writer thread only, one batch at a time.
 public protocol TicketBatchCommitter: Sendable {

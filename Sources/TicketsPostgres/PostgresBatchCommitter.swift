@@ -49,8 +49,9 @@ final class PostgresWriterState: Sendable {
 }
 
 /// Commits the queue's batches on the writer's own connection: one transaction per batch,
-/// one savepoint per write (so a write the schema refuses fails alone), the batch's opens in
-/// one multi-row INSERT (so no call waits on another call's round trip).
+/// the batch's opens in one multi-row INSERT (so no call waits on another call's round trip).
+/// The other writes go without savepoints; if one fails, the transaction is rolled back and
+/// the batch replayed with a savepoint per write (so a write the schema refuses fails alone).
 ///
 /// PostgreSQL unreachable (refused, lost, restarted): the batch is retried with exponential
 /// backoff until it commits, reconnecting each time; meanwhile the queue keeps accepting
@@ -113,8 +114,22 @@ final class PostgresBatchCommitter: TicketBatchCommitter, @unchecked Sendable {
                 }
                 var attempt = initial
                 do {
-                    let outcome = try run(writes, batch: batch, relaxedSync: relaxedSync, policy: policy,
+                    let outcome: TicketBatchOutcome
+                    do {
+                        outcome = try run(writes, batch: batch, relaxedSync: relaxedSync, policy: policy, savepoints: false,
                                           results: &attempt, session: session)
+                    } catch is WriteFailed {
+                        // A write failed with no savepoint to roll back to: the batch again, each
+                        // write in its own savepoint, so that one fails alone.
+                        do {
+                            try session.script("ROLLBACK")
+                        } catch where PostgresSession.isConnectionFailure(error) {
+                            throw ConnectionLost(underlying: error, commitSent: false)
+                        }
+                        attempt = initial
+                        outcome = try run(writes, batch: batch, relaxedSync: relaxedSync, policy: policy, savepoints: true,
+                                          results: &attempt, session: session)
+                    }
                     results = attempt
                     return outcome
                 } catch let lost as ConnectionLost {
@@ -172,9 +187,15 @@ final class PostgresBatchCommitter: TicketBatchCommitter, @unchecked Sendable {
         state.markDown(reason)
     }
 
+    /// A write failed in an attempt without savepoints: the transaction is aborted, and the
+    /// batch is to be replayed with them.
+    private struct WriteFailed: Error {}
+
     /// One attempt: the whole batch in one transaction. Connection failures are rethrown as
-    /// ``ConnectionLost``; a write's own failure is its result; anything else fails the batch.
-    private func run(_ writes: [TicketWrite], batch: String, relaxedSync: Bool, policy: WorkOrderPolicy,
+    /// ``ConnectionLost``; anything else fails the batch. A write's own failure is its result
+    /// with `savepoints` (each write in one, two round trips more per write); without, it
+    /// ends the attempt with ``WriteFailed``, its transaction left open and aborted.
+    private func run(_ writes: [TicketWrite], batch: String, relaxedSync: Bool, policy: WorkOrderPolicy, savepoints: Bool,
                      results: inout [Result<WorkOrder?, TicketStoreError>], session: PostgresSession) throws
         -> TicketBatchOutcome {
         func guarded<T>(_ body: () throws -> T) throws -> T {
@@ -199,6 +220,21 @@ final class PostgresBatchCommitter: TicketBatchCommitter, @unchecked Sendable {
         }
         for index in handled { results[index] = .success(nil) }
         for index in writes.indices where !handled.contains(index) {
+            if !savepoints {
+                let effects: TicketWriteEffects
+                do {
+                    effects = try TicketWriteRules.apply(writes[index], policy: policy, intake: true, in: transaction)
+                } catch let error where PostgresSession.isConnectionFailure(error) {
+                    throw ConnectionLost(underlying: error, commitSent: false)
+                } catch {
+                    throw WriteFailed()
+                }
+                results[index] = .success(effects.workOrder)
+                outcome.effects.opened += effects.opened
+                outcome.effects.linked += effects.linked
+                outcome.effects.intakeFailed += effects.intakeFailed
+                continue
+            }
             do {
                 let effects = try TicketWriteRules.apply(writes[index], policy: policy, in: transaction) { body in
                     try session.script("SAVEPOINT w")

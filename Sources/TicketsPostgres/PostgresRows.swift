@@ -124,8 +124,6 @@ enum PostgresRows {
     }
 
     static func menuPathJSON(_ path: [String]) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.withoutEscapingSlashes]
-        return (try? encoder.encode(path)).map { String(decoding: $0, as: UTF8.self) } ?? "[]"
+        CallTicket.menuPathJSON(path)
     }
 }

@@ -39,18 +39,20 @@ struct PostgresWriteTransaction: TicketWriteTransaction {
         try session.execute(Self.insertCallSQL, callValues(ticket))
     }
 
-    func finishCall(id: TicketID, outcome: CallOutcome) throws -> Bool {
-        let changed = try session.execute("""
+    /// One round trip: the update reads back what intake needs (`RETURNING`).
+    func finishCall(id: TicketID, outcome: CallOutcome) throws -> CallTicket? {
+        guard let row = try session.query("""
             UPDATE calls SET
                 answered_at = CASE WHEN $1 THEN NULL ELSE coalesce($2, answered_at) END, ended_at = $3, keys = $4,
                 menu_path = $5, business_line = $6, category = $7, disposition = $8, sip_status = $9
             WHERE id = $10 AND disposition IS NULL
+            RETURNING caller, arrived_at, answered_at
             """, [.bool(outcome.unanswered), .text(PostgresTime.format(outcome.answeredAt)),
                   .text(PostgresTime.format(outcome.endedAt)), .text(outcome.keys),
                   .text(PostgresRows.menuPathJSON(outcome.menuPath)), .text(outcome.businessLine),
                   .text(outcome.category?.rawValue), .text(outcome.disposition.rawValue), .int(outcome.sipStatus),
-                  .text(id.rawValue)])
-        guard changed == 1 else { return false }
+                  .text(id.rawValue)]).first
+        else { return nil }
         if let queue = outcome.queue {
             try session.execute("""
                 UPDATE calls SET queue = $1, agent = $2, enqueued_at = $3, agent_answered_at = $4, wait_ms = $5,
@@ -61,22 +63,15 @@ struct PostgresWriteTransaction: TicketWriteTransaction {
                       .int(queue.talkMilliseconds), .bool(queue.abandoned), .bool(queue.overflowed), .bool(queue.callback),
                       .text(id.rawValue)])
         }
-        return true
-    }
-
-    func finishFailure(id: TicketID) throws -> TicketStoreError {
-        try callExists(id) ? .alreadyFinished(id) : .ticketNotFound(id)
-    }
-
-    func callForIntake(id: TicketID, outcome: CallOutcome) throws -> CallTicket? {
-        guard let row = try session.query("SELECT caller, arrived_at, answered_at FROM calls WHERE id = $1",
-                                          [.text(id.rawValue)]).first
-        else { return nil }
         let r = PostgresRowReader(row, id: id.rawValue)
         return CallTicket(id: id, callID: "-", caller: try r.text("caller"), dialled: "", arrivedAt: try r.date("arrived_at"),
                           answeredAt: try r.optionalDate("answered_at"), endedAt: outcome.endedAt,
                           businessLine: outcome.businessLine, category: outcome.category, disposition: outcome.disposition,
                           sipStatus: outcome.sipStatus, dialplanVersion: "")
+    }
+
+    func finishFailure(id: TicketID) throws -> TicketStoreError {
+        try callExists(id) ? .alreadyFinished(id) : .ticketNotFound(id)
     }
 
     func callExists(_ id: TicketID) throws -> Bool {
@@ -118,11 +113,11 @@ struct PostgresWriteTransaction: TicketWriteTransaction {
     func insertWorkOrder(_ order: WorkOrder) throws {
         try session.execute("""
             INSERT INTO work_orders (id, channel, caller, business_line, category, subject, details, status,
-                accepted_at, event_count, updated_at)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+                accepted_at, call_count, event_count, updated_at)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
             """, [.text(order.id.rawValue), .text(order.channel.rawValue), .text(order.caller), .text(order.businessLine),
                   .text(order.category?.rawValue), .text(order.subject), .text(order.details), .text(order.status.rawValue),
-                  .text(PostgresTime.format(order.acceptedAt)), .int(order.eventCount),
+                  .text(PostgresTime.format(order.acceptedAt)), .int(order.callCount), .int(order.eventCount),
                   .text(PostgresTime.format(order.updatedAt))])
     }
 
@@ -160,12 +155,16 @@ struct PostgresWriteTransaction: TicketWriteTransaction {
     }
 
     func linkCall(_ call: TicketID, to workOrder: TicketID, at: Date, reason: CallLinkReason) throws {
-        try session.execute("""
-            INSERT INTO work_order_calls (work_order_id, call_ticket_id, linked_at, reason) VALUES ($1, $2, $3, $4)
-            """, [.text(workOrder.rawValue), .text(call.rawValue), .text(PostgresTime.format(at)), .text(reason.rawValue)])
+        try insertCallLink(call, to: workOrder, at: at, reason: reason)
         try session.execute("""
             UPDATE work_orders SET call_count = call_count + 1, updated_at = greatest(updated_at, $1) WHERE id = $2
             """, [.text(PostgresTime.format(at)), .text(workOrder.rawValue)])
+    }
+
+    func insertCallLink(_ call: TicketID, to workOrder: TicketID, at: Date, reason: CallLinkReason) throws {
+        try session.execute("""
+            INSERT INTO work_order_calls (work_order_id, call_ticket_id, linked_at, reason) VALUES ($1, $2, $3, $4)
+            """, [.text(workOrder.rawValue), .text(call.rawValue), .text(PostgresTime.format(at)), .text(reason.rawValue)])
     }
 
     func unitIsActive(_ unit: UnitID) throws -> Bool {

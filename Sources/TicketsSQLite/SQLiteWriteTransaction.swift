@@ -9,25 +9,30 @@ import GRDB
 /// ``TicketWriteTransaction`` on a GRDB connection inside a transaction.
 struct SQLiteWriteTransaction: TicketWriteTransaction {
     let db: Database
+    /// The hot statements: the writer's own, kept across batches; a fresh set elsewhere (the
+    /// migration's backfill, the desk), finalized with this value.
+    let statements: SQLiteWriterStatements
 
-    init(_ db: Database) {
+    init(_ db: Database, statements: SQLiteWriterStatements = SQLiteWriterStatements()) {
         self.db = db
+        self.statements = statements
     }
 
     func insertCall(_ ticket: CallTicket) throws {
-        try TicketSchema.insert(ticket, in: db)
+        try TicketSchema.insert(ticket, in: db, statements: statements)
     }
 
-    func finishCall(id: TicketID, outcome: CallOutcome) throws -> Bool {
-        try TicketSchema.finish(id: id, outcome: outcome, in: db)
+    /// A run of opens, many rows per statement (see ``TicketSchema/callsPerInsert``).
+    func insertCalls(_ tickets: ArraySlice<CallTicket>) throws {
+        try TicketSchema.insert(tickets, in: db, statements: statements)
+    }
+
+    func finishCall(id: TicketID, outcome: CallOutcome) throws -> CallTicket? {
+        try TicketSchema.finish(id: id, outcome: outcome, in: db, statements: statements)
     }
 
     func finishFailure(id: TicketID) throws -> TicketStoreError {
         try TicketSchema.finishFailure(id: id, in: db)
-    }
-
-    func callForIntake(id: TicketID, outcome: CallOutcome) throws -> CallTicket? {
-        try TicketSchema.finishedForIntake(id: id, outcome: outcome, in: db)
     }
 
     func callExists(_ id: TicketID) throws -> Bool {
@@ -42,45 +47,78 @@ struct SQLiteWriteTransaction: TicketWriteTransaction {
         try WorkOrderQueries.events(of: id, in: db)
     }
 
-    /// The caller's newest open work order on a line and category, accepted in a window.
+    /// The caller's open work orders on a line and category, accepted in a window. The statuses
+    /// as the two that do not accept repeat calls (`status` is NOT NULL and one of the known
+    /// ones): SQLite builds a temporary b-tree for a constant IN list of more than two values at
+    /// every execution, and this runs at every intake.
+    private static let repeatFilter = """
+        caller = ?1 AND accepted_at >= ?2 AND accepted_at <= ?3 AND business_line IS ?4 AND category IS ?5
+          AND status NOT IN (\(TicketStatus.allCases.filter { !$0.acceptsRepeatCalls }.map { "'\($0.rawValue)'" }
+            .joined(separator: ", ")))
+        """
+
+    /// The newest of them, by `accepted_at` then id, as aggregates: `ORDER BY … LIMIT 1` would
+    /// sort in a temporary b-tree (the caller index has no id to break ties), built and dropped
+    /// at every execution. NULL when there is none.
     private static let repeatLookup = """
-        SELECT id FROM work_orders
-        WHERE caller = ? AND accepted_at >= ? AND accepted_at <= ?
-          AND business_line IS ? AND category IS ?
-          AND status IN (\(TicketStatus.allCases.filter(\.acceptsRepeatCalls).map { "'\($0.rawValue)'" }.joined(separator: ", ")))
-        ORDER BY accepted_at DESC, id DESC LIMIT 1
+        SELECT max(id) FROM work_orders
+        WHERE \(repeatFilter) AND accepted_at = (SELECT max(accepted_at) FROM work_orders WHERE \(repeatFilter))
         """
 
     func repeatCallCandidate(caller: String, acceptedFrom: Date, through: Date, businessLine: String?,
                              category: TicketCategory?) throws -> TicketID? {
-        let statement = try db.cachedStatement(sql: Self.repeatLookup)
-        return try String.fetchOne(statement, arguments: [
-            caller, TicketTimestamp.format(acceptedFrom), TicketTimestamp.format(through), businessLine, category?.rawValue,
-        ]).flatMap(TicketID.init(rawValue:))
+        let statement = try statements.statement(.repeatLookup, Self.repeatLookup, in: db)
+        statement.bind(caller, at: 1)
+        statement.bind(acceptedFrom, at: 2)
+        statement.bind(through, at: 3)
+        statement.bind(businessLine, at: 4)
+        statement.bind(category?.rawValue, at: 5)
+        return try statement.first { $0.text(0) }.flatMap { $0.flatMap(TicketID.init(rawValue:)) }
     }
 
+    private static let insertWorkOrderSQL = """
+        INSERT INTO work_orders (id, channel, caller, business_line, category, subject, details, status,
+            accepted_at, call_count, event_count, updated_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        """
+
     func insertWorkOrder(_ order: WorkOrder) throws {
-        let statement = try db.cachedStatement(sql: """
-            INSERT INTO work_orders (id, channel, caller, business_line, category, subject, details, status,
-                accepted_at, event_count, updated_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """)
-        try statement.execute(arguments: [order.id.rawValue, order.channel.rawValue, order.caller, order.businessLine,
-                                          order.category?.rawValue, order.subject, order.details, order.status.rawValue,
-                                          TicketTimestamp.format(order.acceptedAt), order.eventCount,
-                                          TicketTimestamp.format(order.updatedAt)])
+        let statement = try statements.statement(.insertWorkOrder, Self.insertWorkOrderSQL, in: db)
+        statement.bind(order.id.rawValue, at: 1)
+        statement.bind(order.channel.rawValue, at: 2)
+        statement.bind(order.caller, at: 3)
+        statement.bind(order.businessLine, at: 4)
+        statement.bind(order.category?.rawValue, at: 5)
+        statement.bind(order.subject, at: 6)
+        statement.bind(order.details, at: 7)
+        statement.bind(order.status.rawValue, at: 8)
+        statement.bind(order.acceptedAt, at: 9)
+        statement.bind(order.callCount, at: 10)
+        statement.bind(order.eventCount, at: 11)
+        statement.bind(order.updatedAt, at: 12)
+        try statement.execute()
     }
+
+    private static let insertEventSQL = """
+        INSERT INTO work_order_events (work_order_id, seq, kind, at, actor, unit_id, score, reason, note)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+        """
 
     func insertEvent(_ event: TicketEvent, sequence: Int, of id: TicketID) throws {
         var score: Int?, reason: String?
         if case .returnVisited(let value) = event.kind { score = value }
         if case .reopened(let value) = event.kind { reason = value }
-        let statement = try db.cachedStatement(sql: """
-            INSERT INTO work_order_events (work_order_id, seq, kind, at, actor, unit_id, score, reason, note)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """)
-        try statement.execute(arguments: [id.rawValue, sequence, event.kind.name, TicketTimestamp.format(event.at), event.actor,
-                                          event.kind.unit?.rawValue, score, reason, event.note])
+        let statement = try statements.statement(.insertEvent, Self.insertEventSQL, in: db)
+        statement.bind(id.rawValue, at: 1)
+        statement.bind(sequence, at: 2)
+        statement.bind(event.kind.name, at: 3)
+        statement.bind(event.at, at: 4)
+        statement.bind(event.actor, at: 5)
+        statement.bind(event.kind.unit?.rawValue, at: 6)
+        statement.bind(score, at: 7)
+        statement.bind(reason, at: 8)
+        statement.bind(event.note, at: 9)
+        try statement.execute()
     }
 
     func updateWorkOrder(_ order: WorkOrder) throws {
@@ -108,13 +146,29 @@ struct SQLiteWriteTransaction: TicketWriteTransaction {
                                      TicketTimestamp.format(order.updatedAt), order.id.rawValue])
     }
 
+    private static let insertCallLinkSQL = """
+        INSERT INTO work_order_calls (work_order_id, call_ticket_id, linked_at, reason) VALUES (?, ?, ?, ?)
+        """
+
+    private static let countCallLinkSQL = """
+        UPDATE work_orders SET call_count = call_count + 1, updated_at = max(updated_at, ?) WHERE id = ?
+        """
+
     func linkCall(_ call: TicketID, to workOrder: TicketID, at: Date, reason: CallLinkReason) throws {
-        try db.cachedStatement(sql: """
-            INSERT INTO work_order_calls (work_order_id, call_ticket_id, linked_at, reason) VALUES (?, ?, ?, ?)
-            """).execute(arguments: [workOrder.rawValue, call.rawValue, TicketTimestamp.format(at), reason.rawValue])
-        try db.cachedStatement(sql: """
-            UPDATE work_orders SET call_count = call_count + 1, updated_at = max(updated_at, ?) WHERE id = ?
-            """).execute(arguments: [TicketTimestamp.format(at), workOrder.rawValue])
+        try insertCallLink(call, to: workOrder, at: at, reason: reason)
+        let statement = try statements.statement(.countCallLink, Self.countCallLinkSQL, in: db)
+        statement.bind(at, at: 1)
+        statement.bind(workOrder.rawValue, at: 2)
+        try statement.execute()
+    }
+
+    func insertCallLink(_ call: TicketID, to workOrder: TicketID, at: Date, reason: CallLinkReason) throws {
+        let statement = try statements.statement(.insertCallLink, Self.insertCallLinkSQL, in: db)
+        statement.bind(workOrder.rawValue, at: 1)
+        statement.bind(call.rawValue, at: 2)
+        statement.bind(at, at: 3)
+        statement.bind(reason.rawValue, at: 4)
+        try statement.execute()
     }
 
     func unitIsActive(_ unit: UnitID) throws -> Bool {

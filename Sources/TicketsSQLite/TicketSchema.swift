@@ -128,66 +128,133 @@ enum TicketSchema {
 
     // MARK: - Writes
 
-    static func insert(_ ticket: CallTicket, in db: Database) throws {
-        let statement = try db.cachedStatement(sql: """
-            INSERT INTO calls (id, call_id, caller, dialled, arrived_at, answered_at, ended_at,
-                keys, menu_path, business_line, category, disposition, sip_status, dialplan_version,
-                \(queueColumns))
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """)
-        let values: [(any DatabaseValueConvertible)?] = [
-            ticket.id.rawValue, ticket.callID, ticket.caller, ticket.dialled,
-            TicketTimestamp.format(ticket.arrivedAt),
-            ticket.answeredAt.map(TicketTimestamp.format),
-            ticket.endedAt.map(TicketTimestamp.format),
-            ticket.keys, try menuPathJSON(ticket.menuPath),
-            ticket.businessLine, ticket.category?.rawValue, ticket.disposition?.rawValue,
-            ticket.sipStatus, ticket.dialplanVersion,
-        ]
-        try statement.execute(arguments: StatementArguments(values + queueArguments(ticket.queue)))
+    /// The columns of a call's row, in the order ``bind(_:to:from:)`` binds them.
+    private static let insertCallPrefix = """
+        INSERT INTO calls (id, call_id, caller, dialled, arrived_at, answered_at, ended_at,
+            keys, menu_path, business_line, category, disposition, sip_status, dialplan_version,
+            \(queueColumns))
+        VALUES
+        """
+
+    private static let callParameters: Int32 = 23
+
+    /// One row's placeholders.
+    private static let callRow = "(" + Array(repeating: "?", count: Int(callParameters)).joined(separator: ", ") + ")"
+
+    static let insertCallSQL = insertCallPrefix + " " + callRow
+
+    /// Rows per multi-row INSERT of a run of opens (``insert(_:in:statements:)`` with many):
+    /// the statement's own cost (its start, its constraint and index bookkeeping, its end) is
+    /// about half of a one-row INSERT, paid once per 32 rows. 23 parameters a row, far under
+    /// SQLite's limit.
+    static let callsPerInsert = 32
+
+    static let insertCallsSQL = insertCallPrefix + " " + Array(repeating: callRow, count: callsPerInsert).joined(separator: ", ")
+
+    static func insert(_ ticket: CallTicket, in db: Database, statements: SQLiteWriterStatements) throws {
+        let statement = try statements.statement(.insertCall, insertCallSQL, in: db)
+        bind(ticket, to: statement, from: 1)
+        try statement.execute()
     }
 
-    /// Applies `outcome` to a ticket in progress. Returns false if no ticket in progress
-    /// has this number (see ``finishFailure(id:in:)`` for why).
-    static func finish(id: TicketID, outcome: CallOutcome, in db: Database) throws -> Bool {
-        let statement = try db.cachedStatement(sql: """
-            UPDATE calls SET
-                answered_at = CASE WHEN ? THEN NULL ELSE coalesce(?, answered_at) END, ended_at = ?, keys = ?, menu_path = ?,
-                business_line = ?, category = ?, disposition = ?, sip_status = ?
-            WHERE id = ? AND disposition IS NULL
-            """)
-        try statement.execute(arguments: [
-            outcome.unanswered, outcome.answeredAt.map(TicketTimestamp.format), TicketTimestamp.format(outcome.endedAt),
-            outcome.keys, try menuPathJSON(outcome.menuPath),
-            outcome.businessLine, outcome.category?.rawValue, outcome.disposition.rawValue,
-            outcome.sipStatus, id.rawValue,
-        ])
-        guard db.changesCount == 1 else { return false }
+    /// Inserts `tickets` in order, ``callsPerInsert`` rows per statement and the rest one by one.
+    /// One bad row fails its whole statement (and the caller's batch, replayed row by row).
+    static func insert(_ tickets: ArraySlice<CallTicket>, in db: Database, statements: SQLiteWriterStatements) throws {
+        var rest = tickets
+        while rest.count >= callsPerInsert {
+            let statement = try statements.statement(.insertCalls, insertCallsSQL, in: db)
+            for (row, ticket) in rest.prefix(callsPerInsert).enumerated() {
+                bind(ticket, to: statement, from: 1 + Int32(row) * callParameters)
+            }
+            try statement.execute()
+            rest = rest.dropFirst(callsPerInsert)
+        }
+        for ticket in rest {
+            try insert(ticket, in: db, statements: statements)
+        }
+    }
+
+    /// Binds a call's row to parameters `first`, `first + 1`... of ``insertCallSQL``'s order.
+    private static func bind(_ ticket: CallTicket, to statement: SQLiteRawStatement, from first: Int32) {
+        statement.bind(ticket.id.rawValue, at: first)
+        statement.bind(ticket.callID, at: first + 1)
+        statement.bind(ticket.caller, at: first + 2)
+        statement.bind(ticket.dialled, at: first + 3)
+        statement.bind(ticket.arrivedAt, at: first + 4)
+        statement.bind(ticket.answeredAt, at: first + 5)
+        statement.bind(ticket.endedAt, at: first + 6)
+        statement.bind(ticket.keys, at: first + 7)
+        statement.bind(CallTicket.menuPathJSON(ticket.menuPath), at: first + 8)
+        statement.bind(ticket.businessLine, at: first + 9)
+        statement.bind(ticket.category?.rawValue, at: first + 10)
+        statement.bind(ticket.disposition?.rawValue, at: first + 11)
+        statement.bind(ticket.sipStatus, at: first + 12)
+        statement.bind(ticket.dialplanVersion, at: first + 13)
+        let queue = ticket.queue
+        statement.bind(queue?.queue, at: first + 14)
+        statement.bind(queue?.agent, at: first + 15)
+        statement.bind(queue?.enqueuedAt, at: first + 16)
+        statement.bind(queue?.agentAnsweredAt, at: first + 17)
+        statement.bind(queue?.waitMilliseconds, at: first + 18)
+        statement.bind(queue?.talkMilliseconds, at: first + 19)
+        statement.bind(queue?.abandoned ?? false, at: first + 20)
+        statement.bind(queue?.overflowed ?? false, at: first + 21)
+        statement.bind(queue?.callback ?? false, at: first + 22)
+    }
+
+    /// Finishes a call in progress and reads back, in the same statement, what intake needs.
+    static let finishSQL = """
+        UPDATE calls SET
+            answered_at = CASE WHEN ? THEN NULL ELSE coalesce(?, answered_at) END, ended_at = ?, keys = ?, menu_path = ?,
+            business_line = ?, category = ?, disposition = ?, sip_status = ?
+        WHERE id = ? AND disposition IS NULL
+        RETURNING caller, arrived_at, answered_at
+        """
+
+    /// Applies `outcome` to a ticket in progress, and returns the call as intake needs it
+    /// (caller and times from the row, the rest from the outcome; see
+    /// ``TicketWriteTransaction/finishCall(id:outcome:)``). nil if no ticket in progress has
+    /// this number (see ``finishFailure(id:in:)`` for why).
+    static func finish(id: TicketID, outcome: CallOutcome, in db: Database,
+                       statements: SQLiteWriterStatements) throws -> CallTicket? {
+        let statement = try statements.statement(.finishCall, finishSQL, in: db)
+        statement.bind(outcome.unanswered, at: 1)
+        statement.bind(outcome.answeredAt, at: 2)
+        statement.bind(outcome.endedAt, at: 3)
+        statement.bind(outcome.keys, at: 4)
+        statement.bind(CallTicket.menuPathJSON(outcome.menuPath), at: 5)
+        statement.bind(outcome.businessLine, at: 6)
+        statement.bind(outcome.category?.rawValue, at: 7)
+        statement.bind(outcome.disposition.rawValue, at: 8)
+        statement.bind(outcome.sipStatus, at: 9)
+        statement.bind(id.rawValue, at: 10)
+        let returned = try statement.first { row in (row.text(0), row.text(1), row.text(2)) }
+        guard let (caller, arrived, answered) = returned else { return nil }
+        func date(_ text: String?, _ column: String) throws(TicketStoreError) -> Date? {
+            guard let text else { return nil }
+            guard let date = TicketTimestamp.parse(text) else { throw .corruptRow(id: id.rawValue, column: column) }
+            return date
+        }
+        guard let caller else { throw TicketStoreError.corruptRow(id: id.rawValue, column: "caller") }
+        guard let arrivedAt = try date(arrived, "arrived_at") else {
+            throw TicketStoreError.corruptRow(id: id.rawValue, column: "arrived_at")
+        }
         if let queue = outcome.queue {
             // Separate, so calls that never queued (nearly all in IVR benchmarks) pay nothing.
-            try db.cachedStatement(sql: """
-                UPDATE calls SET queue = ?, agent = ?, enqueued_at = ?, agent_answered_at = ?, wait_ms = ?, talk_ms = ?,
-                    abandoned = ?, overflowed = ?, callback = ?
-                WHERE id = ?
-                """).execute(arguments: StatementArguments(queueArguments(queue) + [id.rawValue]))
+            try db.cachedStatement(sql: finishQueueSQL)
+                .execute(arguments: StatementArguments(queueArguments(queue) + [id.rawValue]))
         }
-        return true
-    }
-
-    /// The call just finished with `outcome`, with what intake needs (caller, times, line,
-    /// category, disposition) read from the row and the outcome — not the whole row, whose
-    /// menu path would cost a JSON decode on the writer's hot path. The other fields are
-    /// left empty: the value is for ``WorkOrderSchema/intake(_:override:policy:in:)`` only.
-    static func finishedForIntake(id: TicketID, outcome: CallOutcome, in db: Database) throws -> CallTicket? {
-        guard let row = try Row.fetchOne(
-            db.cachedStatement(sql: "SELECT caller, arrived_at, answered_at FROM calls WHERE id = ?"), arguments: [id.rawValue])
-        else { return nil }
-        let dates = RowDates(row: row, id: id.rawValue)
-        return CallTicket(id: id, callID: "-", caller: row["caller"], dialled: "", arrivedAt: try dates.required("arrived_at"),
-                          answeredAt: try dates.optional("answered_at"), endedAt: outcome.endedAt,
+        return CallTicket(id: id, callID: "-", caller: caller, dialled: "", arrivedAt: arrivedAt,
+                          answeredAt: try date(answered, "answered_at"), endedAt: outcome.endedAt,
                           businessLine: outcome.businessLine, category: outcome.category, disposition: outcome.disposition,
                           sipStatus: outcome.sipStatus, dialplanVersion: "")
     }
+
+    private static let finishQueueSQL = """
+        UPDATE calls SET queue = ?, agent = ?, enqueued_at = ?, agent_answered_at = ?, wait_ms = ?, talk_ms = ?,
+            abandoned = ?, overflowed = ?, callback = ?
+        WHERE id = ?
+        """
 
     /// Why ``finish(id:outcome:in:)`` changed nothing.
     static func finishFailure(id: TicketID, in db: Database) throws -> TicketStoreError {
@@ -329,11 +396,6 @@ enum TicketSchema {
                             callback: (row["callback"] as Bool?) ?? false)
     }
 
-    private static func menuPathJSON(_ path: [String]) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.withoutEscapingSlashes]
-        return String(decoding: try encoder.encode(path), as: UTF8.self)
-    }
 }
 
 extension TicketStoreError {

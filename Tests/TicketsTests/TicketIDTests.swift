@@ -128,6 +128,17 @@ import Testing
         #expect(TicketTimestamp.format(Date(timeIntervalSince1970: 1.0426)) == "1970-01-01T00:00:01.043Z")
     }
 
+    @Test func theStackBufferFormIsTheSameText() {
+        // The last two fall outside four-digit years: padded field by field, wider if need be.
+        for seconds in [0, 1_796_000_000.042, -0.001, 253_402_300_799.999, -62_167_219_200, 253_402_300_800, -62_167_219_200.001] {
+            let date = Date(timeIntervalSince1970: seconds)
+            #expect(TicketTimestamp.withFormatted(date) { String(decoding: $0, as: UTF8.self) } == TicketTimestamp.format(date))
+        }
+        #expect(TicketTimestamp.format(Date(timeIntervalSince1970: 253_402_300_800)) == "10000-01-01T00:00:00.000Z")
+        #expect(TicketTimestamp.format(Date(timeIntervalSince1970: 253_402_300_799.999)) == "9999-12-31T23:59:59.999Z")
+        #expect(TicketTimestamp.format(Date(timeIntervalSince1970: -62_167_219_200)) == "0000-01-01T00:00:00.000Z")
+    }
+
     @Test func parsesWhatItFormats() {
         let instants = [date(2026, 11, 29, 15, 5, 3, milliseconds: 42), Date(timeIntervalSince1970: -86_400.5),
                         date(2000, 2, 29, 0, 0, 0, milliseconds: 1, in: .gmt)]
