@@ -9,6 +9,7 @@
 # to 200 written) and how late its 20 ms RTP tick ran (p99), both from /metrics.
 #
 # Usage: Benchmarks/ivr-key3.sh [SECONDS_PER_RATE] RATE...     e.g.  Benchmarks/ivr-key3.sh 30 50 100 200
+# Default settings (the --max-calls the machine carries), except the RTP port range.
 # Environment: HOTLINE_BIN (default .build/release/hotline), SERVER_ARGS (extra `serve` flags),
 # SCENARIO (default ivr-key3-info; ivr-key3-info-or-503 counts 503s as clean refusals).
 # Bounded: each step runs at most SECONDS + 30 s; loopback only.
@@ -25,7 +26,7 @@ work=$(mktemp -d)
 trap 'kill -INT $server 2>/dev/null || true; rm -rf "$work"' EXIT
 port=$((15060 + RANDOM % 1000)); http=$((17060 + RANDOM % 1000))
 "$bin" serve --sip 127.0.0.1:$port --http 127.0.0.1:$http --dialplan Dialplans/bench.yaml --db "$work/t.sqlite" \
-  --rtp-ports 20000-39999 --max-calls 5000 --log-level warning ${SERVER_ARGS:-} > "$work/server.out" 2> "$work/server.err" &
+  --rtp-ports 20000-39999 --log-level warning ${SERVER_ARGS:-} > "$work/server.out" 2> "$work/server.err" &
 server=$!
 for _ in $(seq 50); do grep -q listening "$work/server.out" 2>/dev/null && break; sleep 0.1; done
 hz=$(getconf CLK_TCK)

@@ -39,6 +39,10 @@ for round in $(seq "$rounds"); do
     : > "$work/samples"
     for s in $(seq "$duration"); do
       sleep 1
+      if ! kill -0 $server 2>/dev/null; then
+        cp "$work/server.err" "${CRASH_LOG:-/tmp/rss-churn-crash.log}"
+        echo "$bin exited during the run (log: ${CRASH_LOG:-/tmp/rss-churn-crash.log})" >&2; kill $sipp 2>/dev/null; server=; exit 1
+      fi
       curl -s --max-time 2 "127.0.0.1:$http/metrics" > "$work/m" || true
       echo "$s $(rss_kb) $(metric hotline_active_calls "$work/m") $(metric hotline_sip_transactions "$work/m")" >> "$work/samples"
     done

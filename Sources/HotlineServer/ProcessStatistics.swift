@@ -25,8 +25,13 @@ struct ProcessStatistics: Sendable, Equatable {
         defer { closedir(dir) }
         let own = dirfd(dir)
         var count = 0
+        let nameOffset = MemoryLayout<dirent>.offset(of: \dirent.d_name)!
         while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            // The name is read in place: an entry is only as long as its name (d_reclen), so
+            // copying the whole `dirent` (`entry.pointee`) reads past it, and off the end of
+            // readdir's buffer when the directory is large. With a few thousand sockets open
+            // that faulted (/metrics at 630 calls/s).
+            let name = String(cString: (UnsafeRawPointer(entry) + nameOffset).assumingMemoryBound(to: CChar.self))
             guard let fd = Int32(name), fd != own else { continue } // ".", "..", and our own
             count += 1
         }

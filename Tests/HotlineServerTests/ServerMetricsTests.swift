@@ -116,6 +116,18 @@ private func lines(_ text: String, startingWith prefix: String) -> [Substring] {
         #expect(live >= 3, "stdin, stdout, stderr at least")
     }
 
+    /// A server with thousands of RTP sockets has a large fd directory: each entry is read in
+    /// place (copying whole `dirent`s read past readdir's buffer, and /metrics crashed at 630
+    /// calls/s).
+    @Test("open descriptors: a directory of 20,000 entries is counted exactly")
+    func countsALargeDescriptorDirectory() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fds-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        for fd in 0..<20_000 { _ = FileManager.default.createFile(atPath: dir.appendingPathComponent(String(fd)).path, contents: nil) }
+        #expect(ProcessStatistics.openFileDescriptors(directory: dir.path) == 20_000 - 1, "less the one listing it")
+    }
+
     @Test("resident memory: statm's second field in pages")
     func readsResidentMemory() throws {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("statm-\(UUID().uuidString)")
