@@ -25,16 +25,11 @@ cd "$(dirname "$0")/.."
 TICKETS=${1:-5000}
 ROUNDS=${2:-3}
 RATE=${3:-1000}
-read -r -a BINS <<< "${HOTLINE_BIN:-.build/release/hotline}"
 read -r -a DURABILITY_LIST <<< "${DURABILITIES:-full normal}"
 read -r -a MODE_LIST <<< "${MODES:-group one}"
 read -r -a LOAD_LIST <<< "${LOADS:-burst steady}"
 STEADY_SECONDS=${STEADY_SECONDS:-3}
-for bin in "${BINS[@]}"; do
-  [ -x "$bin" ] || { echo "$bin: not found; build it first: swift build -c release" >&2; exit 1; }
-done
-DIR=var/bench
-mkdir -p "$DIR"
+. Benchmarks/lib/bench-binaries.sh
 RESULTS=$(mktemp)
 trap 'rm -f "$RESULTS"' EXIT
 

@@ -12,12 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 TICKETS=${1:-20000}
 ROUNDS=${2:-5}
-read -r -a BINS <<< "${HOTLINE_BIN:-.build/release/hotline}"
-for bin in "${BINS[@]}"; do
-  [ -x "$bin" ] || { echo "$bin: not found; build it first: swift build -c release" >&2; exit 1; }
-done
-DIR=var/bench
-mkdir -p "$DIR"
+. Benchmarks/lib/bench-binaries.sh
 RESULTS=$(mktemp)
 TIMES=$(mktemp)
 trap 'rm -f "$RESULTS" "$TIMES"' EXIT
