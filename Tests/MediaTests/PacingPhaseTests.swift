@@ -15,7 +15,7 @@ import Testing
     static let frames = PlayoutFrames(bytes: (0..<6).flatMap { Array(repeating: UInt8($0), count: 160) }, frameSize: 160)
 
     /// A receiving socket for the collector and an engine on `ports` (below the ephemeral
-    /// ports, above the integration servers' 21000-32599).
+    /// ports, above the integration servers' 21000-30999).
     func setUp(_ collector: Collector, on loop: EventLoop, ports: ClosedRange<Int>) async throws
         -> (Channel, Int, NIOLoopBound<MediaEngine>)
     {

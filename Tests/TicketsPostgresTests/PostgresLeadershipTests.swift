@@ -36,7 +36,9 @@ private func within(_ timeout: Duration, _ condition: () -> Bool) async -> Bool 
             let log = self.log
             leadership = try PostgresLeadership(
                 url: url, node: node,
-                configuration: .init(retryInterval: .milliseconds(200), checkInterval: .milliseconds(200), stepDownAfter: .seconds(1)),
+                // stepDownAfter is generous: with 1 s, a check slowed by a loaded machine made the
+                // leader step down `.unconfirmed` (and drop its lock) before the kill under test.
+                configuration: .init(retryInterval: .milliseconds(200), checkInterval: .milliseconds(200), stepDownAfter: .seconds(8)),
                 onChange: { change in log.changes.withLock { $0.append(change) } })
         }
 
