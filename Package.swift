@@ -50,6 +50,7 @@ let package = Package(
         .target(name: "SIPRegistrar", dependencies: ["SIPCore", "SIPAuth"]),
         .target(name: "ACD"),
         .target(name: "ACDConfig", dependencies: ["ACD", "SIPAuth", "SDP", "Yams", "ConfigFiles"]),
+        .target(name: "Outbound", dependencies: ["SIPAuth", "Yams", "ConfigFiles", "WorkCalendar"]),
         .target(name: "CallControl", dependencies: ["SIPCore", "SIPTransaction", "SIPDialog", "Dialplan"]),
 
         // MARK: system libraries
@@ -175,6 +176,7 @@ let package = Package(
         .testTarget(name: "CodecsTests", dependencies: ["Codecs"]),
         .testTarget(name: "AudioDeviceTests", dependencies: ["AudioDevice"]),
         .testTarget(name: "DialplanTests", dependencies: ["Dialplan", "ConfigFiles"], exclude: ["Fixtures"]),
+        .testTarget(name: "OutboundTests", dependencies: ["Outbound", "ConfigFiles", "SIPAuth", "WorkCalendar"]),
         // Tickets' tests: the pure domain (no database); the store tests, run against every
         // backend of TicketsTestSupport's StoreBackend; and what only SQLite has.
         .testTarget(name: "TicketsTests", dependencies: ["Tickets", "WorkCalendar"]),

@@ -73,6 +73,11 @@ public struct Dialplan: Sendable, Equatable {
         entries.first { $0.matches(number) }
     }
 
+    /// The `outbound:` entry named `name` (the flow run on a call the server places).
+    public func outboundEntry(named name: String) -> DialplanEntry? {
+        entries.first { $0.outboundName == name }
+    }
+
     /// Nodes in the order they are written (main file first, then included files).
     public var nodesInSourceOrder: [DialplanNode] {
         let order = Dictionary(uniqueKeysWithValues: files.enumerated().map { ($0.element, $0.offset) })

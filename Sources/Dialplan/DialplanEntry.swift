@@ -9,6 +9,9 @@ public struct DialplanEntry: Sendable, Equatable {
         case pattern(NumberPattern)
         /// `prefix:` any number starting with this string, the string itself included.
         case prefix(String)
+        /// `outbound:` a flow for calls the server places (a return-visit survey, a car owner's
+        /// notice), entered by name; no dialled number ever enters it.
+        case outbound(String)
 
         /// The YAML key that writes this kind of match.
         public var key: String {
@@ -16,6 +19,7 @@ public struct DialplanEntry: Sendable, Equatable {
             case .exact: "number"
             case .pattern: "pattern"
             case .prefix: "prefix"
+            case .outbound: "outbound"
             }
         }
 
@@ -25,6 +29,7 @@ public struct DialplanEntry: Sendable, Equatable {
             case .exact(let number): number
             case .pattern(let pattern): pattern.source
             case .prefix(let prefix): "\(prefix)…"
+            case .outbound(let name): name
             }
         }
     }
@@ -37,12 +42,22 @@ public struct DialplanEntry: Sendable, Equatable {
     public var ring: Duration
     /// Where the entry is written (its `-` item).
     public var location: DialplanLocation
+    /// An outbound flow's `calendar`: the hours in which its calls may be placed (no calls at
+    /// night or on the calendar's holidays); nil places them at any time.
+    public var calendar: String?
 
-    public init(match: Match, start: NodeID, ring: Duration = .zero, location: DialplanLocation) {
+    public init(match: Match, start: NodeID, ring: Duration = .zero, location: DialplanLocation, calendar: String? = nil) {
         self.match = match
         self.start = start
         self.ring = ring
         self.location = location
+        self.calendar = calendar
+    }
+
+    /// The outbound flow's name, for an `outbound:` entry.
+    public var outboundName: String? {
+        if case .outbound(let name) = match { return name }
+        return nil
     }
 
     /// Whether a call to `number` enters here.
@@ -51,6 +66,7 @@ public struct DialplanEntry: Sendable, Equatable {
         case .exact(let exact): number == exact
         case .pattern(let pattern): pattern.matches(number)
         case .prefix(let prefix): number.hasPrefix(prefix)
+        case .outbound: false
         }
     }
 

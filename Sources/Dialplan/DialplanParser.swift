@@ -387,19 +387,44 @@ struct DialplanParser {
                 wrongKind(item, expected: "an entry mapping with 'number' (or 'pattern' or 'prefix') and 'start'", at: path)
                 continue
             }
-            let fields = self.fields(of: mapping, at: path, allowed: ["number", "pattern", "prefix", "start", "ring"],
+            let fields = self.fields(of: mapping, at: path, allowed: ["number", "pattern", "prefix", "outbound", "start", "ring", "calendar"],
                                      what: "in an entry")
             let itemLocation = location(item)
-            let given = ["number", "pattern", "prefix"].filter { fields[$0] != nil }
+            let given = ["number", "pattern", "prefix", "outbound"].filter { fields[$0] != nil }
             var match: DialplanEntry.Match?
             if given.isEmpty {
                 missing("number", in: path, at: itemLocation, what: "the entry",
-                        hint: "give one of 'number' (exact), 'pattern' (1234X) or 'prefix'")
+                        hint: "give one of 'number' (exact), 'pattern' (1234X), 'prefix' or 'outbound' (a flow for calls we place)")
             } else if given.count > 1 {
-                report(.error, .invalidValue, "an entry takes one of 'number', 'pattern' and 'prefix', found \(given.joined(separator: " and "))",
+                report(.error, .invalidValue, "an entry takes one of 'number', 'pattern', 'prefix' and 'outbound', found \(given.joined(separator: " and "))",
                        at: location(fields[given[1]]!.key), path: path + [given[1]])
+            } else if given[0] == "outbound", let nameField = fields["outbound"] {
+                if let name = string(nameField, at: path + ["outbound"], what: "outbound flow name") {
+                    if NodeID.isValid(name) {
+                        match = .outbound(name)
+                    } else {
+                        report(.error, .invalidValue, "'\(name)' is not an outbound flow name", at: location(nameField.value),
+                               path: path + ["outbound"], hint: "lower_snake_case, e.g. return_visit")
+                    }
+                }
             } else if let matchField = fields[given[0]] {
                 match = parseMatch(kind: given[0], matchField, at: path + [given[0]])
+            }
+            var calendar: String?
+            if let calendarField = fields["calendar"] {
+                if case .outbound? = match {
+                    if let name = string(calendarField, at: path + ["calendar"], what: "calendar name") {
+                        if calendars[name] == nil {
+                            report(.error, .undefinedName, "no calendar '\(name)'", at: location(calendarField.value),
+                                   path: path + ["calendar"], hint: calendars.isEmpty ? "declare it under 'calendars'"
+                                       : "declared: \(calendars.keys.sorted().joined(separator: ", "))")
+                        }
+                        calendar = name
+                    }
+                } else if match != nil {
+                    report(.error, .invalidValue, "'calendar' is for outbound entries (when we may call); inbound entries branch on calendars in their nodes",
+                           at: location(calendarField.key), path: path + ["calendar"])
+                }
             }
             let start = reference(fields["start"], at: path + ["start"], from: nil)
             if fields["start"] == nil { missing("start", in: path, at: itemLocation, what: "the entry") }
@@ -408,7 +433,7 @@ struct DialplanParser {
                 if let value = duration(ringField, at: path + ["ring"], allowZero: true) { ring = value }
             }
             if let match, let start {
-                entries.append(DialplanEntry(match: match, start: start, ring: ring, location: itemLocation))
+                entries.append(DialplanEntry(match: match, start: start, ring: ring, location: itemLocation, calendar: calendar))
                 entrySites.append((location(fields[given[0]]!.value), (path + [given[0]]).joined(separator: ".")))
             }
         }
@@ -448,6 +473,9 @@ struct DialplanParser {
                 let whereText = at.file == site.location.file ? "\(at.line):\(at.column)" : "\(at)"
                 if case .exact(let a) = entry.match, case .exact(let b) = earlier.match, a == b {
                     report(.error, .duplicateEntry, "number '\(a)' already has an entry at \(whereText)",
+                           at: site.location, keyPath: site.keyPath)
+                } else if case .outbound(let a) = entry.match {
+                    report(.error, .duplicateEntry, "outbound flow '\(a)' already has an entry at \(whereText)",
                            at: site.location, keyPath: site.keyPath)
                 } else {
                     report(.error, .overlappingEntries,

@@ -99,12 +99,20 @@ extension DialplanEntry.Match {
         case .exact(let number): (NumberPattern(exact: number).positions, false)
         case .pattern(let pattern): (pattern.positions, false)
         case .prefix(let prefix): (NumberPattern(exact: prefix).positions, true)
+        case .outbound: ([], false)
         }
     }
 
     /// A number both matches take, or `nil` when no number could enter through both. The number
     /// is the smallest such, so an overlap issue can name a concrete example.
     public func overlap(with other: DialplanEntry.Match) -> String? {
+        // Outbound flows are entered by name, never by a number: only a second flow of the same
+        // name collides with one.
+        switch (self, other) {
+        case (.outbound(let a), .outbound(let b)): return a == b ? a : nil
+        case (.outbound, _), (_, .outbound): return nil
+        default: break
+        }
         let (a, aOpen) = shape
         let (b, bOpen) = other.shape
         // Two closed shapes need equal lengths; an open one needs the other to be at least as long.
