@@ -83,7 +83,7 @@ let package = Package(
         // KPI definitions, CSV) and the group-commit writer, with no storage: every backend
         // implements its protocols (TicketWriteTransaction, TicketBatchCommitter).
         .target(name: "Tickets", dependencies: [
-            "WorkCalendar", "Timers", "Yams", "ConfigFiles",
+            "WorkCalendar", "Timers", "Yams", "ConfigFiles", "Outbound",
             .product(name: "CoreMetrics", package: "swift-metrics"),
         ]),
         // The single-node store: SQLite in WAL mode (the only place of its SQL).
@@ -127,7 +127,7 @@ let package = Package(
         .target(name: "HotlineServer", dependencies: [
             "SIPCore", "SDP", "SIPTransaction", "SIPDialog", "SIPTransport", "SIPEndpoint",
             "RTP", "Codecs", "Media", "Dialplan", "Tickets", "TicketsSQLite", "TicketsPostgres", "Timers", "AudioDevice",
-            "ACD", "ACDConfig", "SIPAuth", "SIPRegistrar", "CallControl", "AdminWeb",
+            "ACD", "ACDConfig", "SIPAuth", "SIPRegistrar", "CallControl", "AdminWeb", "Outbound",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),

@@ -194,6 +194,12 @@ public struct DialplanExecution: Sendable {
         self.language = dialplan.defaultLanguage
     }
 
+    /// Sets a variable before the call starts, as a `set` node would: what the controller knows
+    /// of a call it places (`${plate}` for a car owner's notice).
+    public mutating func preset(_ name: String, _ value: String) {
+        variables[name] = value
+    }
+
     /// The ticket id is known now (the controller opens the ticket when it answers); `${ticket_id}`
     /// reads it from here on.
     public mutating func assignTicketID(_ id: String) {

@@ -74,6 +74,12 @@ final class Call {
     /// An agent's feature-code call (`*21`…): no ticket, it is not a citizen's call.
     let isAgentFeature: Bool
 
+    // A call we placed
+    /// Set on a call the server placed (a return visit...): its INVITE was ours.
+    var outbound: OutboundLeg?
+    /// The citizen's 2xx, which stands for our 200 OK in the machine's answering.
+    var outboundAnswer: SIPResponse?
+
     init(id: UInt64, inviteKey: SIPTransactionKey, invite: SIPRequest, source: SocketAddress, dialog: SIPDialog,
          execution: DialplanExecution, arrivedAt: Date, caller: String, dialled: String, sipTimers: SIPTimerConfiguration,
          maxDuration: Duration, isAgentFeature: Bool) {

@@ -275,7 +275,7 @@ extension CallEngine {
         let ticket = CallTicket(id: id, callID: call.dialog.id.callID, caller: call.caller, dialled: call.dialled,
                                 arrivedAt: call.arrivedAt, answeredAt: opening.answeredAt, endedAt: nil, keys: "", menuPath: [],
                                 businessLine: nil, category: nil, disposition: nil, sipStatus: 200,
-                                dialplanVersion: opening.dialplanVersion)
+                                dialplanVersion: opening.dialplanVersion, direction: call.outbound != nil ? .outbound : .inbound)
         let bound = NIOLoopBound(self, eventLoop: eventLoop)
         let callID = call.id
         let loop = eventLoop

@@ -50,6 +50,10 @@ extension CallEngine {
                 startTimer(CallTimer(timer), after: duration, for: call)
             case .cancelTimer(let timer):
                 cancelTimer(CallTimer(timer), for: call)
+            case .sendRinging where call.outbound != nil, .retransmitAnswer where call.outbound != nil:
+                break // our INVITE: nothing to answer it with
+            case .sendAnswer where call.outbound != nil:
+                answerOutbound(call)
             case .sendRinging:
                 var ringing = SIPResponse(to: call.invite, status: .ringing, toTag: call.dialog.id.localTag)
                 ringing.headers.append(.contact, contactHeader(user: call.dialled, toward: call.source))

@@ -83,6 +83,9 @@ struct EngineSnapshot: Sendable {
         s.engine.unsentOnStreams += b.engine.unsentOnStreams
         s.engine.agentInvites += b.engine.agentInvites
         s.engine.agentAnswers += b.engine.agentAnswers
+        s.engine.outboundInvites += b.engine.outboundInvites
+        s.engine.outboundAnswered += b.engine.outboundAnswered
+        s.engine.outboundFailed += b.engine.outboundFailed
         s.engine.agentRTPReceived += b.engine.agentRTPReceived
         s.engine.agentRTPSent += b.engine.agentRTPSent
         s.agentLegsUp += b.agentLegsUp
@@ -180,6 +183,12 @@ struct EngineSnapshot: Sendable {
               value: metrics.agentInvites)
         p.add("hotline_agent_legs_total", .counter, help: "INVITEs to agents' phones, and those answered.", labels: [("outcome", "answered")],
               value: metrics.agentAnswers)
+        p.add("hotline_outbound_calls_total", .counter, help: "Calls the server placed: INVITEs sent, answered, not answered.",
+              labels: [("outcome", "invited")], value: metrics.outboundInvites)
+        p.add("hotline_outbound_calls_total", .counter, help: "Calls the server placed: INVITEs sent, answered, not answered.",
+              labels: [("outcome", "answered")], value: metrics.outboundAnswered)
+        p.add("hotline_outbound_calls_total", .counter, help: "Calls the server placed: INVITEs sent, answered, not answered.",
+              labels: [("outcome", "failed")], value: metrics.outboundFailed)
         p.add("hotline_agent_legs_up", .gauge, help: "Agent legs bridged to a caller now.", value: agentLegsUp)
         p.add("hotline_agent_rtp_packets_total", .counter, help: "RTP packets on agent legs, by direction.", labels: [("direction", "in")],
               value: metrics.agentRTPReceived)

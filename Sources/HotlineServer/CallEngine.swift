@@ -85,6 +85,8 @@ final class CallEngine {
     var agentLegs: [UInt64: AgentLeg] = [:]
     var agentLegsByDialog: [SIPDialogID: AgentLeg] = [:]
     var nextLegID: UInt64 = 0
+    /// Calls we are placing, by Call-ID, until answered (then they are `Call`s) or failed.
+    var outboundLegs: [String: OutboundLeg] = [:]
     /// Callback requests of calls on this loop that have hung up, until an agent takes them.
     var callbackRequests: [CallID: CallbackRequest] = [:]
     var queuePlaybacks: UInt64 = 0
@@ -222,6 +224,7 @@ final class CallEngine {
         callsByDialog[call.dialog.id] = nil
         for id in call.timers.values { timers.cancel(id) }
         call.timers = [:]
+        if call.outbound != nil { outboundCallEnded(call) }
     }
 
     func startTimer(_ timer: CallTimer, after duration: Duration, for call: Call) {
@@ -490,6 +493,10 @@ struct EngineMetrics: Sendable {
     // Agent legs (B2BUA).
     var agentInvites: UInt64 = 0
     var agentAnswers: UInt64 = 0
+    /// Calls we placed: INVITEs sent (auth retries included), answered, not answered.
+    var outboundInvites: UInt64 = 0
+    var outboundAnswered: UInt64 = 0
+    var outboundFailed: UInt64 = 0
     /// RTP packets of agent legs that have ended (open ones are added in the snapshot).
     var agentRTPReceived: UInt64 = 0
     var agentRTPSent: UInt64 = 0

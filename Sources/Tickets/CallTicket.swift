@@ -48,6 +48,8 @@ public struct CallTicket: Sendable, Equatable, Hashable, CustomStringConvertible
     public var dialplanVersion: String
     /// What the agent queues did with the call; nil if it never reached a `queue` node.
     public var queue: QueueOutcome?
+    /// Whether the citizen called us or we called them (a return visit, a callback...).
+    public var direction: CallDirection = .inbound
 
     /// A ticket. Defaults describe a call that has just arrived.
     public init(
@@ -65,8 +67,10 @@ public struct CallTicket: Sendable, Equatable, Hashable, CustomStringConvertible
         disposition: CallDisposition? = nil,
         sipStatus: Int? = nil,
         dialplanVersion: String,
-        queue: QueueOutcome? = nil
+        queue: QueueOutcome? = nil,
+        direction: CallDirection = .inbound
     ) {
+        self.direction = direction
         self.id = id
         self.callID = callID
         self.caller = caller
@@ -174,4 +178,11 @@ public struct CallOutcome: Sendable, Equatable, Hashable {
         self.summary = summary
         self.queue = queue
     }
+}
+
+/// Who placed the call: the citizen (`inbound`) or the hotline (`outbound`: return visits,
+/// callbacks, car owners' notices). KPIs of calls received count inbound calls only.
+public enum CallDirection: String, Sendable, Hashable, Codable, CaseIterable {
+    case inbound
+    case outbound
 }

@@ -317,7 +317,7 @@ final class PostgresBatchCommitter: TicketBatchCommitter, @unchecked Sendable {
     static let callColumnNames = [
         "id", "call_id", "caller", "dialled", "arrived_at", "answered_at", "ended_at", "keys", "menu_path",
         "business_line", "category", "disposition", "sip_status", "dialplan_version",
-        "queue", "agent", "enqueued_at", "agent_answered_at", "wait_ms", "talk_ms", "abandoned", "overflowed", "callback", "node",
+        "queue", "agent", "enqueued_at", "agent_answered_at", "wait_ms", "talk_ms", "abandoned", "overflowed", "callback", "node", "direction",
     ]
 
     static let callColumnTypes = callColumnNames.map { name in

@@ -55,7 +55,7 @@ enum PostgresRows {
     static let callColumns = """
         id, call_id, caller, dialled, arrived_at, answered_at, ended_at, keys, menu_path,
         business_line, category, disposition, sip_status, dialplan_version,
-        queue, agent, enqueued_at, agent_answered_at, wait_ms, talk_ms, abandoned, overflowed, callback
+        queue, agent, enqueued_at, agent_answered_at, wait_ms, talk_ms, abandoned, overflowed, callback, direction
         """
 
     static let workOrderColumns = """
@@ -89,7 +89,8 @@ enum PostgresRows {
             businessLine: try r.optionalText("business_line"),
             category: try r.optionalText("category").map(TicketCategory.init(rawValue:)),
             disposition: try r.optionalText("disposition").map(CallDisposition.init(rawValue:)),
-            sipStatus: try r.optionalInt("sip_status"), dialplanVersion: try r.text("dialplan_version"), queue: queue)
+            sipStatus: try r.optionalInt("sip_status"), dialplanVersion: try r.text("dialplan_version"), queue: queue,
+            direction: CallDirection(rawValue: try r.text("direction")) ?? .inbound)
     }
 
     static func workOrder(_ row: PostgresRow) throws(TicketStoreError) -> WorkOrder {

@@ -15,8 +15,8 @@ struct PostgresWriteTransaction: TicketWriteTransaction {
     static let insertCallSQL = """
         INSERT INTO calls (id, call_id, caller, dialled, arrived_at, answered_at, ended_at, keys, menu_path,
             business_line, category, disposition, sip_status, dialplan_version,
-            queue, agent, enqueued_at, agent_answered_at, wait_ms, talk_ms, abandoned, overflowed, callback, node)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)
+            queue, agent, enqueued_at, agent_answered_at, wait_ms, talk_ms, abandoned, overflowed, callback, node, direction)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25)
         """
 
     /// The bound values of a call's row, in the column order of ``insertCallSQL``.
@@ -31,7 +31,7 @@ struct PostgresWriteTransaction: TicketWriteTransaction {
             .text(queue?.queue), .text(queue?.agent), .text(PostgresTime.format(queue?.enqueuedAt)),
             .text(PostgresTime.format(queue?.agentAnsweredAt)), .int(queue?.waitMilliseconds), .int(queue?.talkMilliseconds),
             .bool(queue?.abandoned ?? false), .bool(queue?.overflowed ?? false), .bool(queue?.callback ?? false),
-            .text(node),
+            .text(node), .text(ticket.direction.rawValue),
         ]
     }
 

@@ -285,6 +285,13 @@ public final class SQLiteTicketStore: TicketStore, WorkOrderWriting, SQLiteTicke
         }
     }
 
+    /// A short transaction on the writer's connection, beside the group commits (GRDB
+    /// serialises them): for the outbound schedule's rare writes, never on the call path.
+    func writeOutside(_ body: (Database) throws -> Void) throws {
+        guard writer.isAccepting else { throw TicketStoreError.closed }
+        try pool.write { db in try body(db) }
+    }
+
     /// Runs SQL on the writer's connection, outside the writer thread (tests only: what the
     /// schema refuses, query plans).
     func rawExecute(_ sql: String, arguments: [String] = []) throws {

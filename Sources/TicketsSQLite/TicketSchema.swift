@@ -22,6 +22,9 @@ enum TicketSchema {
         migrator.registerMigration("v3_queues") { db in
             try db.execute(sql: v3)
         }
+        migrator.registerMigration("v5_outbound") { db in
+            try db.execute(sql: OutboundSchema.v5)
+        }
         return migrator
     }
 
@@ -132,11 +135,11 @@ enum TicketSchema {
     private static let insertCallPrefix = """
         INSERT INTO calls (id, call_id, caller, dialled, arrived_at, answered_at, ended_at,
             keys, menu_path, business_line, category, disposition, sip_status, dialplan_version,
-            \(queueColumns))
+            \(queueColumns), direction)
         VALUES
         """
 
-    private static let callParameters: Int32 = 23
+    private static let callParameters: Int32 = 24
 
     /// One row's placeholders.
     private static let callRow = "(" + Array(repeating: "?", count: Int(callParameters)).joined(separator: ", ") + ")"
@@ -200,6 +203,7 @@ enum TicketSchema {
         statement.bind(queue?.abandoned ?? false, at: first + 20)
         statement.bind(queue?.overflowed ?? false, at: first + 21)
         statement.bind(queue?.callback ?? false, at: first + 22)
+        statement.bind(ticket.direction.rawValue, at: first + 23)
     }
 
     /// Finishes a call in progress and reads back, in the same statement, what intake needs.
@@ -315,7 +319,7 @@ enum TicketSchema {
         business_line, category, disposition, sip_status, dialplan_version
         """
 
-    static let columns = v2Columns + ", " + queueColumns
+    static let columns = v2Columns + ", " + queueColumns + ", direction"
 
     static func list(limit: Int, since: Date?, in db: Database) throws -> [CallTicket] {
         let rows: [Row]
@@ -378,7 +382,8 @@ enum TicketSchema {
             disposition: (row["disposition"] as String?).map(CallDisposition.init(rawValue:)),
             sipStatus: row["sip_status"],
             dialplanVersion: try text("dialplan_version"),
-            queue: row.hasColumn("queue") ? try queueOutcome(from: row, id: rawID) : nil)
+            queue: row.hasColumn("queue") ? try queueOutcome(from: row, id: rawID) : nil,
+            direction: row.hasColumn("direction") ? (row["direction"] as String?).flatMap(CallDirection.init(rawValue:)) ?? .inbound : .inbound)
     }
 
     /// The v3 columns of a row, nil when the call never queued.
