@@ -42,6 +42,8 @@ public final class HotlineServer: Sendable {
     let contactCentreReloader: ContactCentreReloader?
     /// Active, draining, drained (``NodeDrain``).
     let lifecycleDriver: NodeLifecycle
+    /// The calls the server places; nil without trunks.
+    let outbound: OutboundService?
 
     public enum StartError: Error, CustomStringConvertible {
         case dialplan(String)
@@ -49,6 +51,7 @@ public final class HotlineServer: Sendable {
         case tickets(String)
         case tokens(String)
         case contactCentre(String)
+        case trunks(String)
         case bind(String, Error)
 
         public var description: String {
@@ -56,6 +59,7 @@ public final class HotlineServer: Sendable {
             case .dialplan(let s): s
             case .prompts(let s): "prompts: \(s)"
             case .tickets(let s): "ticket store: \(s)"
+            case .trunks(let s): "trunks: \(s)"
             case .tokens(let s): "admin tokens: \(s)"
             case .contactCentre(let s): s
             case .bind(let what, let e): "cannot listen on \(what): \(e)"
@@ -67,8 +71,9 @@ public final class HotlineServer: Sendable {
                  streams: StreamListeners?, group: MultiThreadedEventLoopGroup, engines: [CallEnginePeer],
                  tickets: any HotlineStore, http: AdminWebServer?, adminGroup: MultiThreadedEventLoopGroup?,
                  logger: Logger, dialplans: DialplanPublisher, readers: NIOThreadPool, contactCentreReloader: ContactCentreReloader?,
-                 lifecycle: NodeLifecycle) {
+                 lifecycle: NodeLifecycle, outbound: OutboundService?) {
         self.lifecycleDriver = lifecycle
+        self.outbound = outbound
         self.configuration = configuration
         self.sipAddress = sipAddress
         self.httpAddress = httpAddress
@@ -250,7 +255,19 @@ public final class HotlineServer: Sendable {
             try? await group.shutdownGracefully()
             throw StartError.dialplan("cannot archive dialplan versions in \(archive.path): \(error)")
         }
-        let publisher = DialplanPublisher(library: dialplans, install: HotlineServer.installer(engines: engines, logger: logger))
+        let outbound: OutboundService?
+        do {
+            outbound = try startOutbound(configuration, engines: engines, store: store, dialplan: dialplan, sip: sip, logger: logger)
+        } catch {
+            store.close()
+            try? await group.shutdownGracefully()
+            throw error
+        }
+        let installEngines = HotlineServer.installer(engines: engines, logger: logger)
+        let publisher = DialplanPublisher(library: dialplans, install: { dialplan in
+            outbound?.install(dialplan)
+            return installEngines(dialplan)
+        })
         var reloader: ContactCentreReloader?
         if let centre, let liveACD, let acdLink {
             reloader = ContactCentreReloader(agentsPath: centre.agentsPath, queuesPath: centre.queuesPath, live: liveACD,
@@ -287,6 +304,7 @@ public final class HotlineServer: Sendable {
                 .merging(SessionRoutes.routes(auth: auth)) { a, _ in a }
                 .merging(DialplanEditorRoutes.routes(publisher: publisher, auth: auth, prompts: configuration.promptsPath)) { a, _ in a }
                 .merging(AgentDeskRoutes.routes(deskContext)) { a, _ in a }
+                .merging(CampaignRoutes.routes(outbound, auth: auth, pool: readers)) { a, _ in a }
             let desks = AgentDeskRoutes.feeds(deskContext)
             let feed = ConsoleFeed.contactCentre(link: acdLink, desks: desks)
             let admin = MultiThreadedEventLoopGroup(numberOfThreads: 1)
@@ -322,13 +340,14 @@ public final class HotlineServer: Sendable {
         ])
         return HotlineServer(configuration: configuration, sipAddress: sip, httpAddress: http?.localAddress, streams: streams,
                              group: group, engines: engines, tickets: store, http: http, adminGroup: adminGroup, logger: logger, dialplans: publisher,
-                             readers: readers, contactCentreReloader: reloader, lifecycle: lifecycle)
+                             readers: readers, contactCentreReloader: reloader, lifecycle: lifecycle, outbound: outbound)
     }
 
     /// Stops taking calls, hangs up the ones in progress (their tickets say
     /// `server_shutdown`), commits every ticket, and closes the sockets.
     public func shutdown() async {
         let control = engines[0]
+        outbound?.stop()
         try? await control.eventLoop.submit { control.engine.value.contactCentre?.cluster?.resign() }.get()
         for peer in engines { try? await peer.eventLoop.submit { peer.engine.value.drain() }.get() }
         // Give the BYEs a moment on the wire before the sockets close.

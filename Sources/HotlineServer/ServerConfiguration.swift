@@ -123,6 +123,17 @@ public struct ServerConfiguration: Sendable {
     public var agentsPath: String?
     /// The agent queues (`--queues`); nil: `Dialplans/acd/queues.yaml` if it exists.
     public var queuesPath: String?
+    /// Outbound trunks (`--trunks`); nil: `Dialplans/trunks.yaml` if it exists. Without trunks
+    /// the server places no calls (no return visits).
+    public var trunksPath: String?
+    /// The outbound schedule: the server's pace and concurrency, and the retry delays.
+    public var outbound = OutboundScheduler.Configuration()
+    /// Return visits: a work order that reaches `feedback` gets a survey call (the dialplan's
+    /// `outbound: return_visit` flow); how often the store is checked for such orders.
+    public var returnVisits = true
+    public var returnVisitPoll: Duration = .seconds(10)
+    /// A survey score at or below this reopens the work order (0: never).
+    public var reopenAtOrBelowScore = 2
     /// A file whose contents (at least 16 bytes) key the digest nonces (`--nonce-secret-file`),
     /// so several servers behind one address accept each other's nonces. Without it, 32 bytes
     /// are drawn from the system's secure random source at start (phones then re-register after

@@ -202,6 +202,9 @@ public struct TrunksFile: Hashable, Sendable {
         return (String(host), 5060)
     }
 
+    /// Whether `text` is a number a trunk can be asked to call (digits, an optional leading +).
+    public static func isCallable(_ text: String) -> Bool { text.count <= 32 && isNumber(text) }
+
     static func isNumber(_ text: String) -> Bool {
         let body = text.hasPrefix("+") ? text.dropFirst() : Substring(text)
         return !body.isEmpty && body.allSatisfy { $0.isASCII && $0.isNumber }

@@ -81,6 +81,13 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Admin API bearer tokens with roles (YAML; see README). HOTLINE_ADMIN_TOKEN adds an admin token.") var tokens: String?
     @Option(help: "Agents of the contact centre (default: Dialplans/acd/agents.yaml if it exists; off: no contact centre).") var agents: String?
     @Option(help: "Agent queues (default: Dialplans/acd/queues.yaml if it exists).") var queues: String?
+    @Option(help: "Outbound trunks for the calls the server places (default: Dialplans/trunks.yaml if it exists; off: none).") var trunks: String?
+    @Option(name: .customLong("outbound-pace"), help: "New outbound calls per second for the whole server.") var outboundPace = 20
+    @Option(name: .customLong("outbound-max"), help: "Outbound calls up at once for the whole server.") var outboundMax = 100
+    @Option(name: .customLong("outbound-retry"), help: "Retry delays by outcome, e.g. busy=10m,no_answer=30m,unreachable=15m,answered=30m.")
+    var outboundRetry: String?
+    @Option(name: .customLong("return-visits"), help: "on: a work order reaching feedback gets a survey call; off: none.") var returnVisits = "on"
+    @Option(name: .customLong("return-visit-poll"), help: "How often the store is checked for work orders due a return visit.") var returnVisitPoll = "10s"
     @Option(name: .customLong("agent-keepalive"), help: "Seconds between OPTIONS keep-alives to agents' phones; two unanswered (5 s each) make an agent unreachable.")
     var agentKeepAlive = 30
     @Option(name: .customLong("nonce-secret-file"), help: "File (at least 16 bytes, e.g. openssl rand -hex 32) keying digest nonces, shared by servers behind one address (default: 32 secure random bytes drawn at start).")
@@ -141,6 +148,28 @@ struct Serve: AsyncParsableCommand {
         config.tokensPath = tokens
         config.agentsPath = agents
         config.queuesPath = queues
+        config.trunksPath = trunks
+        guard (1...10_000).contains(outboundPace), (1...100_000).contains(outboundMax) else {
+            throw ValidationError("--outbound-pace wants 1 to 10000 calls/s, --outbound-max 1 to 100000 calls")
+        }
+        config.outbound.callsPerSecond = Double(outboundPace)
+        config.outbound.maxConcurrent = outboundMax
+        if let outboundRetry {
+            for item in outboundRetry.split(separator: ",") {
+                let parts = item.split(separator: "=")
+                guard parts.count == 2, let outcome = OutboundOutcome(rawValue: String(parts[0])),
+                      let delay = DurationSyntax.parse(String(parts[1]), .commandLine) else {
+                    throw ValidationError("--outbound-retry wants OUTCOME=DURATION pairs (busy, no_answer, unreachable, answered), e.g. busy=10m")
+                }
+                config.outbound.retry.delays[outcome] = delay
+            }
+        }
+        guard returnVisits == "on" || returnVisits == "off" else { throw ValidationError("--return-visits wants on or off") }
+        config.returnVisits = returnVisits == "on"
+        guard let poll = DurationSyntax.parse(returnVisitPoll, .commandLine), poll > .zero else {
+            throw ValidationError("--return-visit-poll wants a duration, e.g. 10s")
+        }
+        config.returnVisitPoll = poll
         config.nonceSecretPath = nonceSecret
         guard (1...3600).contains(agentKeepAlive) else { throw ValidationError("--agent-keepalive wants 1 to 3600 seconds") }
         config.keepAliveInterval = .seconds(agentKeepAlive)
