@@ -11,17 +11,14 @@ import Outbound
 import Tickets
 
 extension HotlineServer {
-    /// The outbound service when trunks are configured (`--trunks`, or Dialplans/trunks.yaml);
-    /// nil with `--trunks off` or no file.
+    /// The outbound service when trunks are configured (`--trunks FILE`, e.g.
+    /// Dialplans/trunks.yaml); nil without (a server places no call unless told where to).
     static func startOutbound(_ configuration: ServerConfiguration, engines: [CallEnginePeer], store: any HotlineStore,
                               dialplan: Dialplan, sip: SocketAddress, logger: Logger) throws -> OutboundService? {
         let path: String
         switch configuration.trunksPath {
-        case "off"?: return nil
+        case "off"?, nil: return nil
         case let given?: path = given
-        case nil:
-            guard FileManager.default.fileExists(atPath: "Dialplans/trunks.yaml") else { return nil }
-            path = "Dialplans/trunks.yaml"
         }
         let trunks: TrunksFile
         do { trunks = try TrunksFile.load(contentsOf: path) } catch { throw StartError.trunks("\(error)") }

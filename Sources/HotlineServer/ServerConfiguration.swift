@@ -123,8 +123,8 @@ public struct ServerConfiguration: Sendable {
     public var agentsPath: String?
     /// The agent queues (`--queues`); nil: `Dialplans/acd/queues.yaml` if it exists.
     public var queuesPath: String?
-    /// Outbound trunks (`--trunks`); nil: `Dialplans/trunks.yaml` if it exists. Without trunks
-    /// the server places no calls (no return visits).
+    /// Outbound trunks (`--trunks`, e.g. `Dialplans/trunks.yaml`); nil: the server places no
+    /// calls (no return visits).
     public var trunksPath: String?
     /// The outbound schedule: the server's pace and concurrency, and the retry delays.
     public var outbound = OutboundScheduler.Configuration()

@@ -81,7 +81,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Admin API bearer tokens with roles (YAML; see README). HOTLINE_ADMIN_TOKEN adds an admin token.") var tokens: String?
     @Option(help: "Agents of the contact centre (default: Dialplans/acd/agents.yaml if it exists; off: no contact centre).") var agents: String?
     @Option(help: "Agent queues (default: Dialplans/acd/queues.yaml if it exists).") var queues: String?
-    @Option(help: "Outbound trunks for the calls the server places (default: Dialplans/trunks.yaml if it exists; off: none).") var trunks: String?
+    @Option(help: "Outbound trunks for the calls the server places (e.g. Dialplans/trunks.yaml; default: none, no calls placed).") var trunks: String?
     @Option(name: .customLong("outbound-pace"), help: "New outbound calls per second for the whole server.") var outboundPace = 20
     @Option(name: .customLong("outbound-max"), help: "Outbound calls up at once for the whole server.") var outboundMax = 100
     @Option(name: .customLong("outbound-retry"), help: "Retry delays by outcome, e.g. busy=10m,no_answer=30m,unreachable=15m,answered=30m.")

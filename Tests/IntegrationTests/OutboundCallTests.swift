@@ -1,0 +1,105 @@
+// Calls the server places, with SIPp as the trunk and the citizen's phone: a work order
+// reaching feedback gets a survey call; a busy line is tried again after the retry delay; the
+// answered call's key becomes the work order's return-visit score; the number presented is the
+// hotline's, on the wire; the campaign API reports it.
+
+import Foundation
+import Testing
+import Tickets
+import TicketsSQLite
+import TicketsTestSupport
+
+@Suite(.serialized) struct OutboundCallTests {
+    /// A SIPp UAS on `port` taking one call with `scenario`, its messages logged in `directory`.
+    static func citizen(_ scenario: String, port: Int, directory: URL) async throws -> CommandResult {
+        let sipp = try SIPp.require()
+        let log = directory.appendingPathComponent("citizen-\(scenario)-messages.log").path
+        return try await run(sipp, ["-sf", Repo.scenario(scenario), "-p", String(port), "-i", "127.0.0.1", "-mi", "127.0.0.1",
+                                    "-mp", String(allocateSIPpMediaPort()), "-m", "1", "-nostdin", "-recv_timeout", "30000",
+                                    "-timeout_error", "-trace_msg", "-message_file", log,
+                                    "-trace_err", "-error_file", directory.appendingPathComponent("citizen-\(scenario)-errors.log").path],
+                             timeout: .seconds(60))
+    }
+
+    @Test func aWorkOrderInFeedbackGetsASurveyCallBusyIsRetriedAndTheKeyBecomesTheScore() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("hotline-outbound-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let database = directory.appendingPathComponent("tickets.sqlite").path
+        // A work order handled and fed back, due its return visit.
+        let policy = try WorkOrderPolicy.load(contentsOf: Repo.root.appendingPathComponent("Dialplans/tickets/sla.yaml").path)
+        let units = try UnitDirectory.load(contentsOf: Repo.root.appendingPathComponent("Dialplans/tickets/units.yaml").path)
+        let seeded = try SQLiteTicketStore(path: database, options: .init(timeZone: .current, policy: policy, units: units))
+        let start = Date().addingTimeInterval(-86400)
+        let order = try await seeded.createWorkOrder(WorkOrderIntake(
+            channel: .web, caller: "13800000077", category: .help, subject: "street light", acceptedAt: start, actor: "seed"))
+        for (index, step) in [("dispatched", "yinchuan.jinfeng"), ("signed", "yinchuan.jinfeng"), ("handled", nil), ("feedback", nil)].enumerated() {
+            let event = try TicketEventRequest(kind: step.0, unit: step.1).event(actor: "seed", now: start.addingTimeInterval(Double(index + 1) * 600))
+            _ = try await seeded.append(event, to: order.id)
+        }
+        seeded.close()
+
+        let trunkPort = try RawUDP().port
+        let trunks = directory.appendingPathComponent("trunks.yaml").path
+        try """
+            trunks:
+              - name: carrier
+                uri: "sip:127.0.0.1:\(trunkPort)"
+                caller_id: "12345"
+                p_asserted_identity: "sip:12345@gov.example"
+                calls_per_second: 5
+                max_concurrent: 2
+                ring_timeout: 20s
+            """.write(toFile: trunks, atomically: true, encoding: .utf8)
+
+        // The line is busy at the first attempt.
+        let busy = Task { try await Self.citizen("citizen-busy", port: trunkPort, directory: directory) }
+        let server = try await ServerProcess(directory: directory, database: database, dialplan: "Tests/IntegrationTests/Dialplans/return-visit.yaml",
+                                             extra: ["--trunks", trunks, "--return-visit-poll", "200ms",
+                                                     "--outbound-retry", "busy=3s,no_answer=3s,unreachable=3s,answered=3s",
+                                                     "--units", Repo.root.appendingPathComponent("Dialplans/tickets/units.yaml").path])
+        let busyResult = try await busy.value
+        #expect(busyResult.status == 0, "busy citizen: \(busyResult.stderr)")
+        let busyAt = Date()
+        // The retry comes after the delay; the citizen now answers and presses 1.
+        let answered = try await Self.citizen("citizen-answers-survey", port: trunkPort, directory: directory)
+        #expect(answered.status == 0, "answering citizen: \(answered.stderr)\n\(server.log.suffix(3000))")
+        #expect(Date().timeIntervalSince(busyAt) >= 2.5, "the second attempt waited for the busy retry delay")
+
+        // The number presented is the hotline's (From and P-Asserted-Identity), never another citizen's.
+        let wire = try String(contentsOf: directory.appendingPathComponent("citizen-citizen-answers-survey-messages.log"), encoding: .utf8)
+        let invite = wire.components(separatedBy: "INVITE sip:").dropFirst().first ?? ""
+        #expect(invite.hasPrefix("13800000077@127.0.0.1:\(trunkPort)"), "Request-URI names the citizen")
+        #expect(invite.contains("From: <sip:12345@"), "From presents the hotline's number")
+        #expect(invite.contains("P-Asserted-Identity: <sip:12345@gov.example>"))
+
+        // The score reaches the work order; the attempts are on record; the survey call is an
+        // outbound ticket linked to the work order.
+        let reader = try SQLiteTicketReader(path: database)
+        var visited: WorkOrder?
+        for _ in 0..<100 {
+            visited = try reader.workOrder(id: order.id)
+            if visited?.status == .visited { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(visited?.status == .visited && visited?.satisfaction == 5, "\(String(describing: visited))\n\(server.log.suffix(3000))")
+        let detail = try #require(try reader.workOrderDetail(id: order.id, within: nil))
+        let ticket = try #require(detail.calls.last?.call)
+        #expect(ticket.direction == .outbound && ticket.caller == "13800000077" && ticket.answeredAt != nil)
+        let (status, body) = try await server.http("GET", "/api/campaigns/return_visit")
+        #expect(status == 200)
+        #expect(body.contains(#""completed":1"#) && body.contains(#""attempts":2"#), "\(body)")
+        #expect(await server.stop() == 0)
+        let attempts = try OutboundProbe.attempts(database: database, workOrder: order.id)
+        #expect(attempts.map(\.outcome) == [.busy, .answered] && attempts.map(\.sipStatus) == [486, 200])
+        try? FileManager.default.removeItem(at: directory)
+    }
+}
+
+/// Reads the outbound attempts of a stopped server's database.
+enum OutboundProbe {
+    static func attempts(database: String, workOrder: TicketID) throws -> [OutboundAttempt] {
+        let store = try SQLiteTicketStore(path: database)
+        defer { store.close() }
+        return try store.attempts(workOrder: workOrder)
+    }
+}
