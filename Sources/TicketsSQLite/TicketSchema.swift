@@ -22,6 +22,9 @@ enum TicketSchema {
         migrator.registerMigration("v3_queues") { db in
             try db.execute(sql: v3)
         }
+        migrator.registerMigration("v6_handoffs") { db in
+            try db.execute(sql: HandoffSchema.v6)
+        }
         return migrator
     }
 
