@@ -53,6 +53,9 @@ let package = Package(
         .target(name: "ACD"),
         .target(name: "ACDConfig", dependencies: ["ACD", "SIPAuth", "SDP", "Yams", "ConfigFiles"]),
         .target(name: "CallControl", dependencies: ["SIPCore", "SIPTransaction", "SIPDialog", "Dialplan"]),
+        // The 110 linkage's signed webhook, sans-IO: HMAC signatures, replay refusal, retry
+        // timing, handoffs.yaml.
+        .target(name: "Handoffs", dependencies: ["ConfigFiles", "Yams", .product(name: "Crypto", package: "swift-crypto")]),
 
         // MARK: system libraries
         .systemLibrary(name: "COpus", pkgConfig: "opus", providers: [.apt(["libopus-dev"])]),
@@ -128,7 +131,7 @@ let package = Package(
         .target(name: "HotlineServer", dependencies: [
             "SIPCore", "SDP", "SIPTransaction", "SIPDialog", "SIPTransport", "SIPEndpoint",
             "RTP", "Codecs", "Media", "Dialplan", "Tickets", "TicketsSQLite", "TicketsPostgres", "Timers", "AudioDevice",
-            "ACD", "ACDConfig", "SIPAuth", "SIPRegistrar", "CallControl", "AdminWeb",
+            "ACD", "ACDConfig", "SIPAuth", "SIPRegistrar", "CallControl", "AdminWeb", "Handoffs",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
@@ -194,6 +197,7 @@ let package = Package(
         // HOTLINE_TEST_DB_URL (make test starts deploy/postgres/pgctl.sh).
         .testTarget(name: "TicketsPostgresTests", dependencies: ["Tickets", "TicketsPostgres", "TicketsTestSupport", "Cluster"]),
         .testTarget(name: "SIPAuthTests", dependencies: ["SIPAuth", "SIPCore"]),
+        .testTarget(name: "HandoffsTests", dependencies: ["Handoffs", "ConfigFiles"]),
         .testTarget(name: "CallControlTests", dependencies: ["CallControl", "Dialplan", "SIPCore"]),
         .testTarget(name: "ACDTests", dependencies: ["Randomness", "ACD", "ACDConfig", "SIPAuth", "Dialplan"]),
         .testTarget(name: "SIPRegistrarTests", dependencies: ["SIPRegistrar", "SIPAuth", "SIPCore"]),
@@ -213,6 +217,7 @@ let package = Package(
         ]),
         .testTarget(name: "IntegrationTests", dependencies: [
             "Tickets", "TicketsSQLite", "TicketsPostgres", "TicketsTestSupport", "StreamTestSupport", "Yams", "Codecs", "SIPAuth",
+            "Handoffs", // HandoffTests sign as the partner does
             // SRTPBridgeTests: the agent phone's SRTP (Media's SRTPContext) and SDES keys (SDP).
             "Media", "SDP",
             // StreamTransportTests' TCP and TLS clients.

@@ -81,6 +81,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Admin API bearer tokens with roles (YAML; see README). HOTLINE_ADMIN_TOKEN adds an admin token.") var tokens: String?
     @Option(help: "Agents of the contact centre (default: Dialplans/acd/agents.yaml if it exists; off: no contact centre).") var agents: String?
     @Option(help: "Agent queues (default: Dialplans/acd/queues.yaml if it exists).") var queues: String?
+    @Option(help: "Partner centres hand-offs go to and come from, e.g. Dialplans/handoffs.yaml (the 110 linkage; default: none).") var handoffs: String?
     @Option(name: .customLong("agent-keepalive"), help: "Seconds between OPTIONS keep-alives to agents' phones; two unanswered (5 s each) make an agent unreachable.")
     var agentKeepAlive = 30
     @Option(name: .customLong("nonce-secret-file"), help: "File (at least 16 bytes, e.g. openssl rand -hex 32) keying digest nonces, shared by servers behind one address (default: 32 secure random bytes drawn at start).")
@@ -141,6 +142,7 @@ struct Serve: AsyncParsableCommand {
         config.tokensPath = tokens
         config.agentsPath = agents
         config.queuesPath = queues
+        config.handoffsPath = handoffs
         config.nonceSecretPath = nonceSecret
         guard (1...3600).contains(agentKeepAlive) else { throw ValidationError("--agent-keepalive wants 1 to 3600 seconds") }
         config.keepAliveInterval = .seconds(agentKeepAlive)
