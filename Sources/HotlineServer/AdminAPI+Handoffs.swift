@@ -9,8 +9,11 @@ import NIOHTTP1
 import Tickets
 
 enum HandoffRoutes {
-    /// Status names a partner may report: lower-case words (`received`, `handled`...).
-    static let statusPattern = /^[a-z][a-z_]{0,39}$/
+    /// Status names a partner may report: lower-case words (`received`, `handled`...), at most 40.
+    static func isStatusName(_ text: String) -> Bool {
+        guard let first = text.unicodeScalars.first, ("a"..."z").contains(first), text.count <= 40 else { return false }
+        return text.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || $0 == "_" }
+    }
 
     static func routes(_ service: HandoffService) -> [String: AdminRoute] {
         [
@@ -109,7 +112,7 @@ enum HandoffRoutes {
             guard let body = request.body, body.readableBytes > 0,
                   let report = try? JSONDecoder().decode(Report.self, from: Data(body.readableBytesView))
             else { throw TicketRoutes.APIError.badRequest("send the report as JSON: {\"status\": \"handled\", \"note\": \"...\"}") }
-            guard report.status.wholeMatch(of: statusPattern) != nil else {
+            guard isStatusName(report.status) else {
                 throw TicketRoutes.APIError.badRequest("status is a lower-case word (received, handled...), not '\(report.status)'")
             }
             var at = service.now()

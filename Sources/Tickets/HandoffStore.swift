@@ -18,18 +18,22 @@ public protocol HandoffWriting: Sendable {
 }
 
 extension HandoffWriting {
+    @discardableResult
     public func handOff(_ request: OutboundHandoff) async throws(TicketStoreError) -> WorkOrder {
         try await Self.awaiting { handOff(request, onCommit: $0) }
     }
 
+    @discardableResult
     public func acceptHandoff(_ inbound: InboundHandoff) async throws(TicketStoreError) -> WorkOrder {
         try await Self.awaiting { acceptHandoff(inbound, onCommit: $0) }
     }
 
+    @discardableResult
     public func recordDelivery(_ delivery: HandoffDelivery) async throws(TicketStoreError) -> WorkOrder {
         try await Self.awaiting { recordDelivery(delivery, onCommit: $0) }
     }
 
+    @discardableResult
     public func recordPartnerStatus(_ update: HandoffStatusUpdate) async throws(TicketStoreError) -> WorkOrder {
         try await Self.awaiting { recordPartnerStatus(update, onCommit: $0) }
     }

@@ -1,7 +1,7 @@
 import ConfigFiles
 import Foundation
 import Testing
-@testable import Handoffs
+import Handoffs
 
 /// handoffs.yaml: secrets from the environment or files only, every mistake located.
 @Suite struct HandoffConfigurationTests {

@@ -1,7 +1,7 @@
 import ConfigFiles
 import Foundation
 import Testing
-@testable import Handoffs
+import Handoffs
 
 /// The hand-off signature: made and checked as docs/handoffs.md says, refused when anything
 /// about the request changes, its key is unknown, its time is stale or its nonce is reused.
@@ -72,11 +72,15 @@ import Testing
 
     @Test func aReplayedNonceIsRefusedWithinTheWindowAndForgottenAfter() {
         var guardian = HandoffReplayGuard(skew: .seconds(300))
-        #expect(guardian.admit(keyID: "2026-01", nonce: "n", timestamp: 1_767_225_600, now: Self.signedAt))
-        #expect(!guardian.admit(keyID: "2026-01", nonce: "n", timestamp: 1_767_225_600, now: Self.signedAt.addingTimeInterval(10)))
-        #expect(guardian.admit(keyID: "2025-07", nonce: "n", timestamp: 1_767_225_600, now: Self.signedAt), "per key")
+        let first = guardian.admit(keyID: "2026-01", nonce: "n", timestamp: 1_767_225_600, now: Self.signedAt)
+        let replayed = guardian.admit(keyID: "2026-01", nonce: "n", timestamp: 1_767_225_600, now: Self.signedAt.addingTimeInterval(10))
+        let otherKey = guardian.admit(keyID: "2025-07", nonce: "n", timestamp: 1_767_225_600, now: Self.signedAt)
+        #expect(first)
+        #expect(!replayed)
+        #expect(otherKey, "per key")
         // Past timestamp + skew the request is stale anyway: the nonce is forgotten.
-        #expect(guardian.admit(keyID: "2026-01", nonce: "m", timestamp: 1_767_225_900, now: Self.signedAt.addingTimeInterval(301)))
+        let later = guardian.admit(keyID: "2026-01", nonce: "m", timestamp: 1_767_225_900, now: Self.signedAt.addingTimeInterval(301))
+        #expect(later)
         #expect(guardian.count == 1)
     }
 

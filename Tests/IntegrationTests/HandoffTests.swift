@@ -5,10 +5,14 @@
 // hand-off the other way, a status report, and forged, stale, replayed and malformed requests.
 
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import Handoffs
 import NIOCore
 import NIOPosix
 import Testing
+import Tickets
 
 @Suite(.serialized) struct HandoffTests {
     static let dialplan = Repo.root.appendingPathComponent("Tests/IntegrationTests/Dialplans/handoff.yaml").path
