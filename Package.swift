@@ -29,6 +29,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        // The 110 hand-offs' webhook client (already resolved: Hummingbird's tests use it).
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
     ],
     targets: [
         // MARK: pure cores
@@ -52,6 +54,9 @@ let package = Package(
         .target(name: "ACDConfig", dependencies: ["ACD", "SIPAuth", "SDP", "Yams", "ConfigFiles"]),
         .target(name: "Outbound", dependencies: ["SIPAuth", "Yams", "ConfigFiles", "WorkCalendar"]),
         .target(name: "CallControl", dependencies: ["SIPCore", "SIPTransaction", "SIPDialog", "Dialplan"]),
+        // The 110 linkage's signed webhook, sans-IO: HMAC signatures, replay refusal, retry
+        // timing, handoffs.yaml.
+        .target(name: "Handoffs", dependencies: ["ConfigFiles", "Yams", .product(name: "Crypto", package: "swift-crypto")]),
 
         // MARK: system libraries
         .systemLibrary(name: "COpus", pkgConfig: "opus", providers: [.apt(["libopus-dev"])]),
@@ -127,7 +132,7 @@ let package = Package(
         .target(name: "HotlineServer", dependencies: [
             "SIPCore", "SDP", "SIPTransaction", "SIPDialog", "SIPTransport", "SIPEndpoint",
             "RTP", "Codecs", "Media", "Dialplan", "Tickets", "TicketsSQLite", "TicketsPostgres", "Timers", "AudioDevice",
-            "ACD", "ACDConfig", "SIPAuth", "SIPRegistrar", "CallControl", "AdminWeb", "Outbound",
+            "ACD", "ACDConfig", "SIPAuth", "SIPRegistrar", "CallControl", "AdminWeb", "Outbound", "Handoffs",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
@@ -137,6 +142,7 @@ let package = Package(
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
             "Yams", // the admin API's tokens file
         ]),
         // Benchmarks/sip-instructions.sh: the per-message SIP work in a loop, for callgrind.
@@ -193,6 +199,7 @@ let package = Package(
         // HOTLINE_TEST_DB_URL (make test starts deploy/postgres/pgctl.sh).
         .testTarget(name: "TicketsPostgresTests", dependencies: ["Tickets", "TicketsPostgres", "TicketsTestSupport", "Cluster"]),
         .testTarget(name: "SIPAuthTests", dependencies: ["SIPAuth", "SIPCore"]),
+        .testTarget(name: "HandoffsTests", dependencies: ["Handoffs", "ConfigFiles"]),
         .testTarget(name: "CallControlTests", dependencies: ["CallControl", "Dialplan", "SIPCore"]),
         .testTarget(name: "ACDTests", dependencies: ["Randomness", "ACD", "ACDConfig", "SIPAuth", "Dialplan"]),
         .testTarget(name: "SIPRegistrarTests", dependencies: ["SIPRegistrar", "SIPAuth", "SIPCore"]),
@@ -212,6 +219,7 @@ let package = Package(
         ]),
         .testTarget(name: "IntegrationTests", dependencies: [
             "Tickets", "TicketsSQLite", "TicketsPostgres", "TicketsTestSupport", "StreamTestSupport", "Yams", "Codecs", "SIPAuth",
+            "Handoffs", // HandoffTests sign as the partner does
             // SRTPBridgeTests: the agent phone's SRTP (Media's SRTPContext) and SDES keys (SDP).
             "Media", "SDP",
             // StreamTransportTests' TCP and TLS clients.

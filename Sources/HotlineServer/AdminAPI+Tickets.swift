@@ -43,7 +43,7 @@ enum TicketRoutes {
         init(_ error: TicketStoreError) {
             switch error {
             case .eventRefused: self.init(.conflict, "event_refused", error.description)
-            case .workOrderNotFound, .ticketNotFound: self.init(.notFound, "not_found", error.description)
+            case .workOrderNotFound, .ticketNotFound, .handoffNotFound: self.init(.notFound, "not_found", error.description)
             case .unknownUnit: self.init(.unprocessableEntity, "unknown_unit", error.description)
             case .outsideUnit: self.init(.forbidden, "outside_unit", error.description)
             case .invalidQuery: self.init(.badRequest, "invalid_query", error.description)

@@ -49,6 +49,8 @@ final class Call {
 
     // Ticket
     var ticketID: TicketID?
+    /// The call's work order was handed off to a partner (a transfer to 110).
+    var handedOff = false
     var businessLine: String?
     var category: String?
     /// What the queues did with the call, taken when it left them (the ending's `.leaveQueue`).

@@ -103,7 +103,7 @@ extension CallEngine {
                                           businessLine: call.businessLine, category: call.category.map { TicketCategory(rawValue: $0) },
                                           disposition: CallDisposition(rawValue: finish.disposition.rawValue), sipStatus: finish.sipStatus,
                                           resolution: annotation.resolution.flatMap(CallResolution.init(dialplanName:)),
-                                          summary: annotation.summary, queue: call.queueOutcome)
+                                          summary: annotation.summary, queue: call.queueOutcome, handedOff: call.handedOff)
                 tickets.finish(id: id, outcome: outcome, onCommit: ticketCallback(context: "finish"))
                 metrics.callsByDisposition[finish.disposition.rawValue, default: 0] += 1
             case .recordTicket(let record):
@@ -161,6 +161,7 @@ extension CallEngine {
                 queued.append(.queueUnavailable)
             }
         case .transfer(let target):
+            handOffIfPartner(call, to: target)
             if !startTransfer(call, to: target) { queued.append(.transferFailed) }
         case .startRecording(let id, let maxDuration):
             guard let rtp = call.rtp else {

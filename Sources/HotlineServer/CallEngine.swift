@@ -76,6 +76,8 @@ final class CallEngine {
     // MARK: the contact centre
     /// How this loop reaches the ACD on the control loop; nil without a contact centre.
     var acdLink: ACDLink?
+    /// The 110 linkage (`--handoffs`); nil without it.
+    var handoffs: HandoffService?
     /// In a cluster, appended to this node's ACD call ids (``ClusterCallID``).
     var acdCallSuffix = ""
     /// The ACD and registrar themselves, on the control loop's engine only (engine 0).

@@ -44,6 +44,8 @@ public final class HotlineServer: Sendable {
     let lifecycleDriver: NodeLifecycle
     /// The calls the server places; nil without trunks.
     let outbound: OutboundService?
+    /// The 110 linkage's outbox; nil without `--handoffs`.
+    let handoffs: HandoffService?
 
     public enum StartError: Error, CustomStringConvertible {
         case dialplan(String)
@@ -52,6 +54,7 @@ public final class HotlineServer: Sendable {
         case tokens(String)
         case contactCentre(String)
         case trunks(String)
+        case handoffs(String)
         case bind(String, Error)
 
         public var description: String {
@@ -62,6 +65,7 @@ public final class HotlineServer: Sendable {
             case .trunks(let s): "trunks: \(s)"
             case .tokens(let s): "admin tokens: \(s)"
             case .contactCentre(let s): s
+            case .handoffs(let s): "hand-offs: \(s)"
             case .bind(let what, let e): "cannot listen on \(what): \(e)"
             }
         }
@@ -71,9 +75,10 @@ public final class HotlineServer: Sendable {
                  streams: StreamListeners?, group: MultiThreadedEventLoopGroup, engines: [CallEnginePeer],
                  tickets: any HotlineStore, http: AdminWebServer?, adminGroup: MultiThreadedEventLoopGroup?,
                  logger: Logger, dialplans: DialplanPublisher, readers: NIOThreadPool, contactCentreReloader: ContactCentreReloader?,
-                 lifecycle: NodeLifecycle, outbound: OutboundService?) {
+                 lifecycle: NodeLifecycle, outbound: OutboundService?, handoffs: HandoffService?) {
         self.lifecycleDriver = lifecycle
         self.outbound = outbound
+        self.handoffs = handoffs
         self.configuration = configuration
         self.sipAddress = sipAddress
         self.httpAddress = httpAddress
@@ -115,6 +120,7 @@ public final class HotlineServer: Sendable {
         // 2b. The contact centre (agents.yaml, queues.yaml): checked against the dialplan's
         //     queues and the prompts.
         let centre = try loadContactCentre(configuration, dialplan: dialplan, cache: cache, logger: logger)
+        let handoffConfiguration = try loadHandoffs(configuration, dialplan: dialplan, logger: logger)
         // 3. Tickets: crash recovery happens here.
         // This server's own metrics registry: the ticket writer, the call loops and /metrics share it.
         // With --node, every series carries node="NAME"; without, the series keep their bare
@@ -277,6 +283,7 @@ public final class HotlineServer: Sendable {
         }
         let readers = NIOThreadPool(numberOfThreads: 2)
         readers.start()
+        let handoffs = await startHandoffs(handoffConfiguration, store: store, pool: readers, engines: engines, logger: logger)
         let cluster = ClusterMembership(node: configuration.node, shared: store as? PostgresTicketStore, pool: readers,
                                         startedAt: Date())
         let control = engines[0]
@@ -305,6 +312,7 @@ public final class HotlineServer: Sendable {
                 .merging(DialplanEditorRoutes.routes(publisher: publisher, auth: auth, prompts: configuration.promptsPath)) { a, _ in a }
                 .merging(AgentDeskRoutes.routes(deskContext)) { a, _ in a }
                 .merging(CampaignRoutes.routes(outbound, auth: auth, pool: readers)) { a, _ in a }
+                .merging(handoffs.map(HandoffRoutes.routes) ?? [:]) { a, _ in a }
             let desks = AgentDeskRoutes.feeds(deskContext)
             let feed = ConsoleFeed.contactCentre(link: acdLink, desks: desks)
             let admin = MultiThreadedEventLoopGroup(numberOfThreads: 1)
@@ -319,6 +327,7 @@ public final class HotlineServer: Sendable {
                                                           AgentDeskRoutes.registerFeed(desks, auth: auth)(router)
                                                       })
             } catch {
+                await handoffs?.shutdown()
                 store.close()
                 await publisher.shutdown()
                 try? await readers.shutdownGracefully()
@@ -340,7 +349,7 @@ public final class HotlineServer: Sendable {
         ])
         return HotlineServer(configuration: configuration, sipAddress: sip, httpAddress: http?.localAddress, streams: streams,
                              group: group, engines: engines, tickets: store, http: http, adminGroup: adminGroup, logger: logger, dialplans: publisher,
-                             readers: readers, contactCentreReloader: reloader, lifecycle: lifecycle, outbound: outbound)
+                             readers: readers, contactCentreReloader: reloader, lifecycle: lifecycle, outbound: outbound, handoffs: handoffs)
     }
 
     /// Stops taking calls, hangs up the ones in progress (their tickets say
@@ -355,6 +364,7 @@ public final class HotlineServer: Sendable {
         try? await http?.close()
         try? await adminGroup?.shutdownGracefully()
         await dialplans.shutdown() // after the admin API: no publish starts once the loops stop
+        await handoffs?.shutdown() // pending hand-offs stay in the outbox for the next start
         try? await readers.shutdownGracefully()
         await streams?.transport.close()
         for peer in engines { try? await peer.eventLoop.flatSubmit { peer.engine.value.stop() }.get() }

@@ -117,6 +117,9 @@ public struct ServerConfiguration: Sendable {
     /// The admin API's tokens file (`--tokens`): bearer tokens (or their SHA-256) with roles
     /// `admin`, `unit_staff` (with a unit) and `auditor`; see ``AdminAuth/parse(yaml:file:units:)``.
     public var tokensPath: String?
+    /// The partner centres of hand-offs (`--handoffs`, docs/handoffs.md): nil, none. Not read
+    /// by default: it names secrets that must be provided before the server can start.
+    public var handoffsPath: String?
     /// The contact centre's agents (`--agents`); nil: `Dialplans/acd/agents.yaml` if it
     /// exists. With no agents file (and no queues file) there is no ACD: queue nodes are
     /// unavailable and REGISTER gets 405.

@@ -150,6 +150,9 @@ public struct CallOutcome: Sendable, Equatable, Hashable {
     /// What the agent queues did with the call (queue, agent, wait and talk time...); nil if
     /// it never reached a `queue` node.
     public var queue: QueueOutcome?
+    /// The call was handed off to a partner (a transfer to 110), which opened its work order
+    /// then: intake leaves that work order alone.
+    public var handedOff: Bool
 
     public init(
         answeredAt: Date? = nil,
@@ -163,7 +166,8 @@ public struct CallOutcome: Sendable, Equatable, Hashable {
         sipStatus: Int? = nil,
         resolution: CallResolution? = nil,
         summary: [String: String] = [:],
-        queue: QueueOutcome? = nil
+        queue: QueueOutcome? = nil,
+        handedOff: Bool = false
     ) {
         self.answeredAt = answeredAt.map(TicketTimestamp.normalized)
         self.unanswered = unanswered
@@ -177,6 +181,7 @@ public struct CallOutcome: Sendable, Equatable, Hashable {
         self.resolution = resolution
         self.summary = summary
         self.queue = queue
+        self.handedOff = handedOff
     }
 }
 

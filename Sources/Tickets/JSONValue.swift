@@ -138,6 +138,24 @@ extension WorkOrderDetail: Encodable {
                          ("call", CallTicketJSON(linked.call).json)])
             })),
             ("allowed_events", .array(allowedEvents.map(JSONValue.string))),
+            ("handoffs", .array(handoffs.map(\.json))),
+        ])
+    }
+
+    public func encode(to encoder: any Encoder) throws { try json.encode(to: encoder) }
+}
+
+extension Handoff: Encodable {
+    /// The body stays out: it holds the caller's number, which the work order's own JSON masks
+    /// for those who may not see it.
+    var json: JSONValue {
+        .object([
+            ("id", .string(id)), ("work_order", .string(workOrderID.rawValue)), ("direction", .string(direction.rawValue)),
+            ("partner", .string(partner)), ("state", .string(state.rawValue)), ("attempts", .int(attempts)),
+            ("partner_reference", .text(partnerReference)), ("partner_status", .text(partnerStatus)),
+            ("partner_status_at", .time(partnerStatusAt)), ("partner_note", .text(partnerNote)),
+            ("last_error", .text(lastError)), ("created_at", .time(createdAt)), ("updated_at", .time(updatedAt)),
+            ("delivered_at", .time(deliveredAt)), ("next_attempt_at", .time(nextAttemptAt)),
         ])
     }
 

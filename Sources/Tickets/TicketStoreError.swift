@@ -38,6 +38,8 @@ public enum TicketStoreError: Error, Sendable, Equatable, CustomStringConvertibl
     case outsideUnit(TicketID, unit: UnitID)
     /// A query the store cannot run (a limit out of range...).
     case invalidQuery(String)
+    /// No hand-off has this id (for the partner named).
+    case handoffNotFound(String)
     /// A stored row could not be read back as a ticket.
     case corruptRow(id: String, column: String)
     /// Any other database failure (I/O error, disk full...), with the backend's result code
@@ -62,6 +64,7 @@ public enum TicketStoreError: Error, Sendable, Equatable, CustomStringConvertibl
         case .unknownUnit(let unit): "no unit '\(unit)' (units come from units.yaml)"
         case .outsideUnit(let id, let unit): "work order \(id) is not with unit \(unit) or a unit under it"
         case .invalidQuery(let reason): "invalid query: \(reason)"
+        case .handoffNotFound(let id): "no hand-off \(id)"
         case .corruptRow(let id, let column): "ticket \(id) has an unreadable \(column)"
         case .database(let code, let message): "ticket database error \(code): \(message)"
         }

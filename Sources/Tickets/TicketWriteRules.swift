@@ -64,7 +64,7 @@ public enum TicketWriteRules {
             // Only a call that reached a business line concerns a work order.
             if intake, outcome.businessLine != nil {
                 try intakeOrThrow(call, override: outcome.resolution, summary: outcome.summary, policy: policy,
-                                  effects: &effects, in: transaction)
+                                  handedOff: outcome.handedOff, effects: &effects, in: transaction)
             }
         case .createWorkOrder(let intake, let id):
             effects.workOrder = try create(intake, id: id, in: transaction)
@@ -80,17 +80,30 @@ public enum TicketWriteRules {
             if filed.opened { effects.opened += 1 }
         case .syncUnits(let directory):
             try transaction.syncUnits(directory)
+        case .handOff(let request):
+            let handed = try handOff(request, in: transaction)
+            effects.workOrder = handed.order
+            if handed.opened { effects.opened += 1 }
+        case .acceptHandoff(let inbound, let id):
+            let accepted = try accept(inbound, id: id, in: transaction)
+            effects.workOrder = accepted.order
+            if accepted.opened { effects.opened += 1 }
+        case .recordDelivery(let delivery):
+            effects.workOrder = try record(delivery, in: transaction)
+        case .recordPartnerStatus(let update):
+            effects.workOrder = try record(update, in: transaction)
         }
         return effects
     }
 
     private static func intakeOrThrow<Transaction: TicketWriteTransaction>(
         _ call: CallTicket, override: CallResolution?, summary: [String: String], policy: WorkOrderPolicy,
-        effects: inout TicketWriteEffects, in transaction: Transaction
+        handedOff: Bool = false, effects: inout TicketWriteEffects, in transaction: Transaction
     ) throws {
         let effect: IntakeEffect
         do {
-            effect = try self.intake(call, override: override, summary: summary, policy: policy, in: transaction)
+            effect = try self.intake(call, override: override, summary: summary, policy: policy, handedOff: handedOff,
+                                     in: transaction)
         } catch {
             throw IntakeFailure(underlying: error)
         }
@@ -116,8 +129,10 @@ public enum TicketWriteRules {
     @discardableResult
     public static func intake<Transaction: TicketWriteTransaction>(
         _ call: CallTicket, override: CallResolution?, summary: [String: String] = [:], policy: WorkOrderPolicy,
-        in transaction: Transaction
+        handedOff: Bool = false, in transaction: Transaction
     ) throws -> IntakeEffect {
+        // A call handed off to a partner got its work order at the transfer, whatever it reached.
+        if handedOff, try transaction.workOrder(id: call.id) != nil { return .none }
         let resolution = policy.intake.resolution(for: call, override: override)
         guard resolution != .noWorkOrder else { return .none }
         // An agent who took the call may have filed its work order while talking (only calls an
@@ -132,10 +147,7 @@ public enum TicketWriteRules {
                 return .linked(id)
             }
         }
-        // The dialplan's summary: `subject` is the subject, the rest "name: value" lines.
-        let subject = summary["subject"].flatMap { $0.isEmpty ? nil : $0 }
-        let details = summary.filter { $0.key != "subject" }.sorted { $0.key < $1.key }
-            .map { "\($0.key): \($0.value)" }.joined(separator: "\n")
+        let (subject, details) = text(ofSummary: summary)
         let order = WorkOrder(id: call.id, channel: .phone, caller: call.caller, businessLine: call.businessLine,
                               category: call.category, subject: subject, details: details, acceptedAt: acceptedAt,
                               callCount: 1)
@@ -147,6 +159,15 @@ public enum TicketWriteRules {
                            policy: policy.sla, in: transaction)
         }
         return .opened(order.id)
+    }
+
+    /// The dialplan's summary as a work order's text: `subject` is the subject, the rest
+    /// "name: value" lines of details.
+    static func text(ofSummary summary: [String: String]) -> (subject: String?, details: String) {
+        let subject = summary["subject"].flatMap { $0.isEmpty ? nil : $0 }
+        let details = summary.filter { $0.key != "subject" }.sorted { $0.key < $1.key }
+            .map { "\($0.key): \($0.value)" }.joined(separator: "\n")
+        return (subject, details)
     }
 
     // MARK: - Work orders
@@ -212,7 +233,7 @@ public enum TicketWriteRules {
     }
 
     /// Inserts a new work order and its `accepted` event.
-    private static func insert<Transaction: TicketWriteTransaction>(
+    static func insert<Transaction: TicketWriteTransaction>(
         _ order: WorkOrder, actor: String, note: String?, in transaction: Transaction
     ) throws {
         try transaction.insertWorkOrder(order)

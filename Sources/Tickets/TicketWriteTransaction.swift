@@ -24,13 +24,24 @@ public enum TicketWrite: Sendable {
     case fileForm(WorkOrderForm)
     /// The units table made to match `units.yaml`.
     case syncUnits(UnitDirectory)
+    /// A call transferred to a partner: its work order (opened if need be) gets an outbound
+    /// hand-off, pending in the outbox.
+    case handOff(OutboundHandoff)
+    /// A partner's hand-off: a new work order under the allocated number (or, for a hand-off id
+    /// already received, the work order it opened).
+    case acceptHandoff(InboundHandoff, TicketID)
+    /// The outcome of one delivery attempt of an outbound hand-off.
+    case recordDelivery(HandoffDelivery)
+    /// A partner's status report on a hand-off.
+    case recordPartnerStatus(HandoffStatusUpdate)
 
     /// Whether nobody waits on this write's commit, so it may ride in a later, cheaper one
     /// (see ``GroupCommitQueue``).
     public var isDeferrable: Bool {
         switch self {
         case .finish, .record: true
-        case .open, .createWorkOrder, .appendEvent, .linkCall, .fileForm, .syncUnits: false
+        case .open, .createWorkOrder, .appendEvent, .linkCall, .fileForm, .syncUnits, .handOff, .acceptHandoff,
+             .recordDelivery, .recordPartnerStatus: false
         }
     }
 }
@@ -118,6 +129,14 @@ public protocol TicketWriteTransaction {
     func stampDispatch(of id: TicketID, _ stamp: DispatchStamp, at: Date) throws
     /// Makes the units table match `directory` (others marked inactive, never deleted).
     func syncUnits(_ directory: UnitDirectory) throws
+    /// Inserts a hand-off's row.
+    func insertHandoff(_ handoff: Handoff) throws
+    /// The hand-off a partner knows by `id`; with `direction` nil, the outbound one if both
+    /// exist (ids are UUIDs: they do not).
+    func handoff(partner: String, id: String, direction: HandoffDirection?) throws -> Handoff?
+    /// Writes a hand-off's changing columns (state, attempts, references, partner status,
+    /// last error, times).
+    func updateHandoff(_ handoff: Handoff) throws
 }
 
 /// Which moment of a dispatch ``TicketWriteTransaction/stampDispatch(of:_:at:)`` records.

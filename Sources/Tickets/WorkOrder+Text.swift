@@ -88,6 +88,20 @@ extension WorkOrderDetail {
                           call.menuPath.joined(separator: " > ")])
         }
         if !calls.isEmpty { out.append(table.render(indent: "  ")) }
+        if !handoffs.isEmpty {
+            out.append("Hand-offs")
+            var handed = TextTable()
+            for handoff in handoffs {
+                let way = handoff.direction == .outbound ? "to \(handoff.partner)" : "from \(handoff.partner)"
+                handed.append([way, handoff.state.rawValue, "attempts \(handoff.attempts)",
+                               "their ref " + (handoff.partnerReference ?? "-"),
+                               "status " + (handoff.partnerStatus.map { s in
+                                   s + (handoff.partnerStatusAt.map { " at \(TicketTimestamp.format($0))" } ?? "")
+                               } ?? "-"),
+                               TicketTimestamp.format(handoff.createdAt), handoff.lastError ?? ""])
+            }
+            out.append(handed.render(indent: "  "))
+        }
         out.append("Next: " + (allowedEvents.isEmpty ? "nothing" : allowedEvents.joined(separator: ", ")))
         return out.joined(separator: "\n") + "\n"
     }

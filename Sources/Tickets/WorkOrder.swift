@@ -236,14 +236,17 @@ public struct WorkOrderDetail: Sendable, Equatable, Hashable {
     public var calls: [LinkedCall]
     /// What may happen next (``TicketLifecycle/allowedEvents``).
     public var allowedEvents: [String]
+    /// Its hand-offs to and from partners (110), oldest first.
+    public var handoffs: [Handoff]
 
     public init(workOrder: WorkOrder, events: [RecordedTicketEvent], dispatches: [WorkOrderDispatch],
-                calls: [LinkedCall], allowedEvents: [String]) {
+                calls: [LinkedCall], allowedEvents: [String], handoffs: [Handoff] = []) {
         self.workOrder = workOrder
         self.events = events
         self.dispatches = dispatches
         self.calls = calls
         self.allowedEvents = allowedEvents
+        self.handoffs = handoffs
     }
 }
 

@@ -81,7 +81,7 @@ extension WorkOrderWriting {
 
 /// Everything the server and the CLI do with a ticket store: calls, work-order writes and
 /// reads. ``SQLiteTicketStore`` (TicketsSQLite) is one; the composition root picks the backend.
-public typealias HotlineStore = TicketStore & WorkOrderWriting & TicketReading
+public typealias HotlineStore = TicketStore & WorkOrderWriting & TicketReading & HandoffWriting & HandoffReading
 
 /// Appends work-order events from outside the server process (`hotline tickets dispatch ...`),
 /// beside a running server: each append is its own short transaction, committed on return,

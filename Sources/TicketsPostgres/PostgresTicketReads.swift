@@ -111,7 +111,8 @@ public final class PostgresTicketReader: TicketReading, @unchecked Sendable {
                 return LinkedCall(call: try PostgresRows.call(row), reason: reason, linkedAt: try r.date("linked_at"))
             }
             return WorkOrderDetail(workOrder: order, events: events, dispatches: dispatches, calls: calls,
-                                   allowedEvents: lifecycle?.allowedEvents ?? [])
+                                   allowedEvents: lifecycle?.allowedEvents ?? [],
+                                   handoffs: try PostgresHandoffs.handoffs(ofWorkOrder: id, session: session))
         }
     }
 

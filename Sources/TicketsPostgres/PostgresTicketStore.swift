@@ -84,7 +84,7 @@ public final class PostgresTicketStore: TicketStore, WorkOrderWriting, @unchecke
     public let recoveredTicketCount: Int
 
     private let options: Options
-    private let writer: GroupCommitQueue<PostgresBatchCommitter>
+    let writer: GroupCommitQueue<PostgresBatchCommitter>
     let writerState: PostgresWriterState
     private let numbering: PostgresTicketNumbering
     private let reader: PostgresTicketReader

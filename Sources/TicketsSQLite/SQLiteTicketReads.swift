@@ -8,7 +8,7 @@ import GRDB
 /// ``TicketReading`` over SQLite, written once: a conforming type only says how it reads a
 /// snapshot (``SQLiteTicketStore`` from its pool beside the writer, ``SQLiteTicketReader`` from a
 /// read-only connection beside another process), and every query runs through it.
-public protocol SQLiteTicketReads: TicketReading {
+public protocol SQLiteTicketReads: TicketReading, HandoffReading {
     /// Runs `body` on a read-only snapshot of the database, errors mapped to ``TicketStoreError``.
     func readSnapshot<T>(_ body: (Database) throws -> T) throws(TicketStoreError) -> T
 }

@@ -23,7 +23,7 @@ import GRDB
 /// writer. The reads are ``TicketReading``'s.
 ///
 /// Commit callbacks run on the store's writer thread, `hotline-tickets`.
-public final class SQLiteTicketStore: TicketStore, WorkOrderWriting, SQLiteTicketReads {
+public final class SQLiteTicketStore: TicketStore, WorkOrderWriting, HandoffWriting, SQLiteTicketReads {
     /// How much a commit must survive before its callback runs.
     public enum Durability: Sendable {
         /// `PRAGMA synchronous = NORMAL`: each commit is written to the WAL file (handed to
@@ -234,6 +234,24 @@ public final class SQLiteTicketStore: TicketStore, WorkOrderWriting, SQLiteTicke
     /// Files an agent's work-order form to its call's work order.
     public func fileForm(_ form: WorkOrderForm, onCommit: @escaping WorkOrderCommitCallback) {
         writer.submit(.fileForm(form), completion: .workOrder(onCommit))
+    }
+
+    // MARK: - Hand-offs: writes (HandoffWriting)
+
+    public func handOff(_ request: OutboundHandoff, onCommit: @escaping WorkOrderCommitCallback) {
+        writer.submit(.handOff(request), completion: .workOrder(onCommit))
+    }
+
+    public func acceptHandoff(_ inbound: InboundHandoff, onCommit: @escaping WorkOrderCommitCallback) {
+        writer.submit(.acceptHandoff(inbound, allocateID(at: inbound.receivedAt)), completion: .workOrder(onCommit))
+    }
+
+    public func recordDelivery(_ delivery: HandoffDelivery, onCommit: @escaping WorkOrderCommitCallback) {
+        writer.submit(.recordDelivery(delivery), completion: .workOrder(onCommit))
+    }
+
+    public func recordPartnerStatus(_ update: HandoffStatusUpdate, onCommit: @escaping WorkOrderCommitCallback) {
+        writer.submit(.recordPartnerStatus(update), completion: .workOrder(onCommit))
     }
 
     /// Replaces the units (after `units.yaml` changed): see ``Options/units``.

@@ -25,6 +25,9 @@ enum TicketSchema {
         migrator.registerMigration("v5_outbound") { db in
             try db.execute(sql: OutboundSchema.v5)
         }
+        migrator.registerMigration("v6_handoffs") { db in
+            try db.execute(sql: HandoffSchema.v6)
+        }
         return migrator
     }
 

@@ -88,6 +88,7 @@ struct Serve: AsyncParsableCommand {
     var outboundRetry: String?
     @Option(name: .customLong("return-visits"), help: "on: a work order reaching feedback gets a survey call; off: none.") var returnVisits = "on"
     @Option(name: .customLong("return-visit-poll"), help: "How often the store is checked for work orders due a return visit.") var returnVisitPoll = "10s"
+    @Option(help: "Partner centres hand-offs go to and come from, e.g. Dialplans/handoffs.yaml (the 110 linkage; default: none).") var handoffs: String?
     @Option(name: .customLong("agent-keepalive"), help: "Seconds between OPTIONS keep-alives to agents' phones; two unanswered (5 s each) make an agent unreachable.")
     var agentKeepAlive = 30
     @Option(name: .customLong("nonce-secret-file"), help: "File (at least 16 bytes, e.g. openssl rand -hex 32) keying digest nonces, shared by servers behind one address (default: 32 secure random bytes drawn at start).")
@@ -170,6 +171,7 @@ struct Serve: AsyncParsableCommand {
             throw ValidationError("--return-visit-poll wants a duration, e.g. 10s")
         }
         config.returnVisitPoll = poll
+        config.handoffsPath = handoffs
         config.nonceSecretPath = nonceSecret
         guard (1...3600).contains(agentKeepAlive) else { throw ValidationError("--agent-keepalive wants 1 to 3600 seconds") }
         config.keepAliveInterval = .seconds(agentKeepAlive)

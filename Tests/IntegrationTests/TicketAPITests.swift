@@ -1,4 +1,5 @@
 import Foundation
+import Handoffs
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -151,8 +152,11 @@ struct TicketAPITests {
         let seed = try await Self.seed(backend)
         let live = try DialplanPublishingTests.privateBench()
         defer { try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: live).deletingLastPathComponent().path) }
+        let handoffs = try HandoffTests.writeConfiguration(in: seed.directory, localName: "12345", partner: "110",
+                                                           webhook: "http://127.0.0.1:9/api/handoffs", targets: [])
         let server = try await ServerProcess(directory: seed.directory, database: seed.db, dialplan: live,
-                                             extra: ["--tokens", seed.directory.appendingPathComponent("tokens.yaml").path]
+                                             extra: ["--tokens", seed.directory.appendingPathComponent("tokens.yaml").path,
+                                                     "--handoffs", handoffs.path]
                                                  + ContactCentreTests.testAgents)
         let api = try APIChecker(port: server.httpPort)
         let admin = Self.adminToken, staff = Self.staffToken, auditor = Self.auditorToken
@@ -458,6 +462,26 @@ struct TicketAPITests {
         _ = try await api.call("DELETE", "/api/session", "/api/session", token: nil,
                                headers: cookie.merging(["X-CSRF-Token": csrf]) { a, _ in a }, expect: 204)
         _ = try await api.call("GET", "/api/session", "/api/session", token: nil, headers: cookie, expect: 401)
+
+        // MARK: hand-offs (signed by the partner; no token)
+        let matter = #"{"handoff_id": "api-h-1", "from": "110", "work_order": "110-1", "caller": "13900139000", "details": "", "#
+            + #""accepted_at": "2026-11-02T02:00:00.000Z", "handed_off_at": "2026-11-02T02:00:05.000Z"}"#
+        func signedHeaders(_ path: String, _ body: String) -> [String: String] {
+            Dictionary(uniqueKeysWithValues: HandoffSigner.sign(method: "POST", path: path, body: Array(body.utf8),
+                                                                key: HandoffTests.key, now: Date()).headers)
+        }
+        _ = try await api.call("POST", "/api/handoffs", "/api/handoffs", token: admin, body: matter, expect: 401)
+        _ = try await api.call("POST", "/api/handoffs", "/api/handoffs", token: nil, body: "{}",
+                               headers: signedHeaders("/api/handoffs", "{}"), expect: 400)
+        _ = try await api.call("POST", "/api/handoffs", "/api/handoffs", token: nil, body: matter,
+                               headers: signedHeaders("/api/handoffs", matter), expect: 201)
+        _ = try await api.call("POST", "/api/handoffs", "/api/handoffs", token: nil, body: matter,
+                               headers: signedHeaders("/api/handoffs", matter), expect: 200)
+        let report = #"{"status": "handled", "note": "done"}"#
+        _ = try await api.call("POST", "/api/handoffs/{handoff}/status", "/api/handoffs/api-h-1/status", token: nil,
+                               body: report, headers: signedHeaders("/api/handoffs/api-h-1/status", report), expect: 200)
+        _ = try await api.call("POST", "/api/handoffs/{handoff}/status", "/api/handoffs/nope/status", token: nil,
+                               body: report, headers: signedHeaders("/api/handoffs/nope/status", report), expect: 404)
 
         // MARK: drain (last: the node exits once drained)
         _ = try await api.call("POST", "/api/drain", "/api/drain", token: auditor, expect: 403)
