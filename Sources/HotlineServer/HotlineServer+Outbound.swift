@@ -65,10 +65,10 @@ enum CampaignRoutes {
             { request, loop in
                 if case .refused(let refusal) = auth.authorize(request, for: permission) { return loop.makeSucceededFuture(refusal) }
                 guard let service else {
-                    return loop.makeSucceededFuture(.json(#"{"error":"outbound calls are off: no trunks configured (--trunks)"}"# + "\n", status: .serviceUnavailable))
+                    return loop.makeSucceededFuture(.json(#"{"error":"outbound calls are off: no trunks configured (--trunks)","code":"not_configured"}"# + "\n", status: .serviceUnavailable))
                 }
                 return body(request, loop, service).flatMapErrorThrowing { error in
-                    .json("{\"error\":\(HotlineServer.jsonString("\(error)"))}\n", status: .badRequest)
+                    .json("{\"error\":\(HotlineServer.jsonString("\(error)")),\"code\":\"invalid_request\"}\n", status: .badRequest)
                 }
             }
         }
@@ -97,7 +97,7 @@ enum CampaignRoutes {
                 let id = request.parameters["id"] ?? ""
                 return service.campaigns().hop(to: loop).flatMap { campaigns in
                     guard let c = campaigns.first(where: { $0.id == id }) else {
-                        return loop.makeSucceededFuture(.json(#"{"error":"no such campaign"}"# + "\n", status: .notFound))
+                        return loop.makeSucceededFuture(.json(#"{"error":"no such campaign","code":"not_found"}"# + "\n", status: .notFound))
                     }
                     return pool.runIfActive(eventLoop: loop) { .json(try json(c, progress: service.progress(campaign: id)) + "\n") }
                 }

@@ -152,11 +152,19 @@ struct TicketAPITests {
         let seed = try await Self.seed(backend)
         let live = try DialplanPublishingTests.privateBench()
         defer { try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: live).deletingLastPathComponent().path) }
+        // The private copy gains an outbound flow for the campaign calls (bench.yaml itself is
+        // the conformance contract's, byte for byte).
+        let benchText = try String(contentsOfFile: live, encoding: .utf8)
+        try benchText.replacingOccurrences(of: "\nnodes:\n", with: "\n  - outbound: notice\n    start: enterprise_line\nnodes:\n")
+            .write(toFile: live, atomically: true, encoding: .utf8)
         let handoffs = try HandoffTests.writeConfiguration(in: seed.directory, localName: "12345", partner: "110",
                                                            webhook: "http://127.0.0.1:9/api/handoffs", targets: [])
+        // A trunk nobody answers on (the discard port): the campaign calls below are due tomorrow.
+        let trunks = seed.directory.appendingPathComponent("trunks.yaml")
+        try "trunks:\n  - {name: carrier, uri: \"sip:127.0.0.1:9\", caller_id: \"12345\"}\n".write(to: trunks, atomically: true, encoding: .utf8)
         let server = try await ServerProcess(directory: seed.directory, database: seed.db, dialplan: live,
                                              extra: ["--tokens", seed.directory.appendingPathComponent("tokens.yaml").path,
-                                                     "--handoffs", handoffs.path]
+                                                     "--handoffs", handoffs.path, "--trunks", trunks.path]
                                                  + ContactCentreTests.testAgents)
         let api = try APIChecker(port: server.httpPort)
         let admin = Self.adminToken, staff = Self.staffToken, auditor = Self.auditorToken
@@ -482,6 +490,23 @@ struct TicketAPITests {
                                body: report, headers: signedHeaders("/api/handoffs/api-h-1/status", report), expect: 200)
         _ = try await api.call("POST", "/api/handoffs/{handoff}/status", "/api/handoffs/nope/status", token: nil,
                                body: report, headers: signedHeaders("/api/handoffs/nope/status", report), expect: 404)
+
+        // MARK: campaigns
+        _ = try await api.call("POST", "/api/campaigns", "/api/campaigns", token: staff, body: #"{"id": "notice", "flow": "notice"}"#, expect: 403)
+        _ = try await api.call("POST", "/api/campaigns", "/api/campaigns", token: admin, body: #"{"id": "x", "flow": "no_such_flow"}"#, expect: 400)
+        let created = try await api.call("POST", "/api/campaigns", "/api/campaigns", token: admin,
+                                         body: #"{"id": "heating_notice", "flow": "notice", "calls_per_second": 2, "max_attempts": 2}"#, expect: 201)
+        #expect(created.json?["flow"]?.string == "notice")
+        let tomorrow = ISO8601DateFormatter().string(from: Date().addingTimeInterval(86400))
+        _ = try await api.call("POST", "/api/campaigns/{id}/jobs", "/api/campaigns/heating_notice/jobs", token: admin,
+                               body: "{\"not_before\": \"\(tomorrow)\", \"jobs\": [{\"number\": \"13800000099\"}]}", expect: 201)
+        _ = try await api.call("POST", "/api/campaigns/{id}/jobs", "/api/campaigns/heating_notice/jobs", token: admin,
+                               body: #"{"jobs": [{"number": "call me"}]}"#, expect: 400)
+        _ = try await api.call("POST", "/api/campaigns/{id}/pause", "/api/campaigns/heating_notice/pause", token: admin, expect: 200)
+        _ = try await api.call("POST", "/api/campaigns/{id}/resume", "/api/campaigns/heating_notice/resume", token: admin, expect: 200)
+        let progress = try await api.call("GET", "/api/campaigns/{id}", "/api/campaigns/heating_notice", token: auditor, expect: 200)
+        #expect(progress.json?["progress"]?["jobs"] == .int(1))
+        _ = try await api.call("GET", "/api/campaigns", "/api/campaigns", token: auditor, expect: 200)
 
         // MARK: drain (last: the node exits once drained)
         _ = try await api.call("POST", "/api/drain", "/api/drain", token: auditor, expect: 403)
