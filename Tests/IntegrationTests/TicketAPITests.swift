@@ -478,9 +478,9 @@ struct TicketAPITests {
         _ = try await api.call("POST", "/api/handoffs", "/api/handoffs", token: nil, body: matter,
                                headers: partnerSigned("/api/handoffs", matter), expect: 200)
         let report = #"{"status": "handled", "note": "done"}"#
-        _ = try await api.call("POST", "/api/handoffs/{handoff}/status", "/api/handoffs/api-h-1/status", token: nil,
+        _ = try await api.call("POST", "/api/handoffs/{id}/status", "/api/handoffs/api-h-1/status", token: nil,
                                body: report, headers: partnerSigned("/api/handoffs/api-h-1/status", report), expect: 200)
-        _ = try await api.call("POST", "/api/handoffs/{handoff}/status", "/api/handoffs/nope/status", token: nil,
+        _ = try await api.call("POST", "/api/handoffs/{id}/status", "/api/handoffs/nope/status", token: nil,
                                body: report, headers: partnerSigned("/api/handoffs/nope/status", report), expect: 404)
 
         // MARK: drain (last: the node exits once drained)
