@@ -71,7 +71,7 @@ import Handoffs
             ("https://110-linkage.example/api/handoffs", "ftp://x", "not an http(s) URL"),
             ("sip:110@110-linkage.example", "110", "not a SIP URI"),
             ("id: \"2025-07\"", "id: \"2026-01\"", "used twice"),
-            ("clock_skew: 2m", "clock_skew: 2h", "above 1 hour"),
+            ("clock_skew: 2m", "clock_skew: 90m", "above 1 hour"),
         ] {
             do {
                 _ = try parse(Self.yaml.replacingOccurrences(of: from, with: to))

@@ -474,22 +474,22 @@ struct TicketAPITests {
         // MARK: hand-offs (signed by the partner; no token)
         let matter = #"{"handoff_id": "api-h-1", "from": "110", "work_order": "110-1", "caller": "13900139000", "details": "", "#
             + #""accepted_at": "2026-11-02T02:00:00.000Z", "handed_off_at": "2026-11-02T02:00:05.000Z"}"#
-        func signedHeaders(_ path: String, _ body: String) -> [String: String] {
+        func partnerSigned(_ path: String, _ body: String) -> [String: String] {
             Dictionary(uniqueKeysWithValues: HandoffSigner.sign(method: "POST", path: path, body: Array(body.utf8),
                                                                 key: HandoffTests.key, now: Date()).headers)
         }
         _ = try await api.call("POST", "/api/handoffs", "/api/handoffs", token: admin, body: matter, expect: 401)
         _ = try await api.call("POST", "/api/handoffs", "/api/handoffs", token: nil, body: "{}",
-                               headers: signedHeaders("/api/handoffs", "{}"), expect: 400)
+                               headers: partnerSigned("/api/handoffs", "{}"), expect: 400)
         _ = try await api.call("POST", "/api/handoffs", "/api/handoffs", token: nil, body: matter,
-                               headers: signedHeaders("/api/handoffs", matter), expect: 201)
+                               headers: partnerSigned("/api/handoffs", matter), expect: 201)
         _ = try await api.call("POST", "/api/handoffs", "/api/handoffs", token: nil, body: matter,
-                               headers: signedHeaders("/api/handoffs", matter), expect: 200)
+                               headers: partnerSigned("/api/handoffs", matter), expect: 200)
         let report = #"{"status": "handled", "note": "done"}"#
-        _ = try await api.call("POST", "/api/handoffs/{handoff}/status", "/api/handoffs/api-h-1/status", token: nil,
-                               body: report, headers: signedHeaders("/api/handoffs/api-h-1/status", report), expect: 200)
-        _ = try await api.call("POST", "/api/handoffs/{handoff}/status", "/api/handoffs/nope/status", token: nil,
-                               body: report, headers: signedHeaders("/api/handoffs/nope/status", report), expect: 404)
+        _ = try await api.call("POST", "/api/handoffs/{id}/status", "/api/handoffs/api-h-1/status", token: nil,
+                               body: report, headers: partnerSigned("/api/handoffs/api-h-1/status", report), expect: 200)
+        _ = try await api.call("POST", "/api/handoffs/{id}/status", "/api/handoffs/nope/status", token: nil,
+                               body: report, headers: partnerSigned("/api/handoffs/nope/status", report), expect: 404)
 
         // MARK: campaigns
         _ = try await api.call("POST", "/api/campaigns", "/api/campaigns", token: staff, body: #"{"id": "notice", "flow": "notice"}"#, expect: 403)
