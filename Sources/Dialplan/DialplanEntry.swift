@@ -45,8 +45,12 @@ public struct DialplanEntry: Sendable, Equatable {
     /// An outbound flow's `calendar`: the hours in which its calls may be placed (no calls at
     /// night or on the calendar's holidays); nil places them at any time.
     public var calendar: String?
+    /// An outbound flow's `variables`: the values the server sets before the flow starts.
+    public var variables: [String]
 
-    public init(match: Match, start: NodeID, ring: Duration = .zero, location: DialplanLocation, calendar: String? = nil) {
+    public init(match: Match, start: NodeID, ring: Duration = .zero, location: DialplanLocation, calendar: String? = nil,
+                variables: [String] = []) {
+        self.variables = variables
         self.match = match
         self.start = start
         self.ring = ring

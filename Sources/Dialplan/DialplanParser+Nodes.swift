@@ -356,7 +356,7 @@ extension DialplanParser {
         return checkWritable(name, at: location(field.value), path: path)
     }
 
-    private mutating func checkWritable(_ name: String, at location: DialplanLocation, path: [String]) -> String? {
+    mutating func checkWritable(_ name: String, at location: DialplanLocation, path: [String]) -> String? {
         guard Variables.isValidName(name) else {
             report(.error, .invalidValue, "'\(name)' is not a variable name", at: location, path: path,
                    hint: "variable names are lower-case letters, digits and '_', starting with a letter")

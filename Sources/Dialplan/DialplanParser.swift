@@ -387,7 +387,7 @@ struct DialplanParser {
                 wrongKind(item, expected: "an entry mapping with 'number' (or 'pattern' or 'prefix') and 'start'", at: path)
                 continue
             }
-            let fields = self.fields(of: mapping, at: path, allowed: ["number", "pattern", "prefix", "outbound", "start", "ring", "calendar"],
+            let fields = self.fields(of: mapping, at: path, allowed: ["number", "pattern", "prefix", "outbound", "start", "ring", "calendar", "variables"],
                                      what: "in an entry")
             let itemLocation = location(item)
             let given = ["number", "pattern", "prefix", "outbound"].filter { fields[$0] != nil }
@@ -409,6 +409,23 @@ struct DialplanParser {
                 }
             } else if let matchField = fields[given[0]] {
                 match = parseMatch(kind: given[0], matchField, at: path + [given[0]])
+            }
+            // An outbound flow's `variables`: what the server passes in when it places the call
+            // (the plate of a car to move...), set before the first node as a `set` would.
+            var provided: [String] = []
+            if let variablesField = fields["variables"] {
+                if case .outbound? = match {
+                    for (index, node) in (self.sequence(variablesField, at: path + ["variables"], expected: "a list of variable names") ?? []).enumerated() {
+                        let itemPath = path + ["variables", String(index)]
+                        if let name = string(self.item(node, index), at: itemPath, what: "variable name"),
+                           let written = checkWritable(name, at: location(node), path: itemPath) {
+                            provided.append(written)
+                        }
+                    }
+                } else if match != nil {
+                    report(.error, .invalidValue, "'variables' is for outbound entries (values the server passes to the flow)",
+                           at: location(variablesField.key), path: path + ["variables"])
+                }
             }
             var calendar: String?
             if let calendarField = fields["calendar"] {
@@ -433,7 +450,8 @@ struct DialplanParser {
                 if let value = duration(ringField, at: path + ["ring"], allowZero: true) { ring = value }
             }
             if let match, let start {
-                entries.append(DialplanEntry(match: match, start: start, ring: ring, location: itemLocation, calendar: calendar))
+                entries.append(DialplanEntry(match: match, start: start, ring: ring, location: itemLocation, calendar: calendar,
+                                             variables: provided))
                 entrySites.append((location(fields[given[0]]!.value), (path + [given[0]]).joined(separator: ".")))
             }
         }

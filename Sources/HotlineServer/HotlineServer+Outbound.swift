@@ -31,8 +31,12 @@ extension HotlineServer {
             logger.warning("outbound calls off: trunk points at this server's own SIP address", metadata: ["trunk": "\(own.key)", "file": "\(path)"])
             return nil
         }
+        var owners: VehicleOwners?
+        if let ownersPath = configuration.vehicleOwnersPath {
+            do { owners = try VehicleOwners.load(contentsOf: ownersPath) } catch { throw StartError.trunks("vehicle owners: \(error)") }
+        }
         let service = try OutboundService(loop: engines[0].eventLoop, engines: engines, store: outboundStore, trunks: trunks,
-                                          dialplan: dialplan, configuration: configuration, logger: logger)
+                                          dialplan: dialplan, owners: owners, configuration: configuration, logger: logger)
         try service.start()
         return service
     }

@@ -14,6 +14,8 @@ import WorkCalendar
 final class OutboundService: @unchecked Sendable {
     /// The campaign of the automatic return visits.
     static let returnVisitCampaign = "return_visit"
+    /// The campaign (and flow) of the move-my-car owner notices.
+    static let moveCarCampaign = "move_my_car"
     static let tick: TimeAmount = .milliseconds(20)
 
     let loop: EventLoop
@@ -21,6 +23,7 @@ final class OutboundService: @unchecked Sendable {
     private let store: any TicketStore & OutboundJobStore & WorkOrderWriting & TicketReading
     private let logger: Logger
     private let configuration: ServerConfiguration
+    private let owners: VehicleOwners?
     /// Store writes, in order, off the event loops.
     private let writes = DispatchQueue(label: "hotline-outbound-store")
     // Confined to `loop`:
@@ -35,7 +38,9 @@ final class OutboundService: @unchecked Sendable {
     private let idPrefix = String(UInt64(Date().timeIntervalSince1970 * 1000), radix: 36)
 
     init(loop: EventLoop, engines: [CallEnginePeer], store: any TicketStore & OutboundJobStore & WorkOrderWriting & TicketReading,
-         trunks: TrunksFile, dialplan: Dialplan, configuration: ServerConfiguration, logger: Logger) throws {
+         trunks: TrunksFile, dialplan: Dialplan, owners: VehicleOwners? = nil, configuration: ServerConfiguration,
+         logger: Logger) throws {
+        self.owners = owners
         self.loop = loop
         self.engines = engines
         self.store = store
@@ -75,8 +80,11 @@ final class OutboundService: @unchecked Sendable {
                 do { try scheduler.addCampaign(campaign) } catch { logger.warning("campaign not loaded", metadata: ["campaign": "\(campaign.id)", "error": "\(error)"]) }
                 known.insert(campaign.id)
             }
-            if !known.contains(Self.returnVisitCampaign), scheduler.flows[Self.returnVisitCampaign] != nil {
-                let campaign = OutboundCampaign(id: Self.returnVisitCampaign, flow: Self.returnVisitCampaign, createdAt: Date())
+            // The services' own campaigns, when their flows exist (and, for the owners' notices,
+            // the owners' table).
+            for (id, wanted) in [(Self.returnVisitCampaign, configuration.returnVisits), (Self.moveCarCampaign, owners != nil)]
+            where wanted && !known.contains(id) && scheduler.flows[id] != nil {
+                let campaign = OutboundCampaign(id: id, flow: id, maxAttempts: id == Self.moveCarCampaign ? 2 : 3, createdAt: Date())
                 try? scheduler.addCampaign(campaign)
                 save { try $0.saveCampaign(campaign) }
             }
@@ -87,9 +95,9 @@ final class OutboundService: @unchecked Sendable {
                 }
             }
             tickTask = loop.scheduleRepeatedTask(initialDelay: Self.tick, delay: Self.tick) { [weak self] _ in self?.tick() }
-            if configuration.returnVisits, scheduler.flows[Self.returnVisitCampaign] != nil {
+            if scheduler.campaigns[Self.returnVisitCampaign] != nil || scheduler.campaigns[Self.moveCarCampaign] != nil {
                 let poll = TimeAmount.nanoseconds(Int64(configuration.returnVisitPoll.nanosecondsClamped))
-                pollTask = loop.scheduleRepeatedTask(initialDelay: .zero, delay: poll) { [weak self] _ in self?.pollReturnVisits() }
+                pollTask = loop.scheduleRepeatedTask(initialDelay: .zero, delay: poll) { [weak self] _ in self?.pollWorkOrders() }
             }
         }.wait()
         logger.info("outbound calls", metadata: ["trunks": "\(scheduler.trunks.trunks.map(\.name).joined(separator: ","))",
@@ -214,7 +222,11 @@ final class OutboundService: @unchecked Sendable {
     }
 
     private func attemptEnded(_ job: OutboundJob, _ result: OutboundCallResult) {
-        let resultKey = job.campaign == Self.returnVisitCampaign || job.flow == Self.returnVisitCampaign ? "return_visit_score" : nil
+        let resultKey: String? = switch job.flow {
+        case Self.returnVisitCampaign: "return_visit_score"
+        case Self.moveCarCampaign: "move_car_result"
+        default: nil
+        }
         let value = resultKey.flatMap { result.summary[$0] }
         let workOrder = job.workOrder.flatMap(TicketID.init(rawValue:))
         let attempt = OutboundAttempt(job: job.id, attempt: job.attempts, startedAt: result.startedAt, endedAt: result.endedAt,
@@ -230,9 +242,48 @@ final class OutboundService: @unchecked Sendable {
         let actions = scheduler.attemptEnded(job: job.id, outcome: result.outcome, result: value, resultExpected: resultKey != nil,
                                              now: result.endedAt)
         perform(actions)
-        if let value, let score = Int(value), let workOrder,
-           actions.contains(where: { if case .finished(let j) = $0 { return j.state == .completed } else { return false } }) {
-            recordReturnVisit(score: score, workOrder: workOrder, at: result.endedAt, job: job.id)
+        let finished = actions.lazy.compactMap { action -> OutboundJob? in
+            if case .finished(let j) = action { return j } else { return nil }
+        }.first
+        guard let finished, let workOrder else { return }
+        switch job.flow {
+        case Self.returnVisitCampaign:
+            if finished.state == .completed, let value, let score = Int(value) {
+                recordReturnVisit(score: score, workOrder: workOrder, at: result.endedAt, job: job.id)
+            }
+        case Self.moveCarCampaign:
+            if finished.state == .completed, value == "will_move" {
+                resolveMoveCar(workOrder, at: result.endedAt, job: job.id)
+            } else {
+                escalateMoveCar(workOrder, at: result.endedAt,
+                                why: finished.state == .completed ? "the owner says it is not their vehicle" : "the owner was not reached")
+            }
+        default:
+            break
+        }
+    }
+
+    /// The owner will move the car: resolved by the hotline itself, so answered directly and
+    /// closed.
+    private func resolveMoveCar(_ workOrder: TicketID, at: Date, job: String) {
+        let answered = TicketEvent(.answeredDirectly, at: at, actor: "move_my_car", note: "the owner agreed to move the vehicle (call \(job))")
+        store.append(answered, to: workOrder) { [store, logger] outcome in
+            guard case .success = outcome else {
+                return logger.warning("move-my-car work order not resolved", metadata: ["work_order": "\(workOrder)"])
+            }
+            store.append(TicketEvent(.closed, at: at, actor: "move_my_car"), to: workOrder) { _ in }
+        }
+    }
+
+    /// The owner was not found, not reached, or denies the vehicle: the escalation unit takes
+    /// it (traffic police), or it waits at the desk.
+    private func escalateMoveCar(_ workOrder: TicketID, at: Date, why: String) {
+        logger.info("move-my-car escalated", metadata: ["work_order": "\(workOrder)", "why": "\(why)"])
+        guard let unit = configuration.moveCarEscalationUnit else { return }
+        store.append(TicketEvent(.dispatched(to: UnitID(unit)), at: at, actor: "move_my_car", note: why), to: workOrder) { [logger] outcome in
+            if case .failure(let error) = outcome {
+                logger.warning("move-my-car work order not escalated", metadata: ["work_order": "\(workOrder)", "error": "\(error)"])
+            }
         }
     }
 
@@ -261,37 +312,76 @@ final class OutboundService: @unchecked Sendable {
 
     /// Work orders in `feedback` (fed_back) without a return visit yet get one. The job's id
     /// is the work order's, so each order is visited once (a reopened and fed-back-again order
-    /// is visited again: its id then carries the round).
-    private func pollReturnVisits() {
+    /// is visited again: its id then carries the round). Move-my-car orders just accepted get
+    /// their owner's notice (or are escalated at once when the plate has no known owner).
+    private func pollWorkOrders() {
         guard !polling else { return }
         polling = true
+        let wantVisits = scheduler.campaigns[Self.returnVisitCampaign] != nil
+        let owners = scheduler.campaigns[Self.moveCarCampaign] != nil ? self.owners : nil
         writes.async { [self] in
-            var due: [(workOrder: WorkOrder, jobID: String)] = []
+            var due: [(workOrder: WorkOrder, jobID: String, flow: String)] = []
             do {
-                let page = try store.workOrders(WorkOrderQuery(statuses: [.fedBack], limit: 500))
-                for order in page.items {
-                    let round = order.reopenCount
-                    let id = "rv-\(order.id.rawValue)" + (round > 0 ? "-\(round + 1)" : "")
-                    if try store.job(id: id) == nil { due.append((order, id)) }
+                if wantVisits {
+                    for order in try store.workOrders(WorkOrderQuery(statuses: [.fedBack], limit: 500)).items {
+                        let id = "rv-\(order.id.rawValue)" + (order.reopenCount > 0 ? "-\(order.reopenCount + 1)" : "")
+                        if try store.job(id: id) == nil { due.append((order, id, Self.returnVisitCampaign)) }
+                    }
+                }
+                if owners != nil {
+                    for order in try store.workOrders(WorkOrderQuery(statuses: [.accepted], businessLine: "move_car", limit: 500)).items {
+                        let id = "mc-\(order.id.rawValue)"
+                        if try store.job(id: id) == nil { due.append((order, id, Self.moveCarCampaign)) }
+                    }
                 }
             } catch {
-                logger.warning("return visits: cannot read work orders", metadata: ["error": "\(error)"])
+                logger.warning("outbound: cannot read work orders", metadata: ["error": "\(error)"])
             }
             let found = due
             loop.execute { [self] in
                 polling = false
                 let now = Date()
-                for (order, id) in found where scheduler.jobs[id] == nil {
-                    guard let campaign = scheduler.campaigns[Self.returnVisitCampaign] else { return }
-                    let job = OutboundJob(id: id, campaign: campaign.id, flow: campaign.flow, number: order.caller,
-                                          workOrder: order.id.rawValue, trunk: campaign.trunk, maxAttempts: campaign.maxAttempts,
-                                          notBefore: now, createdAt: now)
+                for (order, id, flow) in found where scheduler.jobs[id] == nil {
+                    guard let campaign = scheduler.campaigns[flow] else { continue }
+                    var number = order.caller
+                    var variables: [String: String] = [:]
+                    if flow == Self.moveCarCampaign {
+                        let fields = Self.summaryFields(order.details)
+                        let plate = fields["plate"] ?? ""
+                        guard let owner = owners?.owner(ofPlate: plate) else {
+                            // Kept as a failed job so the order is not looked at again.
+                            var job = OutboundJob(id: id, campaign: campaign.id, flow: flow, number: "0", workOrder: order.id.rawValue,
+                                                  maxAttempts: 1, notBefore: now, createdAt: now)
+                            job.state = .failed
+                            job.result = "no_owner"
+                            let failed = job
+                            save { try $0.saveJob(failed) }
+                            escalateMoveCar(order.id, at: now, why: "no owner is known for the plate")
+                            continue
+                        }
+                        number = owner
+                        variables = ["plate": plate, "location": fields["location"] ?? "0"]
+                    }
+                    let job = OutboundJob(id: id, campaign: campaign.id, flow: campaign.flow, number: number,
+                                          workOrder: order.id.rawValue, trunk: campaign.trunk, variables: variables,
+                                          maxAttempts: campaign.maxAttempts, notBefore: now, createdAt: now)
                     do { perform(try scheduler.add(job, now: now)) } catch {
-                        logger.warning("return visit not scheduled", metadata: ["work_order": "\(order.id)", "error": "\(error)"])
+                        logger.warning("outbound job not scheduled", metadata: ["work_order": "\(order.id)", "error": "\(error)"])
                     }
                 }
             }
         }
+    }
+
+    /// The work order's "name: value" detail lines (the dialplan's ticket summary).
+    static func summaryFields(_ details: String) -> [String: String] {
+        var fields: [String: String] = [:]
+        for line in details.split(separator: "\n") {
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            fields[String(line[..<colon]).trimmingCharacters(in: .whitespaces)] =
+                String(line[line.index(after: colon)...]).trimmingCharacters(in: .whitespaces)
+        }
+        return fields
     }
 
     private func save(_ body: @escaping @Sendable (any OutboundJobStore) throws -> Void) {

@@ -137,6 +137,11 @@ public struct ServerConfiguration: Sendable {
     public var returnVisitPoll: Duration = .seconds(10)
     /// A survey score at or below this reopens the work order (0: never).
     public var reopenAtOrBelowScore = 2
+    /// Move my car: plates to owners' numbers (`--vehicle-owners`, CSV); nil: no owner calls.
+    public var vehicleOwnersPath: String?
+    /// The unit a move-my-car work order goes to when its owner cannot be reached or found
+    /// (`--move-car-escalate`, e.g. yinchuan.traffic_police); nil: it waits at the desk.
+    public var moveCarEscalationUnit: String?
     /// A file whose contents (at least 16 bytes) key the digest nonces (`--nonce-secret-file`),
     /// so several servers behind one address accept each other's nonces. Without it, 32 bytes
     /// are drawn from the system's secure random source at start (phones then re-register after

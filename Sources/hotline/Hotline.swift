@@ -87,7 +87,9 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("outbound-retry"), help: "Retry delays by outcome, e.g. busy=10m,no_answer=30m,unreachable=15m,answered=30m.")
     var outboundRetry: String?
     @Option(name: .customLong("return-visits"), help: "on: a work order reaching feedback gets a survey call; off: none.") var returnVisits = "on"
-    @Option(name: .customLong("return-visit-poll"), help: "How often the store is checked for work orders due a return visit.") var returnVisitPoll = "10s"
+    @Option(name: .customLong("return-visit-poll"), help: "How often the store is checked for work orders due a return visit or an owner's notice.") var returnVisitPoll = "10s"
+    @Option(name: .customLong("vehicle-owners"), help: "Move my car: CSV of plates and owners' numbers (plate,owner_number); the server calls the owner.") var vehicleOwners: String?
+    @Option(name: .customLong("move-car-escalate"), help: "Unit a move-my-car work order is dispatched to when the owner is not found or not reached.") var moveCarEscalate: String?
     @Option(help: "Partner centres hand-offs go to and come from, e.g. Dialplans/handoffs.yaml (the 110 linkage; default: none).") var handoffs: String?
     @Option(name: .customLong("agent-keepalive"), help: "Seconds between OPTIONS keep-alives to agents' phones; two unanswered (5 s each) make an agent unreachable.")
     var agentKeepAlive = 30
@@ -171,6 +173,8 @@ struct Serve: AsyncParsableCommand {
             throw ValidationError("--return-visit-poll wants a duration, e.g. 10s")
         }
         config.returnVisitPoll = poll
+        config.vehicleOwnersPath = vehicleOwners
+        config.moveCarEscalationUnit = moveCarEscalate
         config.handoffsPath = handoffs
         config.nonceSecretPath = nonceSecret
         guard (1...3600).contains(agentKeepAlive) else { throw ValidationError("--agent-keepalive wants 1 to 3600 seconds") }

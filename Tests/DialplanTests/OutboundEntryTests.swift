@@ -66,3 +66,28 @@ import Testing
         }
     }
 }
+
+extension OutboundEntryTests {
+    @Test func theShippedOwnerNoticeReadsThePlateAndLocationAndTakesTheAnswer() throws {
+        let plan = try loadShipped("12345.yaml")
+        let entry = try #require(plan.outboundEntry(named: "move_my_car"))
+        #expect(entry.variables == ["plate", "location"] && entry.calendar == nil)
+        for (key, result) in [("1", "will_move"), ("2", "not_mine")] {
+            var execution = DialplanExecution(dialplan: plan, entry: entry, context: CallContext(caller: "13900000001", dialledNumber: "", callID: "m\(key)"))
+            execution.preset("plate", "12345")
+            execution.preset("location", "88")
+            var commands = execution.start(now: testEpoch)
+            var spoken: [String] = []
+            var steps = 0
+            while !execution.isWaitingForKey, steps < 10,
+                  let (id, refs) = commands.compactMap({ if case .play(let id, let refs) = $0 { return (id, refs) } else { return nil } }).last {
+                spoken += refs.map(\.name)
+                commands = execution.event(.playbackFinished(id), now: testEpoch)
+                steps += 1
+            }
+            #expect(spoken.contains("move_car_owner_notice") && spoken.contains("digit_1") && spoken.contains("digit_8"), "\(spoken)")
+            _ = execution.event(.keyPressed(DTMFKey(rawValue: Character(key))!), now: testEpoch)
+            #expect(execution.ticket.summary["move_car_result"] == result)
+        }
+    }
+}

@@ -38,7 +38,8 @@ struct ShippedDialplanTests {
         #expect(plan.languages == [.zh, .en])
         #expect(plan.defaultLanguage == .zh)
         #expect(plan.timeZone?.identifier == "Asia/Shanghai")
-        #expect(plan.files.map { $0.components(separatedBy: "Dialplans/").last! } == ["12345.yaml", "12345/enterprise.yaml", "12345/return_visit.yaml"])
+        #expect(plan.files.map { $0.components(separatedBy: "Dialplans/").last! } == ["12345.yaml", "12345/enterprise.yaml", "12345/return_visit.yaml",
+                                                                                     "12345/move_car.yaml"])
         #expect(plan.entry(forNumber: "12345")?.start == "welcome")
         #expect(plan.entry(forNumber: "12345")?.ring == .zero)
         #expect(plan.entry(forNumber: "123453")?.start == "enterprise", "the enterprise line's own number")

@@ -95,6 +95,64 @@ import TicketsTestSupport
     }
 }
 
+
+extension OutboundCallTests {
+    @Test func aMoveMyCarRequestCallsTheOwnerFromTheHotlinesNumberAndClosesTheWorkOrder() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("hotline-movecar-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let database = directory.appendingPathComponent("tickets.sqlite").path
+        let units = Repo.root.appendingPathComponent("Dialplans/tickets/units.yaml").path
+        let policy = try WorkOrderPolicy.load(contentsOf: Repo.root.appendingPathComponent("Dialplans/tickets/sla.yaml").path)
+        let seeded = try SQLiteTicketStore(path: database, options: .init(timeZone: .current, policy: policy,
+                                                                          units: try UnitDirectory.load(contentsOf: units)))
+        // Two requests as the IVR's key 4 leaves them: a plate with a known owner, and one without.
+        let known = try await seeded.createWorkOrder(WorkOrderIntake(
+            channel: .phone, caller: "13700000055", businessLine: "move_car", category: .help, details: "location: 88\nplate: 12345",
+            acceptedAt: Date(), actor: "seed"))
+        let unknown = try await seeded.createWorkOrder(WorkOrderIntake(
+            channel: .phone, caller: "13700000066", businessLine: "move_car", category: .help, details: "location: 7\nplate: 99999",
+            acceptedAt: Date(), actor: "seed"))
+        seeded.close()
+        let owners = directory.appendingPathComponent("owners.csv").path
+        try "plate,owner_number\n12345,13900000001\n".write(toFile: owners, atomically: true, encoding: .utf8)
+        let ownerPort = try RawUDP().port
+        let trunks = directory.appendingPathComponent("trunks.yaml").path
+        try "trunks:\n  - {name: carrier, uri: \"sip:127.0.0.1:\(ownerPort)\", caller_id: \"12345\", p_asserted_identity: \"sip:12345@gov.example\"}\n"
+            .write(toFile: trunks, atomically: true, encoding: .utf8)
+
+        let owner = Task { try await Self.citizen("owner-will-move", port: ownerPort, directory: directory) }
+        let server = try await ServerProcess(directory: directory, database: database, dialplan: "Tests/IntegrationTests/Dialplans/move-car.yaml",
+                                             extra: ["--trunks", trunks, "--vehicle-owners", owners, "--return-visit-poll", "200ms",
+                                                     "--move-car-escalate", "yinchuan.traffic_police", "--units", units])
+        let answered = try await owner.value
+        #expect(answered.status == 0, "owner: \(answered.stderr)\n\(server.log.suffix(3000))")
+
+        // Masked on the wire: the owner is called from the hotline's number; the caller's number
+        // appears nowhere in the INVITE.
+        let wire = try String(contentsOf: directory.appendingPathComponent("citizen-owner-will-move-messages.log"), encoding: .utf8)
+        let invite = wire.components(separatedBy: "INVITE sip:").dropFirst().first?.components(separatedBy: "\n\n").first ?? ""
+        #expect(invite.hasPrefix("13900000001@127.0.0.1:\(ownerPort)"), "Request-URI names the owner")
+        #expect(invite.contains("From: <sip:12345@") && invite.contains("P-Asserted-Identity: <sip:12345@gov.example>"))
+        #expect(!invite.contains("13700000055") && !invite.contains("3700000055"), "the caller's number is never presented")
+
+        let reader = try SQLiteTicketReader(path: database)
+        var closed: WorkOrder?, escalated: WorkOrder?
+        for _ in 0..<100 {
+            closed = try reader.workOrder(id: known.id)
+            escalated = try reader.workOrder(id: unknown.id)
+            if closed?.status == .closed, escalated?.status == .dispatched { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(closed?.status == .closed && closed?.answeredDirectlyAt != nil, "resolved in the IVR: \(String(describing: closed))\n\(server.log.suffix(4000))")
+        #expect(escalated?.status == .dispatched && escalated?.unit == UnitID("yinchuan.traffic_police"),
+                "no owner known: escalated to the traffic police")
+        let call = try #require(try reader.workOrderDetail(id: known.id, within: nil)?.calls.last?.call)
+        #expect(call.direction == .outbound && call.caller == "13900000001")
+        #expect(await server.stop() == 0)
+        try? FileManager.default.removeItem(at: directory)
+    }
+}
+
 /// Reads the outbound attempts of a stopped server's database.
 enum OutboundProbe {
     static func attempts(database: String, workOrder: TicketID) throws -> [OutboundAttempt] {

@@ -55,3 +55,25 @@ import Testing
         #expect(!file.trunks.isEmpty)
     }
 }
+
+@Suite struct VehicleOwnersTests {
+    @Test func aValidTableAndItsLookups() throws {
+        let owners = try VehicleOwners.parse("# export\nplate,owner_number\n12345,13900000001\n\n54321, +8613900000002\n")
+        #expect(owners.owner(ofPlate: "12345") == "13900000001" && owners.owner(ofPlate: "54321") == "+8613900000002")
+        #expect(owners.owner(ofPlate: "99999") == nil && owners.count == 2)
+    }
+
+    @Test func everyBadLineIsReportedAndNothingIsTaken() {
+        #expect {
+            try VehicleOwners.parse("plate,owner_number\n12a45,139\n12345,call me\n12345,13900000001\n12345,13900000002\n1,2,3\n", file: "o.csv")
+        } throws: { error in
+            let text = "\(error)"
+            return text.contains("o.csv:2: error: plate '12a45' is not 4 to 8 digits")
+                && text.contains("o.csv:3: error: owner_number is not a number we can call")
+                && text.contains("o.csv:5: error: plate '12345' is already listed at line 4")
+                && text.contains("o.csv:6: error: expected 2 fields")
+        }
+        #expect(throws: VehicleOwnersError.self) { try VehicleOwners.parse("plates,numbers\n") }
+        #expect(throws: Never.self) { try VehicleOwners.load(contentsOf: "Dialplans/vehicle-owners.example.csv") }
+    }
+}
