@@ -132,9 +132,13 @@ public struct RoutingSettings: Hashable, Sendable {
     /// A logged-in agent whose phone has been unreachable this long is logged out, freeing
     /// the seat; nil: never.
     public var logoutUnreachableAfter: Duration?
+    /// A callback whose citizen could not be reached goes back to its place this many times in
+    /// all, then is given up.
+    public var callbackAttempts: Int
 
     public init(priorityStep: Duration = .seconds(60), reofferDelay: Duration = .seconds(30),
-                statisticsWindow: Duration = .seconds(900), logoutUnreachableAfter: Duration? = nil) {
+                statisticsWindow: Duration = .seconds(900), logoutUnreachableAfter: Duration? = nil, callbackAttempts: Int = 3) {
+        self.callbackAttempts = callbackAttempts
         self.priorityStep = priorityStep
         self.reofferDelay = reofferDelay
         self.statisticsWindow = statisticsWindow

@@ -33,6 +33,10 @@ public struct ACDStateMachine<Instant: InstantProtocol & Sendable>: Sendable whe
         case offerFailed(CallID, agent: AgentID, OfferFailure)
         /// A connected call is over (either side hung up).
         case callEnded(CallID)
+        /// A callback's agent answered but the citizen was not reached (busy, no answer): the
+        /// agent is free again and the request goes back to its place, up to
+        /// ``RoutingSettings/callbackAttempts`` in all.
+        case callbackNotReached(CallID)
         /// `*21` or the admin API.
         case loginRequested(AgentID)
         /// `*22` or the admin API; during a call, takes effect when it ends.
@@ -67,6 +71,8 @@ public struct ACDStateMachine<Instant: InstantProtocol & Sendable>: Sendable whe
         /// Tell the caller they will be called back and keep their place, then hang up (no
         /// `callerHungUp` needed). The request stays queued and is offered like a call.
         case convertedToCallback(CallID, queue: QueueName, reason: OverflowReason)
+        /// A callback whose citizen was not reached is waiting again, in its place.
+        case callbackRequeued(CallID, attempts: Int)
         /// The caller left the ACD: exactly once per caller.
         case left(CallID, QueueExit)
         case agentStateChanged(AgentID, AgentState)
@@ -121,6 +127,8 @@ public struct ACDStateMachine<Instant: InstantProtocol & Sendable>: Sendable whe
         var nextAnnouncement: Instant?
         var excludedUntil: [AgentID: Instant] = [:]
         var visited: [QueueName]
+        /// Times a callback's citizen was dialled and not reached.
+        var callbackAttempts = 0
     }
 
     struct ActiveCall: Sendable {
@@ -128,6 +136,9 @@ public struct ACDStateMachine<Instant: InstantProtocol & Sendable>: Sendable whe
         var queue: QueueName
         var answeredAt: Instant
         var wrapUp: Duration
+        /// A callback's request as it waited, to put back in its place if the citizen is not
+        /// reached.
+        var callbackEntry: Entry? = nil
     }
 
     struct Outcome: Sendable {
@@ -171,6 +182,7 @@ public struct ACDStateMachine<Instant: InstantProtocol & Sendable>: Sendable whe
         case .offerAnswered(let id, let agent): offerAnswered(id, agent: agent, now: now, into: &actions)
         case .offerFailed(let id, let agent, _): offerFailed(id, agent: agent, now: now, into: &actions)
         case .callEnded(let id): callEnded(id, now: now, into: &actions)
+        case .callbackNotReached(let id): callbackNotReached(id, now: now, into: &actions)
         case .loginRequested(let agent): login(agent, now: now, into: &actions)
         case .logoutRequested(let agent): logout(agent, now: now, into: &actions)
         case .pauseRequested(let agent, let reason): pause(agent, reason: reason, now: now, into: &actions)
@@ -319,8 +331,27 @@ public struct ACDStateMachine<Instant: InstantProtocol & Sendable>: Sendable whe
         record.ringDeadline = nil
         agents[agent] = record
         setState(agent, .onCall(id), now: now, into: &actions)
-        active[id] = ActiveCall(agent: agent, queue: entry.queue, answeredAt: now, wrapUp: queues[entry.queue]?.wrapUp ?? .zero)
+        active[id] = ActiveCall(agent: agent, queue: entry.queue, answeredAt: now, wrapUp: queues[entry.queue]?.wrapUp ?? .zero,
+                                callbackEntry: entry.isCallback ? entry : nil)
         finish(entry, .answered(by: agent, waited: now - entry.arrivedAt), now: now, into: &actions)
+    }
+
+    /// The callback's citizen did not answer: the agent is free (no wrap-up, no miss), the
+    /// request returns with its arrival time, so its place, unless its attempts are spent.
+    mutating func callbackNotReached(_ id: CallID, now: Instant, into actions: inout [Action]) {
+        guard let call = active.removeValue(forKey: id) else { return }
+        if let record = agents[call.agent], record.state == .onCall(id) { becomeFree(call.agent, now: now, into: &actions) }
+        guard var entry = call.callbackEntry else { return }
+        entry.callbackAttempts += 1
+        entry.offeredTo = nil
+        guard entry.callbackAttempts < routing.callbackAttempts else {
+            actions.append(.left(id, .callbackCancelled(waited: now - entry.arrivedAt)))
+            return
+        }
+        entry.excludedUntil = [:]
+        insert(entry)
+        actions.append(.callbackRequeued(id, attempts: entry.callbackAttempts))
+        dispatch(now: now, into: &actions)
     }
 
     mutating func offerFailed(_ id: CallID, agent: AgentID, now: Instant, into actions: inout [Action]) {

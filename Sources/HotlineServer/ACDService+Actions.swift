@@ -84,6 +84,9 @@ extension ACDService {
             case .convertedToCallback(let id, let queue, let reason):
                 logger.info("caller converted to a callback request", metadata: [
                     "acd.call": "\(id)", "queue": "\(queue)", "reason": "\(reason.rawValue)"])
+            case .callbackRequeued(let id, let attempts):
+                logger.info("callback's citizen not reached; the request is back in its place", metadata: [
+                    "acd.call": "\(id)", "attempts": "\(attempts)"])
             case .releaseAgentLeg, .playMusic, .announce, .left:
                 break
             case .agentStateChanged(let agent, let state):

@@ -364,6 +364,7 @@ final class ACDService {
     func callerHungUp(_ id: CallID) { send(.callerHungUp(id)) }
     func callEnded(_ id: CallID) { send(.callEnded(id)) }
     func callbackCancelled(_ id: CallID) { send(.callbackCancelled(id)) }
+    func callbackNotReached(_ id: CallID) { send(.callbackNotReached(id)) }
 
     func offerAnswered(_ id: CallID, agent: AgentID) {
         metrics.offersAnswered += 1

@@ -41,6 +41,8 @@ final class AgentLeg {
     var ringing = false
     /// A callback's number is being read to the agent.
     var callbackPlaying = false
+    /// A callback's call to the citizen (with trunks configured), bridged once answered.
+    var citizen: OutboundLeg?
     var dialog: SIPDialog?
     var rtp: RTPSession?
     var localSDP: SessionDescription?

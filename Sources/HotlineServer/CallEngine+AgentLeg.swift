@@ -214,7 +214,7 @@ extension CallEngine {
                                                  "srtp": "\(negotiated.srtp.map { $0.suite.rawValue } ?? "no")",
                                                  "callback": "\(leg.isCallback)"])
         if leg.isCallback {
-            playCallbackNumber(leg)
+            if callbackTrunk != nil { dialCitizen(for: leg) } else { playCallbackNumber(leg) }
         } else if let call, let visit = call.queue, let callerRTP = call.rtp {
             callerRTP.stopPlayback()
             visit.playback = nil
@@ -235,7 +235,7 @@ extension CallEngine {
 
     /// A callback request answered by an agent: they hear the citizen's number read out,
     /// twice, then we hang up; they call the citizen back from their own phone.
-    private func playCallbackNumber(_ leg: AgentLeg) {
+    func playCallbackNumber(_ leg: AgentLeg) {
         guard let rtp = leg.rtp, let request = callbackRequests[leg.acdID] else { return hangUpAgentLeg(leg) }
         let language = dialplan.defaultLanguage
         let digits = (try? SayFormat.digits.fragments(for: SIPURI.percentDecode(request.caller), in: language).get()) ?? []
@@ -251,7 +251,7 @@ extension CallEngine {
         endpoint.send(.request(ack), to: leg.target.destination)
     }
 
-    private func sendAgentBYE(_ leg: AgentLeg) {
+    func sendAgentBYE(_ leg: AgentLeg) {
         guard var dialog = leg.dialog else { return }
         let bye = dialog.makeRequest(.bye, via: endpoint.makeVia(), extraHeaders: [(.reason, "SIP;cause=200;text=\"Call completed\"")])
         leg.dialog = dialog
@@ -339,7 +339,7 @@ extension CallEngine {
         if let id = leg.dialog?.id, agentLegsByDialog[id] === leg { agentLegsByDialog[id] = nil }
     }
 
-    private func finishCallback(_ leg: AgentLeg) {
+    func finishCallback(_ leg: AgentLeg) {
         guard callbackRequests.removeValue(forKey: leg.acdID) != nil else { return }
         let id = leg.acdID
         acdLink?.send { $0.callEnded(id) }
@@ -350,7 +350,10 @@ extension CallEngine {
         respond(request, on: key, .ok, toTag: leg.dialog?.id.localTag)
         guard leg.state == .answered else { return }
         finishLeg(leg)
-        if leg.isCallback { return finishCallback(leg) }
+        if leg.isCallback {
+            if let citizen = leg.citizen { endCitizenLeg(citizen) }
+            return finishCallback(leg)
+        }
         if let call = callsByID[leg.callNumber], call.agentLeg === leg {
             call.agentLeg = nil
             call.rtp?.unbridge()

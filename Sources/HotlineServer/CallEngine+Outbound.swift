@@ -20,9 +20,12 @@ import Tickets
 extension CallEngine {
     /// Places `request`'s call; `completion` runs on this loop once, when the attempt is over
     /// (failed, or answered and ended).
-    func placeOutboundCall(_ request: OutboundCallRequest, completion: @escaping (OutboundCallResult) -> Void) {
+    func placeOutboundCall(_ request: OutboundCallRequest, bridgeTo agentLeg: AgentLeg? = nil,
+                           completion: @escaping (OutboundCallResult) -> Void) {
         let leg = OutboundLeg(request: request, callID: makeCallID(), fromTag: endpoint.makeTag(), startedAt: wallClock(),
                               completion: completion)
+        leg.bridgeTo = agentLeg
+        agentLeg?.citizen = leg
         guard !draining, callCount.reserve(limit: admission.limits.maxCalls) else {
             return finishOutbound(leg, outcome: .unreachable, status: nil) // no room: try again later
         }
@@ -135,7 +138,7 @@ extension CallEngine {
         return (proxy ? .proxyAuthorization : .authorization, authorization.description)
     }
 
-    private func cancelOutbound(_ leg: OutboundLeg) {
+    func cancelOutbound(_ leg: OutboundLeg) {
         guard leg.state == .inviting else { return }
         leg.state = .cancelling
         if leg.provisional { sendOutboundCancel(leg) }
@@ -199,10 +202,12 @@ extension CallEngine {
         leg.ringTimer?.cancel()
         rtp.update(negotiated)
         leg.state = .answered
+        if leg.bridgeTo != nil { return callbackCitizenAnswered(leg, dialog: dialog) }
+        guard let entry = leg.request.entry else { return }
         let job = leg.request.job
         var context = CallContext(caller: job.number, dialledNumber: leg.request.trunk.callerID, callID: leg.callID)
         context.ticketID = nil
-        var execution = DialplanExecution(dialplan: dialplan, entry: leg.request.entry, context: context)
+        var execution = DialplanExecution(dialplan: dialplan, entry: entry, context: context)
         for (name, value) in job.variables { execution.preset(name, value) }
         let key = SIPTransactionKey(branch: "outbound-" + leg.callID, sentBy: "outbound", method: .invite)
         let call = Call(id: nextOutboundCallNumber(), inviteKey: key, invite: invite, source: leg.request.destination, dialog: dialog,

@@ -89,6 +89,10 @@ final class CallEngine {
     var nextLegID: UInt64 = 0
     /// Calls we are placing, by Call-ID, until answered (then they are `Call`s) or failed.
     var outboundLegs: [String: OutboundLeg] = [:]
+    /// Where callbacks dial the citizen (the default trunk); nil: the agent hears the number.
+    var callbackTrunk: (trunk: Trunk, destination: SocketAddress)?
+    /// Callbacks' citizen legs once answered, by dialog, for the citizen's BYE.
+    var callbackBridges: [SIPDialogID: OutboundLeg] = [:]
     /// Callback requests of calls on this loop that have hung up, until an agent takes them.
     var callbackRequests: [CallID: CallbackRequest] = [:]
     var queuePlaybacks: UInt64 = 0
@@ -358,8 +362,9 @@ extension CallEngine: SIPEndpointDelegate {
             }
             return respond(request, on: key, .unsupportedURIScheme)
         }
-        if inDialog, let id = SIPDialogID(incoming: request), let leg = agentLegsByDialog[id] {
-            return agentLegRequest(leg, request, key)
+        if inDialog, let id = SIPDialogID(incoming: request) {
+            if let leg = agentLegsByDialog[id] { return agentLegRequest(leg, request, key) }
+            if let citizen = callbackBridges[id] { return citizenLegRequest(citizen, request, key) }
         }
         switch request.method {
         case .register:

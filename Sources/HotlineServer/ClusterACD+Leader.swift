@@ -234,7 +234,8 @@ extension ClusterACD {
             case .moved(let id, let from, let to, let reason): command(.moved(id, from: from, to: to, reason: reason))
             case .convertedToCallback(let id, let queue, let reason): command(.convertedToCallback(id, queue: queue, reason: reason))
             case .left(let id, let exit): command(.left(id, exit))
-            case .widened, .agentStateChanged, .agentAutoPaused, .agentLoggedOutUnreachable, .refused, .scheduleTick, .cancelTick:
+            case .widened, .agentStateChanged, .agentAutoPaused, .agentLoggedOutUnreachable, .refused, .scheduleTick, .cancelTick,
+                 .callbackRequeued:
                 break
             }
         }

@@ -38,6 +38,12 @@ extension HotlineServer {
         let service = try OutboundService(loop: engines[0].eventLoop, engines: engines, store: outboundStore, trunks: trunks,
                                           dialplan: dialplan, owners: owners, configuration: configuration, logger: logger)
         try service.start()
+        // Queued callbacks dial the citizen through the default trunk once an agent takes them.
+        if let trunk = trunks.trunk(named: nil), let destination = addresses[trunk.name] {
+            for peer in engines {
+                try peer.eventLoop.submit { peer.engine.value.callbackTrunk = (trunk, destination) }.wait()
+            }
+        }
         return service
     }
 }

@@ -14,8 +14,9 @@ import Tickets
 struct OutboundCallRequest: Sendable {
     var job: OutboundJob
     var trunk: Trunk
-    /// The dialplan's `outbound:` entry run once the citizen answers.
-    var entry: DialplanEntry
+    /// The dialplan's `outbound:` entry run once the citizen answers; nil for a callback's
+    /// citizen leg, which is bridged to the agent instead.
+    var entry: DialplanEntry?
     /// The trunk's address, resolved by the service (we do not resolve names on the call path).
     var destination: SocketAddress
 }
@@ -58,6 +59,9 @@ final class OutboundLeg {
     /// The answered call, whose ending reports the result.
     weak var call: Call?
     var ringTimer: Scheduled<Void>?
+    /// A callback's citizen leg: the agent's leg it is bridged to once answered.
+    var bridgeTo: AgentLeg?
+    var answeredAt: Date?
 
     init(request: OutboundCallRequest, callID: String, fromTag: String, startedAt: Date,
          completion: @escaping (OutboundCallResult) -> Void) {

@@ -142,6 +142,8 @@ struct ACDPropertyTests {
                     waiting[call]?.queuedAt = now
                 case .convertedToCallback(let call, _, _):
                     waiting[call]?.isCallback = true
+                case .callbackRequeued:
+                    fail("callbackNotReached is not among the generated events")
                 case .left(let call, let exit):
                     leftCount[call, default: 0] += 1
                     if leftCount[call]! > 1 { fail("\(call) left twice") }

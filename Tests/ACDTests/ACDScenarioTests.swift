@@ -187,6 +187,36 @@ struct ACDScenarioTests {
         #expect(h.send(.callbackCancelled("later")) == [.left("later", .callbackCancelled(waited: .seconds(90)))])
     }
 
+    @Test("callback not reached: the agent is free, the request is back in its place with one attempt more, given up after the last")
+    func callbackNotReachedRequeuesInPlace() {
+        var q = QueueConfiguration(name: "operator", maxWait: .seconds(10), overflow: .callback, joinWhenEmpty: true)
+        q.ringTimeout = .seconds(10)
+        q.wrapUp = .seconds(30)
+        var h = harness(agents: [agent("a1", [:]), agent("a2", [:])], queues: [q], routing: .init(callbackAttempts: 2))
+        h.send(.callerArrived("first", EnqueueRequest(queue: "operator")))
+        h.advance(.seconds(5))
+        h.send(.callerArrived("second", EnqueueRequest(queue: "operator")))
+        h.advance(.seconds(10)) // both are callback requests now, "first" ahead
+        #expect(h.log.contains(.convertedToCallback("first", queue: "operator", reason: .maxWait)))
+        #expect(h.log.contains(.convertedToCallback("second", queue: "operator", reason: .maxWait)))
+        h.ready("a1")
+        #expect(offers(h.log).first.map { $0.0 } == "first")
+        h.send(.offerAnswered("first", agent: "a1"))
+        // The citizen is not reached: a1 is free at once (no wrap-up, no miss), and "first" goes
+        // back ahead of "second", to a1 again.
+        let back = h.send(.callbackNotReached("first"))
+        #expect(back.contains(.callbackRequeued("first", attempts: 1)))
+        #expect(offers(back).map { "\($0.0)>\($0.1)" } == ["first>a1"], "\(back)")
+        #expect(h.machine.agent(holding: "first") == "a1")
+        // The second failure spends its attempts: given up, and the agent takes "second".
+        h.send(.offerAnswered("first", agent: "a1"))
+        let gaveUp = h.send(.callbackNotReached("first"))
+        #expect(gaveUp.contains(.left("first", .callbackCancelled(waited: .seconds(15)))))
+        #expect(offers(gaveUp).map { "\($0.0)>\($0.1)" } == ["second>a1"], "\(gaveUp)")
+        // Unknown or already ended calls change nothing.
+        #expect(h.send(.callbackNotReached("nobody")).isEmpty)
+    }
+
     @Test("widening: after the configured wait a lower-level agent may take the caller")
     func widening() {
         var q = Self.enterprise

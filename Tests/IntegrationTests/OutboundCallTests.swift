@@ -161,3 +161,50 @@ enum OutboundProbe {
         return try store.attempts(workOrder: workOrder)
     }
 }
+
+extension OutboundCallTests {
+    /// A queued callback that dials: the caller overflows to a callback request; the agent who
+    /// takes it answers first, then the server calls the citizen through the trunk and bridges
+    /// them; the citizen's hang-up ends the agent's leg too, and the call is an outbound ticket
+    /// with the queue's record (callback, the agent).
+    @Test func aCallbackTakenByAnAgentDialsTheCitizenAndBridgesThem() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("hotline-callback-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let citizenPort = try RawUDP().port
+        let trunks = directory.appendingPathComponent("trunks.yaml").path
+        try "trunks:\n  - {name: carrier, uri: \"sip:127.0.0.1:\(citizenPort)\", caller_id: \"12345\"}\n"
+            .write(toFile: trunks, atomically: true, encoding: .utf8)
+        let server = try await ServerProcess(directory: directory, dialplan: "Tests/IntegrationTests/Dialplans/callback.yaml",
+                                             extra: ["--agents", "Tests/IntegrationTests/Dialplans/acd/agents.yaml",
+                                                     "--queues", "Tests/IntegrationTests/Dialplans/acd-callback/queues.yaml",
+                                                     "--trunks", trunks])
+        // Nobody serves the queue: after 1 s the caller is offered a callback and hung up.
+        let caller = try await server.sipp("caller-overflow")
+        #expect(caller.status == 0, "caller: \(caller.stderr)\n\(server.log.suffix(2000))")
+
+        let phone = try ContactCentreTests.Phone("2001", "pw-2001")
+        let registered = try await ContactCentreTests.register(phone, on: server)
+        try #require(registered.status == 0, "REGISTER: \(registered.stderr)")
+        let answering = ContactCentreTests.ring(phone, on: server)
+        let citizen = Task { try await Self.citizen("citizen-answers-hangs-up", port: citizenPort, directory: directory) }
+        let (status, body) = try await ContactCentreTests.agentAction("login", "a2001", on: server)
+        #expect(status == 200, "\(body)")
+        let agentLeg = try await answering.value
+        #expect(agentLeg.status == 0, "agent: \(agentLeg.stderr)\n\(server.log.suffix(3000))")
+        let citizenLeg = try await citizen.value
+        #expect(citizenLeg.status == 0, "citizen: \(citizenLeg.stderr)\n\(server.log.suffix(3000))")
+        #expect(server.log.contains("callback connected"))
+
+        let wire = try String(contentsOf: directory.appendingPathComponent("citizen-citizen-answers-hangs-up-messages.log"), encoding: .utf8)
+        let invite = wire.components(separatedBy: "INVITE sip:").dropFirst().first ?? ""
+        #expect(invite.hasPrefix("13800131@127.0.0.1:\(citizenPort)"), "the citizen's own number is dialled")
+        #expect(invite.contains("From: <sip:12345@"))
+
+        #expect(await server.stop() == 0)
+        let tickets = try server.tickets()
+        let outbound = try #require(tickets.first { $0.direction == .outbound }, "\(tickets)")
+        #expect(outbound.caller == "13800131" && outbound.answeredAt != nil && outbound.disposition == .callerHangup)
+        #expect(outbound.queue?.callback == true && outbound.queue?.agent == "a2001" && outbound.queue?.queue == "cb")
+        #expect(tickets.contains { $0.direction == .inbound && $0.queue?.callback == true }, "the request's own call is kept too")
+    }
+}
