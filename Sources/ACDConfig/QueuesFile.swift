@@ -11,6 +11,7 @@ import Yams
 /// routing:                        # optional, across all queues
 ///   priority_step: 60s            # one priority level counts as this much waiting
 ///   reoffer_delay: 30s            # an agent who missed a caller is not offered them again for this long
+///   callback_attempts: 3          # a callback's citizen not reached: back in its place, this many tries in all
 ///   statistics_window: 15m        # service level and averages in the admin API
 /// queues:
 ///   enterprise_experts:
@@ -43,7 +44,7 @@ public struct QueuesFile: Hashable, Sendable {
     }
 
     static let topKeys = ["routing", "queues"]
-    static let routingKeys = ["priority_step", "reoffer_delay", "statistics_window"]
+    static let routingKeys = ["priority_step", "reoffer_delay", "statistics_window", "callback_attempts"]
     static let queueKeys = [
         "skills", "strategy", "ring_timeout", "auto_pause_after", "wrap_up", "max_wait", "max_length", "overflow",
         "join_when_empty", "widen", "music", "announce_every", "service_level", "average_handle_time",
@@ -59,6 +60,7 @@ public struct QueuesFile: Hashable, Sendable {
                 switch setting.key {
                 case "priority_step": file.routing.priorityStep = reader.duration(setting.value, path: path, positive: false) ?? file.routing.priorityStep
                 case "reoffer_delay": file.routing.reofferDelay = reader.duration(setting.value, path: path, positive: false) ?? file.routing.reofferDelay
+                case "callback_attempts": file.routing.callbackAttempts = reader.integer(setting.value, path: path, range: 1...20) ?? file.routing.callbackAttempts
                 default: file.routing.statisticsWindow = reader.duration(setting.value, path: path) ?? file.routing.statisticsWindow
                 }
             }
