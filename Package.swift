@@ -52,7 +52,8 @@ let package = Package(
         .target(name: "SIPRegistrar", dependencies: ["SIPCore", "SIPAuth"]),
         .target(name: "ACD"),
         .target(name: "ACDConfig", dependencies: ["ACD", "SIPAuth", "SDP", "Yams", "ConfigFiles"]),
-        .target(name: "Outbound", dependencies: ["SIPAuth", "Yams", "ConfigFiles", "WorkCalendar"]),
+        .target(name: "Outbound", dependencies: ["SIPAuth", "Yams", "ConfigFiles", "WorkCalendar",
+                                                 .product(name: "HeapModule", package: "swift-collections")]),
         .target(name: "CallControl", dependencies: ["SIPCore", "SIPTransaction", "SIPDialog", "Dialplan"]),
         // The 110 linkage's signed webhook, sans-IO: HMAC signatures, replay refusal, retry
         // timing, handoffs.yaml.

@@ -4,6 +4,7 @@
 // endings out. Time is an input; the controller persists what `save` names.
 
 import Foundation
+import HeapModule
 import WorkCalendar
 
 public struct OutboundScheduler: Sendable {
@@ -51,6 +52,10 @@ public struct OutboundScheduler: Sendable {
     public private(set) var flows: [String: WorkCalendar?]
     public private(set) var campaigns: [String: OutboundCampaign] = [:]
     public private(set) var jobs: [String: OutboundJob] = [:]
+    /// Scheduled jobs by when they fall due (oldest first), so a tick looks only at what is
+    /// due instead of sorting every job. Entries are checked against `jobs` when taken (a job
+    /// moved or finished since leaves a stale entry behind).
+    private var due = Heap<DueEntry>()
 
     private var global: TokenBucket
     private var trunkBuckets: [String: TokenBucket] = [:]
@@ -77,6 +82,8 @@ public struct OutboundScheduler: Sendable {
 
     public var callsInProgress: Int { dialing }
 
+    static let examinedPerTick = 256
+
     // MARK: campaigns and jobs
 
     public mutating func addCampaign(_ campaign: OutboundCampaign) throws(SchedulerError) {
@@ -89,8 +96,14 @@ public struct OutboundScheduler: Sendable {
     /// Pauses or resumes a campaign: a paused one places no new attempt (calls up go on).
     public mutating func setPaused(_ paused: Bool, campaign id: String) throws(SchedulerError) -> OutboundCampaign {
         guard var campaign = campaigns[id] else { throw .unknownCampaign(id) }
+        let resumed = campaign.paused && !paused
         campaign.paused = paused
         campaigns[id] = campaign
+        if resumed { // its jobs left the due order while it was paused
+            for job in jobs.values where job.campaign == id && job.state == .scheduled {
+                due.insert(DueEntry(notBefore: job.notBefore, createdAt: job.createdAt, id: job.id))
+            }
+        }
         return campaign
     }
 
@@ -110,7 +123,7 @@ public struct OutboundScheduler: Sendable {
         } else if isNew {
             actions.append(.save(job))
         }
-        if !job.state.isFinal { jobs[job.id] = job }
+        if !job.state.isFinal { store(job) }
         return actions
     }
 
@@ -142,26 +155,50 @@ public struct OutboundScheduler: Sendable {
     /// due outside its flow's hours moves to the next opening (saved).
     public mutating func tick(now: Date) -> [Action] {
         var actions: [Action] = []
-        let due = jobs.values.filter { $0.state == .scheduled && $0.notBefore <= now }
-            .sorted { ($0.notBefore, $0.createdAt, $0.id) < ($1.notBefore, $1.createdAt, $1.id) }
-        for candidate in due {
-            guard dialing < configuration.maxConcurrent, global.allows(now: now) else { break }
-            guard let campaign = campaigns[candidate.campaign], !campaign.paused else { continue }
-            guard let calendar = flows[candidate.flow] else { continue } // flow gone from the dialplan: wait
+        var skipped: [DueEntry] = []
+        defer { for entry in skipped { due.insert(entry) } }
+        // Trunks that can take no more this tick: once all are, the rest waits for the next.
+        var blockedTrunks = Set<String>()
+        // At most this many due jobs looked at per tick, so jobs held back by their campaign's
+        // own pace cost a bounded amount each tick; the others come first in the next ticks.
+        var examined = 0
+        while let top = due.min, top.notBefore <= now, examined < Self.examinedPerTick {
+            guard dialing < configuration.maxConcurrent, global.allows(now: now), blockedTrunks.count < trunks.trunks.count else { break }
+            examined += 1
+            let entry = due.removeMin()
+            guard let candidate = jobs[entry.id], candidate.state == .scheduled, candidate.notBefore == entry.notBefore else {
+                continue // stale: the job moved, is dialling or is finished
+            }
+            guard let campaign = campaigns[candidate.campaign] else { continue }
+            if campaign.paused { continue } // taken up again by resuming
+            guard let calendar = flows[candidate.flow] else { // a flow gone from the dialplan waits for its return
+                skipped.append(entry)
+                continue
+            }
             if let calendar, !calendar.isOpen(at: now) {
+                guard let opening = calendar.nextOpening(atOrAfter: now) else { skipped.append(entry); continue }
                 var job = candidate
-                guard let opening = calendar.nextOpening(atOrAfter: now) else { continue }
                 job.notBefore = opening
                 job.updatedAt = now
-                jobs[job.id] = job
+                store(job)
                 actions.append(.save(job))
                 continue
             }
-            guard let trunk = trunks.trunk(named: candidate.trunk ?? campaign.trunk) else { continue }
-            if dialingByTrunk[trunk.name, default: 0] >= trunk.maxConcurrent { continue }
-            if let limit = campaign.maxConcurrent, dialingByCampaign[campaign.id, default: 0] >= limit { continue }
+            guard let trunk = trunks.trunk(named: candidate.trunk ?? campaign.trunk) else {
+                skipped.append(entry)
+                continue
+            }
             var trunkBucket = trunkBuckets[trunk.name] ?? TokenBucket(rate: trunk.callsPerSecond)
-            guard trunkBucket.allows(now: now), campaignBuckets[campaign.id]?.allows(now: now) ?? true else { continue }
+            guard dialingByTrunk[trunk.name, default: 0] < trunk.maxConcurrent, trunkBucket.allows(now: now) else {
+                blockedTrunks.insert(trunk.name)
+                skipped.append(entry)
+                continue
+            }
+            guard campaign.maxConcurrent.map({ dialingByCampaign[campaign.id, default: 0] < $0 }) ?? true,
+                  campaignBuckets[campaign.id]?.allows(now: now) ?? true else {
+                skipped.append(entry)
+                continue
+            }
             trunkBucket.take(now: now)
             trunkBuckets[trunk.name] = trunkBucket
             if var bucket = campaignBuckets[campaign.id] {
@@ -181,6 +218,12 @@ public struct OutboundScheduler: Sendable {
             actions += [.save(job), .dial(job, trunk)]
         }
         return actions
+    }
+
+    /// Keeps `job`, and its place in the due order while it is scheduled.
+    private mutating func store(_ job: OutboundJob) {
+        jobs[job.id] = job
+        if job.state == .scheduled { due.insert(DueEntry(notBefore: job.notBefore, createdAt: job.createdAt, id: job.id)) }
     }
 
     /// The earliest instant a scheduled job falls due (for the controller's next wake-up).
@@ -207,7 +250,7 @@ public struct OutboundScheduler: Sendable {
                                                       now: now, calendar: calendar) {
             job.state = .scheduled
             job.notBefore = next
-            jobs[id] = job
+            store(job)
             return [.save(job)]
         }
         job.state = .failed
@@ -246,5 +289,16 @@ struct TokenBucket: Sendable, Hashable {
     mutating func take(now: Date) {
         let base = max(theoretical ?? now, now)
         theoretical = base.addingTimeInterval(1 / rate)
+    }
+}
+
+/// A scheduled job's place in the due order: when, then first come, then id.
+struct DueEntry: Comparable, Sendable {
+    var notBefore: Date
+    var createdAt: Date
+    var id: String
+
+    static func < (a: DueEntry, b: DueEntry) -> Bool {
+        (a.notBefore, a.createdAt, a.id) < (b.notBefore, b.createdAt, b.id)
     }
 }

@@ -160,6 +160,71 @@ enum OutboundProbe {
         defer { store.close() }
         return try store.attempts(workOrder: workOrder)
     }
+
+    static func job(database: String, id: String) throws -> OutboundJob? {
+        let store = try SQLiteTicketStore(path: database)
+        defer { store.close() }
+        return try store.job(id: id)
+    }
+}
+
+extension OutboundCallTests {
+    /// Quiet hours on the real clock: the survey flow's calendar has today and tomorrow as
+    /// holidays, so the due return visit is not dialled (the trunk's socket hears nothing) and
+    /// waits for the day after tomorrow, 00:00 in the calendar's zone. (The schedule's hours,
+    /// nights and retries are tested on a manual clock in OutboundSchedulerTests.)
+    @Test func noCallIsPlacedOutsideTheFlowsCalendarTheVisitWaitsForTheNextOpening() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("hotline-quiet-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let database = directory.appendingPathComponent("tickets.sqlite").path
+        let policy = try WorkOrderPolicy.load(contentsOf: Repo.root.appendingPathComponent("Dialplans/tickets/sla.yaml").path)
+        let units = Repo.root.appendingPathComponent("Dialplans/tickets/units.yaml").path
+        let seeded = try SQLiteTicketStore(path: database, options: .init(timeZone: .current, policy: policy,
+                                                                          units: try UnitDirectory.load(contentsOf: units)))
+        let start = Date().addingTimeInterval(-3600)
+        let order = try await seeded.createWorkOrder(WorkOrderIntake(channel: .web, caller: "13800000011", category: .help,
+                                                                     acceptedAt: start, actor: "seed"))
+        for (index, step) in [("dispatched", "yinchuan.jinfeng"), ("signed", "yinchuan.jinfeng"), ("handled", nil), ("feedback", nil)].enumerated() {
+            _ = try await seeded.append(try TicketEventRequest(kind: step.0, unit: step.1).event(actor: "seed", now: start.addingTimeInterval(Double(index + 1) * 60)),
+                                        to: order.id)
+        }
+        seeded.close()
+        var utc = Calendar(identifier: .gregorian)
+        utc.timeZone = TimeZone(identifier: "UTC")!
+        let today = utc.startOfDay(for: Date())
+        let day = { (offset: Int) -> String in
+            let c = utc.dateComponents([.year, .month, .day], from: utc.date(byAdding: .day, value: offset, to: today)!)
+            return String(format: "%04d-%02d-%02d", c.year!, c.month!, c.day!)
+        }
+        let plan = directory.appendingPathComponent("quiet.yaml").path
+        let survey = try String(contentsOf: Repo.root.appendingPathComponent("Tests/IntegrationTests/Dialplans/return-visit.yaml"), encoding: .utf8)
+        try survey.replacingOccurrences(of: "time_zone: Asia/Shanghai", with: """
+            time_zone: UTC
+            calendars:
+              visits:
+                hours: {mon-sun: ["00:00-23:59"]}
+                holidays: [\(day(0)), \(day(1))]
+            """).replacingOccurrences(of: "    start: survey\n", with: "    start: survey\n    calendar: visits\n")
+            .write(toFile: plan, atomically: true, encoding: .utf8)
+        let trunk = try RawUDP()
+        let trunks = directory.appendingPathComponent("trunks.yaml").path
+        try "trunks:\n  - {name: carrier, uri: \"sip:127.0.0.1:\(trunk.port)\", caller_id: \"12345\"}\n".write(toFile: trunks, atomically: true, encoding: .utf8)
+        let server = try await ServerProcess(directory: directory, database: database, dialplan: plan,
+                                             extra: ["--trunks", trunks, "--return-visit-poll", "100ms", "--units", units])
+        var scheduled = false
+        for _ in 0..<50 {
+            let (_, body) = try await server.http("GET", "/api/campaigns/return_visit")
+            if body.contains(#""scheduled":1"#) { scheduled = true; break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(scheduled, "the visit is scheduled: \(server.log.suffix(2000))")
+        #expect(trunk.drain(quietFor: .seconds(2)).isEmpty, "no INVITE in quiet hours")
+        #expect(await server.stop() == 0)
+        let job = try #require(try OutboundProbe.job(database: database, id: "rv-\(order.id.rawValue)"))
+        #expect(job.state == .scheduled && job.attempts == 0)
+        #expect(job.notBefore == utc.date(byAdding: .day, value: 2, to: today), "\(job.notBefore)")
+        try? FileManager.default.removeItem(at: directory)
+    }
 }
 
 extension OutboundCallTests {
