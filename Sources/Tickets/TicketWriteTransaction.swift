@@ -118,6 +118,9 @@ public protocol TicketWriteTransaction {
     func stampDispatch(of id: TicketID, _ stamp: DispatchStamp, at: Date) throws
     /// Makes the units table match `directory` (others marked inactive, never deleted).
     func syncUnits(_ directory: UnitDirectory) throws
+    /// Whether the knowledge base has this article (valid or not: an answer given from it
+    /// yesterday stays a fact).
+    func articleExists(_ id: KnowledgeArticleID) throws -> Bool
 }
 
 /// Which moment of a dispatch ``TicketWriteTransaction/stampDispatch(of:_:at:)`` records.

@@ -129,10 +129,14 @@ import TicketsTestSupport
         let store = try directory.workOrderStore()
         defer { store.close() }
         let tables = try store.rawRows("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'grdb%' ORDER BY name")
-        #expect(tables == ["calls", "units", "work_order_calls", "work_order_dispatches", "work_order_events", "work_orders"])
+        // v4's knowledge base: its table, and the FTS5 index with its shadow tables.
+        #expect(tables == ["calls", "kb_articles", "kb_articles_fts", "kb_articles_fts_config", "kb_articles_fts_data",
+                           "kb_articles_fts_docsize", "kb_articles_fts_idx", "units", "work_order_calls", "work_order_dispatches",
+                           "work_order_events", "work_orders"])
         let indexes = try store.rawRows("SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL ORDER BY name")
-        #expect(indexes == ["calls_arrived_at", "calls_call_id", "calls_in_progress", "calls_queue", "units_parent", "work_order_calls_call",
-                            "work_order_dispatches_unit", "work_orders_accepted_at", "work_orders_caller",
+        #expect(indexes == ["calls_arrived_at", "calls_call_id", "calls_in_progress", "calls_queue", "kb_articles_business_line",
+                            "units_parent", "work_order_calls_call", "work_order_dispatches_unit", "work_order_events_article",
+                            "work_orders_accepted_at", "work_orders_caller",
                             "work_orders_category", "work_orders_status", "work_orders_unit"])
     }
 
