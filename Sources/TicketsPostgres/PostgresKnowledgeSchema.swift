@@ -93,8 +93,8 @@ enum PostgresKnowledgeSchema {
     /// The articles valid at `now` that match, ranked (``KnowledgeRanking``). Candidates: those
     /// holding any trigram of the long terms (the GIN index) or any short term (a substring scan:
     /// pg_trgm pads words with spaces, so inside a run of Chinese a two-character term has no
-    /// trigram to find), best first by word similarity to the long terms, title above keywords
-    /// above body, plus the short terms' field matches.
+    /// trigram to find), best first by word similarity of title and keywords to the long terms,
+    /// whole long terms found anywhere, and the short terms' field matches.
     static func search(_ query: KnowledgeQuery, at now: Date, session: PostgresSession) throws -> [KnowledgeHit] {
         let query = try query.validated()
         var values: [PostgresValue] = []
@@ -112,13 +112,21 @@ enum PostgresKnowledgeSchema {
             for gram in query.trigrams {
                 matches.append("search_text LIKE \(parameter(.text("%" + escapeLike(gram) + "%")))")
             }
+            // word_similarity extracts the trigrams of the whole text it is given at every row: cheap
+            // on titles and keywords, hundreds of milliseconds over thousands of bodies. The body
+            // counts by whether it holds a whole term (one LIKE per term).
             let q = parameter(.text(long.joined(separator: " ")))
-            rank.append("4 * word_similarity(\(q), lower(title)) + 3 * word_similarity(\(q), lower(keywords)) + word_similarity(\(q), search_text)")
+            rank.append("4 * word_similarity(\(q), lower(title)) + 3 * word_similarity(\(q), lower(keywords))")
+            for term in long {
+                rank.append("(search_text LIKE \(parameter(.text("%" + escapeLike(term) + "%"))))::int")
+            }
         }
         for term in query.shortTerms {
             let t = parameter(.text(term))
             matches.append("strpos(search_text, \(t)) > 0")
-            rank.append("4 * (strpos(lower(title), \(t)) > 0)::int + 3 * (strpos(lower(keywords), \(t)) > 0)::int + (strpos(lower(body), \(t)) > 0)::int")
+            // lower() copies every text it reads: only for terms that have a case (Chinese has none).
+            let fold = term.contains(where: \.isCased) ? "lower" : ""
+            rank.append("4 * (strpos(\(fold)(title), \(t)) > 0)::int + 3 * (strpos(\(fold)(keywords), \(t)) > 0)::int + (strpos(\(fold)(body), \(t)) > 0)::int")
         }
         let limit = parameter(.int(candidates))
         let rows = try session.query("""
@@ -187,6 +195,8 @@ public final class PostgresKnowledgeBase: KnowledgeBase, @unchecked Sendable {
             do {
                 let summary = try PostgresKnowledgeSchema.upsert(articles, at: now, session: session)
                 try session.script("COMMIT")
+                // Fresh statistics for the planner after a bulk import (autovacuum comes later).
+                if articles.count >= 1000 { try session.script("ANALYZE kb_articles") }
                 return summary
             } catch {
                 try? session.script("ROLLBACK")

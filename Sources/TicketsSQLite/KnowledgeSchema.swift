@@ -145,8 +145,10 @@ enum KnowledgeSchema {
             var matches: [String] = [], weights: [String] = []
             for term in short {
                 let t = parameter(term)
-                matches.append("instr(lower(a.title), \(t)) > 0 OR instr(a.keywords, \(t)) > 0 OR instr(lower(a.body), \(t)) > 0")
-                weights.append("4 * (instr(lower(a.title), \(t)) > 0) + 3 * (instr(a.keywords, \(t)) > 0) + (instr(lower(a.body), \(t)) > 0)")
+                // lower() copies every body it reads: only for terms that have a case (Chinese has none).
+                let (title, body) = term.contains(where: \.isCased) ? ("lower(a.title)", "lower(a.body)") : ("a.title", "a.body")
+                matches.append("instr(\(title), \(t)) > 0 OR instr(a.keywords, \(t)) > 0 OR instr(\(body), \(t)) > 0")
+                weights.append("4 * (instr(\(title), \(t)) > 0) + 3 * (instr(a.keywords, \(t)) > 0) + (instr(\(body), \(t)) > 0)")
             }
             let limit = parameter(candidates)
             let rows = try Row.fetchAll(db, sql: """
