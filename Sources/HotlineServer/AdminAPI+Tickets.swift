@@ -45,6 +45,7 @@ enum TicketRoutes {
             case .eventRefused: self.init(.conflict, "event_refused", error.description)
             case .workOrderNotFound, .ticketNotFound, .handoffNotFound: self.init(.notFound, "not_found", error.description)
             case .unknownUnit: self.init(.unprocessableEntity, "unknown_unit", error.description)
+            case .unknownArticle: self.init(.unprocessableEntity, "unknown_article", error.description)
             case .outsideUnit: self.init(.forbidden, "outside_unit", error.description)
             case .invalidQuery: self.init(.badRequest, "invalid_query", error.description)
             case .closed: self.init(.serviceUnavailable, "unavailable", "the ticket store is closing")
@@ -165,13 +166,19 @@ enum TicketRoutes {
     /// JSON responses.
     static func read(_ context: Context, _ access: AdminAccess,
                      _ body: @escaping @Sendable (AdminRequest, AdminPrincipal) throws -> AdminResponse) -> AdminRoute {
+        read(auth: context.auth, pool: context.pool, access, body)
+    }
+
+    /// ``read(_:_:_:)`` for routes of other stores (the knowledge base).
+    static func read(auth: AdminAuth, pool: NIOThreadPool, _ access: AdminAccess,
+                     _ body: @escaping @Sendable (AdminRequest, AdminPrincipal) throws -> AdminResponse) -> AdminRoute {
         { request, loop in
             let principal: AdminPrincipal
-            switch context.auth.authorize(request, for: access) {
+            switch auth.authorize(request, for: access) {
             case .allowed(let p): principal = p
             case .refused(let refusal): return loop.makeSucceededFuture(refusal)
             }
-            return context.pool.runIfActive(eventLoop: loop) { () -> AdminResponse in
+            return pool.runIfActive(eventLoop: loop) { () -> AdminResponse in
                 do {
                     return try body(request, principal)
                 } catch let error as APIError {

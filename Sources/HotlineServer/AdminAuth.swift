@@ -41,6 +41,10 @@ public enum AdminAccess: Sendable, Equatable {
     case operateNode
     /// The agent desk: one's own agent, calls and their work orders (agents only).
     case agentDesk
+    /// Search and read the knowledge base (everyone who answers or checks answers).
+    case searchKnowledge
+    /// Import articles into the knowledge base (admins).
+    case editKnowledge
 }
 
 extension AdminRole {
@@ -48,6 +52,7 @@ extension AdminRole {
         switch (self, access) {
         case (.admin, .agentDesk): false
         case (.admin, _): true
+        case (_, .searchKnowledge): true
         case (.agent, .agentDesk): true
         case (.unitStaff, .readTickets), (.unitStaff, .writeTickets): true
         case (.auditor, .readTickets), (.auditor, .readConfiguration), (.auditor, .readContactCentre): true
@@ -350,6 +355,8 @@ public struct AdminAuth: Sendable {
             case .operateContactCentre: "run the contact centre (agents, seats)"
             case .operateNode: "drain the node"
             case .agentDesk: "use the agent desk (agent tokens only)"
+            case .searchKnowledge: "search the knowledge base"
+            case .editKnowledge: "import knowledge-base articles"
             }
             return .refused(.error(.forbidden, code: "forbidden", "role \(principal.role.rawValue) may not \(what)"))
         }

@@ -147,6 +147,9 @@ public final class HotlineServer: Sendable {
             throw StartError.tickets("\(error)")
         }
         let store: any HotlineStore
+        // The knowledge base lives in the same database as the work orders (a direct answer
+        // names an article, and the schema checks it exists).
+        let knowledge: any KnowledgeBase
         let recovered: Int
         do {
             if configuration.usesPostgres {
@@ -163,9 +166,11 @@ public final class HotlineServer: Sendable {
                 shared.onWriterThreadStart = options.onWriterThreadStart
                 let postgres = try PostgresTicketStore(url: url, options: shared)
                 (store, recovered) = (postgres, postgres.recoveredTicketCount)
+                knowledge = postgres.makeKnowledgeBase()
             } else {
                 let sqlite = try SQLiteTicketStore(path: configuration.databasePath, options: options)
                 (store, recovered) = (sqlite, sqlite.recoveredTicketCount)
+                knowledge = sqlite.knowledgeBase
             }
         } catch {
             throw StartError.tickets("\(error)")
@@ -306,6 +311,8 @@ public final class HotlineServer: Sendable {
                 .merging(ClusterMembership.route(cluster, engines: engines, lifecycle: lifecycle, auth: auth)) { a, _ in a }
                 .merging(DialplanRoutes.routes(publisher: publisher, auth: auth)) { a, _ in a }
                 .merging(ticketRoutes) { a, _ in a }
+                .merging(KnowledgeRoutes.routes(.init(knowledge: knowledge, auth: auth, pool: readers,
+                                                      timeZone: configuration.timeZone))) { a, _ in a }
                 .merging(ContactCentreRoutes.routes(link: acdLink, auth: auth)) { a, _ in a }
                 .merging(reloadRoute(reloader, auth: auth)) { a, _ in a }
                 .merging(SessionRoutes.routes(auth: auth)) { a, _ in a }

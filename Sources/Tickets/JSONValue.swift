@@ -107,7 +107,7 @@ extension RecordedTicketEvent: Encodable {
         return .object([
             ("seq", .int(sequence)), ("kind", .string(event.kind.name)), ("at", .time(event.at)),
             ("actor", .string(event.actor)), ("unit", .text(event.kind.unit?.rawValue)), ("score", .number(score)),
-            ("reason", .text(reason)), ("note", .text(event.note)),
+            ("reason", .text(reason)), ("note", .text(event.note)), ("article", .text(event.article?.rawValue)),
         ])
     }
 
@@ -249,6 +249,10 @@ extension KPIReport: Encodable {
                 ])
             })),
             ("top_categories", top(topCategories)), ("top_subjects", top(topSubjects)),
+            ("direct_answers_by_article", .array(directAnswersByArticle.map { entry in
+                .object([("article", .text(entry.article?.rawValue)), ("title", .text(entry.title)),
+                         ("count", .int(entry.count)), ("rate", entry.rate.json)])
+            })),
         ])
     }
 

@@ -49,6 +49,16 @@ extension KPIReport {
         out.append("")
         out.append("Work orders")
         out.append(table.render(indent: "  "))
+        if !directAnswersByArticle.isEmpty {
+            var articles = TextTable()
+            articles.append(["ARTICLE", "TITLE", "ANSWERED DIRECTLY", "OF ACCEPTED"])
+            for entry in directAnswersByArticle {
+                articles.append([entry.article?.rawValue ?? "(none)", entry.title ?? "-", String(entry.count), entry.rate.description])
+            }
+            out.append("")
+            out.append("Direct answers by article")
+            out.append(articles.render(indent: "  "))
+        }
 
         out.append("")
         out.append("Units")
@@ -99,7 +109,7 @@ extension KPIReport {
     }
 
     /// The report as CSV, one figure per line: `section,key,value,numerator,denominator,previous`.
-    /// Sections: `calls`, `work_orders`, `unit:<id>`, `top_category`, `top_subject`. Rates are
+    /// Sections: `calls`, `work_orders`, `direct_answer_article` (key: the article id), `unit:<id>`, `top_category`, `top_subject`. Rates are
     /// fractions (0.6667), with what they are made of beside them.
     public var csv: String {
         var lines = [WorkOrderCSV.line(["section", "key", "value", "numerator", "denominator", "previous"])]
@@ -134,6 +144,9 @@ extension KPIReport {
         count("work_orders", "open", w.open)
         count("work_orders", "overdue", w.overdue)
         count("work_orders", "repeat_calls", w.repeatCalls)
+        for entry in directAnswersByArticle {
+            ratio("direct_answer_article", entry.article?.rawValue ?? "(none)", entry.rate)
+        }
         for unit in units {
             let section = "unit:\(unit.unit)"
             count(section, "rank", unit.rank)

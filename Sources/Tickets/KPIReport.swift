@@ -276,14 +276,37 @@ public struct KPIReport: Sendable, Hashable {
     public var topCategories: [TopEntry]
     /// By subject, or the business line when a work order has no subject (IVR work orders).
     public var topSubjects: [TopEntry]
+    /// The direct answers by the knowledge-base article they named, most first (at most
+    /// ``KPIQuery/topCount``; the answers that named none under a nil article). Empty with a
+    /// unit filter, like the direct-answer rate.
+    public var directAnswersByArticle: [ArticleDirectAnswers]
 
     public init(query: KPIQuery, calls: CallKPIs?, workOrders: WorkOrderKPIs, units: [UnitKPIs], topCategories: [TopEntry],
-                topSubjects: [TopEntry]) {
+                topSubjects: [TopEntry], directAnswersByArticle: [ArticleDirectAnswers] = []) {
+        self.directAnswersByArticle = directAnswersByArticle
         self.query = query
         self.calls = calls
         self.workOrders = workOrders
         self.units = units
         self.topCategories = topCategories
         self.topSubjects = topSubjects
+    }
+}
+
+/// Work orders of the cohort answered directly with one article (their first direct answer).
+public struct ArticleDirectAnswers: Sendable, Hashable {
+    /// nil: answers that named no article.
+    public var article: KnowledgeArticleID?
+    /// The article's title as the knowledge base has it now.
+    public var title: String?
+    /// Work orders answered directly with it / accepted: its part of the direct-answer rate.
+    public var rate: KPIRatio
+
+    public var count: Int { rate.numerator }
+
+    public init(article: KnowledgeArticleID?, title: String?, rate: KPIRatio) {
+        self.article = article
+        self.title = title
+        self.rate = rate
     }
 }

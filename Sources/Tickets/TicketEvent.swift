@@ -93,12 +93,16 @@ public struct TicketEvent: Sendable, Equatable, Hashable, CustomStringConvertibl
     public var actor: String
     /// Free text kept with the event (what was done, what the caller was told), if any.
     public var note: String?
+    /// The knowledge-base article the caller was answered with: only on `answered_directly`,
+    /// and it must exist (the store checks). What the direct-answer rate is broken down by.
+    public var article: KnowledgeArticleID?
 
-    public init(_ kind: Kind, at: Date, actor: String, note: String? = nil) {
+    public init(_ kind: Kind, at: Date, actor: String, note: String? = nil, article: KnowledgeArticleID? = nil) {
         self.kind = kind
         self.at = TicketTimestamp.normalized(at)
         self.actor = actor
         self.note = note
+        self.article = article
     }
 
     public var description: String {
@@ -109,6 +113,7 @@ public struct TicketEvent: Sendable, Equatable, Hashable, CustomStringConvertibl
         case .reopened(let reason): text += "(\(reason))"
         default: break
         }
+        if let article { text += "[article \(article)]" }
         return text + " at \(TicketTimestamp.format(at)) by \(actor)"
     }
 }

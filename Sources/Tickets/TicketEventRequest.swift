@@ -8,7 +8,8 @@ import Foundation
 /// `{"kind": "dispatched", "unit": "yinchuan.xingqing", "note": "...", "at": "2026-11-02T11:00:00+08:00"}`.
 ///
 /// `kind` is an event name (``TicketEvent/Kind/names``); `unit` goes with `dispatched` and
-/// `signed`, `score` (1-5) with `return_visit`, `reason` with `reopened`; `at` is optional (the
+/// `signed`, `score` (1-5) with `return_visit`, `reason` with `reopened`, `article` (the
+/// knowledge-base article the caller was answered with, optional) with `answered_directly`; `at` is optional (the
 /// server's clock), ISO 8601 with a zone. The actor is not taken from the body: the server
 /// knows who is calling.
 public struct TicketEventRequest: Decodable, Sendable, Equatable {
@@ -18,9 +19,11 @@ public struct TicketEventRequest: Decodable, Sendable, Equatable {
     public var reason: String?
     public var note: String?
     public var at: String?
+    public var article: String?
 
     public init(kind: String, unit: String? = nil, score: Int? = nil, reason: String? = nil, note: String? = nil,
-                at: String? = nil) {
+                at: String? = nil, article: String? = nil) {
+        self.article = article
         self.kind = kind
         self.unit = unit
         self.score = score
@@ -43,13 +46,21 @@ public struct TicketEventRequest: Decodable, Sendable, Equatable {
         guard let parsed = TicketEvent.Kind(name: kind, unit: unitID, score: score, reason: reason) else {
             throw .unknownKind(kind, hint: nil)
         }
+        var articleID: KnowledgeArticleID?
+        if let article {
+            guard kind == "answered_directly" else { throw .notAllowed("article", kind: kind) }
+            let id = KnowledgeArticleID(article.trimmingCharacters(in: .whitespaces))
+            guard id.isWellFormed else { throw .badArticle(article) }
+            articleID = id
+        }
         var time = now
         if let at {
             guard let date = Self.parseInstant(at) else { throw .badTime(at) }
             time = date
         }
         let trimmedNote = note?.trimmingCharacters(in: .whitespacesAndNewlines)
-        return TicketEvent(parsed, at: time, actor: actor, note: trimmedNote?.isEmpty == false ? trimmedNote : nil)
+        return TicketEvent(parsed, at: time, actor: actor, note: trimmedNote?.isEmpty == false ? trimmedNote : nil,
+                           article: articleID)
     }
 
     /// ISO 8601 with a zone: `2026-11-02T11:00:00+08:00`, `2026-11-02T03:00:00Z`, with or
@@ -69,6 +80,9 @@ public enum TicketEventRequestError: Error, Sendable, Equatable, CustomStringCon
     case unknownKind(String, hint: String?)
     case missing(String, kind: String)
     case badTime(String)
+    /// A field this kind of event does not take (`article` on anything but `answered_directly`).
+    case notAllowed(String, kind: String)
+    case badArticle(String)
 
     public var description: String {
         switch self {
@@ -77,6 +91,8 @@ public enum TicketEventRequestError: Error, Sendable, Equatable, CustomStringCon
                 + "; events are " + TicketEvent.Kind.names.joined(separator: ", ")
         case .missing(let field, let kind): "'\(kind)' needs a \(field)"
         case .badTime(let text): "'\(text)' is not a time: use ISO 8601 with a zone, e.g. 2026-11-02T11:00:00+08:00"
+        case .notAllowed(let field, let kind): "'\(kind)' takes no \(field) (only 'answered_directly' names an article)"
+        case .badArticle(let text): "'\(text)' is not an article id"
         }
     }
 }

@@ -36,6 +36,10 @@ public enum TicketStoreError: Error, Sendable, Equatable, CustomStringConvertibl
     /// The work order is not with this unit or a unit under it, so someone acting for the
     /// unit may not see or change it.
     case outsideUnit(TicketID, unit: UnitID)
+    /// No knowledge-base article has this id.
+    case unknownArticle(KnowledgeArticleID)
+    /// The article breaks a rule of the knowledge base (``KnowledgeArticle/problems``).
+    case invalidArticle(KnowledgeArticleID, reason: String)
     /// A query the store cannot run (a limit out of range...).
     case invalidQuery(String)
     /// No hand-off has this id (for the partner named).
@@ -63,6 +67,8 @@ public enum TicketStoreError: Error, Sendable, Equatable, CustomStringConvertibl
         case .eventRefused(let id, let error): "work order \(id): \(error)"
         case .unknownUnit(let unit): "no unit '\(unit)' (units come from units.yaml)"
         case .outsideUnit(let id, let unit): "work order \(id) is not with unit \(unit) or a unit under it"
+        case .unknownArticle(let id): "no knowledge-base article '\(id)'"
+        case .invalidArticle(let id, let reason): "knowledge-base article '\(id)' is invalid: \(reason)"
         case .invalidQuery(let reason): "invalid query: \(reason)"
         case .handoffNotFound(let id): "no hand-off \(id)"
         case .corruptRow(let id, let column): "ticket \(id) has an unreadable \(column)"

@@ -274,6 +274,12 @@ public enum TicketWriteRules {
         } catch {
             throw TicketStoreError.eventRefused(id, error)
         }
+        if let article = event.article {
+            guard case .answeredDirectly = event.kind else {
+                throw TicketStoreError.invalidWrite(id, reason: "only 'answered_directly' names an article")
+            }
+            guard try transaction.articleExists(article) else { throw TicketStoreError.unknownArticle(article) }
+        }
         var deadlines: SLADeadlines?
         if case .dispatched(let unit) = event.kind {
             guard try transaction.unitIsActive(unit) else { throw TicketStoreError.unknownUnit(unit) }

@@ -137,6 +137,9 @@ public protocol TicketWriteTransaction {
     /// Writes a hand-off's changing columns (state, attempts, references, partner status,
     /// last error, times).
     func updateHandoff(_ handoff: Handoff) throws
+    /// Whether the knowledge base has this article (valid or not: an answer given from it
+    /// yesterday stays a fact).
+    func articleExists(_ id: KnowledgeArticleID) throws -> Bool
 }
 
 /// Which moment of a dispatch ``TicketWriteTransaction/stampDispatch(of:_:at:)`` records.

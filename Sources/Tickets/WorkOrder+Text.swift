@@ -63,6 +63,7 @@ extension WorkOrderDetail {
             case .reopened(let reason): what += ": \(reason)"
             default: break
             }
+            if let article = event.article { what += " (article \(article))" }
             log.append([String(recorded.sequence), TicketTimestamp.format(event.at), what, event.actor, event.note ?? ""])
         }
         out.append(log.render(indent: "  "))

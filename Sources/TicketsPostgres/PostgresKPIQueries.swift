@@ -23,10 +23,31 @@ enum PostgresKPIQueries {
             throw TicketStoreError.unknownUnit(unit)
         }
         let calls = query.unit == nil ? try callKPIs(query, session: session) : nil
-        return KPIReport(query: query, calls: calls, workOrders: try workOrderKPIs(query, session: session),
+        let workOrders = try workOrderKPIs(query, session: session)
+        return KPIReport(query: query, calls: calls, workOrders: workOrders,
                          units: try unitRanking(query, session: session),
                          topCategories: try top("w.category", query, session: session),
-                         topSubjects: try top("coalesce(w.subject, w.business_line)", query, session: session))
+                         topSubjects: try top("coalesce(w.subject, w.business_line)", query, session: session),
+                         directAnswersByArticle: query.unit == nil
+                            ? try directAnswersByArticle(query, accepted: workOrders.accepted, session: session) : [])
+    }
+
+    /// The cohort's direct answers by the article of each work order's first `answered_directly`.
+    static func directAnswersByArticle(_ query: KPIQuery, accepted: Int, session: PostgresSession) throws -> [ArticleDirectAnswers] {
+        let (filter, values) = cohort(query, first: 1)
+        return try session.query("""
+            SELECT e.article_id AS article, k.title AS title, count(*)::bigint AS answered
+            FROM work_orders w
+                 JOIN work_order_events e ON e.work_order_id = w.id AND e.seq = (
+                     SELECT min(seq) FROM work_order_events WHERE work_order_id = w.id AND kind = 'answered_directly')
+                 LEFT JOIN kb_articles k ON k.id = e.article_id
+            WHERE w.answered_directly_at IS NOT NULL AND \(filter)
+            GROUP BY e.article_id, k.title ORDER BY answered DESC, e.article_id IS NULL, e.article_id LIMIT $\(values.count + 1)
+            """, values + [.int(query.topCount)]).map { row in
+            let (article, title, answered) = try row.decode((String?, String?, Int).self)
+            return ArticleDirectAnswers(article: article.map(KnowledgeArticleID.init(rawValue:)), title: title,
+                                        rate: KPIRatio(answered, of: accepted))
+        }
     }
 
     static func callKPIs(_ query: KPIQuery, session: PostgresSession) throws -> CallKPIs {

@@ -121,7 +121,8 @@ enum PostgresRows {
         else { throw .corruptRow(id: id.rawValue, column: "work_order_events.\(sequence)") }
         return RecordedTicketEvent(workOrderID: id, sequence: sequence,
                                    event: TicketEvent(kind, at: try r.date("at"), actor: try r.text("actor"),
-                                                      note: try r.optionalText("note")))
+                                                      note: try r.optionalText("note"),
+                                                      article: try r.optionalText("article_id").map(KnowledgeArticleID.init(rawValue:))))
     }
 
     static func menuPathJSON(_ path: [String]) -> String {

@@ -33,6 +33,7 @@ enum PostgresSchema {
         PostgresMigration(version: 3, name: "v3_auth_failures", sql: v3),
         PostgresMigration(version: 4, name: "v4_licensed_seats", sql: v4),
         PostgresMigration(version: 5, name: "v5_cluster_acd", sql: v5),
+        PostgresMigration(version: 6, name: "v6_knowledge_base", sql: PostgresKnowledgeSchema.v6),
         PostgresMigration(version: 7, name: "v7_outbound", sql: PostgresOutbound.v7),
         PostgresMigration(version: 8, name: "v8_handoffs", sql: PostgresHandoffs.v8),
     ]

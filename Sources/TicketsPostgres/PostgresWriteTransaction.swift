@@ -89,7 +89,7 @@ struct PostgresWriteTransaction: TicketWriteTransaction {
 
     func events(of id: TicketID) throws -> [RecordedTicketEvent] {
         try session.query("""
-            SELECT seq, kind, at, actor, unit_id, score, reason, note FROM work_order_events
+            SELECT seq, kind, at, actor, unit_id, score, reason, note, article_id FROM work_order_events
             WHERE work_order_id = $1 ORDER BY seq
             """, [.text(id.rawValue)]).map { row throws(TicketStoreError) in try PostgresRows.event(row, of: id) }
     }
@@ -126,10 +126,11 @@ struct PostgresWriteTransaction: TicketWriteTransaction {
         if case .returnVisited(let value) = event.kind { score = value }
         if case .reopened(let value) = event.kind { reason = value }
         try session.execute("""
-            INSERT INTO work_order_events (work_order_id, seq, kind, at, actor, unit_id, score, reason, note)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+            INSERT INTO work_order_events (work_order_id, seq, kind, at, actor, unit_id, score, reason, note, article_id)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
             """, [.text(id.rawValue), .int(sequence), .text(event.kind.name), .text(PostgresTime.format(event.at)),
-                  .text(event.actor), .text(event.kind.unit?.rawValue), .int(score), .text(reason), .text(event.note)])
+                  .text(event.actor), .text(event.kind.unit?.rawValue), .int(score), .text(reason), .text(event.note),
+                  .text(event.article?.rawValue)])
     }
 
     func updateWorkOrder(_ order: WorkOrder) throws {
@@ -206,6 +207,10 @@ struct PostgresWriteTransaction: TicketWriteTransaction {
             UPDATE work_order_dispatches SET \(column) = $1
             WHERE work_order_id = $2 AND seq = (SELECT max(seq) FROM work_order_dispatches WHERE work_order_id = $2)
             """, [.text(PostgresTime.format(at)), .text(id.rawValue)])
+    }
+
+    func articleExists(_ id: KnowledgeArticleID) throws -> Bool {
+        try !session.query("SELECT 1 FROM kb_articles WHERE id = $1", [.text(id.rawValue)]).isEmpty
     }
 
     func syncUnits(_ directory: UnitDirectory) throws {

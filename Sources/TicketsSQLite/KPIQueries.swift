@@ -25,8 +25,29 @@ enum KPIQueries {
         }
         let calls = query.unit == nil ? try callKPIs(query, in: db) : nil
         let (categories, subjects) = try tops(query, in: db)
-        return KPIReport(query: query, calls: calls, workOrders: try workOrderKPIs(query, in: db),
-                         units: try unitRanking(query, in: db), topCategories: categories, topSubjects: subjects)
+        let workOrders = try workOrderKPIs(query, in: db)
+        return KPIReport(query: query, calls: calls, workOrders: workOrders,
+                         units: try unitRanking(query, in: db), topCategories: categories, topSubjects: subjects,
+                         directAnswersByArticle: query.unit == nil ? try directAnswersByArticle(query, accepted: workOrders.accepted, in: db) : [])
+    }
+
+    /// The cohort's direct answers by the article of each work order's first `answered_directly`.
+    static func directAnswersByArticle(_ query: KPIQuery, accepted: Int, in db: Database) throws -> [ArticleDirectAnswers] {
+        let (filter, filterArguments) = cohort(query)
+        var arguments = filterArguments
+        _ = arguments.append(contentsOf: [query.topCount])
+        return try Row.fetchAll(db, sql: """
+            SELECT e.article_id AS article, k.title AS title, count(*) AS answered
+            FROM work_orders w
+                 JOIN work_order_events e ON e.work_order_id = w.id AND e.seq = (
+                     SELECT min(seq) FROM work_order_events WHERE work_order_id = w.id AND kind = 'answered_directly')
+                 LEFT JOIN kb_articles k ON k.id = e.article_id
+            WHERE w.answered_directly_at IS NOT NULL AND \(filter)
+            GROUP BY e.article_id ORDER BY answered DESC, e.article_id IS NULL, e.article_id LIMIT ?
+            """, arguments: arguments).map { row in
+            ArticleDirectAnswers(article: (row["article"] as String?).map(KnowledgeArticleID.init(rawValue:)), title: row["title"],
+                                 rate: KPIRatio(row["answered"], of: accepted))
+        }
     }
 
     // MARK: - Calls

@@ -106,9 +106,9 @@ public final class SQLiteTicketStore: TicketStore, WorkOrderWriting, HandoffWrit
     /// (bind, step, column, allocation) only cost: about a tenth of the writer's CPU.
     private static let sqliteSettings: Int32 = hotline_sqlite_configure()
 
-    private let pool: DatabasePool
+    let pool: DatabasePool
     private let allocator: TicketIDAllocator
-    private let writer: GroupCommitQueue<SQLiteBatchCommitter>
+    let writer: GroupCommitQueue<SQLiteBatchCommitter>
 
     /// Opens (creating if needed) the ticket database at `path` for writing.
     ///

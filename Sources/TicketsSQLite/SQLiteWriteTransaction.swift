@@ -108,6 +108,16 @@ struct SQLiteWriteTransaction: TicketWriteTransaction {
         var score: Int?, reason: String?
         if case .returnVisited(let value) = event.kind { score = value }
         if case .reopened(let value) = event.kind { reason = value }
+        if let article = event.article {
+            // Its own statement, for the rare event that names an article: the hot INSERT stays
+            // the one the v2 migration's backfill runs, before v4 adds the column.
+            try db.execute(sql: """
+                INSERT INTO work_order_events (work_order_id, seq, kind, at, actor, unit_id, score, reason, note, article_id)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [id.rawValue, sequence, event.kind.name, TicketTimestamp.format(event.at), event.actor,
+                                 event.kind.unit?.rawValue, score, reason, event.note, article.rawValue])
+            return
+        }
         let statement = try statements.statement(.insertEvent, Self.insertEventSQL, in: db)
         statement.bind(id.rawValue, at: 1)
         statement.bind(sequence, at: 2)
@@ -119,6 +129,10 @@ struct SQLiteWriteTransaction: TicketWriteTransaction {
         statement.bind(reason, at: 8)
         statement.bind(event.note, at: 9)
         try statement.execute()
+    }
+
+    func articleExists(_ id: KnowledgeArticleID) throws -> Bool {
+        try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM kb_articles WHERE id = ?"), arguments: [id.rawValue]) == true
     }
 
     func updateWorkOrder(_ order: WorkOrder) throws {

@@ -22,6 +22,9 @@ enum TicketSchema {
         migrator.registerMigration("v3_queues") { db in
             try db.execute(sql: v3)
         }
+        migrator.registerMigration("v4_knowledge_base") { db in
+            try db.execute(sql: KnowledgeSchema.v4)
+        }
         migrator.registerMigration("v5_outbound") { db in
             try db.execute(sql: OutboundSchema.v5)
         }

@@ -32,8 +32,7 @@ enum WorkOrderQueries {
 
     static func events(of id: TicketID, in db: Database) throws -> [RecordedTicketEvent] {
         let rows = try Row.fetchAll(db, sql: """
-            SELECT seq, kind, at, actor, unit_id, score, reason, note FROM work_order_events
-            WHERE work_order_id = ? ORDER BY seq
+            SELECT * FROM work_order_events WHERE work_order_id = ? ORDER BY seq
             """, arguments: [id.rawValue])
         return try rows.map { row throws(TicketStoreError) in
             let name: String = row["kind"]
@@ -42,7 +41,10 @@ enum WorkOrderQueries {
                   let at = TicketTimestamp.parse(row["at"] as String)
             else { throw .corruptRow(id: id.rawValue, column: "work_order_events.\(row["seq"] as Int)") }
             return RecordedTicketEvent(workOrderID: id, sequence: row["seq"],
-                                       event: TicketEvent(kind, at: at, actor: row["actor"], note: row["note"]))
+                                       event: TicketEvent(kind, at: at, actor: row["actor"], note: row["note"],
+                                                          // v4's column; absent while the v2 migration backfills.
+                                                          article: row.hasColumn("article_id")
+                                                              ? (row["article_id"] as String?).map(KnowledgeArticleID.init(rawValue:)) : nil))
         }
     }
 

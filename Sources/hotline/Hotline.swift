@@ -16,7 +16,7 @@ struct Hotline: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "A SIP IVR and call-routing engine for public-service hotlines.",
         subcommands: [Serve.self, TicketsCommand.self, ReportCommand.self, DialplanCLI.self, FloodCommand.self, ConsoleCommand.self,
-                      SeatsCommand.self, AgentsCommand.self, DrainCommand.self],
+                      SeatsCommand.self, AgentsCommand.self, DrainCommand.self, KnowledgeCommand.self],
         defaultSubcommand: Serve.self)
 }
 

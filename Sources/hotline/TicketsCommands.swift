@@ -15,8 +15,8 @@ struct TicketsCommand: AsyncParsableCommand {
             signed → handled → fed back → return visit → closed; reopened from a finished state). \
             An event the lifecycle does not allow is refused and nothing is written.
             """,
-        subcommands: [List.self, Orders.self, Show.self, Dispatch.self, Sign.self, Handle.self, Feedback.self, Visit.self,
-                      Close.self, Reopen.self, Bench.self])
+        subcommands: [List.self, Orders.self, Show.self, Answer.self, Dispatch.self, Sign.self, Handle.self, Feedback.self,
+                      Visit.self, Close.self, Reopen.self, Bench.self])
 
     // MARK: - Reads
 
@@ -201,6 +201,18 @@ struct TicketsCommand: AsyncParsableCommand {
 
         func run() async throws {
             try event.append(TicketEventRequest(kind: "return_visit", score: score), to: id)
+        }
+    }
+
+    struct Answer: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Record that the centre answered the caller directly (no dispatch), optionally with a knowledge-base article.")
+        @Argument(help: "The work order's number.") var id: String
+        @Option(help: "The knowledge-base article the answer was given from (its id).") var article: String?
+        @OptionGroup var event: EventOptions
+
+        func run() async throws {
+            try event.append(TicketEventRequest(kind: "answered_directly", article: article), to: id)
         }
     }
 

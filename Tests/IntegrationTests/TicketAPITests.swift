@@ -508,6 +508,9 @@ struct TicketAPITests {
         #expect(progress.json?["progress"]?["jobs"] == .int(1))
         _ = try await api.call("GET", "/api/campaigns", "/api/campaigns", token: auditor, expect: 200)
 
+        // MARK: the knowledge base: import (admins), search and lookup (every role), a direct answer naming an article
+        try await checkKnowledgeBase(api, seed: seed)
+
         // MARK: drain (last: the node exits once drained)
         _ = try await api.call("POST", "/api/drain", "/api/drain", token: auditor, expect: 403)
         let drain = try await api.call("POST", "/api/drain", "/api/drain", token: admin, expect: 202)
@@ -526,6 +529,65 @@ struct TicketAPITests {
             #expect(api.documentedOperations.contains("\(parts[0]) \(parts[1])"), "\(route) is served but not in docs/openapi.yaml")
         }
         #expect(await server.stop() == 0)
+    }
+
+    /// `/api/kb`: the sample articles imported as YAML, searched in Chinese by an agent, and a
+    /// direct answer naming one, counted by article in the KPIs.
+    func checkKnowledgeBase(_ api: APIChecker, seed: Seed) async throws {
+        let admin = Self.adminToken, agent = Self.agentToken, staff = Self.staffToken, auditor = Self.auditorToken
+        let sample = try String(contentsOfFile: sampleKnowledgePath, encoding: .utf8)
+        func q(_ text: String) -> String {
+            text.addingPercentEncoding(withAllowedCharacters: CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyz0123456789"))!
+        }
+        _ = try await api.call("POST", "/api/kb/articles", "/api/kb/articles?format=yaml", token: staff, body: sample, expect: 403)
+        _ = try await api.call("POST", "/api/kb/articles", "/api/kb/articles?format=yaml", token: agent, body: sample, expect: 403)
+        let imported = try await api.call("POST", "/api/kb/articles", "/api/kb/articles?format=yaml", token: admin, body: sample,
+                                          expect: 200)
+        #expect(imported.json?["inserted"]?.int == 8)
+        let again = try await api.call("POST", "/api/kb/articles", "/api/kb/articles?format=yaml", token: admin, body: sample,
+                                       expect: 200)
+        #expect(again.json?["updated"]?.int == 8 && again.json?["inserted"]?.int == 0)
+        // A bad CSV row is located and nothing of the file is imported.
+        let bad = "id,title,body\nnoise,夜间施工噪音,夜间禁止施工。\nbad id,,正文\n"
+        let refused = try await api.call("POST", "/api/kb/articles", "/api/kb/articles?format=csv", token: admin, body: bad,
+                                         expect: 422)
+        #expect(refused.json?["error"]?.string?.contains("body:3:1: error: 'bad id' is not an article id") == true,
+                "\(refused.body)")
+        _ = try await api.call("GET", "/api/kb/articles/{id}", "/api/kb/articles/noise", token: admin, expect: 404)
+        _ = try await api.call("POST", "/api/kb/articles", "/api/kb/articles", token: admin, body: sample, expect: 400)
+
+        let search = try await api.call("GET", "/api/kb", "/api/kb?q=\(q("社保卡丢了怎么补办"))", token: agent, expect: 200)
+        #expect(search.json?["items"]?.array?.first?["article"]?["id"]?.string == "social-security-card-replace", "\(search.body)")
+        let short = try await api.call("GET", "/api/kb", "/api/kb?q=\(q("挪车"))&limit=3", token: auditor, expect: 200)
+        #expect(short.json?["items"]?.array?.first?["article"]?["id"]?.string == "parking-move-car")
+        #expect(short.json?["items"]?.array?.first?["snippet"]?["highlights"]?.array?.isEmpty == false)
+        try await api.callWithEveryDocumentedParameter("GET", "/api/kb", token: staff, expect: 200)
+        _ = try await api.call("GET", "/api/kb", "/api/kb", token: agent, expect: 400)
+        _ = try await api.call("GET", "/api/kb", "/api/kb?q=\(q("停车"))&limit=51", token: agent, expect: 400)
+        _ = try await api.call("GET", "/api/kb", "/api/kb?q=\(q("停车"))", token: nil, expect: 401)
+        let article = try await api.call("GET", "/api/kb/articles/{id}", "/api/kb/articles/parking-move-car", token: agent,
+                                         expect: 200)
+        #expect(article.json?["title"]?.string == "违章停车挡住出口如何申请挪车")
+
+        // A direct answer names the article it gave; an unknown one is refused. (The closed work
+        // order, reopened: the others are with units by now.)
+        let target = seed.jinfeng
+        let before = try await api.call("GET", "/api/tickets/{id}", "/api/tickets/\(target)", token: admin, expect: 200)
+        if before.json?["allowed_events"]?.array?.contains(.string("reopened")) == true {
+            _ = try await api.call("POST", "/api/tickets/{id}/events", "/api/tickets/\(target)/events", token: admin,
+                                   body: #"{"kind": "reopened", "reason": "the caller asks again"}"#, expect: 201)
+        }
+        _ = try await api.call("POST", "/api/tickets/{id}/events", "/api/tickets/\(target)/events", token: admin,
+                               body: #"{"kind": "answered_directly", "article": "no-such-article"}"#, expect: 422)
+        _ = try await api.call("POST", "/api/tickets/{id}/events", "/api/tickets/\(target)/events", token: admin,
+                               body: #"{"kind": "closed", "article": "parking-move-car"}"#, expect: 400)
+        _ = try await api.call("POST", "/api/tickets/{id}/events", "/api/tickets/\(target)/events", token: admin,
+                               body: #"{"kind": "answered_directly", "article": "parking-move-car"}"#, expect: 201)
+        let detail = try await api.call("GET", "/api/tickets/{id}", "/api/tickets/\(target)", token: admin, expect: 200)
+        #expect(detail.json?["events"]?.array?.last?["article"]?.string == "parking-move-car")
+        let kpis = try await api.call("GET", "/api/kpis", "/api/kpis", token: admin, expect: 200)
+        let byArticle = kpis.json?["direct_answers_by_article"]?.array?.first
+        #expect(byArticle?["article"]?.string == "parking-move-car" && byArticle?["count"]?.int == 1, "\(kpis.body)")
     }
 
     @Test func withoutATokenTheAPIServesLoopbackAndSaysSo() async throws {

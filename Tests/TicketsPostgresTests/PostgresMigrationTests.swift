@@ -12,7 +12,7 @@ import Tickets
         #expect(try PostgresMigrator.migrate(session, url: database.url) == [])
         #expect(try database.count("SELECT count(*) FROM schema_migrations") == PostgresSchema.migrations.count)
         for table in ["calls", "work_orders", "work_order_events", "work_order_dispatches", "work_order_calls", "units",
-                      "nodes", "ticket_days", "committed_batches"] {
+                      "nodes", "ticket_days", "committed_batches", "kb_articles"] {
             #expect(try database.count("SELECT count(*) FROM information_schema.tables WHERE table_name = '\(table)'") == 1,
                     "\(table)")
         }

@@ -129,13 +129,15 @@ import TicketsTestSupport
         let store = try directory.workOrderStore()
         defer { store.close() }
         let tables = try store.rawRows("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'grdb%' ORDER BY name")
-        #expect(tables == ["calls", "outbound_attempts", "outbound_campaigns", "outbound_jobs", "units", "work_order_calls",
-                           "work_order_dispatches", "work_order_events", "work_order_handoffs", "work_orders"])
+        #expect(tables == ["calls", "kb_articles", "kb_articles_fts", "kb_articles_fts_config", "kb_articles_fts_data",
+                           "kb_articles_fts_docsize", "kb_articles_fts_idx", "outbound_attempts", "outbound_campaigns", "outbound_jobs",
+                           "units", "work_order_calls", "work_order_dispatches", "work_order_events", "work_order_handoffs", "work_orders"])
         let indexes = try store.rawRows("SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL ORDER BY name")
-        #expect(indexes == ["calls_arrived_at", "calls_call_id", "calls_in_progress", "calls_queue", "outbound_attempts_work_order",
-                            "outbound_jobs_campaign", "outbound_jobs_pending", "outbound_jobs_work_order", "units_parent", "work_order_calls_call",
-                            "work_order_dispatches_unit", "work_order_handoffs_due", "work_order_handoffs_work_order",
-                            "work_orders_accepted_at", "work_orders_caller", "work_orders_category", "work_orders_status", "work_orders_unit"])
+        #expect(indexes == ["calls_arrived_at", "calls_call_id", "calls_in_progress", "calls_queue", "kb_articles_business_line",
+                            "outbound_attempts_work_order", "outbound_jobs_campaign", "outbound_jobs_pending", "outbound_jobs_work_order",
+                            "units_parent", "work_order_calls_call", "work_order_dispatches_unit", "work_order_events_article",
+                            "work_order_handoffs_due", "work_order_handoffs_work_order", "work_orders_accepted_at", "work_orders_caller",
+                            "work_orders_category", "work_orders_status", "work_orders_unit"])
     }
 
     /// A v2 database (work orders, no queue columns) gains them: its calls read back with no
