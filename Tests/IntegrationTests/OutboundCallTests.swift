@@ -4,6 +4,7 @@
 // hotline's, on the wire; the campaign API reports it.
 
 import Foundation
+import SIPAuth
 import Testing
 import Tickets
 import TicketsSQLite
@@ -148,6 +149,63 @@ extension OutboundCallTests {
                 "no owner known: escalated to the traffic police")
         let call = try #require(try reader.workOrderDetail(id: known.id, within: nil)?.calls.last?.call)
         #expect(call.direction == .outbound && call.caller == "13900000001")
+        #expect(await server.stop() == 0)
+        try? FileManager.default.removeItem(at: directory)
+    }
+}
+
+extension OutboundCallTests {
+    /// A campaign's call through a trunk that challenges: the second INVITE answers the digest
+    /// challenge with the trunk's HA1 (SIPp verifies it against the password), and the citizen
+    /// answers. Then a phone that rings without an answer gets our CANCEL at the trunk's ring
+    /// timeout: no answer, and with one attempt the job fails.
+    @Test func aChallengingTrunkIsAnsweredWithDigestAndARingingPhoneIsCancelledAtTheRingTimeout() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("hotline-trunk-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let port = try RawUDP().port
+        let ha1 = try #require(DigestCredentials(username: "hotline", realm: "carrier.example", password: "trunk-secret").ha1[.md5])
+        let trunks = directory.appendingPathComponent("trunks.yaml").path
+        try """
+            trunks:
+              - name: carrier
+                uri: "sip:127.0.0.1:\(port)"
+                username: hotline
+                realm: carrier.example
+                ha1_md5: \(ha1)
+                caller_id: "12345"
+                ring_timeout: 2s
+            """.write(toFile: trunks, atomically: true, encoding: .utf8)
+        let server = try await ServerProcess(directory: directory, dialplan: "Tests/IntegrationTests/Dialplans/return-visit.yaml",
+                                             extra: ["--trunks", trunks, "--return-visits", "off"])
+        let sipp = try SIPp.require()
+        func trunk(_ scenario: String, extra: [String] = []) -> Task<CommandResult, Error> {
+            Task {
+                try await run(sipp, ["-sf", Repo.scenario(scenario), "-p", String(port), "-i", "127.0.0.1", "-mi", "127.0.0.1",
+                                     "-mp", String(allocateSIPpMediaPort()), "-m", "1", "-nostdin", "-recv_timeout", "20000",
+                                     "-timeout_error"] + extra, timeout: .seconds(60))
+            }
+        }
+        let challenged = trunk("trunk-challenges-then-answers")
+        _ = try await server.http("POST", "/api/campaigns", body: #"{"id": "survey", "flow": "return_visit", "max_attempts": 1}"#)
+        let (added, addBody) = try await server.http("POST", "/api/campaigns/survey/jobs", body: #"{"jobs": [{"number": "13800000021"}]}"#)
+        #expect(added == 201, "\(addBody)")
+        let authorized = try await challenged.value
+        #expect(authorized.status == 0, "the challenge was answered with valid digest credentials: \(authorized.stderr)\n\(server.log.suffix(2000))")
+
+        let ringing = trunk("citizen-rings-no-answer")
+        _ = try await server.http("POST", "/api/campaigns", body: #"{"id": "ring", "flow": "return_visit", "max_attempts": 1}"#)
+        _ = try await server.http("POST", "/api/campaigns/ring/jobs", body: #"{"jobs": [{"number": "13800000022"}]}"#)
+        let cancelled = try await ringing.value
+        #expect(cancelled.status == 0, "CANCEL at the ring timeout: \(cancelled.stderr)")
+        var progress = ""
+        for _ in 0..<50 {
+            progress = try await server.http("/api/campaigns/ring")
+            if progress.contains(#""failed":1"#) { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(progress.contains(#""failed":1"#) && progress.contains(#""no_answer":1"#), "\(progress)")
+        let survey = try await server.http("/api/campaigns/survey")
+        #expect(survey.contains(#""completed":1"#), "\(survey)")
         #expect(await server.stop() == 0)
         try? FileManager.default.removeItem(at: directory)
     }
