@@ -139,6 +139,12 @@ extension WorkOrderDetail: Encodable {
             })),
             ("allowed_events", .array(allowedEvents.map(JSONValue.string))),
             ("handoffs", .array(handoffs.map(\.json))),
+            ("outbound_attempts", .array(outboundAttempts.map { attempt in
+                .object([("job", .string(attempt.job)), ("attempt", .int(attempt.attempt)), ("started_at", .time(attempt.startedAt)),
+                         ("ended_at", .time(attempt.endedAt)), ("outcome", .string(attempt.outcome.rawValue)),
+                         ("sip_status", attempt.sipStatus.map(JSONValue.int) ?? .null),
+                         ("ticket", attempt.ticket.map { JSONValue.string($0.rawValue) } ?? .null)])
+            })),
         ])
     }
 
@@ -188,6 +194,7 @@ struct CallTicketJSON {
             ("agent_answered_at", .time(queue?.agentAnsweredAt)), ("wait_ms", .number(queue?.waitMilliseconds)),
             ("talk_ms", .number(queue?.talkMilliseconds)), ("abandoned", .bool(queue?.abandoned ?? false)),
             ("overflowed", .bool(queue?.overflowed ?? false)), ("callback", .bool(queue?.callback ?? false)),
+            ("direction", .string(call.direction.rawValue)),
         ])
     }
 }

@@ -89,6 +89,15 @@ extension WorkOrderDetail {
                           call.menuPath.joined(separator: " > ")])
         }
         if !calls.isEmpty { out.append(table.render(indent: "  ")) }
+        if !outboundAttempts.isEmpty {
+            out.append("Calls placed")
+            var placed = TextTable()
+            for attempt in outboundAttempts {
+                placed.append([TicketTimestamp.format(attempt.startedAt), attempt.job, "attempt \(attempt.attempt)", attempt.outcome.rawValue,
+                               attempt.sipStatus.map { "SIP \($0)" } ?? "no response", attempt.ticket?.rawValue ?? ""])
+            }
+            out.append(placed.render(indent: "  "))
+        }
         if !handoffs.isEmpty {
             out.append("Hand-offs")
             var handed = TextTable()

@@ -238,9 +238,13 @@ public struct WorkOrderDetail: Sendable, Equatable, Hashable {
     public var allowedEvents: [String]
     /// Its hand-offs to and from partners (110), oldest first.
     public var handoffs: [Handoff]
+    /// The calls the server placed about it (return visits, owners' notices), answered or not,
+    /// oldest first; an answered one is also among `calls`.
+    public var outboundAttempts: [OutboundAttempt]
 
     public init(workOrder: WorkOrder, events: [RecordedTicketEvent], dispatches: [WorkOrderDispatch],
-                calls: [LinkedCall], allowedEvents: [String], handoffs: [Handoff] = []) {
+                calls: [LinkedCall], allowedEvents: [String], handoffs: [Handoff] = [], outboundAttempts: [OutboundAttempt] = []) {
+        self.outboundAttempts = outboundAttempts
         self.workOrder = workOrder
         self.events = events
         self.dispatches = dispatches

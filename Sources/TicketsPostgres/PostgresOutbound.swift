@@ -68,6 +68,20 @@ enum PostgresOutbound {
         return job
     }
 
+    /// A work order's outbound attempts, oldest first (also read into its detail).
+    static func attempts(workOrder: TicketID, session: PostgresSession) throws -> [OutboundAttempt] {
+        try session.query("""
+            SELECT job AS id, attempt, started_at, ended_at, outcome, sip_status, ticket, work_order FROM outbound_attempts
+            WHERE work_order = $1 ORDER BY started_at, job, attempt
+            """, [.text(workOrder.rawValue)]).map { row throws(TicketStoreError) in
+            let r = PostgresRowReader(row)
+            return OutboundAttempt(job: r.id, attempt: try r.int("attempt"), startedAt: try r.date("started_at"), endedAt: try r.date("ended_at"),
+                                   outcome: OutboundOutcome(rawValue: try r.text("outcome")) ?? .unreachable, sipStatus: try r.optionalInt("sip_status"),
+                                   ticket: try r.optionalText("ticket").flatMap { TicketID(rawValue: $0) },
+                                   workOrder: try r.optionalText("work_order").flatMap { TicketID(rawValue: $0) })
+        }
+    }
+
     static let jobColumns = """
         id, campaign, flow, number, work_order, trunk, variables, state, attempts, max_attempts, not_before, last_outcome,
         result, created_at, updated_at
@@ -147,18 +161,7 @@ extension PostgresTicketStore: OutboundJobStore {
     }
 
     public func attempts(workOrder: TicketID) throws(TicketStoreError) -> [OutboundAttempt] {
-        try withNodeSession { session in
-            try session.query("""
-                SELECT job AS id, attempt, started_at, ended_at, outcome, sip_status, ticket, work_order FROM outbound_attempts
-                WHERE work_order = $1 ORDER BY started_at, job, attempt
-                """, [.text(workOrder.rawValue)])
-        }.map { row throws(TicketStoreError) in
-            let r = PostgresRowReader(row)
-            return OutboundAttempt(job: r.id, attempt: try r.int("attempt"), startedAt: try r.date("started_at"), endedAt: try r.date("ended_at"),
-                                   outcome: OutboundOutcome(rawValue: try r.text("outcome")) ?? .unreachable, sipStatus: try r.optionalInt("sip_status"),
-                                   ticket: try r.optionalText("ticket").flatMap { TicketID(rawValue: $0) },
-                                   workOrder: try r.optionalText("work_order").flatMap { TicketID(rawValue: $0) })
-        }
+        try withNodeSession { session in try PostgresOutbound.attempts(workOrder: workOrder, session: session) }
     }
 }
 

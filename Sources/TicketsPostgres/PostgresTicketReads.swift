@@ -112,7 +112,8 @@ public final class PostgresTicketReader: TicketReading, @unchecked Sendable {
             }
             return WorkOrderDetail(workOrder: order, events: events, dispatches: dispatches, calls: calls,
                                    allowedEvents: lifecycle?.allowedEvents ?? [],
-                                   handoffs: try PostgresHandoffs.handoffs(ofWorkOrder: id, session: session))
+                                   handoffs: try PostgresHandoffs.handoffs(ofWorkOrder: id, session: session),
+                                   outboundAttempts: try PostgresOutbound.attempts(workOrder: id, session: session))
         }
     }
 

@@ -27,7 +27,8 @@ enum WorkOrderQueries {
         let lifecycle = try? TicketLifecycle(replaying: events.map(\.event))
         return WorkOrderDetail(workOrder: order, events: events, dispatches: try dispatches(of: id, in: db),
                                calls: try calls(of: id, in: db), allowedEvents: lifecycle?.allowedEvents ?? [],
-                               handoffs: try HandoffSchema.handoffs(ofWorkOrder: id, in: db))
+                               handoffs: try HandoffSchema.handoffs(ofWorkOrder: id, in: db),
+                               outboundAttempts: try OutboundSchema.attempts(workOrder: id.rawValue, in: db))
     }
 
     static func events(of id: TicketID, in db: Database) throws -> [RecordedTicketEvent] {

@@ -79,13 +79,17 @@ import TicketsTestSupport
         var visited: WorkOrder?
         for _ in 0..<100 {
             visited = try reader.workOrder(id: order.id)
-            if visited?.status == .visited { break }
+            if visited?.status == .visited, try reader.workOrderDetail(id: order.id, within: nil)?.outboundAttempts.count == 2 { break }
             try await Task.sleep(for: .milliseconds(100))
         }
         #expect(visited?.status == .visited && visited?.satisfaction == 5, "\(String(describing: visited))\n\(server.log.suffix(3000))")
         let detail = try #require(try reader.workOrderDetail(id: order.id, within: nil))
         let ticket = try #require(detail.calls.last?.call)
         #expect(ticket.direction == .outbound && ticket.caller == "13800000077" && ticket.answeredAt != nil)
+        // Both attempts are on the work order, the answered one naming its call's ticket.
+        #expect(detail.outboundAttempts.map(\.outcome) == [.busy, .answered] && detail.outboundAttempts.last?.ticket == ticket.id)
+        let json = try await server.http("GET", "/api/tickets/\(order.id.rawValue)").1.filter { !$0.isWhitespace }
+        #expect(json.contains(#""outbound_attempts":[{"#) && json.contains(#""direction":"outbound""#) && json.contains(#""outcome":"busy""#), "\(json)")
         let (status, body) = try await server.http("GET", "/api/campaigns/return_visit")
         #expect(status == 200)
         #expect(body.contains(#""completed":1"#) && body.contains(#""attempts":2"#), "\(body)")
