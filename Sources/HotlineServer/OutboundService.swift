@@ -341,6 +341,7 @@ final class OutboundService: @unchecked Sendable {
             loop.execute { [self] in
                 polling = false
                 let now = Date()
+                var candidates: [(job: OutboundJob, noOwner: Bool)] = []
                 for (order, id, flow) in found where scheduler.jobs[id] == nil {
                     guard let campaign = scheduler.campaigns[flow] else { continue }
                     var number = order.caller
@@ -354,19 +355,44 @@ final class OutboundService: @unchecked Sendable {
                                                   maxAttempts: 1, notBefore: now, createdAt: now)
                             job.state = .failed
                             job.result = "no_owner"
-                            let failed = job
-                            save { try $0.saveJob(failed) }
-                            escalateMoveCar(order.id, at: now, why: "no owner is known for the plate")
+                            candidates.append((job, true))
                             continue
                         }
                         number = owner
                         variables = ["plate": plate, "location": fields["location"] ?? "0"]
                     }
-                    let job = OutboundJob(id: id, campaign: campaign.id, flow: campaign.flow, number: number,
-                                          workOrder: order.id.rawValue, trunk: campaign.trunk, variables: variables,
-                                          maxAttempts: campaign.maxAttempts, notBefore: now, createdAt: now)
-                    do { perform(try scheduler.add(job, now: now)) } catch {
-                        logger.warning("outbound job not scheduled", metadata: ["work_order": "\(order.id)", "error": "\(error)"])
+                    candidates.append((OutboundJob(id: id, campaign: campaign.id, flow: campaign.flow, number: number,
+                                                   workOrder: order.id.rawValue, trunk: campaign.trunk, variables: variables,
+                                                   maxAttempts: campaign.maxAttempts, notBefore: now, createdAt: now), false))
+                }
+                claim(candidates)
+            }
+        }
+    }
+
+    /// Stores the new jobs only where no node has yet (nodes sharing a store find the same
+    /// orders due), then schedules the ones this node claimed.
+    private func claim(_ candidates: [(job: OutboundJob, noOwner: Bool)]) {
+        guard !candidates.isEmpty else { return }
+        writes.async { [self] in
+            var claimed: [(job: OutboundJob, noOwner: Bool)] = []
+            for candidate in candidates {
+                do {
+                    if try store.claimJob(candidate.job) { claimed.append(candidate) }
+                } catch {
+                    logger.warning("outbound job not stored", metadata: ["job": "\(candidate.job.id)", "error": "\(error)"])
+                }
+            }
+            let mine = claimed
+            loop.execute { [self] in
+                let now = Date()
+                for (job, noOwner) in mine {
+                    if noOwner, let workOrder = job.workOrder.flatMap(TicketID.init(rawValue:)) {
+                        escalateMoveCar(workOrder, at: now, why: "no owner is known for the plate")
+                        continue
+                    }
+                    do { perform(try scheduler.add(job, now: now, isNew: false)) } catch {
+                        logger.warning("outbound job not scheduled", metadata: ["job": "\(job.id)", "error": "\(error)"])
                     }
                 }
             }

@@ -36,6 +36,10 @@ public protocol OutboundJobStore: Sendable {
     func saveCampaign(_ campaign: OutboundCampaign) throws(TicketStoreError)
     func campaigns() throws(TicketStoreError) -> [OutboundCampaign]
     func saveJob(_ job: OutboundJob) throws(TicketStoreError)
+    /// Stores a new job unless one with its id exists; whether this call stored it. Nodes
+    /// sharing a store each find the same work order due: only the one that claims it places
+    /// the call.
+    func claimJob(_ job: OutboundJob) throws(TicketStoreError) -> Bool
     /// Jobs not yet final (to take up again after a restart).
     func pendingJobs() throws(TicketStoreError) -> [OutboundJob]
     func jobs(campaign: String) throws(TicketStoreError) -> [OutboundJob]

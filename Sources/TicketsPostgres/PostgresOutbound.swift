@@ -138,6 +138,20 @@ extension PostgresTicketStore: OutboundJobStore {
         }
     }
 
+    public func claimJob(_ j: OutboundJob) throws(TicketStoreError) -> Bool {
+        let variables = String(decoding: (try? JSONEncoder.outboundSorted.encode(j.variables)) ?? Data("{}".utf8), as: UTF8.self)
+        return try withNodeSession { session in
+            try session.execute("""
+                INSERT INTO outbound_jobs (\(PostgresOutbound.jobColumns))
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+                ON CONFLICT (id) DO NOTHING
+                """, [.text(j.id), .text(j.campaign), .text(j.flow), .text(j.number), .text(j.workOrder), .text(j.trunk), .text(variables),
+                      .text(j.state.rawValue), .int(j.attempts), .int(j.maxAttempts), .text(PostgresTime.format(j.notBefore)),
+                      .text(j.lastOutcome?.rawValue), .text(j.result), .text(PostgresTime.format(j.createdAt)),
+                      .text(PostgresTime.format(j.updatedAt))])
+        } == 1
+    }
+
     public func pendingJobs() throws(TicketStoreError) -> [OutboundJob] {
         try jobs(where: "state IN ('scheduled', 'dialing')", [])
     }

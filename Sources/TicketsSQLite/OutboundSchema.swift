@@ -154,6 +154,16 @@ extension SQLiteTicketStore: OutboundJobStore {
         try write { db in try OutboundSchema.save(job, in: db) }
     }
 
+    public func claimJob(_ job: OutboundJob) throws(TicketStoreError) -> Bool {
+        var claimed = false
+        try write { db in
+            guard try Row.fetchOne(db, sql: "SELECT 1 FROM outbound_jobs WHERE id = ?", arguments: [job.id]) == nil else { return }
+            try OutboundSchema.save(job, in: db)
+            claimed = true
+        }
+        return claimed
+    }
+
     public func pendingJobs() throws(TicketStoreError) -> [OutboundJob] {
         try readSnapshot { db in try OutboundSchema.jobs(in: db, where: "state IN ('scheduled', 'dialing')", []) }
     }

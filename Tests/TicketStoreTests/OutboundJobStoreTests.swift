@@ -48,6 +48,13 @@ import TicketsTestSupport
         try store.recordAttempt(attempt) // a replay adds nothing
         #expect(try store.attempts(workOrder: order.id) == [attempt])
 
+        // Claiming: the first node to store a job places it; the next finds it taken.
+        let due = OutboundJob(id: "rv-1", campaign: campaign.id, flow: "notice", number: "13800000089", maxAttempts: 2,
+                              notBefore: t, createdAt: t)
+        #expect(try store.claimJob(due))
+        #expect(try !store.claimJob(due))
+        #expect(try store.job(id: "rv-1") == due)
+
         // A call's direction is kept.
         let id = store.allocateID(at: t)
         let call = CallTicket(id: id, callID: "ob-call@test", caller: "13800000088", dialled: "12345", arrivedAt: t, answeredAt: t,
