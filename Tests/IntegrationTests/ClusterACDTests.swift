@@ -71,11 +71,15 @@ extension LoopbackClusterSuites {
     }
 
     /// An agent's phone answering `calls` calls, talking until the caller hangs up.
-    static func answering(_ cluster: Cluster, _ phone: ContactCentreTests.Phone, calls: Int) -> Task<CommandResult, any Error> {
-        Task {
+    static func answering(_ cluster: Cluster, _ phone: ContactCentreTests.Phone, calls: Int) async throws -> Task<CommandResult, any Error> {
+        let task = Task {
             try await cluster.sipp("agent-answer-front", service: "agent", logs: "agent-\(phone.user)",
                                    extra: ["-p", phone.port, "-rtp_echo", "-m", String(calls)], timeout: .seconds(120))
         }
+        // The phone must be listening before a call is offered to it: an INVITE sent before
+        // SIPp binds its port is lost, and the front answers 408 (a race seen under load).
+        try await awaitListening(udpPort: Int(phone.port)!, within: .seconds(10))
+        return task
     }
 
     @Test("a caller arriving on each of three nodes reaches the agent with the queue's skill, registered through the front")
@@ -84,8 +88,8 @@ extension LoopbackClusterSuites {
         let general = try ContactCentreTests.Phone("2001", "pw-2001")
         let tax = try ContactCentreTests.Phone("2002", "pw-2002")
         try await Self.registerAndLogIn(cluster, [general, tax], via: 2)
-        let generalAnswers = Self.answering(cluster, general, calls: 2)
-        let taxAnswers = Self.answering(cluster, tax, calls: 1)
+        let generalAnswers = try await Self.answering(cluster, general, calls: 2)
+        let taxAnswers = try await Self.answering(cluster, tax, calls: 1)
         // node1: tax line (12346); node2 and node3: operator (12345).
         for (node, service) in [(0, "12346"), (1, "12345"), (2, "12345")] {
             let caller = try await cluster.sipp("caller-queue", service: service, logs: "caller-node\(node + 1)",
@@ -117,7 +121,7 @@ extension LoopbackClusterSuites {
         #expect(try await Self.eventually { try await Self.waiting(cluster, from: 1) == 1 }, "the first caller waits")
         let second = Task { try await cluster.sipp("caller-queue", service: "12345", logs: "second", extra: ["-d", "10000"], node: 0) }
         #expect(try await Self.eventually { try await Self.waiting(cluster, from: 1) == 2 }, "both wait")
-        let answers = Self.answering(cluster, general, calls: 2)
+        let answers = try await Self.answering(cluster, general, calls: 2)
         #expect(try await ContactCentreTests.agentAction("unpause", "a2001", on: cluster.node(1)).0 == 200)
         #expect(try await first.value.status == 0)
         #expect(try await second.value.status == 0)
@@ -138,7 +142,7 @@ extension LoopbackClusterSuites {
         let tax = try ContactCentreTests.Phone("2002", "pw-2002")
         try await Self.registerAndLogIn(cluster, [general, tax], via: others[0])
         #expect(try await ContactCentreTests.agentAction("pause", "a2002", on: cluster.node(others[1])).0 == 200)
-        let answers = Self.answering(cluster, general, calls: 3)
+        let answers = try await Self.answering(cluster, general, calls: 3)
         // A long call on one surviving node, talking when the leader dies.
         let talking = Task {
             try await cluster.sipp("caller-queue", service: "12345", logs: "talking", extra: ["-d", "8000"], node: others[0])
@@ -189,7 +193,7 @@ extension LoopbackClusterSuites {
         try await Self.registerAndLogIn(cluster, [general, tax], via: survivor)
         #expect(try await ContactCentreTests.agentAction("pause", "a2002", on: cluster.node(survivor)).0 == 200)
         // The agent's phone and the callers lose the victim mid-call: their SIPp runs fail by design.
-        let answers = Self.answering(cluster, general, calls: 1)
+        let answers = try await Self.answering(cluster, general, calls: 1)
         let talking = Task {
             try await cluster.sipp("caller-queue", service: "12345", logs: "talking", extra: ["-d", "30000"], node: victim, timeout: .seconds(60))
         }
@@ -240,7 +244,7 @@ extension LoopbackClusterSuites {
         try cluster.privateServer!.run("start")
         // Back: the agent, logged in all along, answers the next caller.
         _ = try await cluster.acdLeader(within: .seconds(30))
-        let answers = Self.answering(cluster, general, calls: 1)
+        let answers = try await Self.answering(cluster, general, calls: 1)
         var answered = false
         let deadline = ContinuousClock.now + .seconds(30)
         while !answered, ContinuousClock.now < deadline {

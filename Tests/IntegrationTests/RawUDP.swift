@@ -86,3 +86,23 @@ extension String {
         return nil
     }
 }
+
+/// Waits until something binds 127.0.0.1:`udpPort` (a SIPp phone starting up): binding it
+/// ourselves fails then. Throws if nothing has within `limit`.
+func awaitListening(udpPort: Int, within limit: Duration) async throws {
+    let deadline = ContinuousClock.now + limit
+    while ContinuousClock.now < deadline {
+        let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = in_port_t(UInt16(udpPort).bigEndian)
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        close(fd)
+        if bound != 0 { return }
+        try await Task.sleep(for: .milliseconds(20))
+    }
+    throw POSIXError(.ETIMEDOUT)
+}
