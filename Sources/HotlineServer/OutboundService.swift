@@ -129,7 +129,15 @@ final class OutboundService: @unchecked Sendable {
             try scheduler.addCampaign(campaign)
             save { try $0.saveCampaign(campaign) }
             return campaign
-        }
+        }.flatMap { self.afterWrites($0) }
+    }
+
+    /// `value` once the store writes queued so far are done: the API answers only with what
+    /// is stored (a 201 for jobs that a restart would not lose, progress that counts them).
+    private func afterWrites<T: Sendable>(_ value: T) -> EventLoopFuture<T> {
+        let promise = loop.makePromise(of: T.self)
+        writes.async { promise.succeed(value) }
+        return promise.futureResult
     }
 
     func addJobs(campaign: String, numbers: [(number: String, workOrder: String?, variables: [String: String])],
@@ -146,7 +154,7 @@ final class OutboundService: @unchecked Sendable {
                 jobs.append(job)
             }
             return jobs
-        }
+        }.flatMap { self.afterWrites($0) }
     }
 
     func setPaused(_ paused: Bool, campaign: String) -> EventLoopFuture<OutboundCampaign> {
@@ -154,7 +162,7 @@ final class OutboundService: @unchecked Sendable {
             let c = try scheduler.setPaused(paused, campaign: campaign)
             save { try $0.saveCampaign(c) }
             return c
-        }
+        }.flatMap { self.afterWrites($0) }
     }
 
     func campaigns() -> EventLoopFuture<[OutboundCampaign]> {

@@ -107,12 +107,14 @@ public final class PostgresLeadership: @unchecked Sendable {
             case .stepDown(let reason):
                 onChange(.steppedDown(reason))
             case .dropSession:
-                // Not on the IO thread: it may be stuck in a check this unblocks.
+                // Not on the IO thread: it may be stuck in a check this unblocks. Nor on the
+                // caller's (the tick thread): a graceful close waits for that check, and the
+                // ticks must go on meanwhile.
                 let dropped = session.withLock { current -> PostgresSession? in
                     defer { current = nil }
                     return current
                 }
-                dropped?.close()
+                if let dropped { DispatchQueue.global().async { dropped.close() } }
             }
         }
     }
