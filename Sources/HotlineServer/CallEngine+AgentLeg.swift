@@ -261,7 +261,15 @@ extension CallEngine {
     /// CANCEL for the leg's INVITE (RFC 3261 §9.1): same Request-URI, Call-ID, From, To,
     /// CSeq number and top Via (so the same branch) as the INVITE.
     private func sendCancel(_ leg: AgentLeg) {
-        guard let invite = leg.invite, let sequence = invite.cseq?.sequence else { return }
+        guard let cancel = leg.invite.flatMap(Self.cancel(for:)) else { return }
+        leg.cancelSent = true
+        endpoint.send(request: cancel, to: leg.target.destination) { _ in }
+    }
+
+    /// The CANCEL of an INVITE we sent (RFC 3261 §9.1): its Request-URI, top Via (so the same
+    /// branch), Route, From, To, Call-ID and CSeq number. Nil for an INVITE without a CSeq.
+    static func cancel(for invite: SIPRequest) -> SIPRequest? {
+        guard let sequence = invite.cseq?.sequence else { return nil }
         var headers = SIPHeaders()
         if let via = invite.headers.values(.via).first { headers.append(.via, via) }
         for route in invite.headers.values(.route) { headers.append(.route, route) }
@@ -270,9 +278,7 @@ extension CallEngine {
         if let to = invite.headers[.to] { headers.append(.to, to) }
         if let callID = invite.headers[.callID] { headers.append(.callID, callID) }
         headers.append(.cseq, SIPCSeq(sequence, .cancel).description)
-        let cancel = SIPRequest(method: .cancel, uri: invite.uri, headers: headers)
-        leg.cancelSent = true
-        endpoint.send(request: cancel, to: leg.target.destination) { _ in }
+        return SIPRequest(method: .cancel, uri: invite.uri, headers: headers)
     }
 
     /// Withdraws a leg that has not been answered: CANCEL once a provisional response has come

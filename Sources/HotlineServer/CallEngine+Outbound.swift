@@ -153,16 +153,10 @@ extension CallEngine {
         }
     }
 
-    /// CANCEL with the INVITE's Request-URI, Call-ID, From, To, CSeq number and top Via (§9.1).
     private func sendOutboundCancel(_ leg: OutboundLeg) {
-        guard let invite = leg.invite, let sequence = invite.cseq?.sequence else { return }
-        var headers = SIPHeaders()
-        if let via = invite.headers.values(.via).first { headers.append(.via, via) }
-        headers.append(.maxForwards, "70")
-        for name in [SIPHeaderName.from, .to, .callID] { if let value = invite.headers[name] { headers.append(name, value) } }
-        headers.append(.cseq, SIPCSeq(sequence, .cancel).description)
+        guard let cancel = leg.invite.flatMap(Self.cancel(for:)) else { return }
         leg.cancelSent = true
-        endpoint.send(request: SIPRequest(method: .cancel, uri: invite.uri, headers: headers), to: leg.request.destination) { _ in }
+        endpoint.send(request: cancel, to: leg.request.destination) { _ in }
     }
 
     /// A 2xx: ACK it, then the call is ours to run — unless we had given up on it (a 2xx
