@@ -82,6 +82,15 @@ enum PostgresOutbound {
         }
     }
 
+    /// A job's values in the order of ``jobColumns``.
+    static func jobValues(_ j: OutboundJob) -> [PostgresValue] {
+        let variables = String(decoding: (try? JSONEncoder.outboundSorted.encode(j.variables)) ?? Data("{}".utf8), as: UTF8.self)
+        return [.text(j.id), .text(j.campaign), .text(j.flow), .text(j.number), .text(j.workOrder), .text(j.trunk), .text(variables),
+                .text(j.state.rawValue), .int(j.attempts), .int(j.maxAttempts), .text(PostgresTime.format(j.notBefore)),
+                .text(j.lastOutcome?.rawValue), .text(j.result), .text(PostgresTime.format(j.createdAt)),
+                .text(PostgresTime.format(j.updatedAt))]
+    }
+
     static let jobColumns = """
         id, campaign, flow, number, work_order, trunk, variables, state, attempts, max_attempts, not_before, last_outcome,
         result, created_at, updated_at
@@ -123,7 +132,6 @@ extension PostgresTicketStore: OutboundJobStore {
     }
 
     public func saveJob(_ j: OutboundJob) throws(TicketStoreError) {
-        let variables = String(decoding: (try? JSONEncoder.outboundSorted.encode(j.variables)) ?? Data("{}".utf8), as: UTF8.self)
         _ = try withNodeSession { session in
             try session.execute("""
                 INSERT INTO outbound_jobs (\(PostgresOutbound.jobColumns))
@@ -131,24 +139,17 @@ extension PostgresTicketStore: OutboundJobStore {
                 ON CONFLICT (id) DO UPDATE SET trunk = excluded.trunk, variables = excluded.variables, state = excluded.state,
                     attempts = excluded.attempts, not_before = excluded.not_before, last_outcome = excluded.last_outcome,
                     result = excluded.result, updated_at = excluded.updated_at
-                """, [.text(j.id), .text(j.campaign), .text(j.flow), .text(j.number), .text(j.workOrder), .text(j.trunk), .text(variables),
-                      .text(j.state.rawValue), .int(j.attempts), .int(j.maxAttempts), .text(PostgresTime.format(j.notBefore)),
-                      .text(j.lastOutcome?.rawValue), .text(j.result), .text(PostgresTime.format(j.createdAt)),
-                      .text(PostgresTime.format(j.updatedAt))])
+                """, PostgresOutbound.jobValues(j))
         }
     }
 
     public func claimJob(_ j: OutboundJob) throws(TicketStoreError) -> Bool {
-        let variables = String(decoding: (try? JSONEncoder.outboundSorted.encode(j.variables)) ?? Data("{}".utf8), as: UTF8.self)
         return try withNodeSession { session in
             try session.execute("""
                 INSERT INTO outbound_jobs (\(PostgresOutbound.jobColumns))
                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
                 ON CONFLICT (id) DO NOTHING
-                """, [.text(j.id), .text(j.campaign), .text(j.flow), .text(j.number), .text(j.workOrder), .text(j.trunk), .text(variables),
-                      .text(j.state.rawValue), .int(j.attempts), .int(j.maxAttempts), .text(PostgresTime.format(j.notBefore)),
-                      .text(j.lastOutcome?.rawValue), .text(j.result), .text(PostgresTime.format(j.createdAt)),
-                      .text(PostgresTime.format(j.updatedAt))])
+                """, PostgresOutbound.jobValues(j))
         } == 1
     }
 
