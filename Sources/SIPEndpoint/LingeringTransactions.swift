@@ -9,18 +9,28 @@ import Timers
 /// on UDP) so late retransmissions are answered or absorbed (RFC 3261 §17.2.2, RFC 6026 §7.1).
 ///
 /// Every call leaves two behind (its INVITE in Accepted, the INFO or BYE it received in
-/// Completed): ~25,000 at 400 calls/s, far more than the calls in progress. A full
-/// `ServerTransaction` with its machine, parsed response and timer heap entries costs over a
-/// kilobyte each; here one costs its key, an address and, for a non-INVITE, the response's
-/// bytes, and they expire from a FIFO in arrival order, since every entry waits the same 64·T1.
+/// Completed): ~25,000 at 400 calls/s, ~40,000 at 630/s, many times the calls in progress, so
+/// an entry's size is most of what memory per call up costs under churn. An entry is
+/// therefore a fixed-size record: the key's fingerprint rather than its strings, and for a
+/// final response rebuilt from the request as it is (every plain 200 to an INFO or BYE), the
+/// status alone rather than the bytes; the retransmission carries everything else.
 struct LingeringTransactions {
     enum State {
         /// An INVITE whose 2xx went out: retransmissions are absorbed (the core resends the
         /// 2xx), ACKs go to the TU, a CANCEL gets 200 with the To tag of our responses.
         case accepted(toTag: String?)
-        /// A non-INVITE whose final response went out: retransmissions get it again, as
-        /// serialised then, to where it went.
-        case completed(response: ByteBuffer, status: SIPStatus, destination: SocketAddress)
+        /// A non-INVITE whose final response went out: retransmissions get it again.
+        case completed(Replay)
+    }
+
+    /// How a Completed transaction answers a retransmission.
+    enum Replay {
+        /// The response is what `SIPResponse(to:status:reasonPhrase:toTag:)` and the Server
+        /// header make of the request: rebuilt from the retransmission, which has the same
+        /// headers. `toTag` is nil when the request's To already had one.
+        case rebuilt(status: SIPStatus, reasonPhrase: String, toTag: String?)
+        /// Any other response (a body, extra headers): its bytes as sent, to where it went.
+        case serialised(ByteBuffer, status: SIPStatus, destination: SocketAddress)
     }
 
     struct Entry {
@@ -30,33 +40,83 @@ struct LingeringTransactions {
         let expiry: Instant
     }
 
-    private var entries: [SIPTransactionKey: Entry] = [:]
-    /// Keys in the order they started lingering, hence of expiry.
-    private var expiries = Deque<(Instant, SIPTransactionKey)>()
+    /// A 128-bit keyed digest of a transaction key (two SipHash-1-3 runs under the process's
+    /// random seed, told apart by a leading discriminator). The chance that two of 50,000
+    /// keys collide is about 2⁻⁹⁸, and peers cannot aim for one without the seed; the
+    /// key's own strings (a branch and sent-by, two heap allocations each) are not kept.
+    struct Fingerprint: Hashable {
+        let high: UInt64
+        let low: UInt64
+
+        init(_ key: SIPTransactionKey) {
+            var a = Hasher()
+            a.combine(UInt8(0x5A))
+            a.combine(key)
+            var b = Hasher()
+            b.combine(UInt8(0xA5))
+            b.combine(key)
+            high = UInt64(UInt(bitPattern: a.finalize()))
+            low = UInt64(UInt(bitPattern: b.finalize()))
+        }
+    }
+
+    private var entries: [Fingerprint: Entry] = [:]
+    /// Fingerprints in the order they started lingering, hence of expiry.
+    private var expiries = Deque<(Instant, Fingerprint)>()
 
     var count: Int { entries.count }
     /// FIFO slots, expired entries not yet swept included (for /metrics).
     var storedCount: Int { expiries.count }
 
-    subscript(key: SIPTransactionKey) -> Entry? { entries[key] }
+    subscript(key: SIPTransactionKey) -> Entry? { entries[Fingerprint(key)] }
 
     mutating func insert(_ entry: Entry, for key: SIPTransactionKey) {
-        entries[key] = entry
-        expiries.append((entry.expiry, key))
+        let fingerprint = Fingerprint(key)
+        entries[fingerprint] = entry
+        expiries.append((entry.expiry, fingerprint))
     }
 
     /// Forgets every entry whose timer is due at `now`. Every entry of an endpoint waits the
     /// same 64·T1, so the FIFO is in expiry order; only reconfigured timers could put a later
     /// expiry ahead, and that would merely delay forgetting the entries behind it.
     mutating func expire(now: Instant) {
-        while let (expiry, key) = expiries.first, expiry <= now {
+        while let (expiry, fingerprint) = expiries.first, expiry <= now {
             expiries.removeFirst()
             // The entry may be a newer one under the same key, with its own later slot.
-            if entries[key]?.expiry == expiry { entries[key] = nil }
+            if entries[fingerprint]?.expiry == expiry { entries[fingerprint] = nil }
         }
         if entries.isEmpty, expiries.isEmpty, entries.capacity > 1024 {
             // The table grew for a peak of calls; give the memory back once it has drained.
             entries = [:]
         }
+    }
+}
+
+extension LingeringTransactions.Replay {
+    /// How to replay `response`, the final answer to `request` that went to `destination`
+    /// as `bytes`: rebuilt when the request alone makes it again, else the bytes.
+    init(response: SIPResponse, request: SIPRequest?, userAgent: String, bytes: ByteBuffer,
+         destination: SocketAddress, allocator: ByteBufferAllocator) {
+        if let request, response.body.isEmpty {
+            let toTag = request.to?.tag == nil ? response.to?.tag : nil
+            let rebuilt = Self.rebuild(request, status: response.status, reasonPhrase: response.reasonPhrase,
+                                       toTag: toTag, userAgent: userAgent)
+            if rebuilt == response {
+                self = .rebuilt(status: response.status, reasonPhrase: response.reasonPhrase, toTag: toTag)
+                return
+            }
+        }
+        // A tight copy: the send buffer has room to spare, and this one waits 32 s.
+        var copy = allocator.buffer(capacity: bytes.readableBytes)
+        copy.writeImmutableBuffer(bytes)
+        self = .serialised(copy, status: response.status, destination: destination)
+    }
+
+    /// The plain response to `request`, as `SIPEndpoint.respond` completes it.
+    static func rebuild(_ request: SIPRequest, status: SIPStatus, reasonPhrase: String, toTag: String?,
+                        userAgent: String) -> SIPResponse {
+        var response = SIPResponse(to: request, status: status, reasonPhrase: reasonPhrase, toTag: toTag)
+        response.headers.append(.server, userAgent)
+        return response
     }
 }

@@ -77,7 +77,7 @@ public final class SIPEndpoint {
     public var timerStoredCount: Int { timers.storedCount + lingering.storedCount }
     private var servers: [SIPTransactionKey: ServerTransaction] = [:]
     /// Server transactions past their final response, waiting out Timer J or L.
-    private var lingering = LingeringTransactions()
+    private(set) var lingering = LingeringTransactions()
     private var clients: [SIPTransactionKey: ClientTransaction] = [:]
     private var identifiers = SIPIdentifierGenerator()
     /// The clock timers are scheduled on; processTimers(now:) must use the same one.
@@ -164,7 +164,7 @@ public final class SIPEndpoint {
             }
         case .cancel:
             if servers[key] != nil || lingering[key] != nil {
-                retransmission(key)
+                retransmission(key, request)
                 return
             }
             servers[key] = ServerTransaction(machine: .nonInvite(NonInviteServerTransaction(timers: configuration.timers(for: kind))),
@@ -187,7 +187,7 @@ public final class SIPEndpoint {
             }
         default:
             if servers[key] != nil || lingering[key] != nil {
-                retransmission(key)
+                retransmission(key, request)
                 return
             }
             let timers = configuration.timers(for: kind)
@@ -204,11 +204,19 @@ public final class SIPEndpoint {
         }
     }
 
-    private func retransmission(_ key: SIPTransactionKey) {
+    private func retransmission(_ key: SIPTransactionKey, _ request: SIPRequest) {
         metrics.retransmissionsAbsorbed += 1
         if let entry = lingering[key] {
             // Accepted absorbs it; Completed replays its final response (§17.2.2).
-            if case .completed(let response, let status, let destination) = entry.state {
+            switch entry.state {
+            case .accepted:
+                break
+            case .completed(.rebuilt(let status, let reasonPhrase, let toTag)):
+                let response = LingeringTransactions.Replay.rebuild(request, status: status, reasonPhrase: reasonPhrase,
+                                                                    toTag: toTag, userAgent: configuration.userAgent)
+                send(.response(response), to: responseDestination(for: response, source: entry.source, kind: entry.kind),
+                     over: entry.kind)
+            case .completed(.serialised(let response, let status, let destination)):
                 metrics.count(responseOut: status)
                 transmit(response, destination, entry.kind)
             }
@@ -221,9 +229,10 @@ public final class SIPEndpoint {
     private func drive(server key: SIPTransactionKey, _ event: InviteServerTransaction.Event) {
         guard var tx = servers[key] else { return }
         let actions = tx.handle(event)
+        let request = tx.request
         if tx.request != nil, tx.hasSentFinalResponse { tx.request = nil }
         if tx.lingers {
-            linger(tx, key: key, actions: actions)
+            linger(tx, request: request, key: key, actions: actions)
         } else {
             servers[key] = tx
             perform(actions, server: key)
@@ -232,20 +241,21 @@ public final class SIPEndpoint {
 
     /// Sends the final response and moves the transaction to the lingering table, which
     /// keeps only what Timer J or L needs (see ``LingeringTransactions``).
-    private func linger(_ tx: ServerTransaction, key: SIPTransactionKey, actions: [InviteServerTransaction.Action]) {
+    private func linger(_ tx: ServerTransaction, request: SIPRequest?, key: SIPTransactionKey,
+                        actions: [InviteServerTransaction.Action]) {
         servers[key] = nil
         for id in tx.timerIDs.values { timers.cancel(id) }
         var wait: Duration?
-        var replay: (ByteBuffer, SIPStatus, SocketAddress)?
+        var replay: LingeringTransactions.Replay?
         for action in actions {
             switch action {
             case .send(let response):
                 let destination = responseDestination(for: response, source: tx.source, kind: tx.kind)
                 let buffer = send(.response(response), to: destination, over: tx.kind)
-                // A tight copy: the send buffer has room to spare, and this one waits 32 s.
-                var copy = allocator.buffer(capacity: buffer.readableBytes)
-                copy.writeImmutableBuffer(buffer)
-                replay = (copy, response.status, destination)
+                if case .nonInvite = tx.machine {
+                    replay = .init(response: response, request: request, userAgent: configuration.userAgent,
+                                   bytes: buffer, destination: destination, allocator: allocator)
+                }
             case .startTimer(let timer, let duration) where timer == .j || timer == .l:
                 wait = duration
             case .passACKToTU(let ack):
@@ -259,7 +269,7 @@ public final class SIPEndpoint {
         case .invite: state = .accepted(toTag: tx.lastResponseToTag)
         case .nonInvite:
             guard let replay else { return } // nothing to replay: nothing to linger for
-            state = .completed(response: replay.0, status: replay.1, destination: replay.2)
+            state = .completed(replay)
         }
         lingering.insert(.init(state: state, source: tx.source, kind: tx.kind, expiry: clock() + (wait ?? .zero)), for: key)
     }

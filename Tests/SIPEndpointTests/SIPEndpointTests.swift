@@ -26,11 +26,14 @@ final class Harness {
     /// Status codes of every response sent, read from the status line (a 400 to a request
     /// without Call-ID is itself incomplete, so not every response parses).
     var statuses: [Int] = []
+    /// Every datagram sent, as bytes.
+    var raw: [[UInt8]] = []
     let tu = RecordingTU()
     let peer = try! SocketAddress(ipAddress: "127.0.0.1", port: 5070)
     lazy var endpoint: SIPEndpoint = {
         let e = SIPEndpoint(configuration: .init(host: "127.0.0.1", port: 5060), clock: { [unowned self] in self.now }) { [unowned self] buffer, address in
             let bytes = Array(buffer.readableBytesView)
+            self.raw.append(bytes)
             if bytes.starts(with: Array("SIP/2.0 ".utf8)) { self.statuses.append(Int(String(decoding: bytes[8..<11], as: UTF8.self))!) }
             if let message = try? SIPMessageParser.parse(datagram: bytes) { self.wire.append((message, address)) }
         }
