@@ -25,11 +25,11 @@ struct LingeringTransactions {
 
     /// How a Completed transaction answers a retransmission.
     enum Replay {
-        /// The response is what `SIPResponse(to:status:reasonPhrase:toTag:)` and the Server
-        /// header make of the request: rebuilt from the retransmission, which has the same
-        /// headers. `toTag` is nil when the request's To already had one.
-        case rebuilt(status: SIPStatus, reasonPhrase: String, toTag: String?)
-        /// Any other response (a body, extra headers): its bytes as sent, to where it went.
+        /// The response is what `SIPResponse(to:status:reasonPhrase:toTag:)` makes of the
+        /// request followed by `tail` (Allow, Server): rebuilt from the retransmission, which
+        /// has the same headers. `toTag` is nil when the request's To already had one.
+        case rebuilt(status: SIPStatus, reasonPhrase: String, toTag: String?, tail: SIPHeaders)
+        /// Any other response (a body, headers reordered): its bytes as sent, to where it went.
         case serialised(ByteBuffer, status: SIPStatus, destination: SocketAddress)
     }
 
@@ -61,6 +61,8 @@ struct LingeringTransactions {
     }
 
     private var entries: [Fingerprint: Entry] = [:]
+    /// Shared header tails of rebuilt responses.
+    var tails = Tails()
     /// Fingerprints in the order they started lingering, hence of expiry.
     private var expiries = Deque<(Instant, Fingerprint)>()
 
@@ -94,15 +96,18 @@ struct LingeringTransactions {
 
 extension LingeringTransactions.Replay {
     /// How to replay `response`, the final answer to `request` that went to `destination`
-    /// as `bytes`: rebuilt when the request alone makes it again, else the bytes.
-    init(response: SIPResponse, request: SIPRequest?, userAgent: String, bytes: ByteBuffer,
-         destination: SocketAddress, allocator: ByteBufferAllocator) {
+    /// as `bytes`: rebuilt when it is the request's plain response plus header lines of its
+    /// own after those (Allow, Server), else the bytes.
+    init(response: SIPResponse, request: SIPRequest?, bytes: ByteBuffer, destination: SocketAddress,
+         tails: inout LingeringTransactions.Tails, allocator: ByteBufferAllocator) {
         if let request, response.body.isEmpty {
             let toTag = request.to?.tag == nil ? response.to?.tag : nil
-            let rebuilt = Self.rebuild(request, status: response.status, reasonPhrase: response.reasonPhrase,
-                                       toTag: toTag, userAgent: userAgent)
-            if rebuilt == response {
-                self = .rebuilt(status: response.status, reasonPhrase: response.reasonPhrase, toTag: toTag)
+            let plain = SIPResponse(to: request, status: response.status, reasonPhrase: response.reasonPhrase, toTag: toTag)
+            let base = plain.headers.fields
+            let fields = response.headers.fields
+            if fields.count >= base.count, fields[..<base.count].elementsEqual(base) {
+                let tail = tails.intern(SIPHeaders(Array(fields[base.count...])))
+                self = .rebuilt(status: response.status, reasonPhrase: response.reasonPhrase, toTag: toTag, tail: tail)
                 return
             }
         }
@@ -112,11 +117,26 @@ extension LingeringTransactions.Replay {
         self = .serialised(copy, status: response.status, destination: destination)
     }
 
-    /// The plain response to `request`, as `SIPEndpoint.respond` completes it.
+    /// The response again, from a retransmission of its request.
     static func rebuild(_ request: SIPRequest, status: SIPStatus, reasonPhrase: String, toTag: String?,
-                        userAgent: String) -> SIPResponse {
+                        tail: SIPHeaders) -> SIPResponse {
         var response = SIPResponse(to: request, status: status, reasonPhrase: reasonPhrase, toTag: toTag)
-        response.headers.append(.server, userAgent)
+        for field in tail { response.headers.append(field.name, field.value) }
         return response
+    }
+}
+
+extension LingeringTransactions {
+    /// The header lines responses add after those copied from their request: a handful of
+    /// distinct lists (Allow and Server; Server alone) shared by every entry instead of one
+    /// array each.
+    struct Tails {
+        private var known: [SIPHeaders] = []
+
+        mutating func intern(_ tail: SIPHeaders) -> SIPHeaders {
+            if let same = known.first(where: { $0 == tail }) { return same }
+            if known.count < 8 { known.append(tail) }
+            return tail
+        }
     }
 }

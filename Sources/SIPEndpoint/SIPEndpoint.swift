@@ -211,9 +211,9 @@ public final class SIPEndpoint {
             switch entry.state {
             case .accepted:
                 break
-            case .completed(.rebuilt(let status, let reasonPhrase, let toTag)):
+            case .completed(.rebuilt(let status, let reasonPhrase, let toTag, let tail)):
                 let response = LingeringTransactions.Replay.rebuild(request, status: status, reasonPhrase: reasonPhrase,
-                                                                    toTag: toTag, userAgent: configuration.userAgent)
+                                                                    toTag: toTag, tail: tail)
                 send(.response(response), to: responseDestination(for: response, source: entry.source, kind: entry.kind),
                      over: entry.kind)
             case .completed(.serialised(let response, let status, let destination)):
@@ -253,8 +253,8 @@ public final class SIPEndpoint {
                 let destination = responseDestination(for: response, source: tx.source, kind: tx.kind)
                 let buffer = send(.response(response), to: destination, over: tx.kind)
                 if case .nonInvite = tx.machine {
-                    replay = .init(response: response, request: request, userAgent: configuration.userAgent,
-                                   bytes: buffer, destination: destination, allocator: allocator)
+                    replay = .init(response: response, request: request, bytes: buffer, destination: destination,
+                                   tails: &lingering.tails, allocator: allocator)
                 }
             case .startTimer(let timer, let duration) where timer == .j || timer == .l:
                 wait = duration

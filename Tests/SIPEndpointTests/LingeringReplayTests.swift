@@ -7,10 +7,10 @@ import SIPTransaction
 /// A Completed non-INVITE keeps what it needs to answer retransmissions for Timer J, as
 /// compactly as it can, and answers them byte for byte as it first did.
 @Suite struct LingeringReplayTests {
-    private func info(toTag: String = ";tag=srv", extra: String = "") -> String {
+    private func info(toTag: String = ";tag=srv", extra: String = "", branch: String = "z9hG4bKinfo1") -> String {
         """
         INFO sip:12345@127.0.0.1:5060 SIP/2.0
-        Via: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bKinfo1;rport
+        Via: SIP/2.0/UDP 127.0.0.1:5070;branch=\(branch);rport
         From: <sip:13800000000@127.0.0.1:5070>;tag=caller1
         To: <sip:12345@127.0.0.1:5060>\(toTag)
         Call-ID: replay-test-1
@@ -33,10 +33,11 @@ import SIPTransaction
         h.deliver(info())
         let (request, key) = try #require(h.tu.requests.first)
         h.endpoint.respond(SIPResponse(to: request, status: .ok), to: key)
-        guard case .rebuilt(let status, _, let toTag) = replay(h, key) else {
+        guard case .rebuilt(let status, _, let toTag, let tail) = replay(h, key) else {
             Issue.record("expected a rebuilt replay, got \(String(describing: replay(h, key)))"); return
         }
         #expect(status == .ok && toTag == nil, "the request's To carries the tag; nothing else is kept")
+        #expect(tail.fields.map(\.name) == [.server])
         h.deliver(info())
         h.deliver(info())
         #expect(h.raw.count == 3)
@@ -53,16 +54,43 @@ import SIPTransaction
         h.deliver(info(toTag: ""))
         let (request, key) = try #require(h.tu.requests.first)
         h.endpoint.respond(SIPResponse(to: request, status: .notFound, toTag: "ours"), to: key)
-        guard case .rebuilt(let status, _, let toTag) = replay(h, key) else {
+        guard case .rebuilt(let status, _, let toTag, let tail) = replay(h, key) else {
             Issue.record("expected a rebuilt replay"); return
         }
-        #expect(status == .notFound && toTag == "ours")
+        #expect(status == .notFound && toTag == "ours" && tail.count == 1)
         h.deliver(info(toTag: ""))
         #expect(h.raw.count == 2 && h.raw[1] == h.raw[0])
         #expect(String(decoding: h.raw[1], as: UTF8.self).contains("tag=ours"))
     }
 
-    @Test("a response with a body or headers of its own lingers as its bytes")
+    @Test("headers a response adds after the copied ones are kept once, shared by every entry")
+    func addedHeadersAreSharedTails() throws {
+        let h = Harness()
+        var keys: [SIPTransactionKey] = []
+        for n in 1...3 {
+            h.deliver(info(branch: "z9hG4bKinfo\(n)"))
+            let (request, key) = h.tu.requests[n - 1]
+            var response = SIPResponse(to: request, status: .ok)
+            response.headers.append(.allow, "INVITE, ACK, BYE, INFO")
+            h.endpoint.respond(response, to: key)
+            keys.append(key)
+        }
+        var tails: [SIPHeaders] = []
+        for key in keys {
+            guard case .rebuilt(_, _, _, let tail) = replay(h, key) else { Issue.record("expected rebuilt"); return }
+            tails.append(tail)
+        }
+        #expect(tails[0].fields.map(\.name) == [.allow, .server])
+        tails[0].fields.withUnsafeBufferPointer { first in
+            tails[2].fields.withUnsafeBufferPointer { third in
+                #expect(first.baseAddress == third.baseAddress, "one array for every entry with the same tail")
+            }
+        }
+        h.deliver(info(branch: "z9hG4bKinfo2"))
+        #expect(h.raw.count == 4 && h.raw[3] == h.raw[1], "rebuilt with its Allow, byte for byte")
+    }
+
+    @Test("a response with a body lingers as its bytes")
     func richResponseIsKeptAsBytes() throws {
         let h = Harness()
         h.deliver(info())
