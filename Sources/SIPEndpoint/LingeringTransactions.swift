@@ -5,16 +5,83 @@ import SIPTransaction
 import SIPTransport
 import Timers
 
-/// Server transactions past their final response, kept only until Timer J or L (64·T1 = 32 s
-/// on UDP) so late retransmissions are answered or absorbed (RFC 3261 §17.2.2, RFC 6026 §7.1).
+/// Transactions past their final response, kept only until their last timer so late
+/// retransmissions are answered or absorbed: a server's Timer J or L (64·T1 = 32 s on UDP;
+/// RFC 3261 §17.2.2, RFC 6026 §7.1), a non-INVITE client's Timer K (T4 = 5 s, §17.1.2.2).
 ///
-/// Every call leaves two behind (its INVITE in Accepted, the INFO or BYE it received in
-/// Completed): ~25,000 at 400 calls/s, ~40,000 at 630/s, many times the calls in progress, so
-/// an entry's size is most of what memory per call up costs under churn. An entry is
-/// therefore a fixed-size record: the key's fingerprint rather than its strings, and for a
-/// final response rebuilt from the request as it is (every plain 200 to an INFO or BYE), the
-/// status alone rather than the bytes; the retransmission carries everything else.
-struct LingeringTransactions {
+/// Every call leaves two server transactions behind (its INVITE in Accepted, the INFO or BYE
+/// it received in Completed) and often a client one (the BYE it sent): ~40,000 at 630 calls/s,
+/// many times the calls in progress, so an entry's size is most of what memory per call up
+/// costs under churn. An entry is therefore a small record under the key's fingerprint
+/// rather than its strings, and a server's plain final response is rebuilt from the
+/// retransmission rather than kept as bytes. Every entry of a table waits the same time, so
+/// they expire from a FIFO in arrival order, not from the timer heap.
+struct LingeringTable<Entry: LingeringEntry> {
+    private var entries: [TransactionFingerprint: Entry] = [:]
+    /// Fingerprints in the order they started lingering, hence of expiry.
+    private var expiries = Deque<(Instant, TransactionFingerprint)>()
+
+    var count: Int { entries.count }
+    /// FIFO slots, expired entries not yet swept included (for /metrics).
+    var storedCount: Int { expiries.count }
+
+    subscript(key: SIPTransactionKey) -> Entry? { entries[TransactionFingerprint(key)] }
+
+    mutating func insert(_ entry: Entry, for key: SIPTransactionKey) {
+        let fingerprint = TransactionFingerprint(key)
+        entries[fingerprint] = entry
+        expiries.append((entry.expiry, fingerprint))
+    }
+
+    /// Forgets every entry whose timer is due at `now`. Every entry of a table waits the same
+    /// time, so the FIFO is in expiry order; only reconfigured timers could put a later expiry
+    /// ahead, and that would merely delay forgetting the entries behind it.
+    mutating func expire(now: Instant) {
+        while let (expiry, fingerprint) = expiries.first, expiry <= now {
+            expiries.removeFirst()
+            // The entry may be a newer one under the same key, with its own later slot.
+            if entries[fingerprint]?.expiry == expiry { entries[fingerprint] = nil }
+        }
+        if entries.isEmpty, expiries.isEmpty, entries.capacity > 1024 {
+            // The table grew for a peak of calls; give the memory back once it has drained.
+            entries = [:]
+        }
+    }
+}
+
+protocol LingeringEntry {
+    /// When the transaction's last timer fires.
+    var expiry: Instant { get }
+}
+
+/// A 128-bit keyed digest of a transaction key (two SipHash-1-3 runs under the process's
+/// random seed, told apart by a leading discriminator). The chance that two of 50,000 keys
+/// collide is about 2⁻⁹⁸, and peers cannot aim for one without the seed; the key's own
+/// strings (a branch and sent-by, a heap allocation each) are not kept.
+struct TransactionFingerprint: Hashable {
+    let high: UInt64
+    let low: UInt64
+
+    init(_ key: SIPTransactionKey) {
+        var a = Hasher()
+        a.combine(UInt8(0x5A))
+        a.combine(key)
+        var b = Hasher()
+        b.combine(UInt8(0xA5))
+        b.combine(key)
+        high = UInt64(UInt(bitPattern: a.finalize()))
+        low = UInt64(UInt(bitPattern: b.finalize()))
+    }
+}
+
+/// A non-INVITE client transaction in Completed: it only absorbs retransmitted final
+/// responses until Timer K, and needs neither its request nor its TU any more.
+struct LingeringClientTransaction: LingeringEntry {
+    let expiry: Instant
+}
+
+/// A server transaction in Accepted or Completed.
+struct LingeringServerTransaction: LingeringEntry {
     enum State {
         /// An INVITE whose 2xx went out: retransmissions are absorbed (the core resends the
         /// 2xx), ACKs go to the TU, a CANCEL gets 200 with the To tag of our responses.
@@ -33,73 +100,18 @@ struct LingeringTransactions {
         case serialised(ByteBuffer, status: SIPStatus, destination: SocketAddress)
     }
 
-    struct Entry {
-        var state: State
-        let source: SocketAddress
-        let kind: SIPTransportKind
-        let expiry: Instant
-    }
-
-    /// A 128-bit keyed digest of a transaction key (two SipHash-1-3 runs under the process's
-    /// random seed, told apart by a leading discriminator). The chance that two of 50,000
-    /// keys collide is about 2⁻⁹⁸, and peers cannot aim for one without the seed; the
-    /// key's own strings (a branch and sent-by, two heap allocations each) are not kept.
-    struct Fingerprint: Hashable {
-        let high: UInt64
-        let low: UInt64
-
-        init(_ key: SIPTransactionKey) {
-            var a = Hasher()
-            a.combine(UInt8(0x5A))
-            a.combine(key)
-            var b = Hasher()
-            b.combine(UInt8(0xA5))
-            b.combine(key)
-            high = UInt64(UInt(bitPattern: a.finalize()))
-            low = UInt64(UInt(bitPattern: b.finalize()))
-        }
-    }
-
-    private var entries: [Fingerprint: Entry] = [:]
-    /// Shared header tails of rebuilt responses.
-    var tails = Tails()
-    /// Fingerprints in the order they started lingering, hence of expiry.
-    private var expiries = Deque<(Instant, Fingerprint)>()
-
-    var count: Int { entries.count }
-    /// FIFO slots, expired entries not yet swept included (for /metrics).
-    var storedCount: Int { expiries.count }
-
-    subscript(key: SIPTransactionKey) -> Entry? { entries[Fingerprint(key)] }
-
-    mutating func insert(_ entry: Entry, for key: SIPTransactionKey) {
-        let fingerprint = Fingerprint(key)
-        entries[fingerprint] = entry
-        expiries.append((entry.expiry, fingerprint))
-    }
-
-    /// Forgets every entry whose timer is due at `now`. Every entry of an endpoint waits the
-    /// same 64·T1, so the FIFO is in expiry order; only reconfigured timers could put a later
-    /// expiry ahead, and that would merely delay forgetting the entries behind it.
-    mutating func expire(now: Instant) {
-        while let (expiry, fingerprint) = expiries.first, expiry <= now {
-            expiries.removeFirst()
-            // The entry may be a newer one under the same key, with its own later slot.
-            if entries[fingerprint]?.expiry == expiry { entries[fingerprint] = nil }
-        }
-        if entries.isEmpty, expiries.isEmpty, entries.capacity > 1024 {
-            // The table grew for a peak of calls; give the memory back once it has drained.
-            entries = [:]
-        }
-    }
+    var state: State
+    let source: SocketAddress
+    let kind: SIPTransportKind
+    let expiry: Instant
 }
 
-extension LingeringTransactions.Replay {
+extension LingeringServerTransaction.Replay {
     /// How to replay `response`, the final answer to `request` that went to `destination`
     /// as `bytes`: rebuilt when it is the request's plain response plus header lines of its
     /// own after those (Allow, Server), else the bytes.
     init(response: SIPResponse, request: SIPRequest?, bytes: ByteBuffer, destination: SocketAddress,
-         tails: inout LingeringTransactions.Tails, allocator: ByteBufferAllocator) {
+         tails: inout ReplayTails, allocator: ByteBufferAllocator) {
         if let request, response.body.isEmpty {
             let toTag = request.to?.tag == nil ? response.to?.tag : nil
             let plain = SIPResponse(to: request, status: response.status, reasonPhrase: response.reasonPhrase, toTag: toTag)
@@ -126,17 +138,15 @@ extension LingeringTransactions.Replay {
     }
 }
 
-extension LingeringTransactions {
-    /// The header lines responses add after those copied from their request: a handful of
-    /// distinct lists (Allow and Server; Server alone) shared by every entry instead of one
-    /// array each.
-    struct Tails {
-        private var known: [SIPHeaders] = []
+/// The header lines responses add after those copied from their request: a handful of
+/// distinct lists (Allow and Server; Server alone) shared by every entry instead of one array
+/// each.
+struct ReplayTails {
+    private var known: [SIPHeaders] = []
 
-        mutating func intern(_ tail: SIPHeaders) -> SIPHeaders {
-            if let same = known.first(where: { $0 == tail }) { return same }
-            if known.count < 8 { known.append(tail) }
-            return tail
-        }
+    mutating func intern(_ tail: SIPHeaders) -> SIPHeaders {
+        if let same = known.first(where: { $0 == tail }) { return same }
+        if known.count < 8 { known.append(tail) }
+        return tail
     }
 }

@@ -72,12 +72,16 @@ public final class SIPEndpoint {
     private var timers = TimerQueue<TimerKey>()
     /// Transaction timers scheduled and not cancelled, for /metrics (a lingering
     /// transaction's Timer J or L included).
-    public var timerCount: Int { timers.count + lingering.count }
+    public var timerCount: Int { timers.count + lingering.count + lingeringClients.count }
     /// Their heap entries, cancelled ones not yet removed included, and the lingering FIFO's.
-    public var timerStoredCount: Int { timers.storedCount + lingering.storedCount }
+    public var timerStoredCount: Int { timers.storedCount + lingering.storedCount + lingeringClients.storedCount }
     private var servers: [SIPTransactionKey: ServerTransaction] = [:]
     /// Server transactions past their final response, waiting out Timer J or L.
-    private(set) var lingering = LingeringTransactions()
+    private(set) var lingering = LingeringTable<LingeringServerTransaction>()
+    /// Shared header tails of the lingering server transactions' rebuilt responses.
+    private var tails = ReplayTails()
+    /// Non-INVITE client transactions past their final response, waiting out Timer K.
+    private var lingeringClients = LingeringTable<LingeringClientTransaction>()
     private var clients: [SIPTransactionKey: ClientTransaction] = [:]
     private var identifiers = SIPIdentifierGenerator()
     /// The clock timers are scheduled on; processTimers(now:) must use the same one.
@@ -101,7 +105,7 @@ public final class SIPEndpoint {
     }
 
     public var serverTransactionCount: Int { servers.count + lingering.count }
-    public var clientTransactionCount: Int { clients.count }
+    public var clientTransactionCount: Int { clients.count + lingeringClients.count }
 
     // MARK: identifiers
 
@@ -212,7 +216,7 @@ public final class SIPEndpoint {
             case .accepted:
                 break
             case .completed(.rebuilt(let status, let reasonPhrase, let toTag, let tail)):
-                let response = LingeringTransactions.Replay.rebuild(request, status: status, reasonPhrase: reasonPhrase,
+                let response = LingeringServerTransaction.Replay.rebuild(request, status: status, reasonPhrase: reasonPhrase,
                                                                     toTag: toTag, tail: tail)
                 send(.response(response), to: responseDestination(for: response, source: entry.source, kind: entry.kind),
                      over: entry.kind)
@@ -246,7 +250,7 @@ public final class SIPEndpoint {
         servers[key] = nil
         for id in tx.timerIDs.values { timers.cancel(id) }
         var wait: Duration?
-        var replay: LingeringTransactions.Replay?
+        var replay: LingeringServerTransaction.Replay?
         for action in actions {
             switch action {
             case .send(let response):
@@ -254,7 +258,7 @@ public final class SIPEndpoint {
                 let buffer = send(.response(response), to: destination, over: tx.kind)
                 if case .nonInvite = tx.machine {
                     replay = .init(response: response, request: request, bytes: buffer, destination: destination,
-                                   tails: &lingering.tails, allocator: allocator)
+                                   tails: &tails, allocator: allocator)
                 }
             case .startTimer(let timer, let duration) where timer == .j || timer == .l:
                 wait = duration
@@ -264,7 +268,7 @@ public final class SIPEndpoint {
                 break // Accepted and Completed start no other timer and report nothing
             }
         }
-        let state: LingeringTransactions.State
+        let state: LingeringServerTransaction.State
         switch tx.machine {
         case .invite: state = .accepted(toTag: tx.lastResponseToTag)
         case .nonInvite:
@@ -280,12 +284,24 @@ public final class SIPEndpoint {
         let actions = tx.handle(event)
         clients[key] = tx
         perform(actions, client: key)
+        if let tx = clients[key], case .nonInvite(let m) = tx.machine, m.state == .completed {
+            // Only Timer K is left: keep the fingerprint, not the request and the TU's closure.
+            clients[key] = nil
+            for id in tx.timerIDs.values { timers.cancel(id) }
+            let wait = actions.lazy.compactMap { if case .startTimer(.k, let d) = $0 { d } else { nil } }.first ?? .zero
+            lingeringClients.insert(.init(expiry: clock() + wait), for: key)
+        }
     }
 
     private func handle(_ response: SIPResponse) {
         metrics.count(responseIn: response.status)
-        guard let key = SIPTransactionKey(clientResponse: response), clients[key] != nil else {
+        guard let key = SIPTransactionKey(clientResponse: response) else {
             metrics.strayResponses += 1
+            return
+        }
+        guard clients[key] != nil else {
+            // Completed absorbs retransmissions of the final response (§17.1.2.2).
+            if lingeringClients[key] == nil { metrics.strayResponses += 1 }
             return
         }
         drive(client: key, .receivedResponse(response))
@@ -417,6 +433,7 @@ public final class SIPEndpoint {
     /// Fires every transaction timer due at `now`.
     public func processTimers(now: Instant) {
         lingering.expire(now: now)
+        lingeringClients.expire(now: now)
         while let (_, key) = timers.popExpired(now: now) {
             switch key {
             case .server(let txKey, let timer):

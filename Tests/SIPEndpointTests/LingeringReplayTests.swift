@@ -22,7 +22,7 @@ import SIPTransaction
         """
     }
 
-    private func replay(_ h: Harness, _ key: SIPTransactionKey) -> LingeringTransactions.Replay? {
+    private func replay(_ h: Harness, _ key: SIPTransactionKey) -> LingeringServerTransaction.Replay? {
         guard case .completed(let replay) = h.endpoint.lingering[key]?.state else { return nil }
         return replay
     }
@@ -124,9 +124,9 @@ import SIPTransaction
         let others = [SIPTransactionKey(branch: "z9hG4bK2", sentBy: "127.0.0.1:5070", method: .info),
                       SIPTransactionKey(branch: "z9hG4bK1", sentBy: "127.0.0.1:5071", method: .info),
                       SIPTransactionKey(branch: "z9hG4bK1", sentBy: "127.0.0.1:5070", method: .bye)]
-        let fingerprint = LingeringTransactions.Fingerprint(base)
-        #expect(fingerprint == LingeringTransactions.Fingerprint(base))
-        for other in others { #expect(LingeringTransactions.Fingerprint(other) != fingerprint) }
+        let fingerprint = TransactionFingerprint(base)
+        #expect(fingerprint == TransactionFingerprint(base))
+        for other in others { #expect(TransactionFingerprint(other) != fingerprint) }
         #expect(fingerprint.high != fingerprint.low, "the two halves are different hashes")
     }
 }

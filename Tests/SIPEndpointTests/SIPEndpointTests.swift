@@ -256,11 +256,18 @@ func invite(branch: String = "z9hG4bKinv1", method: String = "INVITE", cseq: Str
         #expect(h.wire.count == 3, "sent, then Timer E at 500 and 1500 ms")
         let ok = "SIP/2.0 200 OK\nVia: \(via.description)\nFrom: <sip:12345@127.0.0.1>;tag=s\nTo: <sip:a@127.0.0.1>;tag=c\nCall-ID: c1\nCSeq: 2 BYE\nContent-Length: 0\n\n"
         h.deliver(ok)
+        #expect(h.endpoint.clientTransactionCount == 1, "Completed until Timer K")
+        #expect(h.endpoint.timerCount == 1, "Timer K alone")
         h.deliver(ok)
         #expect(events == ["200"], "delivered once")
-        h.advance(to: 10_000)
+        #expect(h.endpoint.metrics.strayResponses == 0, "a retransmitted 200 in Completed is absorbed, not stray")
+        h.advance(to: 6_400)
+        #expect(h.endpoint.clientTransactionCount == 1, "T4 (5 s) after the 200 at 1.5 s is 6.5 s")
+        h.advance(to: 6_500)
+        #expect(h.endpoint.clientTransactionCount == 0 && h.endpoint.timerCount == 0 && h.endpoint.timerStoredCount == 0)
+        h.deliver(ok)
+        #expect(events == ["200"] && h.endpoint.metrics.strayResponses == 1, "after Timer K the 200 is stray")
         #expect(h.wire.count == 3)
-        #expect(h.endpoint.clientTransactionCount == 0)
     }
 
     @Test func unansweredClientRequestTimesOut() throws {
