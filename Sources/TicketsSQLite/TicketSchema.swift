@@ -31,6 +31,9 @@ enum TicketSchema {
         migrator.registerMigration("v6_handoffs") { db in
             try db.execute(sql: HandoffSchema.v6)
         }
+        migrator.registerMigration("v7_check_lists") { db in
+            try CheckListsMigration.apply(in: db)
+        }
         return migrator
     }
 
