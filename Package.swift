@@ -150,6 +150,16 @@ let package = Package(
         .executableTarget(name: "hotline-micro", dependencies: [
             "SIPCore", .product(name: "NIOCore", package: "swift-nio"),
         ], path: "Benchmarks/Micro"),
+        // Benchmarks/callgrind-stages.sh: one call's work stage by stage (SIP, dialplan, RTP send
+        // path, ticket writes) through the production code, synchronous so valgrind can run it.
+        .executableTarget(name: "hotline-stages", dependencies: [
+            "SIPCore", "SIPTransaction", "SIPDialog", "SIPTransport", "SIPEndpoint", "SDP", "Dialplan", "RTP", "Media", "Codecs",
+            "Tickets", "TicketsSQLite", "Timers", "CCallgrind",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOEmbedded", package: "swift-nio"),
+        ], path: "Benchmarks/Stages"),
+        // callgrind's client requests (start/stop instrumentation) for hotline-stages.
+        .target(name: "CCallgrind", path: "Benchmarks/CCallgrind"),
         .executableTarget(name: "hotline", dependencies: [
             "HotlineServer", "Dialplan", "Tickets", "TicketsSQLite", "TicketsPostgres", "LoadGen", "AudioDevice", "Media", "ACDConfig", "ConfigFiles",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -160,7 +160,7 @@ public final class MediaEngine {
         armTick()
     }
 
-    func stopPlaying(_ session: RTPSession) {
+    package func stopPlaying(_ session: RTPSession) {
         guard let phase = session.phase, let index = session.playingIndex else { return }
         let last = playing[phase].removeLast()
         if index < playing[phase].count {

@@ -68,7 +68,7 @@ public final class RTPSession {
 
     var channel: Channel?
     /// The socket's descriptor for sending (NIO owns and closes it); nil once closed.
-    var socket: RTPSocket?
+    package var socket: RTPSocket?
     unowned let engine: MediaEngine
     /// The pacing phase this session sends in, or sent in last (a prompt that follows keeps
     /// it); and its position in that phase's list (for O(1) removal), nil when not playing.
@@ -116,7 +116,10 @@ public final class RTPSession {
     /// Whether what this stream sends and receives is SRTP.
     public var isEncrypted: Bool { srtpKeys != nil }
 
-    init(engine: MediaEngine, localPort: Int, negotiated: NegotiatedMedia, allocator: ByteBufferAllocator) {
+    /// A session on `engine` (which paces it); `socket` is set by whoever binds it: the
+    /// engine's `openSession`, or hotline-stages (Benchmarks/Stages), which drives the send
+    /// path without an event loop.
+    package init(engine: MediaEngine, localPort: Int, negotiated: NegotiatedMedia, allocator: ByteBufferAllocator) {
         self.engine = engine
         self.localPort = localPort
         var rng = SystemRandomNumberGenerator()
@@ -176,7 +179,7 @@ public final class RTPSession {
 
     /// Sends the next frame. Returns false when the playlist is done: at once after its last
     /// frame, so a prompt that follows sends its first frame one period later, no gap.
-    func tick(_ tick: UInt64) -> Bool {
+    package func tick(_ tick: UInt64) -> Bool {
         skipPlayedItems()
         guard item < playlist.count else { return false }
         guard sends, let destination = preparedRemote, let socket else {
@@ -215,7 +218,7 @@ public final class RTPSession {
     }
 
     /// Called by the engine when the playlist ran out during a tick.
-    func playlistFinished() {
+    package func playlistFinished() {
         isPlaying = false
         playlist = []
         delegate?.rtpSession(self, finishedPlayback: playbackID)

@@ -9,14 +9,14 @@ import NIOCore
 /// with the channel); the pacing tick sends on it directly with one `sendto`, skipping the
 /// channel pipeline: the pipeline write, the pending-writes queue and the address conversion
 /// cost as much CPU as the system call itself, 50 times a second for every call.
-struct RTPSocket {
-    let descriptor: CInt
+package struct RTPSocket {
+    package let descriptor: CInt
 
-    enum BindError: Error, CustomStringConvertible {
+    package enum BindError: Error, CustomStringConvertible {
         case socket(CInt)
         case bind(port: Int, errno: CInt)
         case address(String)
-        var description: String {
+        package var description: String {
             switch self {
             case .socket(let e): "socket(): \(String(cString: strerror(e)))"
             case .bind(let p, let e): "bind to port \(p): \(String(cString: strerror(e)))"
@@ -27,7 +27,7 @@ struct RTPSocket {
     }
 
     /// A non-blocking UDP socket bound to `host:port`.
-    static func bind(host: String, port: Int) throws(BindError) -> RTPSocket {
+    package static func bind(host: String, port: Int) throws(BindError) -> RTPSocket {
         let address: SocketAddress
         do { address = try SocketAddress(ipAddress: host, port: port) } catch { throw .address(host) }
         let family = address.protocol.rawValue
