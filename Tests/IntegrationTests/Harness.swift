@@ -154,7 +154,7 @@ final class LockedValue<Value>: @unchecked Sendable {
 /// Runs a command to completion off the cooperative pool, with a hard time limit. Output
 /// goes to temporary files, so a chatty child never blocks on a full pipe.
 func run(_ executable: String, _ arguments: [String], environment: [String: String]? = nil,
-         timeout: Duration = .seconds(120)) async throws -> CommandResult {
+         directory: URL? = nil, timeout: Duration = .seconds(120)) async throws -> CommandResult {
     try await withCheckedThrowingContinuation { continuation in
         DispatchQueue.global().async {
             let base = FileManager.default.temporaryDirectory.appendingPathComponent("hotline-run-\(UUID().uuidString)")
@@ -169,6 +169,7 @@ func run(_ executable: String, _ arguments: [String], environment: [String: Stri
             process.executableURL = URL(fileURLWithPath: executable)
             process.arguments = arguments
             if let environment { process.environment = environment }
+            if let directory { process.currentDirectoryURL = directory }
             // Foundation's waitUntilExit spins a run loop on Linux (a core at 100 %, stolen
             // from the server under test); the termination handler does not.
             let exited = DispatchSemaphore(value: 0)
