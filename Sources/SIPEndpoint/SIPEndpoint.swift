@@ -283,12 +283,20 @@ public final class SIPEndpoint {
         guard var tx = clients[key] else { return }
         let actions = tx.handle(event)
         clients[key] = tx
-        perform(actions, client: key)
-        if let tx = clients[key], case .nonInvite(let m) = tx.machine, m.state == .completed {
-            // Only Timer K is left: keep the fingerprint, not the request and the TU's closure.
-            clients[key] = nil
+        guard case .nonInvite(let m) = tx.machine, m.state == .completed else {
+            perform(actions, client: key)
+            return
+        }
+        // Only Timer K is left: the TU gets its response, then the transaction lingers as a
+        // fingerprint (not its request and the TU's closure) and K is not put on the heap.
+        var wait = Duration.zero
+        perform(actions.filter {
+            guard case .startTimer(.k, let duration) = $0 else { return true }
+            wait = duration
+            return false
+        }, client: key)
+        if let tx = clients.removeValue(forKey: key) {
             for id in tx.timerIDs.values { timers.cancel(id) }
-            let wait = actions.lazy.compactMap { if case .startTimer(.k, let d) = $0 { d } else { nil } }.first ?? .zero
             lingeringClients.insert(.init(expiry: clock() + wait), for: key)
         }
     }
