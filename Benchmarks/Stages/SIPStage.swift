@@ -243,35 +243,35 @@ enum SIPpPeer {
     }
 
     static func ack(_ index: Int, toTag: String) -> ByteBuffer {
-        let (callID, fromTag, branch) = ids(index)
-        var b = ByteBufferAllocator().buffer(capacity: 512)
-        write(&b, "ACK sip:12345@127.0.0.1:5060 SIP/2.0\r\n",
-              "Via: SIP/2.0/UDP 127.0.0.1:5061;branch=", branch, "4\r\n",
-              "From: \"tests\" <sip:4000", String(index + 1), "@127.0.0.1:5061>;tag=", fromTag, "\r\n",
-              "To: <sip:12345@127.0.0.1:5060>;tag=", toTag, "\r\n",
-              "Call-ID: ", callID, "\r\n",
-              "CSeq: 1 ACK\r\n",
-              "Contact: <sip:tests@127.0.0.1:5061>\r\n",
-              "Max-Forwards: 70\r\n",
-              "Content-Length: 0\r\n\r\n")
-        return b
+        inDialog("ACK", cseq: "1 ACK", branchSuffix: "4", index, toTag: toTag)
     }
 
     static let infoBody = "Signal=3\r\nDuration=160\r\n"
 
     static func info(_ index: Int, toTag: String) -> ByteBuffer {
+        inDialog("INFO", cseq: "2 INFO", branchSuffix: "7", index, toTag: toTag,
+                 body: (type: "application/dtmf-relay", text: infoBody))
+    }
+
+    /// A request of the caller's dialog, as the scenario's ACK and INFO are written.
+    private static func inDialog(_ method: String, cseq: String, branchSuffix: String, _ index: Int, toTag: String,
+                                 body: (type: String, text: String)? = nil) -> ByteBuffer {
         let (callID, fromTag, branch) = ids(index)
         var b = ByteBufferAllocator().buffer(capacity: 512)
-        write(&b, "INFO sip:12345@127.0.0.1:5060 SIP/2.0\r\n",
-              "Via: SIP/2.0/UDP 127.0.0.1:5061;branch=", branch, "7\r\n",
+        write(&b, method, " sip:12345@127.0.0.1:5060 SIP/2.0\r\n",
+              "Via: SIP/2.0/UDP 127.0.0.1:5061;branch=", branch, branchSuffix, "\r\n",
               "From: \"tests\" <sip:4000", String(index + 1), "@127.0.0.1:5061>;tag=", fromTag, "\r\n",
               "To: <sip:12345@127.0.0.1:5060>;tag=", toTag, "\r\n",
               "Call-ID: ", callID, "\r\n",
-              "CSeq: 2 INFO\r\n",
+              "CSeq: ", cseq, "\r\n",
               "Contact: <sip:tests@127.0.0.1:5061>\r\n",
-              "Max-Forwards: 70\r\n",
-              "Content-Type: application/dtmf-relay\r\n",
-              "Content-Length: 24\r\n\r\n", infoBody)
+              "Max-Forwards: 70\r\n")
+        if let body {
+            write(&b, "Content-Type: ", body.type, "\r\n",
+                  "Content-Length: ", String(body.text.utf8.count), "\r\n\r\n", body.text)
+        } else {
+            write(&b, "Content-Length: 0\r\n\r\n")
+        }
         return b
     }
 
