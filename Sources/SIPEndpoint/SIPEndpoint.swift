@@ -244,7 +244,7 @@ public final class SIPEndpoint {
     }
 
     /// Sends the final response and moves the transaction to the lingering table, which
-    /// keeps only what Timer J or L needs (see ``LingeringTransactions``).
+    /// keeps only what Timer J or L needs (see ``LingeringTable`` and ``LingeringServerTransaction``).
     private func linger(_ tx: ServerTransaction, request: SIPRequest?, key: SIPTransactionKey,
                         actions: [InviteServerTransaction.Action]) {
         servers[key] = nil
